@@ -1,0 +1,175 @@
+// virtio-blk through the real vhost-user backend and the test frontend: reads, writes,
+// flush, GET_ID, discard/write-zeroes, read-only images, bounds and host I/O errors.
+#define BOOST_TEST_MODULE broker_blk
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "broker/devices/blk/device.hpp"
+#include "broker/devices/le_bytes.hpp"
+#include "broker/testing/device_harness.hpp"
+#include "broker/testing/require_ok.hpp"
+
+using namespace runvm;
+using namespace runvm::broker;
+using namespace runvm::broker::testing;
+
+namespace {
+
+constexpr uint64_t IMAGE_BYTES = 4 << 20;
+
+struct BlkFixture {
+    TempDir dir = TempDir::create("runvm-blk-test").value();
+    std::string image = dir.file("disk.img");
+    std::unique_ptr<DeviceHarness> h;
+    VirtqueueDriver* q = nullptr;
+
+    explicit BlkFixture(bool read_only = false, uint64_t features = ~0ULL) {
+        const int fd = ::open(image.c_str(), O_CREAT | O_RDWR, 0600);
+        BOOST_REQUIRE(fd >= 0);
+        std::vector<uint8_t> data(IMAGE_BYTES);
+        for (size_t i = 0; i < data.size(); ++i) {
+            data[i] = static_cast<uint8_t>(i * 7 + i / 512);
+        }
+        BOOST_REQUIRE(::pwrite(fd, data.data(), data.size(), 0) ==
+                      static_cast<ssize_t>(data.size()));
+        ::close(fd);
+        blk::BlkOptions o;
+        o.path = image;
+        o.read_only = read_only;
+        o.serial = "runvm-disk-0";
+        auto dev = blk::BlkDevice::open(o);
+        BOOST_REQUIRE(dev.ok());
+        auto started = DeviceHarness::start(dir, std::move(*dev), 16 << 20, features);
+        REQUIRE_OK(started);
+        h = std::move(*started);
+        auto ring = h->start_ring(0, 128);
+        REQUIRE_OK(ring);
+        q = *ring;
+    }
+
+    // One request; returns {status, used length}.
+    std::pair<uint8_t, uint32_t> request(uint32_t type, uint64_t sector, uint64_t data_gpa,
+                                         uint32_t data_len, bool data_writable,
+                                         bool indirect = false) {
+        TestGuestMemory& m = h->memory();
+        const uint64_t hdr = m.alloc(16);
+        const uint64_t status = m.alloc(1);
+        std::memcpy(m.host(hdr), &type, 4);
+        std::memset(m.host(hdr) + 4, 0, 4);
+        std::memcpy(m.host(hdr) + 8, &sector, 8);
+        *m.host(status) = 0xff;
+        std::vector<DriverBuffer> bufs{{hdr, 16, false}};
+        if (data_len > 0) {
+            bufs.push_back({data_gpa, data_len, data_writable});
+        }
+        bufs.push_back({status, 1, true});
+        BOOST_REQUIRE(q->add(bufs, indirect).has_value());
+        auto used = h->submit_and_wait(0, 1);
+        REQUIRE_OK(used);
+        return {*m.host(status), (*used)[0].len};
+    }
+
+    std::vector<uint8_t> file_bytes(uint64_t offset, size_t len) {
+        std::vector<uint8_t> out(len);
+        const int fd = ::open(image.c_str(), O_RDONLY);
+        BOOST_REQUIRE(::pread(fd, out.data(), len, static_cast<off_t>(offset)) ==
+                      static_cast<ssize_t>(len));
+        ::close(fd);
+        return out;
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(config_space_and_features) {
+    BlkFixture f;
+    auto config = f.h->frontend().get_config(0, 60);
+    BOOST_REQUIRE(config.ok());
+    BOOST_TEST(get_le<uint64_t>(config->data()) == IMAGE_BYTES / 512);
+    BOOST_TEST(get_le<uint32_t>(config->data() + 20) == 512u);
+    BOOST_TEST((f.h->frontend().features() & blk::F_FLUSH) != 0u);
+    BOOST_TEST((f.h->frontend().features() & blk::F_RO) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(reads_and_writes_reach_the_image) {
+    BlkFixture f;
+    TestGuestMemory& m = f.h->memory();
+    const uint64_t data = m.alloc(8192);
+    auto [st, len] = f.request(blk::T_IN, 10, data, 8192, true);
+    BOOST_TEST(st == blk::S_OK);
+    BOOST_TEST(len == 8193u);
+    BOOST_TEST(std::memcmp(m.host(data), f.file_bytes(10 * 512, 8192).data(), 8192) == 0);
+
+    std::memset(m.host(data), 0xab, 4096);
+    std::tie(st, len) = f.request(blk::T_OUT, 100, data, 4096, false, true);
+    BOOST_TEST(st == blk::S_OK);
+    BOOST_TEST(len == 1u);
+    BOOST_TEST(f.file_bytes(100 * 512, 4096) == std::vector<uint8_t>(4096, 0xab));
+
+    std::tie(st, len) = f.request(blk::T_FLUSH, 0, 0, 0, false);
+    BOOST_TEST(st == blk::S_OK);
+}
+
+BOOST_AUTO_TEST_CASE(get_id_returns_the_serial) {
+    BlkFixture f;
+    const uint64_t id = f.h->memory().alloc(20);
+    auto [st, len] = f.request(blk::T_GET_ID, 0, id, 20, true);
+    BOOST_TEST(st == blk::S_OK);
+    BOOST_TEST(std::string(reinterpret_cast<char*>(f.h->memory().host(id))) == "runvm-disk-0");
+    BOOST_TEST(len == 14u);
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_unaligned_and_unknown_requests) {
+    BlkFixture f;
+    const uint64_t data = f.h->memory().alloc(4096);
+    BOOST_TEST(f.request(blk::T_IN, IMAGE_BYTES / 512 - 1, data, 1024, true).first ==
+               blk::S_IOERR);
+    BOOST_TEST(f.request(blk::T_IN, ~0ULL / 256, data, 512, true).first == blk::S_IOERR);
+    BOOST_TEST(f.request(blk::T_IN, 0, data, 100, true).first == blk::S_IOERR);
+    BOOST_TEST(f.request(77, 0, data, 512, true).first == blk::S_UNSUPP);
+    // Still serving afterwards.
+    BOOST_TEST(f.request(blk::T_IN, 0, data, 512, true).first == blk::S_OK);
+}
+
+BOOST_AUTO_TEST_CASE(discard_and_write_zeroes_clear_the_range) {
+    BlkFixture f;
+    TestGuestMemory& m = f.h->memory();
+    const uint64_t seg = m.alloc(16);
+    const uint64_t sector = 64;
+    const uint32_t sectors = 16, flags = 0;
+    std::memcpy(m.host(seg), &sector, 8);
+    std::memcpy(m.host(seg) + 8, &sectors, 4);
+    std::memcpy(m.host(seg) + 12, &flags, 4);
+    BOOST_TEST(f.request(blk::T_WRITE_ZEROES, 0, seg, 16, false).first == blk::S_OK);
+    BOOST_TEST(f.file_bytes(64 * 512, 16 * 512) == std::vector<uint8_t>(16 * 512, 0));
+    const uint64_t sector2 = 256;
+    std::memcpy(m.host(seg), &sector2, 8);
+    BOOST_TEST(f.request(blk::T_DISCARD, 0, seg, 16, false).first == blk::S_OK);
+}
+
+BOOST_AUTO_TEST_CASE(read_only_image_refuses_writes) {
+    BlkFixture f(true);
+    BOOST_TEST((f.h->frontend().features() & blk::F_RO) != 0u);
+    const uint64_t data = f.h->memory().alloc(512);
+    BOOST_TEST(f.request(blk::T_OUT, 0, data, 512, false).first == blk::S_IOERR);
+    BOOST_TEST(f.request(blk::T_IN, 0, data, 512, true).first == blk::S_OK);
+}
+
+BOOST_AUTO_TEST_CASE(host_io_error_reaches_the_guest_as_ioerr) {
+    BlkFixture f;
+    // The image shrinks under the device: reads past the new end fail on the host.
+    BOOST_REQUIRE(::truncate(f.image.c_str(), 4096) == 0);
+    const uint64_t data = f.h->memory().alloc(4096);
+    BOOST_TEST(f.request(blk::T_IN, 1000, data, 4096, true).first == blk::S_IOERR);
+    BOOST_TEST(f.request(blk::T_IN, 0, data, 4096, true).first == blk::S_OK);
+}
+
+BOOST_AUTO_TEST_CASE(works_without_event_idx_and_indirect) {
+    BlkFixture f(false, ~(virtio::F_RING_EVENT_IDX | virtio::F_RING_INDIRECT_DESC));
+    const uint64_t data = f.h->memory().alloc(512);
+    BOOST_TEST(f.request(blk::T_IN, 1, data, 512, true).first == blk::S_OK);
+    BOOST_TEST(std::memcmp(f.h->memory().host(data), f.file_bytes(512, 512).data(), 512) == 0);
+}

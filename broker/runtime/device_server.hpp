@@ -1,0 +1,62 @@
+// DeviceServer: one device on its own vhost-user socket and thread: accepts one frontend at
+// a time, feeds its requests to a BackendSession, and runs the device's event loop.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "broker/devices/device.hpp"
+#include "broker/runtime/event_loop.hpp"
+#include "broker/vhost_user/backend_session.hpp"
+#include "base/unique_fd.hpp"
+
+namespace runvm::broker {
+
+struct DeviceServerStats {
+    std::atomic<uint64_t> connections{0};
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> refused{0};       // requests refused, connection kept
+    std::atomic<uint64_t> disconnects{0};   // connections dropped (peer or protocol error)
+    std::atomic<uint64_t> malformed_chains{0};
+};
+
+class DeviceServer {
+public:
+    // Binds the socket, creates the loop and attaches the device; nothing runs yet.
+    static Result<std::unique_ptr<DeviceServer>> create(std::unique_ptr<Device> device,
+                                                        std::string socket_path);
+    ~DeviceServer();
+    DeviceServer(const DeviceServer&) = delete;
+    DeviceServer& operator=(const DeviceServer&) = delete;
+
+    Result<void> start();
+    // Stops and joins the thread; idempotent. The socket file is removed on destruction.
+    void stop();
+
+    const std::string& socket_path() const { return socket_path_; }
+    const DeviceServerStats& stats() const { return stats_; }
+    Device& device() { return *device_; }
+
+private:
+    DeviceServer(std::unique_ptr<Device> device, std::string socket_path, UniqueFd listener,
+                 std::unique_ptr<EventLoop> loop);
+
+    void on_listener_ready();
+    void on_connection_ready(uint32_t events);
+    void drop_connection(const std::string& why);
+    void serve();
+
+    std::unique_ptr<Device> device_;
+    std::string socket_path_;
+    UniqueFd listener_;
+    std::unique_ptr<EventLoop> loop_;
+    std::unique_ptr<vhost_user::BackendSession> session_;
+    UniqueFd connection_;
+    EventLoop::Token connection_token_ = 0;
+    std::thread thread_;
+    DeviceServerStats stats_;
+};
+
+} // namespace runvm::broker

@@ -1,0 +1,73 @@
+// BackendSession: the vhost-user backend state machine of one device: features, memory
+// table and vrings, driven by one frontend's requests; it is the device's DeviceContext.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "broker/devices/device.hpp"
+#include "broker/vhost_user/message.hpp"
+#include "base/event_fd.hpp"
+
+namespace runvm::broker::vhost_user {
+
+class BackendSession : public DeviceContext {
+public:
+    BackendSession(Device& device, EventLoop& loop);
+    ~BackendSession() override;
+    BackendSession(const BackendSession&) = delete;
+    BackendSession& operator=(const BackendSession&) = delete;
+
+    // Handles one request. A value is the request's own reply payload (GET_*); nullopt
+    // means none. An error means the request was refused and nothing changed.
+    Result<std::optional<std::vector<uint8_t>>> handle(Message& msg);
+
+    // Whether a refused `request` must end the connection: the frontend waits for a reply
+    // that a refusal cannot give.
+    static bool expects_reply(uint32_t request);
+    bool reply_ack_negotiated() const;
+
+    // The frontend disconnected: stop every ring, unmap memory, reset the device.
+    void disconnect();
+
+    Virtqueue* queue(uint16_t index) override;
+    void notify(uint16_t index) override;
+    uint64_t acked_features() const override { return acked_features_; }
+
+    uint64_t malformed_chains() const;
+
+private:
+    struct Vring {
+        uint16_t size = 0;
+        bool addr_set = false;
+        uint64_t desc_uva = 0, avail_uva = 0, used_uva = 0;
+        uint16_t base = 0;
+        EventFd kick;
+        EventFd call;
+        EventFd err;
+        EventLoop::Token kick_token = 0;
+        bool enabled = true;
+        std::optional<Virtqueue> vq; // set while started
+        uint64_t retired_malformed = 0;
+    };
+
+    Result<void> set_mem_table(const Message& msg);
+    Result<Vring*> vring_for(uint32_t index, const char* what);
+    Result<Vring*> vring_fd_message(Message& msg, const char* what);
+    Result<void> start_ring(uint16_t index);
+    void stop_ring(uint16_t index);
+    Result<RingLayout> layout_for(const Vring& ring, const GuestMemory* memory) const;
+    Result<std::vector<uint8_t>> get_config(const Message& msg) const;
+
+    Device& device_;
+    EventLoop& loop_;
+    std::unique_ptr<GuestMemory> memory_;
+    std::vector<Vring> rings_;
+    uint64_t acked_features_ = 0;
+    uint64_t acked_protocol_features_ = 0;
+    bool features_set_ = false;
+};
+
+} // namespace runvm::broker::vhost_user

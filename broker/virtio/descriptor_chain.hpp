@@ -1,0 +1,34 @@
+// DescriptorChain: one request taken off a virtqueue, as host-pointer segments that were
+// bounds-checked against guest memory when the chain was walked.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <sys/uio.h>
+#include <vector>
+
+namespace runvm::broker {
+
+struct Segment {
+    uint8_t* host;
+    uint32_t len;
+};
+
+struct DescriptorChain {
+    uint16_t head = 0;
+    // Device-readable segments come first in a well-formed chain, then writable ones.
+    std::vector<Segment> readable;
+    std::vector<Segment> writable;
+    uint64_t readable_bytes = 0;
+    uint64_t writable_bytes = 0;
+
+    // Copies up to len bytes of the readable part starting at `offset`; returns the count.
+    size_t read(uint64_t offset, void* out, size_t len) const;
+    // Copies up to len bytes into the writable part starting at `offset`; returns the count.
+    size_t write(uint64_t offset, const void* in, size_t len) const;
+    // iovecs over [offset, offset + len) of the readable or writable part (clamped).
+    std::vector<iovec> readable_iov(uint64_t offset, uint64_t len) const;
+    std::vector<iovec> writable_iov(uint64_t offset, uint64_t len) const;
+};
+
+} // namespace runvm::broker

@@ -1,0 +1,203 @@
+// Buffered frame reading and single-syscall frame writing for ttRPC connections.
+#include "rpc/frame_io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace runvm::rpc {
+
+namespace {
+
+// Small frames arrive many per read; the buffer grows to one whole frame when needed.
+constexpr size_t kReadChunk = 64 * 1024;
+// After a large frame the buffer shrinks back so an idle connection holds little memory.
+constexpr size_t kKeepCapacity = 256 * 1024;
+
+} // namespace
+
+FrameReader::FrameReader(int fd, Receiver receiver, std::string what)
+    : fd_(fd), receiver_(receiver), what_(std::move(what)), buf_(kReadChunk) {}
+
+void FrameReader::compact() {
+    if (start_ == end_) {
+        start_ = end_ = 0;
+        if (buf_.size() > kKeepCapacity) {
+            buf_.resize(kReadChunk);
+            buf_.shrink_to_fit();
+        }
+        return;
+    }
+    if (start_ > 0) {
+        std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
+        end_ -= start_;
+        start_ = 0;
+    }
+}
+
+Result<bool> FrameReader::fill(size_t want) {
+    if (end_ - start_ >= want) {
+        return true;
+    }
+    if (buf_.size() - start_ < want) {
+        compact();
+        if (buf_.size() < want) {
+            buf_.resize(std::max(want, kReadChunk));
+        }
+    }
+    while (end_ - start_ < want) {
+        const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return Err(Error::from_errno("read " + what_));
+        }
+        if (n == 0) {
+            return false;
+        }
+        end_ += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+Result<void> FrameReader::discard(size_t n) {
+    const size_t buffered = std::min(n, end_ - start_);
+    start_ += buffered;
+    n -= buffered;
+    compact();
+    while (n > 0) {
+        const ssize_t got = ::read(fd_, buf_.data(), std::min(n, buf_.size()));
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return Err(Error::from_errno("read " + what_ + " (discarding an oversized message)"));
+        }
+        if (got == 0) {
+            return Err(Error::msg("read " + what_ + ": end of stream inside an oversized message"));
+        }
+        n -= static_cast<size_t>(got);
+    }
+    return Ok();
+}
+
+Result<ReadEvent> FrameReader::next() {
+    // The previous frame's payload is no longer referenced: reclaim space lazily.
+    if (start_ == end_) {
+        compact();
+    }
+    RUNVM_ASSIGN_OR_RETURN(const bool have_header, fill(kFrameHeaderSize));
+    if (!have_header) {
+        if (end_ != start_) {
+            return Err(Error::msg("read " + what_ + ": end of stream inside a frame header"));
+        }
+        return ReadEvent{};
+    }
+    DecodeResult d = decode_frame(std::string_view(buf_.data() + start_, end_ - start_), receiver_);
+    if (d.outcome == DecodeOutcome::malformed) {
+        return Err(Error::msg("malformed frame: " + d.reason));
+    }
+    if (d.outcome == DecodeOutcome::oversize) {
+        start_ += d.consumed;
+        RUNVM_TRY(discard(d.header.length));
+        ReadEvent ev;
+        ev.kind = ReadEvent::Kind::oversize;
+        ev.header = d.header;
+        return ev;
+    }
+    if (d.outcome == DecodeOutcome::need_more) {
+        RUNVM_ASSIGN_OR_RETURN(const bool whole, fill(kFrameHeaderSize + d.header.length));
+        if (!whole) {
+            return Err(Error::msg("read " + what_ + ": end of stream inside a frame body"));
+        }
+        d = decode_frame(std::string_view(buf_.data() + start_, end_ - start_), receiver_);
+    }
+    // The header was already valid, so with the whole body buffered this is a frame.
+    ReadEvent ev;
+    ev.kind = ReadEvent::Kind::frame;
+    ev.header = d.header;
+    ev.payload = d.payload;
+    start_ += d.consumed;
+    return ev;
+}
+
+Result<void> write_frame(int fd, uint32_t stream_id, FrameType type, const EncodedBody& body,
+                         const char* what) {
+    const size_t length = body.size();
+    if (length > kMaxMessageLength) {
+        return Err(Error::msg(std::string("write ") + what + ": frame of " +
+                              std::to_string(length) + " bytes exceeds the message limit"));
+    }
+    uint8_t header[kFrameHeaderSize];
+    encode_header(
+        FrameHeader{static_cast<uint32_t>(length), stream_id, static_cast<uint8_t>(type), 0},
+        header);
+    iovec iov[4] = {{header, sizeof header},
+                    {const_cast<char*>(body.head.data()), body.head.size()},
+                    {const_cast<char*>(body.payload.data()), body.payload.size()},
+                    {const_cast<char*>(body.tail.data()), body.tail.size()}};
+    size_t first = 0;
+    size_t remaining = kFrameHeaderSize + length;
+    bool is_socket = true;
+    while (remaining > 0) {
+        // Skip empty and finished pieces.
+        while (iov[first].iov_len == 0) {
+            ++first;
+        }
+        ssize_t n;
+        if (is_socket) {
+            msghdr msg{};
+            msg.msg_iov = iov + first;
+            msg.msg_iovlen = 4 - first;
+            // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE.
+            n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+            if (n < 0 && errno == ENOTSOCK) {
+                is_socket = false;
+                continue;
+            }
+        } else {
+            n = ::writev(fd, iov + first, static_cast<int>(4 - first));
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return Err(Error::from_errno(std::string("sendmsg ") + what +
+                                             ": peer stopped reading (send timeout)"));
+            }
+            return Err(Error::from_errno(std::string("sendmsg ") + what));
+        }
+        size_t done = static_cast<size_t>(n);
+        remaining -= done;
+        while (done > 0) {
+            const size_t step = std::min(done, iov[first].iov_len);
+            iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + step;
+            iov[first].iov_len -= step;
+            done -= step;
+            if (iov[first].iov_len == 0 && first < 3) {
+                ++first;
+            }
+        }
+    }
+    return Ok();
+}
+
+Result<void> set_send_timeout(int fd, std::chrono::milliseconds timeout) {
+    const auto ms = timeout.count();
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(ms / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
+    if (::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 && errno != ENOTSOCK) {
+        return Err(Error::from_errno("setsockopt SO_SNDTIMEO fd " + std::to_string(fd)));
+    }
+    return Ok();
+}
+
+} // namespace runvm::rpc

@@ -1,0 +1,58 @@
+// Frame I/O on a connected stream fd: a buffered reader that yields whole frames and a
+// writer that sends header and body with one sendmsg.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "rpc/frame.hpp"
+#include "rpc/message.hpp"
+
+namespace runvm::rpc {
+
+struct ReadEvent {
+    enum class Kind {
+        frame,    // header + payload (valid until the next call of next())
+        oversize, // a body over kMaxMessageLength was read and discarded
+        eof,      // the peer closed the stream between frames
+    };
+    Kind kind = Kind::eof;
+    FrameHeader header;
+    std::string_view payload;
+};
+
+class FrameReader {
+public:
+    // `what` names the connection in errors ("ttrpc server connection fd 5").
+    FrameReader(int fd, Receiver receiver, std::string what);
+
+    // Blocks for the next frame. Errors: I/O failures, EOF inside a frame, and protocol
+    // violations (the message starts with "malformed frame: ").
+    Result<ReadEvent> next();
+
+private:
+    Result<bool> fill(size_t want); // reads until `want` bytes are buffered; false at EOF
+    Result<void> discard(size_t n);
+    void compact();
+
+    int fd_;
+    Receiver receiver_;
+    std::string what_;
+    std::vector<char> buf_;
+    size_t start_ = 0; // first unconsumed byte
+    size_t end_ = 0;   // one past the last buffered byte
+};
+
+// Writes one frame; the caller serializes writers on the fd. A send timeout set on the
+// socket (SO_SNDTIMEO) makes a stalled peer an error instead of a hang.
+Result<void> write_frame(int fd, uint32_t stream_id, FrameType type, const EncodedBody& body,
+                         const char* what);
+
+// Sets SO_SNDTIMEO; fds that are not sockets are left alone.
+Result<void> set_send_timeout(int fd, std::chrono::milliseconds timeout);
+
+} // namespace runvm::rpc

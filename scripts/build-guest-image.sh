@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Builds runvm's guest image into a cache directory: the kernel (vmlinuz) and an initramfs
+# with the static runvm-agent as /init, the kernel modules it loads (for Debian's cloud
+# kernel, with their dependencies, in load order) and a manifest. Reproducible: the same
+# inputs give the same bytes (sorted cpio, fixed mtimes and owners, gzip -n).
+# usage: scripts/build-guest-image.sh [--agent PATH] [--kernel auto|cloud|minimal]
+#                                     [--out DIR] [--init PATH (instead of the agent)]
+#   defaults: agent from build*/guest_agent/runvm-agent, kernel auto (the minimal kernel of
+#   scripts/build-kernel.sh when built, else the cloud kernel), out /var/cache/runvm/image.
+# Prints the output directory.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${RUNVM_IMAGE_DIR:-/var/cache/runvm/image}
+agent=""
+kernel=auto
+init_override=""
+minimal_dir=${RUNVM_MINIMAL_KERNEL_DIR:-/var/cache/runvm/kernel-minimal}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --agent) agent=$2; shift 2 ;;
+    --kernel) kernel=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --init) init_override=$2; shift 2 ;;
+    *) echo "build-guest-image: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+# Fixed timestamps: SOURCE_DATE_EPOCH when the caller sets one, else 0.
+epoch=${SOURCE_DATE_EPOCH:-0}
+
+init=$init_override
+if [ -z "$init" ]; then
+  if [ -z "$agent" ]; then
+    for candidate in "$root"/build/guest_agent/runvm-agent "$root"/build*/guest_agent/runvm-agent; do
+      if [ -x "$candidate" ]; then agent=$candidate; break; fi
+    done
+  fi
+  [ -n "$agent" ] && [ -x "$agent" ] || {
+    echo "build-guest-image: runvm-agent not found (build it, or pass --agent PATH)" >&2; exit 1; }
+  if ! file -L "$agent" 2>/dev/null | grep -q 'statically linked' && \
+     ldd "$agent" >/dev/null 2>&1; then
+    echo "build-guest-image: $agent is dynamically linked; /init must be static" >&2; exit 1
+  fi
+  init=$agent
+fi
+
+if [ "$kernel" = auto ]; then
+  if [ -s "$minimal_dir/bzImage" ]; then kernel=minimal; else kernel=cloud; fi
+fi
+case "$kernel" in
+  cloud)
+    kdir=$("$root/scripts/guest-kernel.sh")
+    vmlinuz=$kdir/vmlinuz
+    release=$(cat "$kdir/release")
+    moddir=$kdir/modules/$release ;;
+  minimal)
+    [ -s "$minimal_dir/bzImage" ] || { echo "build-guest-image: no minimal kernel in $minimal_dir (scripts/build-kernel.sh)" >&2; exit 1; }
+    vmlinuz=$minimal_dir/bzImage
+    release=$(cat "$minimal_dir/release")
+    moddir="" ;;
+  *) echo "build-guest-image: --kernel wants auto, cloud or minimal" >&2; exit 2 ;;
+esac
+
+# The cloud kernel's virtio and vsock drivers are modules; ext4 is built in. Load order per
+# docs/guest-image.md; each module's own dependencies (modinfo) come before it.
+wanted=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio
+        virtio_console vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+        virtio_blk overlay)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/runvm-image.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+tree=$tmp/tree
+mkdir -p "$tree"/{dev,proc,sys,run,tmp,mnt,etc/runvm}
+install -m 0755 "$init" "$tree/init"
+: > "$tree/etc/runvm/modules"
+
+declare -A placed=()
+add_module() {
+  local name=$1 path dep
+  [ -n "${placed[$name]:-}" ] && return 0
+  path=$(cd "$moddir" && find kernel -name "$name.ko" -o -name "$name.ko.xz" -o -name "$name.ko.zst" | head -1)
+  [ -n "$path" ] || { echo "build-guest-image: module $name not in $moddir" >&2; exit 1; }
+  for dep in $(modinfo -F depends "$moddir/$path" | tr ',' ' '); do
+    add_module "$dep"
+  done
+  placed[$name]=1
+  mkdir -p "$tree/lib/modules/$release/$(dirname "$path")"
+  case "$path" in
+    *.xz) xz -dc "$moddir/$path" > "$tree/lib/modules/$release/${path%.xz}"; path=${path%.xz} ;;
+    *.zst) zstd -qdc "$moddir/$path" > "$tree/lib/modules/$release/${path%.zst}"; path=${path%.zst} ;;
+    *) cp "$moddir/$path" "$tree/lib/modules/$release/$path" ;;
+  esac
+  echo "/lib/modules/$release/$path" >> "$tree/etc/runvm/modules"
+}
+if [ -n "$moddir" ]; then
+  for m in "${wanted[@]}"; do add_module "$m"; done
+fi
+
+{
+  echo "# runvm guest image manifest"
+  echo "kernel_release $release"
+  echo "kernel $(basename "$vmlinuz") $(sha256sum < "$vmlinuz" | cut -d' ' -f1)"
+  echo "init $(sha256sum < "$tree/init" | cut -d' ' -f1)"
+  (cd "$tree" && find lib -type f 2>/dev/null | LC_ALL=C sort | while read -r f; do
+     echo "module /$f $(sha256sum < "$f" | cut -d' ' -f1)"; done)
+} > "$tree/etc/runvm/manifest"
+
+find "$tree" -exec touch -h -d "@$epoch" {} +
+mkdir -p "$out"
+(cd "$tree" && find . -mindepth 1 | LC_ALL=C sort |
+   cpio --quiet -o -H newc --reproducible --owner=0:0) | gzip -n -9 > "$tmp/initramfs.cpio.gz"
+cp "$vmlinuz" "$tmp/vmlinuz"
+cp "$tree/etc/runvm/manifest" "$tmp/manifest"
+echo "initramfs $(sha256sum < "$tmp/initramfs.cpio.gz" | cut -d' ' -f1)" >> "$tmp/manifest"
+for f in vmlinuz initramfs.cpio.gz manifest; do
+  mv -f "$tmp/$f" "$out/$f.new" && mv -f "$out/$f.new" "$out/$f"
+done
+echo "$out"

@@ -1,0 +1,89 @@
+// Parsing and range checks of single configuration values.
+#include "shim/config/config_values.hpp"
+
+#include <array>
+#include <charconv>
+
+namespace runvm::config {
+namespace {
+
+// Values are echoed in errors; keep them printable and short.
+std::string shown(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : text.substr(0, 64)) {
+        out += (c >= 0x20 && c < 0x7f && c != '"') ? c : '?';
+    }
+    return out + (text.size() > 64 ? "...\"" : "\"");
+}
+
+} // namespace
+
+std::string_view hypervisor_name(Hypervisor h) {
+    switch (h) {
+    case Hypervisor::automatic:
+        return "auto";
+    case Hypervisor::kvm:
+        return "kvm";
+    case Hypervisor::qemu:
+        return "qemu";
+    }
+    return "auto";
+}
+
+Result<Hypervisor> parse_hypervisor(std::string_view text) {
+    for (const Hypervisor h : {Hypervisor::automatic, Hypervisor::kvm, Hypervisor::qemu}) {
+        if (text == hypervisor_name(h)) {
+            return h;
+        }
+    }
+    return Err(Error::msg("must be auto, kvm or qemu, got " + shown(text)));
+}
+
+Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max) {
+    uint64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
+        return Err(Error::msg("must be an integer from " + std::to_string(min) + " to " +
+                              std::to_string(max) + ", got " + shown(text)));
+    }
+    return static_cast<uint32_t>(value);
+}
+
+Result<uint32_t> parse_vcpus(std::string_view text) {
+    return parse_integer_in(text, kMinVcpus, kMaxVcpus);
+}
+
+Result<uint32_t> parse_memory_mib(std::string_view text) {
+    return parse_integer_in(text, kMinMemoryMib, kMaxMemoryMib);
+}
+
+Result<std::string> parse_absolute_path(std::string_view text) {
+    if (text.empty() || text.front() != '/' || text.find('\0') != std::string_view::npos) {
+        return Err(Error::msg("must be an absolute path, got " + shown(text)));
+    }
+    return std::string(text);
+}
+
+Result<std::string> parse_log_level(std::string_view text) {
+    constexpr std::array<std::string_view, 5> kLevels = {"trace", "debug", "info", "warn",
+                                                         "error"};
+    for (const auto level : kLevels) {
+        if (text == level) {
+            return std::string(text);
+        }
+    }
+    return Err(Error::msg("must be trace, debug, info, warn or error, got " + shown(text)));
+}
+
+Result<LogFormat> parse_log_format(std::string_view text) {
+    if (text == "text") {
+        return LogFormat::text;
+    }
+    if (text == "json") {
+        return LogFormat::json;
+    }
+    return Err(Error::msg("must be text or json, got " + shown(text)));
+}
+
+} // namespace runvm::config

@@ -1,0 +1,27 @@
+// Value rules shared by config.yaml keys and io.runvm.* annotations; errors state the rule only,
+// the caller names the key or annotation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "shim/config/runtime_config.hpp"
+
+namespace runvm::config {
+
+inline constexpr uint32_t kMinVcpus = 1;
+inline constexpr uint32_t kMaxVcpus = 255;
+inline constexpr uint32_t kMinMemoryMib = 64;
+inline constexpr uint32_t kMaxMemoryMib = 1048576;
+
+Result<Hypervisor> parse_hypervisor(std::string_view text);
+Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max);
+Result<uint32_t> parse_vcpus(std::string_view text);
+Result<uint32_t> parse_memory_mib(std::string_view text);
+Result<std::string> parse_absolute_path(std::string_view text);
+Result<std::string> parse_log_level(std::string_view text);
+Result<LogFormat> parse_log_format(std::string_view text);
+
+} // namespace runvm::config

@@ -1,0 +1,166 @@
+// Tests of config.yaml parsing (defaults, every key, errors with file, line and key) and of the
+// io.runvm.* annotation overrides.
+#define BOOST_TEST_MODULE runtime_config
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/io.hpp"
+#include "shim/config/runtime_config.hpp"
+
+using namespace runvm::config;
+
+namespace {
+
+RuntimeConfig parse_ok(const std::string& yaml) {
+    auto config = parse_runtime_config(yaml, "cfg.yaml");
+    BOOST_TEST_REQUIRE(config.ok(), (config.ok() ? "" : config.error().str()));
+    return *config;
+}
+
+std::string parse_error(const std::string& yaml) {
+    auto config = parse_runtime_config(yaml, "cfg.yaml");
+    BOOST_TEST_REQUIRE(!config.ok());
+    BOOST_TEST(config.error().code() == EINVAL);
+    return config.error().message();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(empty_file_means_defaults) {
+    const RuntimeConfig defaults;
+    BOOST_TEST((parse_ok("") == defaults));
+    BOOST_TEST((parse_ok("# nothing here\n\n") == defaults));
+    BOOST_TEST((defaults.hypervisor == Hypervisor::automatic));
+    BOOST_TEST(defaults.vcpus == 1u);
+    BOOST_TEST(defaults.memory_mib == 256u);
+    BOOST_TEST(defaults.log_level == "info");
+    BOOST_TEST((defaults.log_format == runvm::LogFormat::text));
+    BOOST_TEST(defaults.state_root == "/run/runvm");
+    BOOST_TEST(defaults.paths.qemu == "qemu-system-x86_64");
+    BOOST_TEST(defaults.kernel.empty());
+}
+
+BOOST_AUTO_TEST_CASE(reads_every_key) {
+    const RuntimeConfig c = parse_ok(R"(# runvm configuration
+hypervisor: qemu
+kernel: /usr/share/runvm/vmlinuz
+initrd: /usr/share/runvm/initrd.img
+vcpus: 4
+memory_mib: "2048"
+log_level: debug
+log_format: json
+log_file: /var/log/runvm.log
+state_root: /run/runvm-test
+paths:
+  broker: /usr/libexec/runvm/runvm-broker
+  vmm: runvm-vmm
+  qemu: /usr/bin/qemu-system-x86_64
+)");
+    BOOST_TEST((c.hypervisor == Hypervisor::qemu));
+    BOOST_TEST(c.kernel == "/usr/share/runvm/vmlinuz");
+    BOOST_TEST(c.initrd == "/usr/share/runvm/initrd.img");
+    BOOST_TEST(c.vcpus == 4u);
+    BOOST_TEST(c.memory_mib == 2048u);
+    BOOST_TEST(c.log_level == "debug");
+    BOOST_TEST((c.log_format == runvm::LogFormat::json));
+    BOOST_TEST(c.log_file == "/var/log/runvm.log");
+    BOOST_TEST(c.state_root == "/run/runvm-test");
+    BOOST_TEST(c.paths.broker == "/usr/libexec/runvm/runvm-broker");
+    BOOST_TEST(c.paths.vmm == "runvm-vmm");
+    BOOST_TEST(c.paths.qemu == "/usr/bin/qemu-system-x86_64");
+    BOOST_TEST((parse_ok("hypervisor: kvm\n").hypervisor == Hypervisor::kvm));
+    BOOST_TEST((parse_ok("hypervisor: auto\nkernel: \"\"\n") == RuntimeConfig{}));
+    BOOST_TEST(parse_ok("vcpus: 255\nmemory_mib: 1048576\n").memory_mib == 1048576u);
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"vcpus: 2\n\nvcpu: 3\n", "cfg.yaml:3: vcpu: unknown key"},
+        {"# c\nvcpus: 0\n", R"(cfg.yaml:2: vcpus: must be an integer from 1 to 255, got "0")"},
+        {"vcpus: 256\n", R"(cfg.yaml:1: vcpus: must be an integer from 1 to 255, got "256")"},
+        {"vcpus: 2.5\n", R"(cfg.yaml:1: vcpus: must be an integer from 1 to 255, got "2.5")"},
+        {"vcpus: -1\n", R"(cfg.yaml:1: vcpus: must be an integer from 1 to 255, got "-1")"},
+        {"memory_mib: 63\n",
+         R"(cfg.yaml:1: memory_mib: must be an integer from 64 to 1048576, got "63")"},
+        {"hypervisor: xen\n", R"(cfg.yaml:1: hypervisor: must be auto, kvm or qemu, got "xen")"},
+        {"log_level: verbose\n",
+         R"(cfg.yaml:1: log_level: must be trace, debug, info, warn or error, got "verbose")"},
+        {"log_format: xml\n", R"(cfg.yaml:1: log_format: must be text or json, got "xml")"},
+        {"kernel: vmlinuz\n", R"(cfg.yaml:1: kernel: must be an absolute path, got "vmlinuz")"},
+        {"state_root: \"\"\n", R"(cfg.yaml:1: state_root: must be an absolute path, got "")"},
+        {"paths:\n  broker: /b\n  brokr: /c\n", "cfg.yaml:3: paths.brokr: unknown key"},
+        {"paths:\n  vmm: bin/runvm-vmm\n",
+         "cfg.yaml:2: paths.vmm: must be a program name or an absolute path"},
+        {"paths: /usr/bin\n", "cfg.yaml:1: paths: must be a mapping of keys"},
+        {"vcpus: 1\nvcpus: 2\n", "cfg.yaml:2: vcpus: duplicate key"},
+        {"vcpus:\n", "cfg.yaml:1: vcpus: has no value"},
+        {"vcpus: [1, 2]\n", "cfg.yaml:1: vcpus: must be a single value"},
+        {"- vcpus\n", "cfg.yaml:1: must be a mapping of keys"},
+        {"? [a, b]\n: c\n", "cfg.yaml:1: (top level): keys must be plain names"},
+        {"vcpus: 2\nkernel: [\n", "cfg.yaml:3:1: end of sequence flow not found"},
+    };
+    for (const auto& [yaml, message] : cases) {
+        BOOST_TEST_CONTEXT(yaml) { BOOST_TEST(parse_error(yaml) == message); }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(load_reads_a_file_and_a_missing_one_means_defaults) {
+    char dir[] = "/tmp/runvm-config-test.XXXXXX";
+    BOOST_TEST_REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string path = std::string(dir) + "/config.yaml";
+    auto missing = load_runtime_config(path);
+    BOOST_TEST_REQUIRE(missing.ok());
+    BOOST_TEST((*missing == RuntimeConfig{}));
+
+    BOOST_TEST_REQUIRE(runvm::write_file_atomic(path, "vcpus: 3\nmemory_mib: 12\n", 0644).ok());
+    auto bad = load_runtime_config(path);
+    BOOST_TEST_REQUIRE(!bad.ok());
+    BOOST_TEST(bad.error().message() ==
+               path + R"(:2: memory_mib: must be an integer from 64 to 1048576, got "12")");
+
+    BOOST_TEST_REQUIRE(runvm::write_file_atomic(path, "vcpus: 3\n", 0644).ok());
+    auto loaded = load_runtime_config(path);
+    BOOST_TEST_REQUIRE(loaded.ok());
+    BOOST_TEST(loaded->vcpus == 3u);
+
+    auto directory = load_runtime_config(dir); // read(2) of a directory fails with EISDIR
+    BOOST_TEST_REQUIRE(!directory.ok());
+    BOOST_TEST(directory.error().code() == EISDIR);
+    std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
+    RuntimeConfig base;
+    base.kernel = "/boot/default";
+    auto c = apply_annotations(base, {{"io.runvm.vcpus", "2"},
+                                      {"io.runvm.memory_mib", "1024"},
+                                      {"io.runvm.kernel", "/boot/custom"},
+                                      {"io.runvm.hypervisor", "kvm"},
+                                      {"io.kubernetes.cri.sandbox-id", "abc"}});
+    BOOST_TEST_REQUIRE(c.ok());
+    BOOST_TEST(c->vcpus == 2u);
+    BOOST_TEST(c->memory_mib == 1024u);
+    BOOST_TEST(c->kernel == "/boot/custom");
+    BOOST_TEST((c->hypervisor == Hypervisor::kvm));
+    BOOST_TEST((*apply_annotations(base, {}) == base));
+
+    const std::vector<std::pair<std::pair<std::string, std::string>, std::string>> bad = {
+        {{"io.runvm.vcpus", "abc"},
+         R"(annotation io.runvm.vcpus: must be an integer from 1 to 255, got "abc")"},
+        {{"io.runvm.memory_mib", "1048577"},
+         R"(annotation io.runvm.memory_mib: must be an integer from 64 to 1048576, got "1048577")"},
+        {{"io.runvm.kernel", "vmlinuz"},
+         R"(annotation io.runvm.kernel: must be an absolute path, got "vmlinuz")"},
+        {{"io.runvm.hypervisor", "firecracker"},
+         R"(annotation io.runvm.hypervisor: must be auto, kvm or qemu, got "firecracker")"},
+    };
+    for (const auto& [annotation, message] : bad) {
+        BOOST_TEST_CONTEXT(annotation.first) {
+            auto r = apply_annotations(base, {annotation});
+            BOOST_TEST_REQUIRE(!r.ok());
+            BOOST_TEST(r.error().message() == message);
+        }
+    }
+}

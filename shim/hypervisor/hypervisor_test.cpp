@@ -1,0 +1,154 @@
+// Unit tests for the hypervisor backends: command lines, configs, auto selection, and a
+// real QEMU process started and stopped (no guest needed).
+#define BOOST_TEST_MODULE hypervisor
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim/hypervisor/backend.hpp"
+#include "shim/hypervisor/host_tsc.hpp"
+#include "shim/hypervisor/qemu_backend.hpp"
+#include "shim/hypervisor/vmm_backend.hpp"
+
+using namespace runvm;
+using namespace runvm::shim;
+
+namespace {
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/runvm-hv-test.XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+    std::string file(const std::string& name, const std::string& text = "x") const {
+        std::ofstream(path + "/" + name) << text;
+        return path + "/" + name;
+    }
+};
+
+VmConfig config_in(const TempDir& d) {
+    VmConfig c;
+    c.kernel = d.file("vmlinuz");
+    c.initrd = d.file("initrd");
+    c.vsock_socket = d.path + "/vsock.sock";
+    c.blk_socket = d.path + "/blk.sock";
+    c.console_log = d.path + "/console.log";
+    c.work_dir = d.path;
+    c.memory_mib = 192;
+    c.vcpus = 2;
+    c.kernel_cmdline = "runvm.debug=1";
+    return c;
+}
+
+bool has(const std::vector<std::string>& argv, const std::string& s) {
+    return std::find(argv.begin(), argv.end(), s) != argv.end();
+}
+
+std::string after(const std::vector<std::string>& argv, const std::string& flag) {
+    auto it = std::find(argv.begin(), argv.end(), flag);
+    return it == argv.end() || it + 1 == argv.end() ? "" : *(it + 1);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(tsc_khz_parses_cpuinfo_without_floats) {
+    BOOST_TEST(tsc_khz_from_cpuinfo("processor\t: 0\ncpu MHz\t\t: 2596.132\n").value() ==
+               2596132u);
+    BOOST_TEST(tsc_khz_from_cpuinfo("cpu MHz : 3000\n").value() == 3000000u);
+    BOOST_TEST(tsc_khz_from_cpuinfo("cpu MHz : 1999.9\n").value() == 1999900u);
+    BOOST_TEST(!tsc_khz_from_cpuinfo("model name: x\n").has_value());
+    BOOST_TEST(!tsc_khz_from_cpuinfo("cpu MHz : zero\n").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(qemu_command_line_has_microvm_memfd_and_vhost_user_devices) {
+    TempDir d;
+    QemuBackend qemu;
+    BOOST_REQUIRE(qemu.prepare(config_in(d)).ok());
+    const auto& argv = qemu.command();
+    BOOST_TEST(argv.front() == "qemu-system-x86_64");
+    BOOST_TEST(after(argv, "-accel") == "tcg");
+    BOOST_TEST(after(argv, "-machine") == "microvm,acpi=on,memory-backend=mem");
+    BOOST_TEST(after(argv, "-object") == "memory-backend-memfd,id=mem,size=192M,share=on");
+    BOOST_TEST(after(argv, "-smp") == "2");
+    BOOST_TEST(has(argv, "-no-reboot"));
+    BOOST_TEST(has(argv, "socket,id=vsock0,path=" + d.path + "/vsock.sock"));
+    BOOST_TEST(has(argv, "vhost-user-vsock-device,chardev=vsock0,guest-cid=3"));
+    BOOST_TEST(has(argv, "socket,id=blk0,path=" + d.path + "/blk.sock"));
+    BOOST_TEST(after(argv, "-serial") == "file:" + d.path + "/console.log");
+    const std::string append = after(argv, "-append");
+    BOOST_TEST(append.find("panic=-1") != std::string::npos);
+    BOOST_TEST(append.find("runvm.debug=1") != std::string::npos);
+    if (host_tsc_khz()) {
+        BOOST_TEST(append.find("tsc_early_khz=") != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(prepare_names_the_missing_kernel) {
+    TempDir d;
+    VmConfig c = config_in(d);
+    c.kernel = d.path + "/no-such-kernel";
+    for (HypervisorKind k : {HypervisorKind::qemu, HypervisorKind::kvm}) {
+        auto r = make_backend(k)->prepare(c);
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.error().str().find("no-such-kernel") != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(vmm_config_lists_the_brokers_devices) {
+    TempDir d;
+    VmmBackend vmm;
+    BOOST_REQUIRE(vmm.prepare(config_in(d)).ok());
+    BOOST_TEST(vmm.command().at(1) == "--config");
+    const auto j = VmmBackend::make_config(config_in(d));
+    BOOST_TEST(j["memory_mib"].get<uint64_t>() == 192u);
+    BOOST_TEST(j["vhost_user"].size() == 2u);
+    BOOST_TEST(j["vhost_user"][0]["type"] == "vsock");
+    BOOST_TEST(j["vhost_user"][0]["guest_cid"].get<uint32_t>() == 3u);
+    BOOST_TEST(::access((d.path + "/vmm.json").c_str(), R_OK) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(auto_picks_by_dev_kvm_and_says_why) {
+    std::string why;
+    const HypervisorKind k = resolve_hypervisor(HypervisorKind::automatic, &why);
+    const bool kvm_usable = ::access("/dev/kvm", R_OK | W_OK) == 0;
+    BOOST_TEST((k == HypervisorKind::kvm) == kvm_usable);
+    BOOST_TEST(why.find("/dev/kvm") != std::string::npos);
+    BOOST_TEST((resolve_hypervisor(HypervisorKind::qemu, &why) == HypervisorKind::qemu));
+    BOOST_TEST((parse_hypervisor_kind("kvm").value() == HypervisorKind::kvm));
+    BOOST_TEST(!parse_hypervisor_kind("xen").ok());
+}
+
+// A real QEMU without a guest: starts, keeps running, stops within the grace period.
+BOOST_AUTO_TEST_CASE(qemu_process_starts_and_stops) {
+    if (std::system("command -v qemu-system-x86_64 >/dev/null") != 0) {
+        BOOST_TEST_MESSAGE("qemu-system-x86_64 missing: skipped");
+        return;
+    }
+    TempDir d;
+    // A QEMU that idles: no kernel, no devices, paused at start (-S).
+    struct Idle : ProcessBackend {
+        std::string name() const override { return "idle-qemu"; }
+        Result<void> prepare(const VmConfig& c) override {
+            argv_ = {"qemu-system-x86_64", "-S", "-nodefaults", "-nographic", "-machine",
+                     "microvm", "-accel", "tcg", "-serial", "null", "-monitor", "none"};
+            log_path_ = c.work_dir + "/qemu.log";
+            return Ok();
+        }
+    } idle;
+    BOOST_REQUIRE(idle.prepare(config_in(d)).ok());
+    BOOST_REQUIRE(idle.start().ok());
+    const pid_t pid = idle.pid();
+    BOOST_TEST(pid > 0);
+    auto early = idle.wait(std::chrono::milliseconds(300));
+    BOOST_REQUIRE(early.ok());
+    BOOST_TEST(!early->has_value());
+    idle.stop(std::chrono::milliseconds(2000));
+    BOOST_TEST(::kill(pid, 0) != 0); // reaped: the pid is gone
+}

@@ -1,0 +1,19 @@
+// VmmBackend: runvm-vmm on KVM, configured by a JSON file in the VM's work directory.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "shim/hypervisor/process_backend.hpp"
+
+namespace runvm::shim {
+
+class VmmBackend : public ProcessBackend {
+public:
+    std::string name() const override { return "runvm-vmm"; }
+    Result<void> prepare(const VmConfig& config) override;
+
+    // The config runvm-vmm reads (see docs/vmm.md); exposed for tests.
+    static nlohmann::json make_config(const VmConfig& config);
+};
+
+} // namespace runvm::shim

@@ -1,0 +1,147 @@
+// Typed wrappers over the agent's ttRPC methods; a failed Status becomes an Error naming it.
+#include "shim/sandbox/agent_client.hpp"
+
+#include <google/protobuf/empty.pb.h>
+
+namespace runvm::shim {
+
+namespace av = agent::v1;
+using google::protobuf::Empty;
+
+Result<void> AgentClient::call(const char* method, const google::protobuf::MessageLite& req,
+                               google::protobuf::MessageLite* resp,
+                               std::chrono::milliseconds timeout) {
+    rpc::CallOptions opts;
+    opts.timeout = timeout;
+    const rpc::Status st = client_.call(kAgentService, method, req, resp, opts);
+    if (!st.ok()) {
+        const int err = st.code == rpc::kDeadlineExceeded ? ETIMEDOUT
+                        : st.code == rpc::kUnavailable    ? ECONNRESET
+                        : st.code == rpc::kNotFound       ? ENOENT
+                                                          : 0;
+        return Err(Error(err, std::string("agent ") + method + ": " + st.str()));
+    }
+    return Ok();
+}
+
+Result<av::VersionResponse> AgentClient::version(std::chrono::milliseconds timeout) {
+    av::VersionResponse resp;
+    RUNVM_TRY(call("Version", av::VersionRequest(), &resp, timeout));
+    return resp;
+}
+
+Result<uint32_t> AgentClient::create_container(const av::CreateContainerRequest& req) {
+    av::CreateContainerResponse resp;
+    RUNVM_TRY(call("CreateContainer", req, &resp, kAgentCallTimeout));
+    return resp.pid();
+}
+
+Result<uint32_t> AgentClient::start_container(const std::string& id) {
+    av::StartContainerRequest req;
+    req.set_container_id(id);
+    av::StartContainerResponse resp;
+    RUNVM_TRY(call("StartContainer", req, &resp, kAgentCallTimeout));
+    return resp.pid();
+}
+
+Result<uint32_t> AgentClient::exec_process(const av::ExecProcessRequest& req) {
+    av::ExecProcessResponse resp;
+    RUNVM_TRY(call("ExecProcess", req, &resp, kAgentCallTimeout));
+    return resp.pid();
+}
+
+Result<void> AgentClient::signal(const std::string& id, const std::string& exec_id,
+                                 uint32_t sig, bool all) {
+    av::SignalProcessRequest req;
+    req.set_container_id(id);
+    req.set_exec_id(exec_id);
+    req.set_signal(sig);
+    req.set_all(all);
+    Empty resp;
+    return call("SignalProcess", req, &resp, kAgentCallTimeout);
+}
+
+Result<av::WaitProcessResponse> AgentClient::wait_process(const std::string& id,
+                                                          const std::string& exec_id) {
+    av::WaitProcessRequest req;
+    req.set_container_id(id);
+    req.set_exec_id(exec_id);
+    av::WaitProcessResponse resp;
+    // No deadline: a process may run for ever; the call fails when the VM goes away.
+    RUNVM_TRY(call("WaitProcess", req, &resp, std::chrono::milliseconds(0)));
+    return resp;
+}
+
+Result<void> AgentClient::resize_tty(const std::string& id, const std::string& exec_id,
+                                     uint32_t width, uint32_t height) {
+    av::ResizeTtyRequest req;
+    req.set_container_id(id);
+    req.set_exec_id(exec_id);
+    req.set_width(width);
+    req.set_height(height);
+    Empty resp;
+    return call("ResizeTty", req, &resp, kAgentCallTimeout);
+}
+
+Result<void> AgentClient::close_stdin(const std::string& id, const std::string& exec_id) {
+    av::CloseStdinRequest req;
+    req.set_container_id(id);
+    req.set_exec_id(exec_id);
+    Empty resp;
+    return call("CloseStdin", req, &resp, kAgentCallTimeout);
+}
+
+Result<av::ListProcessesResponse> AgentClient::list_processes(const std::string& id) {
+    av::ListProcessesRequest req;
+    req.set_container_id(id);
+    av::ListProcessesResponse resp;
+    RUNVM_TRY(call("ListProcesses", req, &resp, kAgentCallTimeout));
+    return resp;
+}
+
+Result<av::StatsContainerResponse> AgentClient::stats(const std::string& id) {
+    av::StatsContainerRequest req;
+    req.set_container_id(id);
+    av::StatsContainerResponse resp;
+    RUNVM_TRY(call("StatsContainer", req, &resp, kAgentCallTimeout));
+    return resp;
+}
+
+Result<void> AgentClient::update(const std::string& id, const std::string& resources_json) {
+    av::UpdateContainerRequest req;
+    req.set_container_id(id);
+    req.set_resources_json(resources_json);
+    Empty resp;
+    return call("UpdateContainer", req, &resp, kAgentCallTimeout);
+}
+
+Result<void> AgentClient::pause(const std::string& id) {
+    av::PauseContainerRequest req;
+    req.set_container_id(id);
+    Empty resp;
+    return call("PauseContainer", req, &resp, kAgentCallTimeout);
+}
+
+Result<void> AgentClient::resume(const std::string& id) {
+    av::ResumeContainerRequest req;
+    req.set_container_id(id);
+    Empty resp;
+    return call("ResumeContainer", req, &resp, kAgentCallTimeout);
+}
+
+Result<void> AgentClient::remove(const std::string& id, bool force) {
+    av::RemoveContainerRequest req;
+    req.set_container_id(id);
+    req.set_force(force);
+    Empty resp;
+    return call("RemoveContainer", req, &resp, kAgentCallTimeout);
+}
+
+Result<void> AgentClient::destroy_sandbox(std::chrono::milliseconds timeout) {
+    av::DestroySandboxRequest req;
+    req.set_poweroff(true);
+    Empty resp;
+    return call("DestroySandbox", req, &resp, timeout);
+}
+
+} // namespace runvm::shim

@@ -1,0 +1,47 @@
+// BrokerProcess: the VM's runvm-broker (vhost-user vsock, blk and console backends), started
+// before the hypervisor because vhost-user frontends connect at start-up.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/child_process.hpp"
+#include "base/result.hpp"
+
+namespace runvm::shim {
+
+struct BrokerConfig {
+    std::string binary = "runvm-broker";
+    std::string vsock_socket;   // vhost-user socket of the vsock device
+    std::string vsock_uds;      // the hybrid vsock Unix socket for the host side
+    uint32_t guest_cid = 3;
+    std::string blk_socket;     // empty: no blk device
+    std::string blk_image;
+    bool blk_readonly = false;
+    std::string console_socket; // empty: no console device
+    std::string console_log;
+    std::string log_path;       // the broker's own log
+};
+
+class BrokerProcess {
+public:
+    // The argv runvm-broker gets (see docs/broker.md); exposed for tests.
+    static std::vector<std::string> command(const BrokerConfig& config);
+
+    // Starts the broker and waits (up to `timeout`) until every vhost-user socket listens.
+    static Result<BrokerProcess> start(const BrokerConfig& config,
+                                       std::chrono::milliseconds timeout);
+
+    bool running() const { return child_.running(); }
+    // Raw wait status when it has exited (reaps it), nullopt while it runs.
+    std::optional<int> poll();
+    void stop(std::chrono::milliseconds grace);
+    pid_t pid() const { return child_.pid(); }
+
+private:
+    ChildProcess child_;
+    std::vector<std::string> sockets_;
+};
+
+} // namespace runvm::shim

@@ -1,0 +1,213 @@
+// Container directories, their JSON record and lock, under the runtime's --root.
+#include "shim/sandbox/container_store.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+
+namespace runvm::shim {
+
+nlohmann::json ContainerRecord::to_json() const {
+    nlohmann::json j = {{"id", id},
+                        {"bundle", bundle},
+                        {"rootfs", rootfs},
+                        {"created", created},
+                        {"status", status},
+                        {"monitor_pid", monitor_pid},
+                        {"annotations", annotations},
+                        {"run_dir", run_dir},
+                        {"hypervisor", hypervisor},
+                        {"guest_kernel", guest_kernel},
+                        {"timeline", timeline},
+                        {"owner_uid", owner_uid}};
+    if (exit_status) {
+        j["exit_status"] = *exit_status;
+    }
+    if (!error.empty()) {
+        j["error"] = error;
+    }
+    return j;
+}
+
+Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j) {
+    try {
+        ContainerRecord r;
+        r.id = j.at("id").get<std::string>();
+        r.bundle = j.at("bundle").get<std::string>();
+        r.rootfs = j.value("rootfs", "");
+        r.created = j.value("created", "");
+        r.status = j.at("status").get<std::string>();
+        r.monitor_pid = j.value("monitor_pid", 0);
+        if (j.contains("exit_status")) {
+            r.exit_status = j["exit_status"].get<int>();
+        }
+        r.error = j.value("error", "");
+        r.annotations = j.value("annotations", std::map<std::string, std::string>{});
+        r.run_dir = j.value("run_dir", "");
+        r.hypervisor = j.value("hypervisor", "");
+        r.guest_kernel = j.value("guest_kernel", "");
+        r.timeline = j.value("timeline", nlohmann::json::array());
+        r.owner_uid = j.value("owner_uid", 0u);
+        return r;
+    } catch (const nlohmann::json::exception& e) {
+        return Err(Error::msg(std::string("container record: ") + e.what()));
+    }
+}
+
+Result<void> validate_container_id(const std::string& id) {
+    if (id.empty() || id == "." || id == ".." || id.size() > 1024) {
+        return Err(Error::with_errno(EINVAL, "invalid container id '" + id + "'"));
+    }
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-' || c == '.';
+        if (!ok) {
+            return Err(Error::with_errno(EINVAL, "invalid container id '" + id +
+                                                     "' (allowed: A-Z a-z 0-9 _ + - .)"));
+        }
+    }
+    return Ok();
+}
+
+std::string ContainerStore::run_dir(const std::string& id) const {
+    // FNV-1a of root and id: stable, short, distinct per container.
+    uint64_t h = 1469598103934665603ull;
+    for (char c : root_ + "\n" + id) {
+        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    const char* base = ::getuid() == 0 ? "/run/runvm-vm" : "/tmp/runvm-vm";
+    return std::string(base) + "/" + std::string(buf, 12);
+}
+
+Result<void> ContainerStore::create_dir(const std::string& id) {
+    RUNVM_TRY(validate_container_id(id));
+    // --root may not exist yet (runc creates it too).
+    std::string path;
+    for (size_t pos = 1; pos != std::string::npos;) {
+        pos = root_.find('/', pos + 1);
+        path = root_.substr(0, pos);
+        if (::mkdir(path.c_str(), 0711) != 0 && errno != EEXIST) {
+            return Err(Error::from_errno("mkdir " + path));
+        }
+    }
+    if (::mkdir(dir(id).c_str(), 0711) != 0) {
+        if (errno == EEXIST) {
+            return Err(Error::with_errno(EEXIST, "container with id " + id + " exists"));
+        }
+        return Err(Error::from_errno("mkdir " + dir(id)));
+    }
+    return Ok();
+}
+
+Result<void> ContainerStore::save(const ContainerRecord& record) {
+    return write_file_atomic(dir(record.id) + "/state.json", record.to_json().dump(), 0600);
+}
+
+Result<ContainerRecord> ContainerStore::load(const std::string& id) const {
+    RUNVM_TRY(validate_container_id(id));
+    auto text = read_file(dir(id) + "/state.json");
+    if (!text) {
+        if (text.error().code() == ENOENT) {
+            return Err(Error::with_errno(ENOENT, "container " + id + " does not exist"));
+        }
+        return Err(std::move(text).error());
+    }
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded()) {
+        return Err(Error::msg(dir(id) + "/state.json: not JSON"));
+    }
+    return ContainerRecord::from_json(j);
+}
+
+Result<std::vector<std::string>> ContainerStore::list() const {
+    std::vector<std::string> ids;
+    DIR* d = ::opendir(root_.c_str());
+    if (!d) {
+        if (errno == ENOENT) {
+            return ids;
+        }
+        return Err(Error::from_errno("opendir " + root_));
+    }
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name == "." || name == ".." || !validate_container_id(name).ok()) {
+            continue;
+        }
+        if (::access((dir(name) + "/state.json").c_str(), F_OK) == 0) {
+            ids.push_back(name);
+        }
+    }
+    ::closedir(d);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+namespace {
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+    return ::remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+} // namespace
+
+Result<void> ContainerStore::remove(const std::string& id) {
+    RUNVM_TRY(validate_container_id(id));
+    if (::nftw(dir(id).c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
+        errno != ENOENT) {
+        return Err(Error::from_errno("remove " + dir(id)));
+    }
+    return Ok();
+}
+
+Result<UniqueFd> ContainerStore::lock(const std::string& id) const {
+    const std::string path = dir(id) + "/lock";
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) {
+        return Err(Error::from_errno("open " + path));
+    }
+    // Bounded: a wedged holder must not hang the caller.
+    for (int i = 0; i < 1000; ++i) {
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+            return fd;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            return Err(Error::from_errno("flock " + path));
+        }
+        ::usleep(10'000);
+    }
+    return Err(Error::with_errno(ETIMEDOUT, "flock " + path + ": held for over 10 s"));
+}
+
+std::string effective_status(const ContainerRecord& record) {
+    if (record.status == "stopped") {
+        return record.status;
+    }
+    if (record.monitor_pid <= 0 || (::kill(record.monitor_pid, 0) != 0 && errno == ESRCH)) {
+        return "stopped";
+    }
+    return record.status;
+}
+
+std::string rfc3339_now() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        now.time_since_epoch()).count() % 1'000'000'000;
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[64];
+    const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(ns));
+    return buf;
+}
+
+} // namespace runvm::shim

@@ -1,0 +1,73 @@
+// ContainerStore: one directory per container under --root (runc's layout idea): the
+// record the monitor keeps current, the monitor's control socket, and a lock file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+
+namespace runvm::shim {
+
+// What `runvm state` reports plus what the other verbs need to find the VM.
+struct ContainerRecord {
+    std::string id;
+    std::string bundle;
+    std::string rootfs;
+    std::string created; // RFC 3339, UTC
+    std::string status;  // creating, created, running, paused, stopped
+    int monitor_pid = 0; // the --pid-file process (see docs/cli.md)
+    std::optional<int> exit_status;
+    std::string error; // why it stopped, when not by its own exit
+    std::map<std::string, std::string> annotations;
+    std::string run_dir;
+    std::string hypervisor;
+    std::string guest_kernel;
+    nlohmann::json timeline = nlohmann::json::array();
+    uint32_t owner_uid = 0;
+
+    nlohmann::json to_json() const;
+    static Result<ContainerRecord> from_json(const nlohmann::json& j);
+};
+
+// runc's rule: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 bytes.
+Result<void> validate_container_id(const std::string& id);
+
+class ContainerStore {
+public:
+    explicit ContainerStore(std::string root) : root_(std::move(root)) {}
+
+    const std::string& root() const { return root_; }
+    std::string dir(const std::string& id) const { return root_ + "/" + id; }
+    std::string control_socket(const std::string& id) const { return dir(id) + "/monitor.sock"; }
+    // A short per-VM directory for sockets (sun_path holds 107 bytes; ids can be 64).
+    std::string run_dir(const std::string& id) const;
+
+    // Creates the container's directory; fails with EEXIST when the id is taken.
+    Result<void> create_dir(const std::string& id);
+    Result<void> save(const ContainerRecord& record);
+    Result<ContainerRecord> load(const std::string& id) const;
+    Result<std::vector<std::string>> list() const;
+    // Removes the container's directory and everything in it.
+    Result<void> remove(const std::string& id);
+
+    // flock on <dir>/lock: verbs that change a container hold it (create, delete).
+    Result<UniqueFd> lock(const std::string& id) const;
+
+private:
+    std::string root_;
+};
+
+// The record's status with the monitor's liveness applied: a record whose monitor is gone
+// is stopped.
+std::string effective_status(const ContainerRecord& record);
+
+std::string rfc3339_now();
+
+} // namespace runvm::shim

@@ -1,0 +1,29 @@
+// Hybrid vsock (Firecracker's convention, served by runvm-broker): a host process reaches
+// guest port P by connecting to the device's Unix socket and writing "CONNECT P\n".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+
+namespace runvm::shim {
+
+// One attempt: connect, handshake, wait up to `timeout` for "OK <hostport>\n". The fd is
+// blocking and positioned after the handshake line.
+Result<UniqueFd> vsock_connect(const std::string& uds, uint32_t port,
+                               std::chrono::milliseconds timeout);
+
+// Retries vsock_connect until it succeeds or `deadline`; `keep_going` is asked between
+// attempts (false: the VM died, give up at once).
+Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
+                                     std::chrono::steady_clock::time_point deadline,
+                                     const std::function<Result<void>()>& keep_going);
+
+// Parses the handshake reply; exposed for tests and the fuzzer.
+Result<uint32_t> parse_vsock_ok(const std::string& line);
+
+} // namespace runvm::shim

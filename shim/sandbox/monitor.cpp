@@ -1,0 +1,398 @@
+// The monitor's lifecycle: create the VM and the container, serve the control socket,
+// wait for the container's end, tear down, exit with its status.
+#include "shim/sandbox/monitor.hpp"
+
+#include <csignal>
+#include <fcntl.h>
+#include <list>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "base/unix_socket.hpp"
+#include "oci/spec_json.hpp"
+#include "oci/validate.hpp"
+#include "shim/sandbox/console.hpp"
+#include "shim/sandbox/hooks.hpp"
+#include "shim/sandbox/monitor_state.hpp"
+#include "shim/sandbox/stdio_bridge.hpp"
+
+namespace runvm::shim {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr int kCreateFailed = 255;
+
+void report_ready(int fd, const std::string& line) {
+    if (fd >= 0) {
+        (void)write_all(fd, line.data(), line.size(), "ready pipe");
+        ::close(fd);
+    }
+}
+
+std::string absolute(const std::string& base, const std::string& path) {
+    return !path.empty() && path[0] == '/' ? path : base + "/" + path;
+}
+
+// The container's stdio on the host: a pty (terminal) or the monitor's own fds 0-2, which
+// are the fds `runvm create` was started with (runc's pass-through mode).
+struct HostStdio {
+    StdioFds fds;
+    UniqueFd tty; // the pty slave or our terminal, polled for window size changes
+    std::optional<RawTerminal> raw;
+};
+
+Result<HostStdio> host_stdio(const MonitorOptions& o, const oci::Spec& spec) {
+    HostStdio h;
+    const bool terminal = spec.process && spec.process->terminal.value_or(false);
+    if (terminal && !o.console_socket.empty()) {
+        unsigned rows = 0;
+        unsigned cols = 0;
+        if (spec.process->console_size) {
+            rows = spec.process->console_size->height;
+            cols = spec.process->console_size->width;
+        }
+        RUNVM_ASSIGN_OR_RETURN(PtyPair pty, open_pty(rows, cols));
+        RUNVM_TRY(send_console(o.console_socket, pty.master.get()));
+        h.fds.in = UniqueFd(::dup(pty.slave.get()));
+        h.fds.out = UniqueFd(::dup(pty.slave.get()));
+        h.tty = std::move(pty.slave);
+        return h;
+    }
+    if (terminal && !o.start_immediately) {
+        return Err(Error::msg("process.terminal needs --console-socket for create"));
+    }
+    if (terminal && ::isatty(0)) {
+        auto raw = RawTerminal::enter(0);
+        if (raw) {
+            h.raw.emplace(std::move(*raw));
+        }
+        h.tty = UniqueFd(::dup(0));
+    }
+    h.fds.in = UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 3));
+    h.fds.out = UniqueFd(::fcntl(1, F_DUPFD_CLOEXEC, 3));
+    if (!terminal) {
+        h.fds.err = UniqueFd(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+    }
+    return h;
+}
+
+class Monitor {
+public:
+    explicit Monitor(const MonitorOptions& o) : o_(o), s_(o.root) {}
+    ~Monitor() { teardown(); }
+
+    Result<void> create();
+    int run();
+    // A failed create leaves nothing behind: teardown removes the state directory.
+    void discard() { discard_ = true; }
+
+private:
+    Result<void> create_container();
+    void serve_control();
+    void teardown();
+    void watch_tty();
+
+    const MonitorOptions& o_;
+    MonitorState s_;
+    HostStdio stdio_;
+    std::unique_ptr<StdioBridge> init_bridge_;
+    UniqueFd listener_;
+    UniqueFd stop_fd_[2];
+    std::thread control_thread_;
+    std::list<std::thread> connections_;
+    std::optional<WindowSize> last_size_;
+    bool dir_created_ = false;
+    bool discard_ = false;
+};
+
+Result<void> Monitor::create() {
+    RUNVM_TRY(s_.store.create_dir(o_.id));
+    dir_created_ = true;
+    RUNVM_ASSIGN_OR_RETURN(s_.spec, oci::load_spec(o_.bundle + "/config.json"));
+    RUNVM_TRY(oci::validate(s_.spec));
+    if (!s_.spec.root || s_.spec.root->path.empty()) {
+        return Err(Error::msg("config.json: root.path is required"));
+    }
+    RuntimeSettings settings = o_.settings;
+    if (s_.spec.annotations) {
+        RUNVM_TRY(apply_annotations(settings, *s_.spec.annotations));
+    }
+    {
+        std::lock_guard lock(s_.mu);
+        auto& r = s_.record;
+        r.id = o_.id;
+        r.bundle = o_.bundle;
+        r.rootfs = absolute(o_.bundle, s_.spec.root->path);
+        r.created = rfc3339_now();
+        r.status = "creating";
+        r.monitor_pid = ::getpid();
+        r.owner_uid = ::getuid();
+        r.run_dir = s_.store.run_dir(o_.id);
+        if (s_.spec.annotations) {
+            r.annotations = *s_.spec.annotations;
+        }
+        s_.save_locked();
+    }
+    SandboxOptions so;
+    so.id = o_.id;
+    so.run_dir = s_.record.run_dir;
+    so.kernel = settings.kernel;
+    so.initrd = settings.initrd;
+    so.kernel_cmdline = settings.kernel_cmdline;
+    so.hypervisor = settings.hypervisor;
+    so.vcpus = settings.vcpus;
+    so.memory_mib = settings.memory_mib;
+    so.broker_binary = settings.broker_binary;
+    so.qemu_binary = settings.qemu_binary;
+    so.vmm_binary = settings.vmm_binary;
+    so.rootfs_dir = s_.record.rootfs;
+    so.rootfs_readonly = s_.spec.root->readonly.value_or(false);
+    so.boot_timeout = settings.boot_timeout;
+    if (::mkdir(::getuid() == 0 ? "/run/runvm-vm" : "/tmp/runvm-vm", 0711) != 0 &&
+        errno != EEXIST) {
+        return Err(Error::from_errno("mkdir sandbox base dir"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
+    RUNVM_TRY(create_container());
+    return Ok();
+}
+
+Result<void> Monitor::create_container() {
+    RUNVM_ASSIGN_OR_RETURN(stdio_, host_stdio(o_, s_.spec));
+    const uint32_t port = s_.next_port.fetch_add(4);
+    RUNVM_ASSIGN_OR_RETURN(init_bridge_,
+                           StdioBridge::open(s_.sandbox->vsock_uds(), port, std::move(stdio_.fds)));
+    agent::v1::CreateContainerRequest req;
+    req.set_container_id(o_.id);
+    req.set_oci_spec_json(oci::serialize_spec(s_.spec));
+    auto* rootfs = req.mutable_rootfs();
+    rootfs->set_block_device("/dev/vda");
+    rootfs->set_fs_type("ext4");
+    rootfs->set_readonly(s_.spec.root->readonly.value_or(false));
+    auto* stdio = req.mutable_stdio();
+    stdio->set_stdin_port(init_bridge_->ports().stdin_port);
+    stdio->set_stdout_port(init_bridge_->ports().stdout_port);
+    stdio->set_stderr_port(init_bridge_->ports().stderr_port);
+    stdio->set_terminal(s_.spec.process && s_.spec.process->terminal.value_or(false));
+    RUNVM_TRY(s_.sandbox->agent().create_container(req));
+    std::string hook_state;
+    {
+        std::lock_guard lock(s_.mu);
+        s_.sandbox->timeline().mark("container created");
+        auto& r = s_.record;
+        r.status = "created";
+        r.hypervisor = s_.sandbox->hypervisor_name();
+        r.guest_kernel = s_.sandbox->guest_kernel_release();
+        r.timeline = s_.sandbox->timeline().to_json();
+        s_.save_locked();
+        hook_state = s_.hook_state_locked();
+    }
+    // prestart and createRuntime run in the runtime's namespace after the container (here:
+    // its VM) exists and before its process starts.
+    const auto& hooks = s_.spec.hooks;
+    RUNVM_TRY(run_hooks(hooks ? hooks->prestart : std::nullopt, "prestart", hook_state));
+    RUNVM_TRY(run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime",
+                        hook_state));
+    RUNVM_ASSIGN_OR_RETURN(listener_, listen_unix(s_.store.control_socket(o_.id), 16));
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+        return Err(Error::from_errno("pipe for control thread"));
+    }
+    stop_fd_[0] = UniqueFd(p[0]);
+    stop_fd_[1] = UniqueFd(p[1]);
+    control_thread_ = std::thread([this] { serve_control(); });
+    return Ok();
+}
+
+void Monitor::serve_control() {
+    for (;;) {
+        pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {stop_fd_[0].get(), POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return;
+        }
+        if (fds[1].revents) {
+            return;
+        }
+        auto conn = accept_unix(listener_.get(), false, "monitor control socket");
+        if (!conn || !conn->valid()) {
+            continue;
+        }
+        connections_.emplace_back([this, fd = std::move(*conn)]() mutable {
+            serve_control_connection(s_, ControlChannel(std::move(fd)));
+        });
+    }
+}
+
+void Monitor::watch_tty() {
+    if (!stdio_.tty) {
+        return;
+    }
+    auto size = window_size(stdio_.tty.get());
+    if (size && size != last_size_ && size->rows > 0) {
+        last_size_ = size;
+        auto r = s_.sandbox->agent().resize_tty(o_.id, "", size->cols, size->rows);
+        if (!r) {
+            spdlog::debug("resize: {}", r.error().str());
+        }
+    }
+}
+
+int Monitor::run() {
+    // Phase 1: created, until start, delete or the VM's death.
+    for (;;) {
+        std::unique_lock lock(s_.mu);
+        s_.cv.wait_for(lock, 100ms, [this] { return s_.start_requested || s_.delete_requested; });
+        if (s_.start_requested || s_.delete_requested) {
+            break;
+        }
+        lock.unlock();
+        if (auto alive = s_.sandbox->check_alive(); !alive) {
+            std::lock_guard relock(s_.mu);
+            s_.record.error = alive.error().str();
+            s_.record.exit_status = kCreateFailed;
+            return kCreateFailed;
+        }
+    }
+    if (s_.delete_requested && !s_.start_requested) {
+        std::lock_guard lock(s_.mu);
+        s_.record.exit_status = 128 + SIGKILL;
+        return 128 + SIGKILL;
+    }
+    // Phase 2: running; the waiter blocks in WaitProcess, this thread watches the VM.
+    std::atomic<bool> done{false};
+    std::optional<int> status;
+    std::string wait_error;
+    std::thread waiter([&] {
+        auto r = s_.sandbox->agent().wait_process(o_.id, "");
+        if (r) {
+            status = static_cast<int>(r->exit_status());
+        } else {
+            wait_error = r.error().str();
+        }
+        done = true;
+        s_.cv.notify_all();
+    });
+    std::string vm_error;
+    while (!done) {
+        {
+            std::unique_lock lock(s_.mu);
+            s_.cv.wait_for(lock, 100ms, [&] { return done.load(); });
+        }
+        if (done) {
+            break;
+        }
+        watch_tty();
+        if (auto alive = s_.sandbox->check_alive(); !alive) {
+            vm_error = alive.error().str() + " (console: " + s_.sandbox->console_tail(4) + ")";
+            s_.sandbox->agent().close(); // fails the pending WaitProcess
+        }
+    }
+    waiter.join();
+    if (init_bridge_) {
+        init_bridge_->wait_output_done(2s);
+    }
+    std::lock_guard lock(s_.mu);
+    if (!status) {
+        s_.record.error = vm_error.empty() ? wait_error : vm_error;
+        spdlog::error("container {}: {}", o_.id, s_.record.error);
+        status = 128 + SIGKILL;
+    }
+    s_.record.exit_status = *status;
+    return *status;
+}
+
+void Monitor::teardown() {
+    if (stop_fd_[1]) {
+        const char c = 'x';
+        [[maybe_unused]] ssize_t n = ::write(stop_fd_[1].get(), &c, 1);
+    }
+    if (control_thread_.joinable()) {
+        control_thread_.join();
+    }
+    listener_.reset();
+    ::unlink(s_.store.control_socket(o_.id).c_str());
+    init_bridge_.reset();
+    if (s_.sandbox) {
+        s_.sandbox->shutdown(); // closes the agent: pending exec waits fail and return
+    }
+    for (auto& t : connections_) {
+        t.join();
+    }
+    connections_.clear();
+    s_.sandbox.reset();
+    if (dir_created_ && discard_) {
+        (void)s_.store.remove(o_.id);
+    } else if (dir_created_) {
+        std::lock_guard lock(s_.mu);
+        s_.record.status = "stopped";
+        if (!s_.record.exit_status) {
+            s_.record.exit_status = kCreateFailed;
+        }
+        s_.save_locked();
+    }
+}
+
+} // namespace
+
+void MonitorState::save_locked() {
+    if (auto r = store.save(record); !r) {
+        spdlog::warn("save state of {}: {}", record.id, r.error().str());
+    }
+}
+
+std::string MonitorState::hook_state_locked() const {
+    json j = {{"ociVersion", spec.oci_version},
+              {"id", record.id},
+              {"status", record.status},
+              {"pid", record.monitor_pid},
+              {"bundle", record.bundle}};
+    if (!record.annotations.empty()) {
+        j["annotations"] = record.annotations;
+    }
+    return j.dump();
+}
+
+int run_monitor(const MonitorOptions& options) {
+    ::signal(SIGPIPE, SIG_IGN);
+    std::string failure;
+    int status = kCreateFailed;
+    {
+        Monitor m(options);
+        auto created = m.create();
+        if (created && !options.pid_file.empty()) {
+            created = write_file_atomic(options.pid_file, std::to_string(::getpid()), 0644);
+        }
+        if (!created) {
+            failure = created.error().str();
+            m.discard();
+        } else {
+            report_ready(options.ready_fd, "ok\n");
+            auto started = Result<nlohmann::json>(nlohmann::json::object());
+            if (options.start_immediately) {
+                started = control_call(ContainerStore(options.root).control_socket(options.id),
+                                       {{"op", "start"}}, 60s);
+            }
+            if (started) {
+                status = m.run();
+            } else {
+                spdlog::error("start {}: {}", options.id, started.error().str());
+            }
+        }
+    } // teardown: the VM, its processes, sockets and image are gone past this point
+    if (!failure.empty()) {
+        spdlog::error("create {}: {}", options.id, failure);
+        report_ready(options.ready_fd, "error " + failure + "\n");
+    }
+    return status;
+}
+
+} // namespace runvm::shim

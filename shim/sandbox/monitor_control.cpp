@@ -1,0 +1,208 @@
+// The monitor's control verbs: start, kill, exec, state, ps, stats, pause, resume, update,
+// delete. Each request is one JSON line; exec also carries the caller's stdio fds.
+#include <csignal>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "shim/sandbox/hooks.hpp"
+#include "shim/sandbox/monitor_state.hpp"
+#include "shim/sandbox/stdio_bridge.hpp"
+
+namespace runvm::shim {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+json error_reply(const Error& e) { return {{"error", e.str()}}; }
+
+std::string status_of(MonitorState& s) {
+    std::lock_guard lock(s.mu);
+    return s.record.status;
+}
+
+Result<json> do_start(MonitorState& s) {
+    std::string hook_state;
+    {
+        std::lock_guard lock(s.mu);
+        if (s.record.status != "created") {
+            return Err(Error::msg("cannot start a container in status " + s.record.status));
+        }
+    }
+    RUNVM_ASSIGN_OR_RETURN(uint32_t pid, s.sandbox->agent().start_container(s.record.id));
+    {
+        std::lock_guard lock(s.mu);
+        s.record.status = "running";
+        s.sandbox->timeline().mark("container started");
+        s.record.timeline = s.sandbox->timeline().to_json();
+        s.save_locked();
+        s.start_requested = true;
+        hook_state = s.hook_state_locked();
+    }
+    s.cv.notify_all();
+    // runtime-spec: a failing poststart hook is logged and the lifecycle goes on.
+    if (auto r = run_hooks(s.spec.hooks ? s.spec.hooks->poststart : std::nullopt, "poststart",
+                           hook_state);
+        !r) {
+        spdlog::warn("{}", r.error().str());
+    }
+    return json{{"guest_pid", pid}};
+}
+
+Result<json> do_kill(MonitorState& s, const json& req) {
+    const std::string st = status_of(s);
+    if (st == "stopped" || st == "creating") {
+        return Err(Error::with_errno(ESRCH, "container " + s.record.id + " is not running"));
+    }
+    const uint32_t sig = req.value("signal", 15u);
+    RUNVM_TRY(s.sandbox->agent().signal(s.record.id, "", sig, req.value("all", false)));
+    return json::object();
+}
+
+// Runs one exec to its end, replying {"pid"} when it started and {"exit_status"} at exit.
+void do_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vector<UniqueFd> fds) {
+    if (status_of(s) != "running") {
+        (void)ch.send(error_reply(Error::msg("cannot exec in a container that is not running")));
+        return;
+    }
+    const bool tty = req.value("tty", false);
+    const auto want = req.value("stdio", std::vector<bool>{});
+    StdioFds io;
+    size_t next = 0;
+    UniqueFd* slots[3] = {&io.in, &io.out, &io.err};
+    for (size_t i = 0; i < 3 && i < want.size(); ++i) {
+        if (want[i] && next < fds.size()) {
+            *slots[i] = std::move(fds[next++]);
+        }
+    }
+    if (tty && io.in && !io.out) {
+        io.out = UniqueFd(::dup(io.in.get()));
+    }
+    const uint32_t port = s.next_port.fetch_add(4);
+    auto bridge = StdioBridge::open(s.sandbox->vsock_uds(), port, std::move(io));
+    if (!bridge) {
+        (void)ch.send(error_reply(bridge.error()));
+        return;
+    }
+    const std::string exec_id = "exec-" + std::to_string(s.next_exec.fetch_add(1));
+    agent::v1::ExecProcessRequest er;
+    er.set_container_id(s.record.id);
+    er.set_exec_id(exec_id);
+    er.set_process_json(req.value("process", json::object()).dump());
+    auto* stdio = er.mutable_stdio();
+    stdio->set_stdin_port((*bridge)->ports().stdin_port);
+    stdio->set_stdout_port((*bridge)->ports().stdout_port);
+    stdio->set_stderr_port((*bridge)->ports().stderr_port);
+    stdio->set_terminal(tty);
+    auto pid = s.sandbox->agent().exec_process(er);
+    if (!pid) {
+        (void)ch.send(error_reply(pid.error()));
+        return;
+    }
+    if (!ch.send({{"pid", *pid}, {"exec_id", exec_id}})) {
+        return;
+    }
+    auto waited = s.sandbox->agent().wait_process(s.record.id, exec_id);
+    if (!waited) {
+        (void)ch.send(error_reply(waited.error()));
+        return;
+    }
+    (*bridge)->wait_output_done(2s);
+    (void)ch.send({{"exit_status", waited->exit_status()}});
+}
+
+Result<json> do_delete(MonitorState& s, const json& req) {
+    const std::string st = status_of(s);
+    const bool force = req.value("force", false);
+    if ((st == "running" || st == "paused") && !force) {
+        return Err(Error::msg("cannot delete container " + s.record.id +
+                              " that is not stopped: " + st + " (use --force)"));
+    }
+    if (st == "running" || st == "paused") {
+        auto r = s.sandbox->agent().signal(s.record.id, "", SIGKILL, true);
+        if (!r) {
+            spdlog::debug("delete --force: {}", r.error().str());
+        }
+    }
+    {
+        std::lock_guard lock(s.mu);
+        s.delete_requested = true;
+    }
+    s.cv.notify_all();
+    return json::object();
+}
+
+Result<json> handle(MonitorState& s, const json& req) {
+    const std::string op = req.value("op", "");
+    auto& agent = s.sandbox->agent();
+    const std::string& id = s.record.id;
+    if (op == "state") {
+        std::lock_guard lock(s.mu);
+        return s.record.to_json();
+    }
+    if (op == "start") {
+        return do_start(s);
+    }
+    if (op == "kill") {
+        return do_kill(s, req);
+    }
+    if (op == "delete") {
+        return do_delete(s, req);
+    }
+    if (op == "ps") {
+        RUNVM_ASSIGN_OR_RETURN(auto list, agent.list_processes(id));
+        json procs = json::array();
+        for (const auto& p : list.processes()) {
+            procs.push_back({{"pid", p.pid()}, {"exec_id", p.exec_id()}});
+        }
+        return json{{"processes", procs}};
+    }
+    if (op == "stats") {
+        RUNVM_ASSIGN_OR_RETURN(auto st, agent.stats(id));
+        return json{{"cpu_usage_usec", st.cpu_usage_usec()},
+                    {"cpu_user_usec", st.cpu_user_usec()},
+                    {"cpu_system_usec", st.cpu_system_usec()},
+                    {"memory_current_bytes", st.memory_current_bytes()},
+                    {"memory_limit_bytes", st.memory_limit_bytes()},
+                    {"pids_current", st.pids_current()},
+                    {"io_read_bytes", st.io_read_bytes()},
+                    {"io_write_bytes", st.io_write_bytes()}};
+    }
+    if (op == "pause" || op == "resume") {
+        const bool pause = op == "pause";
+        const std::string want = pause ? "running" : "paused";
+        if (status_of(s) != want) {
+            return Err(Error::msg("cannot " + op + " container " + id + " in status " +
+                                  status_of(s)));
+        }
+        RUNVM_TRY(pause ? agent.pause(id) : agent.resume(id));
+        std::lock_guard lock(s.mu);
+        s.record.status = pause ? "paused" : "running";
+        s.save_locked();
+        return json::object();
+    }
+    if (op == "update") {
+        RUNVM_TRY(agent.update(id, req.value("resources", json::object()).dump()));
+        return json::object();
+    }
+    return Err(Error::with_errno(EINVAL, "unknown control op '" + op + "'"));
+}
+
+} // namespace
+
+void serve_control_connection(MonitorState& state, ControlChannel channel) {
+    auto msg = channel.receive(10s);
+    if (!msg) {
+        spdlog::debug("control: {}", msg.error().str());
+        return;
+    }
+    if (msg->body.value("op", "") == "exec") {
+        do_exec(state, channel, msg->body, std::move(msg->fds));
+        return;
+    }
+    auto reply = handle(state, msg->body);
+    (void)channel.send(reply ? *reply : error_reply(reply.error()));
+}
+
+} // namespace runvm::shim

@@ -1,0 +1,45 @@
+// RuntimeSettings: where the guest image and helper programs are and how big a VM is;
+// defaults, then the environment (RUNVM_*), then the bundle's io.runvm.* annotations.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "base/result.hpp"
+#include "shim/hypervisor/backend.hpp"
+
+namespace runvm::shim {
+
+struct RuntimeSettings {
+    std::string kernel;
+    std::string initrd;
+    std::string kernel_cmdline;
+    HypervisorKind hypervisor = HypervisorKind::automatic;
+    uint32_t vcpus = 1;
+    uint64_t memory_mib = 256;
+    std::string broker_binary;
+    std::string vmm_binary;
+    std::string qemu_binary;
+    std::chrono::milliseconds boot_timeout{30'000};
+};
+
+// Defaults: the image from scripts/build-guest-image.sh (/var/cache/runvm/image), helpers
+// beside this executable, in the build tree, or on PATH.
+RuntimeSettings default_settings();
+
+// RUNVM_KERNEL, RUNVM_INITRD, RUNVM_HYPERVISOR, RUNVM_VCPUS, RUNVM_MEMORY_MIB,
+// RUNVM_BROKER, RUNVM_VMM, RUNVM_QEMU, RUNVM_BOOT_TIMEOUT_MS, RUNVM_KERNEL_CMDLINE.
+Result<void> apply_environment(RuntimeSettings& s);
+
+// io.runvm.vcpus, io.runvm.memory (MiB), io.runvm.kernel, io.runvm.initrd,
+// io.runvm.hypervisor.
+Result<void> apply_annotations(RuntimeSettings& s,
+                               const std::map<std::string, std::string>& annotations);
+
+// Finds a helper program: beside /proc/self/exe, then <exe dir>/../<build_subdir>/, then
+// PATH. Returns `name` itself when nothing matched (execvp reports it).
+std::string find_helper(const std::string& name, const std::string& build_subdir);
+
+} // namespace runvm::shim

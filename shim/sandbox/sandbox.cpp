@@ -1,0 +1,193 @@
+// Sandbox boot and teardown: image, broker, hypervisor, agent; undone in reverse.
+#include "shim/sandbox/sandbox.hpp"
+
+#include <csignal>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "shim/sandbox/hybrid_vsock.hpp"
+#include "shim/sandbox/rootfs_image.hpp"
+
+namespace runvm::shim {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) {
+        return "exited with status " + std::to_string(WEXITSTATUS(status));
+    }
+    if (WIFSIGNALED(status)) {
+        return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+    }
+    return "ended (status " + std::to_string(status) + ")";
+}
+
+} // namespace
+
+Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
+    std::unique_ptr<Sandbox> sb(new Sandbox(options));
+    // Any failure below drops `sb`, whose destructor undoes what was done, in reverse.
+    if (::mkdir(options.run_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        return Err(Error::from_errno("mkdir sandbox dir " + options.run_dir));
+    }
+    sb->vsock_uds_ = options.run_dir + "/vsock";
+    sb->console_log_ = options.run_dir + "/console.log";
+    if (!options.rootfs_dir.empty()) {
+        sb->image_ = options.run_dir + "/rootfs.img";
+        RUNVM_TRY(build_rootfs_image(options.rootfs_dir, sb->image_));
+        sb->timeline_.mark("rootfs image built");
+    }
+    RUNVM_TRY(sb->start_vm());
+    auto connected = sb->connect_agent();
+    if (!connected) {
+        std::string tail = sb->console_tail();
+        return Err(std::move(connected).error().context("sandbox " + options.id) .context(
+            tail.empty() ? "boot" : "boot (guest console: " + tail + ")"));
+    }
+    return sb;
+}
+
+Result<void> Sandbox::start_vm() {
+    BrokerConfig broker;
+    broker.binary = options_.broker_binary;
+    broker.vsock_socket = options_.run_dir + "/vsock.vhost";
+    broker.vsock_uds = vsock_uds_;
+    broker.log_path = options_.run_dir + "/broker.log";
+    if (!image_.empty()) {
+        broker.blk_socket = options_.run_dir + "/blk.vhost";
+        broker.blk_image = image_;
+        broker.blk_readonly = options_.rootfs_readonly;
+    }
+    RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
+    broker_.emplace(std::move(b));
+    timeline_.mark("broker listening");
+
+    std::string why;
+    const HypervisorKind kind = resolve_hypervisor(options_.hypervisor, &why);
+    hypervisor_ = make_backend(kind);
+    hypervisor_name_ = hypervisor_->name();
+    VmConfig vm;
+    vm.kernel = options_.kernel;
+    vm.initrd = options_.initrd;
+    vm.kernel_cmdline = options_.kernel_cmdline;
+    vm.vcpus = options_.vcpus;
+    vm.memory_mib = options_.memory_mib;
+    vm.vsock_socket = broker.vsock_socket;
+    vm.blk_socket = broker.blk_socket;
+    vm.console_log = console_log_;
+    vm.work_dir = options_.run_dir;
+    vm.binary = kind == HypervisorKind::kvm ? options_.vmm_binary : options_.qemu_binary;
+    RUNVM_TRY(hypervisor_->prepare(vm));
+    spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);
+    RUNVM_TRY(hypervisor_->start());
+    timeline_.mark("hypervisor started");
+    return Ok();
+}
+
+Result<void> Sandbox::check_alive() {
+    if (hypervisor_ && hypervisor_->pid() > 0) {
+        auto st = hypervisor_->wait(0ms);
+        if (st.ok() && st->has_value()) {
+            return Err(Error::msg(hypervisor_name_ + " " + describe_status(**st)));
+        }
+    } else if (hypervisor_) {
+        return Err(Error::msg(hypervisor_name_ + " is not running"));
+    }
+    if (broker_) {
+        if (auto st = broker_->poll()) {
+            return Err(Error::msg("runvm-broker " + describe_status(*st)));
+        }
+    }
+    return Ok();
+}
+
+Result<void> Sandbox::connect_agent() {
+    const auto deadline = std::chrono::steady_clock::now() + options_.boot_timeout;
+    auto watch = [this]() -> Result<void> {
+        struct stat st {};
+        // The first console byte is the kernel's first message (quiet: its first warning).
+        if (!timeline_.has("kernel running") && ::stat(console_log_.c_str(), &st) == 0 &&
+            st.st_size > 0) {
+            timeline_.mark("kernel running");
+        }
+        return check_alive();
+    };
+    RUNVM_ASSIGN_OR_RETURN(UniqueFd fd,
+                           vsock_connect_retry(vsock_uds_, kAgentVsockPort, deadline, watch));
+    timeline_.mark("kernel running");
+    agent_ = std::make_unique<AgentClient>(rpc::Client(std::move(fd)));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    RUNVM_ASSIGN_OR_RETURN(auto version, agent_->version(std::max(left, 1000ms)));
+    kernel_release_ = version.kernel_release();
+    timeline_.mark("agent ready");
+    spdlog::debug("sandbox {}: agent {} on {}: {}", options_.id, version.agent_version(),
+                  kernel_release_, timeline_.str());
+    return Ok();
+}
+
+std::string Sandbox::console_tail(size_t max_lines) const {
+    auto text = read_file(console_log_);
+    if (!text || text->empty()) {
+        return "";
+    }
+    std::string& s = *text;
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
+        s.pop_back();
+    }
+    size_t pos = s.size();
+    for (size_t n = 0; n < max_lines && pos != std::string::npos && pos > 0; ++n) {
+        pos = s.rfind('\n', pos - 1);
+    }
+    std::string tail = pos == std::string::npos ? s : s.substr(pos + 1);
+    for (auto& c : tail) {
+        if (c == '\n') {
+            c = '|';
+        } else if (c == '\r') {
+            c = ' ';
+        }
+    }
+    return tail;
+}
+
+void Sandbox::shutdown() {
+    if (shut_down_) {
+        return;
+    }
+    shut_down_ = true;
+    if (agent_ && agent_->connected() && hypervisor_ && check_alive().ok()) {
+        // The agent stops everything and powers off; the hypervisor then exits by itself.
+        auto r = agent_->destroy_sandbox(2s);
+        if (!r) {
+            spdlog::debug("sandbox {}: {}", options_.id, r.error().str());
+        }
+    }
+    if (agent_) {
+        agent_->close();
+    }
+    if (hypervisor_ && hypervisor_->pid() > 0) {
+        auto st = hypervisor_->wait(3s);
+        (void)st;
+        hypervisor_->stop(1s);
+    }
+    if (broker_) {
+        broker_->stop(1s);
+    }
+    if (!image_.empty()) {
+        ::unlink(image_.c_str());
+    }
+    for (const char* f : {"/console.log", "/broker.log", "/qemu.log", "/vmm.log", "/vmm.json"}) {
+        ::unlink((options_.run_dir + f).c_str());
+    }
+    ::unlink(vsock_uds_.c_str());
+    ::rmdir(options_.run_dir.c_str());
+}
+
+Sandbox::~Sandbox() { shutdown(); }
+
+} // namespace runvm::shim

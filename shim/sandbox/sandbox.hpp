@@ -1,0 +1,80 @@
+// Sandbox: one microVM — rootfs image, broker, hypervisor and the agent connection — set up
+// in order and torn down in reverse on failure or drop.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.hpp"
+#include "shim/hypervisor/backend.hpp"
+#include "shim/sandbox/agent_client.hpp"
+#include "shim/sandbox/boot_timeline.hpp"
+#include "shim/sandbox/broker_process.hpp"
+
+namespace runvm::shim {
+
+struct SandboxOptions {
+    std::string id;
+    std::string run_dir; // short (Unix socket paths are limited to 107 bytes); created here
+    std::string kernel;
+    std::string initrd;
+    std::string kernel_cmdline;
+    HypervisorKind hypervisor = HypervisorKind::automatic;
+    uint32_t vcpus = 1;
+    uint64_t memory_mib = 256;
+    std::string broker_binary = "runvm-broker";
+    std::string qemu_binary; // empty: the backend's default
+    std::string vmm_binary;
+    std::string rootfs_dir;        // the bundle's rootfs; becomes /dev/vda
+    bool rootfs_readonly = false;
+    std::chrono::milliseconds boot_timeout{30'000};
+};
+
+class Sandbox {
+public:
+    static Result<std::unique_ptr<Sandbox>> boot(const SandboxOptions& options);
+    ~Sandbox(); // shutdown()
+
+    Sandbox(const Sandbox&) = delete;
+    Sandbox& operator=(const Sandbox&) = delete;
+
+    AgentClient& agent() { return *agent_; }
+    BootTimeline& timeline() { return timeline_; }
+    const std::string& vsock_uds() const { return vsock_uds_; }
+    const std::string& guest_kernel_release() const { return kernel_release_; }
+    const std::string& hypervisor_name() const { return hypervisor_name_; }
+    pid_t hypervisor_pid() const { return hypervisor_ ? hypervisor_->pid() : -1; }
+    pid_t broker_pid() const { return broker_ ? broker_->pid() : -1; }
+
+    // Ok while the hypervisor and the broker run; else an error naming which one ended and
+    // the console's last lines (a kernel panic shows there).
+    Result<void> check_alive();
+
+    // Asks the agent to power off, then stops the hypervisor and the broker and removes the
+    // image and sockets. Idempotent.
+    void shutdown();
+
+    // The last lines of the guest console, for error messages.
+    std::string console_tail(size_t max_lines = 8) const;
+
+private:
+    explicit Sandbox(SandboxOptions options) : options_(std::move(options)) {}
+    Result<void> start_vm();
+    Result<void> connect_agent();
+
+    SandboxOptions options_;
+    BootTimeline timeline_;
+    std::string image_;
+    std::string vsock_uds_;
+    std::string console_log_;
+    std::string kernel_release_;
+    std::string hypervisor_name_;
+    std::optional<BrokerProcess> broker_;
+    std::unique_ptr<HypervisorBackend> hypervisor_;
+    std::unique_ptr<AgentClient> agent_;
+    bool shut_down_ = false;
+};
+
+} // namespace runvm::shim

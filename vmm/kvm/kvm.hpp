@@ -1,0 +1,37 @@
+// Kvm: the /dev/kvm system fd. Opening checks API version 12 and every capability the
+// VMM relies on, naming the first one missing.
+#pragma once
+
+#include <cstdint>
+#include <linux/kvm.h>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+
+namespace runvm::vmm::kvm {
+
+struct Capability {
+    int id;
+    const char* name;
+};
+
+// The capabilities runvm-vmm cannot run without.
+const std::vector<Capability>& required_capabilities();
+
+class Kvm {
+public:
+    static Result<Kvm> open(const std::string& path = "/dev/kvm");
+
+    int fd() const { return fd_.get(); }
+    Result<int> check_extension(int cap) const;
+    Result<uint64_t> vcpu_mmap_size() const;
+    Result<std::vector<kvm_cpuid_entry2>> supported_cpuid() const;
+
+private:
+    explicit Kvm(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
+} // namespace runvm::vmm::kvm

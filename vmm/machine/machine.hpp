@@ -1,0 +1,78 @@
+// Machine: one VM — KVM objects, guest memory, legacy devices, virtio-mmio devices and
+// the vCPU threads — built from a MachineConfig and run until the guest or a signal ends
+// it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "base/event_fd.hpp"
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+#include "vmm/devices/boot_timer.hpp"
+#include "vmm/devices/bus.hpp"
+#include "vmm/devices/i8042.hpp"
+#include "vmm/devices/serial_8250.hpp"
+#include "vmm/kvm/kvm.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/kvm/vm.hpp"
+#include "vmm/machine/config.hpp"
+#include "vmm/machine/vcpu_thread.hpp"
+#include "vmm/memory/guest_memory.hpp"
+#include "vmm/virtio_mmio/transport.hpp"
+#include "vmm/vhost_user/device.hpp"
+
+namespace runvm::vmm {
+
+class Machine {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    // `process_start`: when main() began, for the boot-time log lines.
+    static Result<std::unique_ptr<Machine>> create(const MachineConfig& config,
+                                                   Clock::time_point process_start);
+    ~Machine();
+
+    // Starts the vCPUs and waits for the guest to end or for SIGTERM/SIGINT (blocked by
+    // the caller before any thread exists). Returns the exit status (exit_status.hpp).
+    Result<int> run();
+
+private:
+    class IrqFdLine;
+    explicit Machine(const MachineConfig& config, Clock::time_point start);
+    Result<void> setup();
+    Result<void> setup_devices();
+    Result<void> setup_virtio();
+    Result<void> load_kernel();
+    Result<void> setup_vcpus();
+    Result<void> vcpu_thread_start(uint32_t id);
+    void request_exit(int status);
+    void stop_vcpus();
+    Result<void> handle_control_client(int fd);
+
+    MachineConfig config_;
+    Clock::time_point start_;
+    std::unique_ptr<kvm::Kvm> kvm_;
+    std::unique_ptr<kvm::Vm> vm_;
+    std::unique_ptr<GuestMemory> memory_;
+    std::vector<std::unique_ptr<kvm::Vcpu>> vcpus_;
+    std::vector<std::unique_ptr<VcpuThread>> threads_;
+    Bus pio_;
+    Bus mmio_;
+    UniqueFd serial_out_;
+    std::unique_ptr<IrqLine> serial_irq_;
+    std::unique_ptr<Serial8250> serial_;
+    std::unique_ptr<I8042> i8042_;
+    std::unique_ptr<BootTimer> boot_timer_;
+    std::vector<std::unique_ptr<vhost_user::Device>> vhost_devices_;
+    std::vector<std::unique_ptr<virtio_mmio::Transport>> transports_;
+    std::string extra_cmdline_;
+    UniqueFd control_listen_;
+    EventFd exit_event_;
+    std::atomic<int> exit_status_{-1};
+    std::atomic<bool> first_run_logged_{false};
+};
+
+} // namespace runvm::vmm

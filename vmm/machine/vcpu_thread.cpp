@@ -1,0 +1,175 @@
+// vCPU run loop and exit dispatch.
+#include "vmm/machine/vcpu_thread.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include "vmm/machine/exit_status.hpp"
+#include "vmm/memory/guest_memory.hpp"
+
+namespace runvm::vmm {
+
+namespace {
+void on_kick(int) {}
+} // namespace
+
+Result<void> install_kick_handler() {
+    struct sigaction sa {};
+    sa.sa_handler = on_kick;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; // no SA_RESTART: KVM_RUN must return EINTR
+    if (::sigaction(kKickSignal, &sa, nullptr) != 0) {
+        return Err(Error::from_errno("sigaction SIGUSR1 (vCPU kick)"));
+    }
+    return Ok();
+}
+
+VcpuThread::~VcpuThread() {
+    if (!thread_.joinable()) {
+        return;
+    }
+    kick_stop();
+    if (!join(2000)) {
+        // A vCPU that ignores the kick for 2 s cannot be joined safely; the process ends.
+        spdlog::critical("vcpu {}: did not stop within 2 s of the kick; exiting", vcpu_.id());
+        std::_Exit(kExitVmmError);
+    }
+}
+
+Result<void> VcpuThread::start() {
+    try {
+        thread_ = std::thread([this] { loop(); });
+    } catch (const std::system_error& e) {
+        return Err(Error::with_errno(e.code().value(),
+                                     "pthread_create vcpu " + std::to_string(vcpu_.id())));
+    }
+    handle_.store(thread_.native_handle());
+    return Ok();
+}
+
+void VcpuThread::kick_stop() {
+    stop_.store(true);
+    // immediate_exit covers the window between the stop_ check and the KVM_RUN ioctl.
+    __atomic_store_n(&vcpu_.run_page()->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    if (thread_.joinable()) {
+        ::pthread_kill(handle_.load(), kKickSignal);
+    }
+}
+
+bool VcpuThread::join(int timeout_ms) {
+    if (!thread_.joinable()) {
+        return true;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (done_future_.wait_until(std::min(deadline, std::chrono::steady_clock::now() +
+                                                          std::chrono::milliseconds(50))) !=
+           std::future_status::ready) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        // The first kick may land before the thread entered KVM_RUN; repeat it.
+        ::pthread_kill(handle_.load(), kKickSignal);
+    }
+    thread_.join();
+    return true;
+}
+
+void VcpuThread::loop() {
+    sigset_t kick;
+    sigemptyset(&kick);
+    sigaddset(&kick, kKickSignal);
+    ::pthread_sigmask(SIG_UNBLOCK, &kick, nullptr);
+    if (sink_.on_thread_start) {
+        if (auto r = sink_.on_thread_start(vcpu_.id()); !r.ok()) {
+            spdlog::error("vcpu {}: {}", vcpu_.id(), r.error().str());
+            sink_.request_exit(kExitVmmError);
+            done_.set_value();
+            return;
+        }
+    }
+    while (!stop_.load()) {
+        if (auto r = vcpu_.run(); !r.ok()) {
+            spdlog::error("{}", r.error().str());
+            sink_.request_exit(kExitVmmError);
+            break;
+        }
+        if (!handle_exit()) {
+            break;
+        }
+    }
+    done_.set_value();
+}
+
+bool VcpuThread::handle_exit() {
+    kvm_run* run = vcpu_.run_page();
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO: {
+        // KVM fills the data area; its bounds still come from the shared page, so check.
+        const uint64_t len = uint64_t{run->io.size} * run->io.count;
+        auto* base = reinterpret_cast<uint8_t*>(run);
+        if (run->io.data_offset < sizeof(kvm_run) || run->io.data_offset + len > 4096 ||
+            (run->io.size != 1 && run->io.size != 2 && run->io.size != 4)) {
+            spdlog::error("vcpu {}: KVM_EXIT_IO data [{}, +{}) outside kvm_run", vcpu_.id(),
+                          run->io.data_offset, len);
+            sink_.request_exit(kExitVmmError);
+            return false;
+        }
+        for (uint32_t i = 0; i < run->io.count; ++i) {
+            std::span<uint8_t> data(base + run->io.data_offset + i * run->io.size, run->io.size);
+            if (run->io.direction == KVM_EXIT_IO_OUT) {
+                pio_.write(run->io.port, data);
+            } else {
+                pio_.read(run->io.port, data);
+            }
+        }
+        return true;
+    }
+    case KVM_EXIT_MMIO: {
+        const uint32_t len = run->mmio.len;
+        if (len == 0 || len > 8) {
+            sink_.request_exit(kExitVmmError);
+            return false;
+        }
+        std::span<uint8_t> data(run->mmio.data, len);
+        if (run->mmio.is_write != 0) {
+            mmio_.write(run->mmio.phys_addr, data);
+        } else {
+            mmio_.read(run->mmio.phys_addr, data);
+        }
+        return true;
+    }
+    case KVM_EXIT_INTR:
+        return true; // a kick: the loop checks stop_
+    case KVM_EXIT_HLT:
+        // Only without an in-kernel LAPIC (never here): treat as the guest's end.
+        spdlog::info("vcpu {}: guest halted", vcpu_.id());
+        sink_.request_exit(kExitGuestShutdown);
+        return false;
+    case KVM_EXIT_SHUTDOWN:
+        spdlog::info("vcpu {}: guest triple fault (KVM_EXIT_SHUTDOWN)", vcpu_.id());
+        sink_.request_exit(kExitTripleFault);
+        return false;
+    case KVM_EXIT_SYSTEM_EVENT:
+        spdlog::info("vcpu {}: guest system event {}", vcpu_.id(), run->system_event.type);
+        sink_.request_exit(kExitGuestShutdown);
+        return false;
+    case KVM_EXIT_FAIL_ENTRY:
+        spdlog::error("vcpu {}: KVM_EXIT_FAIL_ENTRY reason {:#x}", vcpu_.id(),
+                      run->fail_entry.hardware_entry_failure_reason);
+        sink_.request_exit(kExitGuestFault);
+        return false;
+    case KVM_EXIT_INTERNAL_ERROR:
+        spdlog::error("vcpu {}: KVM_EXIT_INTERNAL_ERROR suberror {}", vcpu_.id(),
+                      run->internal.suberror);
+        sink_.request_exit(kExitGuestFault);
+        return false;
+    default:
+        spdlog::error("vcpu {}: unhandled exit reason {}", vcpu_.id(), run->exit_reason);
+        sink_.request_exit(kExitGuestFault);
+        return false;
+    }
+}
+
+} // namespace runvm::vmm

@@ -1,0 +1,58 @@
+// VcpuThread: one thread per vCPU running KVM_RUN and dispatching exits to the buses.
+// Stopping sets kvm_run.immediate_exit and sends kKickSignal, so a vCPU inside KVM_RUN
+// or about to enter it leaves at once; the destructor waits with a timeout.
+#pragma once
+
+#include <atomic>
+#include <csignal>
+#include <functional>
+#include <future>
+#include <thread>
+
+#include "vmm/devices/bus.hpp"
+#include "vmm/kvm/vcpu.hpp"
+
+namespace runvm::vmm {
+
+// SIGUSR1 is free in runvm-vmm; its handler does nothing, it only interrupts KVM_RUN.
+inline constexpr int kKickSignal = SIGUSR1;
+Result<void> install_kick_handler();
+
+struct VcpuExitSink {
+    // Called once from a vCPU thread when the VM must end with `status`.
+    std::function<void(int status)> request_exit;
+    // Called once per vCPU thread before its first KVM_RUN (seccomp, timing).
+    std::function<Result<void>(uint32_t vcpu_id)> on_thread_start;
+};
+
+class VcpuThread {
+public:
+    VcpuThread(kvm::Vcpu& vcpu, Bus& pio, Bus& mmio, VcpuExitSink sink)
+        : vcpu_(vcpu), pio_(pio), mmio_(mmio), sink_(std::move(sink)) {}
+    ~VcpuThread();
+    VcpuThread(const VcpuThread&) = delete;
+    VcpuThread& operator=(const VcpuThread&) = delete;
+
+    Result<void> start();
+    // Asks the thread to leave KVM_RUN and end; does not wait.
+    void kick_stop();
+    // Waits up to timeout_ms for the thread to end; false when it did not.
+    bool join(int timeout_ms);
+
+private:
+    void loop();
+    // Returns false when the VM must stop.
+    bool handle_exit();
+
+    kvm::Vcpu& vcpu_;
+    Bus& pio_;
+    Bus& mmio_;
+    VcpuExitSink sink_;
+    std::atomic<bool> stop_{false};
+    std::atomic<pthread_t> handle_{};
+    std::thread thread_;
+    std::promise<void> done_;
+    std::future<void> done_future_ = done_.get_future();
+};
+
+} // namespace runvm::vmm

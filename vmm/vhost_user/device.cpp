@@ -1,0 +1,146 @@
+// vhost-user device: negotiation at connect, ring programming at DRIVER_OK.
+#include "vmm/vhost_user/device.hpp"
+
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+namespace runvm::vmm::vhost_user {
+
+Result<DeviceType> device_type(const std::string& name) {
+    static const DeviceType types[] = {
+        {"net", 1, 2, 2, 12},   {"blk", 2, 1, 1, 60},  {"console", 3, 2, 2, 12},
+        {"vsock", 19, 3, 2, 8}, {"fs", 26, 2, 2, 40},
+    };
+    for (const auto& t : types) {
+        if (name == t.name) {
+            return t;
+        }
+    }
+    return Err(Error::msg("vhost-user device type '" + name + "': unknown"));
+}
+
+Result<std::unique_ptr<Device>> Device::connect(const std::string& type,
+                                                const std::string& socket,
+                                                const GuestMemory& mem, int timeout_ms) {
+    RUNVM_ASSIGN_OR_RETURN(const DeviceType t, device_type(type));
+    RUNVM_ASSIGN_OR_RETURN(auto frontend, Frontend::connect(socket, timeout_ms));
+    std::unique_ptr<Device> d(new Device(t, std::move(frontend), mem));
+    RUNVM_TRY(d->negotiate());
+    return d;
+}
+
+Result<void> Device::negotiate() {
+    RUNVM_TRY(frontend_.set_owner());
+    RUNVM_ASSIGN_OR_RETURN(backend_features_, frontend_.get_features());
+    if ((backend_features_ & (1ull << 32)) == 0) {
+        return Err(Error::msg("vhost-user " + frontend_.path() +
+                              ": backend does not offer VIRTIO_F_VERSION_1"));
+    }
+    if ((backend_features_ & kFeatureProtocolFeatures) != 0) {
+        RUNVM_ASSIGN_OR_RETURN(const uint64_t offered, frontend_.get_protocol_features());
+        protocol_features_ = offered & (kProtocolReplyAck | kProtocolConfig | kProtocolMq);
+        RUNVM_TRY(frontend_.set_protocol_features(protocol_features_));
+    }
+    if ((protocol_features_ & kProtocolMq) != 0) {
+        RUNVM_ASSIGN_OR_RETURN(const uint64_t n, frontend_.get_queue_num());
+        if (n < type_.backend_queues) {
+            return Err(Error::msg("vhost-user " + frontend_.path() + ": backend has " +
+                                  std::to_string(n) + " queues, " + type_.name + " needs " +
+                                  std::to_string(type_.backend_queues)));
+        }
+    }
+    for (uint16_t i = 0; i < type_.backend_queues; ++i) {
+        RUNVM_ASSIGN_OR_RETURN(auto kick, EventFd::create());
+        kicks_.push_back(std::move(kick));
+    }
+    RUNVM_ASSIGN_OR_RETURN(call_, EventFd::create());
+    return Ok();
+}
+
+uint64_t Device::device_features() const { return backend_features_ & ~kFeatureProtocolFeatures; }
+
+void Device::read_config(uint64_t offset, std::span<uint8_t> data) {
+    std::memset(data.data(), 0, data.size());
+    if ((protocol_features_ & kProtocolConfig) == 0 || offset >= type_.config_size ||
+        data.size() > type_.config_size - offset) {
+        return;
+    }
+    auto config = frontend_.get_config(0, type_.config_size);
+    if (!config.ok()) {
+        spdlog::warn("{}", config.error().str());
+        return;
+    }
+    std::memcpy(data.data(), config->data() + offset, data.size());
+}
+
+void Device::write_config(uint64_t offset, std::span<const uint8_t> data) {
+    if ((protocol_features_ & kProtocolConfig) == 0 || offset >= type_.config_size ||
+        data.size() > type_.config_size - offset) {
+        return;
+    }
+    auto r = frontend_.set_config(static_cast<uint32_t>(offset),
+                                  std::vector<uint8_t>(data.begin(), data.end()));
+    if (!r.ok()) {
+        spdlog::warn("{}", r.error().str());
+    }
+}
+
+Result<void> Device::program_queue(uint16_t index, const virtio_mmio::QueueConfig& q) {
+    // The rings' extents per virtio 1.1 2.6 (split virtqueues), each checked against RAM.
+    const uint64_t desc_len = 16ull * q.size;
+    const uint64_t avail_len = 6 + 2ull * q.size;
+    const uint64_t used_len = 6 + 8ull * q.size;
+    uint8_t* desc = mem_.host_range(q.desc, desc_len);
+    uint8_t* avail = mem_.host_range(q.driver, avail_len);
+    uint8_t* used = mem_.host_range(q.device, used_len);
+    if (desc == nullptr || avail == nullptr || used == nullptr) {
+        return Err(Error::msg("virtqueue " + std::to_string(index) + ": rings at " + hex(q.desc) +
+                              "/" + hex(q.driver) + "/" + hex(q.device) + " outside guest RAM"));
+    }
+    RUNVM_TRY(frontend_.set_vring_num(index, q.size));
+    RUNVM_TRY(frontend_.set_vring_base(index, 0));
+    RUNVM_TRY(frontend_.set_vring_addr(index, reinterpret_cast<uint64_t>(desc),
+                                       reinterpret_cast<uint64_t>(used),
+                                       reinterpret_cast<uint64_t>(avail)));
+    RUNVM_TRY(frontend_.set_vring_kick(index, kicks_[index].get()));
+    RUNVM_TRY(frontend_.set_vring_call(index, call_.get()));
+    if ((backend_features_ & kFeatureProtocolFeatures) != 0) {
+        RUNVM_TRY(frontend_.set_vring_enable(index, true));
+    }
+    return Ok();
+}
+
+Result<void> Device::activate(uint64_t features,
+                              const std::vector<virtio_mmio::QueueConfig>& queues) {
+    RUNVM_TRY(frontend_.set_features(features |
+                                     (backend_features_ & kFeatureProtocolFeatures)));
+    RUNVM_TRY(frontend_.set_mem_table(mem_));
+    for (uint16_t i = 0; i < type_.backend_queues && i < queues.size(); ++i) {
+        if (queues[i].ready) {
+            RUNVM_TRY(program_queue(i, queues[i]));
+        }
+    }
+    active_ = true;
+    return Ok();
+}
+
+void Device::reset() {
+    if (!active_) {
+        return;
+    }
+    // GET_VRING_BASE stops a ring in the backend (vhost-user.rst, "Starting and stopping").
+    for (uint16_t i = 0; i < type_.backend_queues; ++i) {
+        if (auto r = frontend_.get_vring_base(i); !r.ok()) {
+            spdlog::warn("{}", r.error().str());
+        }
+    }
+    active_ = false;
+}
+
+void Device::notify(uint16_t queue) {
+    if (queue < kicks_.size()) {
+        (void)kicks_[queue].signal();
+    }
+}
+
+} // namespace runvm::vmm::vhost_user
