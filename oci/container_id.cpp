@@ -9,11 +9,13 @@ namespace runvm::oci {
 namespace {
 
 bool is_id_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || (c >= '+' && c <= '.');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (c >= '+' && c <= '.');
 }
 
-std::string shown(std::string_view id) { return Json(std::string(id)).dump(); }
+std::string shown(std::string_view id) {
+    return Json(std::string(id)).dump();
+}
 
 } // namespace
 
@@ -23,17 +25,16 @@ Result<void> validate_container_id(std::string_view id) {
     }
     if (id.size() > kMaxContainerIdLength) {
         return Err(Error::with_errno(EINVAL, "invalid container id: longer than " +
-                                                 std::to_string(kMaxContainerIdLength) +
-                                                 " bytes"));
+                                                 std::to_string(kMaxContainerIdLength) + " bytes"));
     }
     if (id == "." || id == "..") {
         return Err(Error::with_errno(EINVAL, "invalid container id " + shown(id)));
     }
     for (const char c : id) {
         if (!is_id_char(c)) {
-            return Err(Error::with_errno(
-                EINVAL, "invalid container id " + shown(id) +
-                            ": only letters, digits and _ + , - . are allowed"));
+            return Err(
+                Error::with_errno(EINVAL, "invalid container id " + shown(id) +
+                                              ": only letters, digits and _ + , - . are allowed"));
         }
     }
     return Ok();

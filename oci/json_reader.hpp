@@ -53,8 +53,8 @@ constexpr std::string_view integer_kind() {
 }
 
 template <std::integral T>
-    requires(!std::is_same_v<T, bool>)
-Result<void> read_value(const Json& j, const std::string& path, T& out) {
+requires(!std::is_same_v<T, bool>) Result<void> read_value(const Json& j, const std::string& path,
+                                                           T& out) {
     if (j.is_number_unsigned()) {
         const auto v = j.get<uint64_t>();
         if (!std::in_range<T>(v)) {
@@ -149,12 +149,15 @@ private:
 // Writers of plain values; structs are written by oci/json_struct.hpp.
 Json object_with_extra(const Json& extra);
 
-inline Json to_json_value(bool v) { return v; }
-inline Json to_json_value(const std::string& v) { return v; }
+inline Json to_json_value(bool v) {
+    return v;
+}
+inline Json to_json_value(const std::string& v) {
+    return v;
+}
 
 template <std::integral T>
-    requires(!std::is_same_v<T, bool>)
-Json to_json_value(T v) {
+requires(!std::is_same_v<T, bool>) Json to_json_value(T v) {
     return v;
 }
 

@@ -3,9 +3,10 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
+
 #include <sched.h>
 #include <sys/resource.h>
-#include <utility>
 
 namespace runvm::oci {
 namespace {
@@ -27,16 +28,46 @@ bool contains(const std::array<std::string_view, N>& names, std::string_view nam
 
 // Index = capability number.
 constexpr std::array<std::string_view, 41> kCapabilities = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 
@@ -80,14 +111,12 @@ constexpr std::array<std::string_view, 9> kSeccompActions = {
 };
 
 constexpr std::array<std::string_view, 24> kSeccompArchitectures = {
-    "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",
-    "SCMP_ARCH_ARM",         "SCMP_ARCH_AARCH64",     "SCMP_ARCH_MIPS",
-    "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
-    "SCMP_ARCH_MIPSEL64",    "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",       "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_S390",
-    "SCMP_ARCH_S390X",       "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64",
-    "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
-    "SCMP_ARCH_SH",          "SCMP_ARCH_SHEB",        "SCMP_ARCH_NATIVE",
+    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",        "SCMP_ARCH_NATIVE",
 };
 
 constexpr std::array<std::string_view, 4> kSeccompFlags = {
@@ -116,18 +145,28 @@ std::optional<int> capability_number(std::string_view name) {
     return static_cast<int>(it - kCapabilities.begin());
 }
 
-std::optional<int> rlimit_resource(std::string_view name) { return look_up(kRlimits, name); }
+std::optional<int> rlimit_resource(std::string_view name) {
+    return look_up(kRlimits, name);
+}
 
 std::optional<int> namespace_clone_flag(std::string_view type) {
     return look_up(kNamespaces, type);
 }
 
-bool is_seccomp_action(std::string_view name) { return contains(kSeccompActions, name); }
+bool is_seccomp_action(std::string_view name) {
+    return contains(kSeccompActions, name);
+}
 bool is_seccomp_architecture(std::string_view name) {
     return contains(kSeccompArchitectures, name);
 }
-bool is_seccomp_flag(std::string_view name) { return contains(kSeccompFlags, name); }
-bool is_seccomp_operator(std::string_view name) { return contains(kSeccompOperators, name); }
-bool is_rootfs_propagation(std::string_view name) { return contains(kPropagations, name); }
+bool is_seccomp_flag(std::string_view name) {
+    return contains(kSeccompFlags, name);
+}
+bool is_seccomp_operator(std::string_view name) {
+    return contains(kSeccompOperators, name);
+}
+bool is_rootfs_propagation(std::string_view name) {
+    return contains(kPropagations, name);
+}
 
 } // namespace runvm::oci

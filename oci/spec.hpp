@@ -71,10 +71,10 @@ struct Process {
     std::string cwd;
     std::optional<Capabilities> capabilities;
     std::optional<std::vector<Rlimit>> rlimits;
-    std::optional<bool> no_new_privileges;        // "noNewPrivileges"
-    std::optional<std::string> apparmor_profile;  // "apparmorProfile"
-    std::optional<int32_t> oom_score_adj;         // "oomScoreAdj"
-    std::optional<std::string> selinux_label;     // "selinuxLabel"
+    std::optional<bool> no_new_privileges;       // "noNewPrivileges"
+    std::optional<std::string> apparmor_profile; // "apparmorProfile"
+    std::optional<int32_t> oom_score_adj;        // "oomScoreAdj"
+    std::optional<std::string> selinux_label;    // "selinuxLabel"
     Extra extra;
     bool operator==(const Process&) const = default;
 };
@@ -107,7 +107,7 @@ struct Hook {
 };
 
 struct Hooks {
-    std::optional<std::vector<Hook>> prestart; // deprecated in the spec, still run by runc
+    std::optional<std::vector<Hook>> prestart;         // deprecated in the spec, still run by runc
     std::optional<std::vector<Hook>> create_runtime;   // "createRuntime"
     std::optional<std::vector<Hook>> create_container; // "createContainer"
     std::optional<std::vector<Hook>> start_container;  // "startContainer"
@@ -198,12 +198,15 @@ struct ThrottleDevice {
 
 struct BlockIoResources {
     std::optional<uint16_t> weight;
-    std::optional<uint16_t> leaf_weight; // "leafWeight"
-    std::optional<std::vector<WeightDevice>> weight_device;                // "weightDevice"
-    std::optional<std::vector<ThrottleDevice>> throttle_read_bps_device;   // "throttleReadBpsDevice"
-    std::optional<std::vector<ThrottleDevice>> throttle_write_bps_device;  // "throttleWriteBpsDevice"
-    std::optional<std::vector<ThrottleDevice>> throttle_read_iops_device;  // "throttleReadIOPSDevice"
-    std::optional<std::vector<ThrottleDevice>> throttle_write_iops_device; // "throttleWriteIOPSDevice"
+    std::optional<uint16_t> leaf_weight;                                 // "leafWeight"
+    std::optional<std::vector<WeightDevice>> weight_device;              // "weightDevice"
+    std::optional<std::vector<ThrottleDevice>> throttle_read_bps_device; // "throttleReadBpsDevice"
+    std::optional<std::vector<ThrottleDevice>>
+        throttle_write_bps_device; // "throttleWriteBpsDevice"
+    std::optional<std::vector<ThrottleDevice>>
+        throttle_read_iops_device; // "throttleReadIOPSDevice"
+    std::optional<std::vector<ThrottleDevice>>
+        throttle_write_iops_device; // "throttleWriteIOPSDevice"
     Extra extra;
     bool operator==(const BlockIoResources&) const = default;
 };
@@ -241,7 +244,7 @@ struct Resources {
     std::optional<MemoryResources> memory;
     std::optional<CpuResources> cpu;
     std::optional<PidsResources> pids;
-    std::optional<BlockIoResources> block_io; // "blockIO"
+    std::optional<BlockIoResources> block_io;                  // "blockIO"
     std::optional<std::vector<HugepageLimit>> hugepage_limits; // "hugepageLimits"
     std::optional<NetworkResources> network;
     std::optional<std::map<std::string, RdmaLimit>> rdma;
@@ -261,7 +264,7 @@ struct SeccompArg {
 
 struct SeccompSyscall {
     std::vector<std::string> names;
-    std::string action; // SCMP_ACT_*
+    std::string action;                // SCMP_ACT_*
     std::optional<uint32_t> errno_ret; // "errnoRet"
     std::optional<std::vector<SeccompArg>> args;
     Extra extra;
@@ -269,8 +272,8 @@ struct SeccompSyscall {
 };
 
 struct Seccomp {
-    std::string default_action;                     // "defaultAction"
-    std::optional<uint32_t> default_errno_ret;      // "defaultErrnoRet"
+    std::string default_action;                            // "defaultAction"
+    std::optional<uint32_t> default_errno_ret;             // "defaultErrnoRet"
     std::optional<std::vector<std::string>> architectures; // SCMP_ARCH_*
     std::optional<std::vector<std::string>> flags;         // SECCOMP_FILTER_FLAG_*
     std::optional<std::string> listener_path;              // "listenerPath"
@@ -306,7 +309,7 @@ struct Linux {
     std::optional<std::string> cgroups_path; // "cgroupsPath"
     std::optional<std::map<std::string, std::string>> sysctl;
     std::optional<Seccomp> seccomp;
-    std::optional<std::string> rootfs_propagation; // "rootfsPropagation"
+    std::optional<std::string> rootfs_propagation;          // "rootfsPropagation"
     std::optional<std::vector<std::string>> masked_paths;   // "maskedPaths"
     std::optional<std::vector<std::string>> readonly_paths; // "readonlyPaths"
     std::optional<std::string> mount_label;                 // "mountLabel"

@@ -29,8 +29,12 @@ Result<Spec> load_spec(const std::string& path) {
     return spec;
 }
 
-nlohmann::json spec_to_json(const Spec& spec) { return to_json_value(spec); }
+nlohmann::json spec_to_json(const Spec& spec) {
+    return to_json_value(spec);
+}
 
-std::string serialize_spec(const Spec& spec) { return spec_to_json(spec).dump(4) + "\n"; }
+std::string serialize_spec(const Spec& spec) {
+    return spec_to_json(spec).dump(4) + "\n";
+}
 
 } // namespace runvm::oci

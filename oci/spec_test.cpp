@@ -1,15 +1,15 @@
 // Tests of config.json parsing and serialization: real `runc spec` output, every modeled field,
 // lossless round trips, and type errors that name the JSON path.
 #define BOOST_TEST_MODULE oci_spec
-#include <boost/test/unit_test.hpp>
-
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include "base/io.hpp"
 #include "oci/spec_json.hpp"
 
-using runvm::oci::Spec;
 using nlohmann::json;
+using runvm::oci::Spec;
 
 namespace {
 
@@ -179,7 +179,9 @@ BOOST_AUTO_TEST_CASE(type_errors_name_the_json_path) {
          R"(linux.resources.rdma["mlx"]: expected an object, got number)"},
     };
     for (const auto& [text, message] : cases) {
-        BOOST_TEST_CONTEXT(text) { BOOST_TEST(parse_error(text) == message); }
+        BOOST_TEST_CONTEXT(text) {
+            BOOST_TEST(parse_error(text) == message);
+        }
     }
 }
 
@@ -194,8 +196,7 @@ BOOST_AUTO_TEST_CASE(refuses_bad_json_text) {
 BOOST_AUTO_TEST_CASE(load_spec_names_the_file) {
     auto missing = runvm::oci::load_spec("/nonexistent/config.json");
     BOOST_TEST_REQUIRE(!missing.ok());
-    BOOST_TEST(missing.error().str() ==
-               "open /nonexistent/config.json: No such file or directory");
+    BOOST_TEST(missing.error().str() == "open /nonexistent/config.json: No such file or directory");
     auto loaded = runvm::oci::load_spec(std::string(RUNVM_OCI_TESTDATA) + "/runc-spec.json");
     BOOST_TEST(loaded.ok());
 }

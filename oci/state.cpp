@@ -44,7 +44,9 @@ nlohmann::json state_to_json(const State& state) {
     return out;
 }
 
-std::string serialize_state(const State& state) { return state_to_json(state).dump(2) + "\n"; }
+std::string serialize_state(const State& state) {
+    return state_to_json(state).dump(2) + "\n";
+}
 
 Result<State> state_from_json(const nlohmann::json& j) {
     RUNVM_ASSIGN_OR_RETURN(auto reader, ObjectReader::open(j, ""));

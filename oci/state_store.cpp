@@ -3,12 +3,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
+#include <thread>
+
 #include <dirent.h>
 #include <fcntl.h>
-#include <filesystem>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 
 #include "base/io.hpp"

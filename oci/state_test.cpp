@@ -1,10 +1,10 @@
 // Tests of container ids, timestamps, state JSON and the on-disk state store with its lock.
 #define BOOST_TEST_MODULE oci_state
-#include <boost/test/unit_test.hpp>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+
+#include <boost/test/unit_test.hpp>
 #include <sys/stat.h>
 
 #include "base/io.hpp"
@@ -31,7 +31,9 @@ struct TempRoot {
     }
 };
 
-Timestamp at(int64_t ns) { return Timestamp(std::chrono::nanoseconds(ns)); }
+Timestamp at(int64_t ns) {
+    return Timestamp(std::chrono::nanoseconds(ns));
+}
 
 State sample_state(const std::string& id) {
     State s;
@@ -50,7 +52,9 @@ State sample_state(const std::string& id) {
 
 BOOST_AUTO_TEST_CASE(container_ids_follow_runc) {
     for (const char* ok : {"a", "abc-DEF_0.9", "x+y", "with,comma", "...", "-"}) {
-        BOOST_TEST_CONTEXT(ok) { BOOST_TEST(validate_container_id(ok).ok()); }
+        BOOST_TEST_CONTEXT(ok) {
+            BOOST_TEST(validate_container_id(ok).ok());
+        }
     }
     BOOST_TEST(validate_container_id(std::string(1024, 'a')).ok());
     const std::vector<std::pair<std::string, std::string>> bad = {
@@ -78,8 +82,8 @@ BOOST_AUTO_TEST_CASE(timestamps_match_go_rfc3339_nano) {
     BOOST_TEST(format_rfc3339_nano(at(1700000000500000000)) == "2023-11-14T22:13:20.5Z");
     BOOST_TEST(format_rfc3339_nano(at(951782400000000010)) == "2000-02-29T00:00:00.00000001Z");
     BOOST_TEST(format_rfc3339_nano(at(-1)) == "1969-12-31T23:59:59.999999999Z");
-    for (int64_t ns : {int64_t{0}, int64_t{1700000000123456789}, int64_t{-1},
-                       int64_t{4102444799999999999}}) {
+    for (int64_t ns :
+         {int64_t{0}, int64_t{1700000000123456789}, int64_t{-1}, int64_t{4102444799999999999}}) {
         auto back = parse_rfc3339(format_rfc3339_nano(at(ns)));
         BOOST_TEST_REQUIRE(back.ok());
         BOOST_TEST(back->time_since_epoch().count() == ns);
@@ -87,10 +91,13 @@ BOOST_AUTO_TEST_CASE(timestamps_match_go_rfc3339_nano) {
     auto offset = parse_rfc3339("2023-11-15T00:13:20.1+02:00");
     BOOST_TEST_REQUIRE(offset.ok());
     BOOST_TEST(offset->time_since_epoch().count() == 1700000000100000000);
-    for (const char* bad : {"2023-11-14", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20",
-                            "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20.1234567891Z",
-                            "2023-11-14T24:00:00Z", "2023-11-14T22:13:20Zx", "9999-01-01T00:00:00Z"}) {
-        BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!parse_rfc3339(bad).ok()); }
+    for (const char* bad :
+         {"2023-11-14", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20", "2023-11-14T22:13:20.Z",
+          "2023-11-14T22:13:20.1234567891Z", "2023-11-14T24:00:00Z", "2023-11-14T22:13:20Zx",
+          "9999-01-01T00:00:00Z"}) {
+        BOOST_TEST_CONTEXT(bad) {
+            BOOST_TEST(!parse_rfc3339(bad).ok());
+        }
     }
 }
 
@@ -178,7 +185,8 @@ BOOST_AUTO_TEST_CASE(store_create_load_save_list_remove) {
 
     // Stray files in the root and the container dir do not confuse list() or remove().
     BOOST_TEST_REQUIRE(runvm::write_file_atomic(tmp.path + "/nested/root/file", "x", 0600).ok());
-    BOOST_TEST_REQUIRE(runvm::write_file_atomic(store.container_dir("b") + "/vm.sock", "", 0600).ok());
+    BOOST_TEST_REQUIRE(
+        runvm::write_file_atomic(store.container_dir("b") + "/vm.sock", "", 0600).ok());
     auto ids = store.list();
     BOOST_TEST_REQUIRE(ids.ok());
     BOOST_TEST((*ids == std::vector<std::string>{"a", "b"}));
@@ -226,7 +234,8 @@ BOOST_AUTO_TEST_CASE(second_locker_times_out_until_release) {
     const auto waited = std::chrono::steady_clock::now() - start;
     BOOST_TEST_REQUIRE(!second.ok());
     BOOST_TEST(second.error().code() == ETIMEDOUT);
-    BOOST_TEST(second.error().message() == "flock " + store.container_dir("c") + "/lock: waited 150 ms");
+    BOOST_TEST(second.error().message() ==
+               "flock " + store.container_dir("c") + "/lock: waited 150 ms");
     BOOST_TEST(waited >= 150ms);
     BOOST_TEST(waited < 5s);
 

@@ -79,9 +79,9 @@ std::string format_rfc3339_nano(Timestamp t) {
     int64_t frac = rest % 1000000000LL;
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
-                  static_cast<long long>(y), static_cast<long long>(m),
-                  static_cast<long long>(d), static_cast<long long>(secs / 3600),
-                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+                  static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                  static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                  static_cast<long long>(secs % 60));
     std::string out(buf);
     if (frac != 0) {
         int width = 9;
@@ -144,8 +144,8 @@ Result<Timestamp> parse_rfc3339(std::string_view text) {
     if (pos != text.size()) {
         return bad("trailing characters");
     }
-    const int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
-                         offset_minutes * 60;
+    const int64_t secs =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_minutes * 60;
     // Nanoseconds in an int64 reach from 1677 to 2262.
     constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000LL - 1;
     if (secs > kMaxSeconds || secs < -kMaxSeconds) {

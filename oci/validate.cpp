@@ -10,9 +10,13 @@
 
 namespace runvm::oci {
 
-std::string json_quoted(std::string_view s) { return Json(std::string(s)).dump(); }
+std::string json_quoted(std::string_view s) {
+    return Json(std::string(s)).dump();
+}
 
-bool is_absolute(const std::string& path) { return !path.empty() && path.front() == '/'; }
+bool is_absolute(const std::string& path) {
+    return !path.empty() && path.front() == '/';
+}
 
 void check_absolute(Problems& p, const std::string& path, const std::string& value) {
     if (!is_absolute(value)) {
@@ -62,8 +66,8 @@ namespace {
 
 // "1.0.2-dev", "1.2.0": a major version of 1 followed by a dot and a digit.
 void check_version(Problems& p, const std::string& version) {
-    if (version.size() < 3 || version.compare(0, 2, "1.") != 0 ||
-        version[2] < '0' || version[2] > '9') {
+    if (version.size() < 3 || version.compare(0, 2, "1.") != 0 || version[2] < '0' ||
+        version[2] > '9') {
         p.add("ociVersion", "unsupported version " + json_quoted(version) + ", want 1.x");
     }
 }
@@ -137,7 +141,8 @@ void check_process(Problems& p, const Process& process) {
     if (process.rlimits) {
         check_rlimits(p, *process.rlimits);
     }
-    if (process.oom_score_adj && (*process.oom_score_adj < -1000 || *process.oom_score_adj > 1000)) {
+    if (process.oom_score_adj &&
+        (*process.oom_score_adj < -1000 || *process.oom_score_adj > 1000)) {
         p.add("process.oomScoreAdj", "must be between -1000 and 1000");
     }
 }

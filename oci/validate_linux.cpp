@@ -68,7 +68,8 @@ void check_devices(Problems& p, const std::vector<Device>& devices) {
         const Device& d = devices[i];
         const std::string at = index_path("linux.devices", i);
         if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p") {
-            p.add(at + ".type", "unknown device type " + json_quoted(d.type) + ", want c, b, u or p");
+            p.add(at + ".type",
+                  "unknown device type " + json_quoted(d.type) + ", want c, b, u or p");
         } else if (d.type != "p") {
             if (!d.major) {
                 p.add(at + ".major", "is required for type " + json_quoted(d.type));
@@ -86,8 +87,8 @@ void check_devices(Problems& p, const std::vector<Device>& devices) {
 
 bool is_ipc_sysctl(const std::string& key) {
     static const std::set<std::string> kIpc = {
-        "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem",
-        "kernel.shmall", "kernel.shmmax", "kernel.shmmni",          "kernel.shm_rmid_forced",
+        "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+        "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
     };
     return kIpc.count(key) != 0 || key.rfind("fs.mqueue.", 0) == 0;
 }
@@ -98,7 +99,8 @@ void check_sysctl(Problems& p, const Spec& spec, const std::map<std::string, std
     for (const auto& [key, value] : sysctl) {
         const std::string at = map_entry_path("linux.sysctl", key);
         if (key.empty() || key.front() == '.' || key.back() == '.' ||
-            key.find_first_of("/\0", 0, 2) != std::string::npos || key.find("..") != std::string::npos) {
+            key.find_first_of("/\0", 0, 2) != std::string::npos ||
+            key.find("..") != std::string::npos) {
             p.add(at, "invalid sysctl name");
         } else if (key.rfind("net.", 0) == 0 && !has_namespace(spec, "network")) {
             p.add(at, "requires a network namespace in linux.namespaces");
@@ -119,7 +121,8 @@ void check_name_list(Problems& p, const std::string& path,
     }
     for (size_t i = 0; i < names->size(); ++i) {
         if (!known((*names)[i])) {
-            p.add(index_path(path, i), std::string("unknown ") + what + " " + json_quoted((*names)[i]));
+            p.add(index_path(path, i),
+                  std::string("unknown ") + what + " " + json_quoted((*names)[i]));
         }
     }
 }
@@ -156,7 +159,8 @@ void check_syscall(Problems& p, const std::string& at, const SeccompSyscall& rul
 
 void check_seccomp(Problems& p, const Seccomp& seccomp) {
     if (!is_seccomp_action(seccomp.default_action)) {
-        p.add("linux.seccomp.defaultAction", "unknown action " + json_quoted(seccomp.default_action));
+        p.add("linux.seccomp.defaultAction",
+              "unknown action " + json_quoted(seccomp.default_action));
     } else if (seccomp.default_action == "SCMP_ACT_NOTIFY") {
         p.add("linux.seccomp.defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
     }

@@ -20,7 +20,8 @@ void check_device_rules(Problems& p, const std::vector<DeviceCgroupRule>& rules)
             std::set<char> seen;
             for (const char c : *r.access) {
                 if ((c != 'r' && c != 'w' && c != 'm') || !seen.insert(c).second) {
-                    p.add(at + ".access", "must be a subset of \"rwm\", got " + json_quoted(*r.access));
+                    p.add(at + ".access",
+                          "must be a subset of \"rwm\", got " + json_quoted(*r.access));
                     break;
                 }
             }
@@ -151,7 +152,8 @@ void check_hugepages(Problems& p, const std::vector<HugepageLimit>& limits) {
     for (size_t i = 0; i < limits.size(); ++i) {
         const std::string at = index_path(kAt + ".hugepageLimits", i) + ".pageSize";
         if (!is_hugepage_size(limits[i].page_size)) {
-            p.add(at, "invalid page size " + json_quoted(limits[i].page_size) + ", want e.g. \"2MB\"");
+            p.add(at,
+                  "invalid page size " + json_quoted(limits[i].page_size) + ", want e.g. \"2MB\"");
         } else if (!seen.insert(limits[i].page_size).second) {
             p.add(at, "duplicate page size " + json_quoted(limits[i].page_size));
         }

@@ -1,9 +1,9 @@
 // Tests of config.json validation: every rule, with the exact message it produces.
 #define BOOST_TEST_MODULE oci_validate
-#include <boost/test/unit_test.hpp>
-
 #include <functional>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include "base/io.hpp"
 #include "oci/spec_json.hpp"
@@ -54,10 +54,12 @@ BOOST_AUTO_TEST_CASE(top_level_rules) {
     BOOST_TEST(problems_after([](Spec& s) { s.root.reset(); }) == Strings{"root: is required"});
     BOOST_TEST(problems_after([](Spec& s) { s.root->path.clear(); }) ==
                Strings{"root.path: must not be empty"});
-    BOOST_TEST(problems_after([](Spec& s) { s.linux->namespaces->erase(s.linux->namespaces->begin() + 3); }) ==
-               Strings{"hostname: requires a uts namespace in linux.namespaces"});
-    BOOST_TEST(problems_after([](Spec& s) { s.annotations = std::map<std::string, std::string>{{"", "x"}}; }) ==
-               Strings{"annotations: keys must not be empty"});
+    BOOST_TEST(problems_after([](Spec& s) {
+                   s.linux->namespaces->erase(s.linux->namespaces->begin() + 3);
+               }) == Strings{"hostname: requires a uts namespace in linux.namespaces"});
+    BOOST_TEST(problems_after([](Spec& s) {
+                   s.annotations = std::map<std::string, std::string>{{"", "x"}};
+               }) == Strings{"annotations: keys must not be empty"});
 }
 
 BOOST_AUTO_TEST_CASE(process_rules) {
@@ -120,14 +122,13 @@ BOOST_AUTO_TEST_CASE(namespace_and_mapping_rules) {
     BOOST_TEST(problems_after([](Spec& s) {
                    s.linux->uid_mappings = std::vector<runvm::oci::IdMapping>{{0, 1000, 1, {}}};
                }) == Strings{"linux.uidMappings: requires a user namespace in linux.namespaces"});
-    BOOST_TEST(problems_after([](Spec& s) {
-                   s.linux->namespaces->push_back(ns("user"));
-                   s.linux->uid_mappings =
-                       std::vector<runvm::oci::IdMapping>{{2, 0, 0xffffffff, {}}};
-                   s.linux->gid_mappings =
-                       std::vector<runvm::oci::IdMapping>{{0, 0xfffffff0, 0x20, {}}};
-               }) == (Strings{"linux.uidMappings[0]: containerID + size exceeds the 32-bit id space",
-                              "linux.gidMappings[0]: hostID + size exceeds the 32-bit id space"}));
+    BOOST_TEST(
+        problems_after([](Spec& s) {
+            s.linux->namespaces->push_back(ns("user"));
+            s.linux->uid_mappings = std::vector<runvm::oci::IdMapping>{{2, 0, 0xffffffff, {}}};
+            s.linux->gid_mappings = std::vector<runvm::oci::IdMapping>{{0, 0xfffffff0, 0x20, {}}};
+        }) == (Strings{"linux.uidMappings[0]: containerID + size exceeds the 32-bit id space",
+                       "linux.gidMappings[0]: hostID + size exceeds the 32-bit id space"}));
     BOOST_TEST(problems_after([](Spec& s) {
                    s.linux->namespaces->push_back(ns("user"));
                    s.linux->uid_mappings = std::vector<runvm::oci::IdMapping>(341, {0, 0, 1, {}});
@@ -141,7 +142,8 @@ BOOST_AUTO_TEST_CASE(device_sysctl_and_path_rules) {
                    d.type = "x";
                    d.path = "/dev/x";
                    s.linux->devices = std::vector<runvm::oci::Device>{d};
-               }) == Strings{R"(linux.devices[0].type: unknown device type "x", want c, b, u or p)"});
+               }) ==
+               Strings{R"(linux.devices[0].type: unknown device type "x", want c, b, u or p)"});
     BOOST_TEST(problems_after([](Spec& s) {
                    runvm::oci::Device d;
                    d.type = "c";
@@ -166,8 +168,9 @@ BOOST_AUTO_TEST_CASE(device_sysctl_and_path_rules) {
                              "linux.namespaces"});
     BOOST_TEST(problems_after([](Spec& s) { s.linux->rootfs_propagation = "rshard"; }) ==
                Strings{R"(linux.rootfsPropagation: unknown propagation "rshard")"});
-    BOOST_TEST(problems_after([](Spec& s) { s.linux->masked_paths = {"/proc/kcore", "proc/x"}; }) ==
-               Strings{"linux.maskedPaths[1]: must be an absolute path"});
+    BOOST_TEST(problems_after([](Spec& s) {
+                   s.linux->masked_paths = {"/proc/kcore", "proc/x"};
+               }) == Strings{"linux.maskedPaths[1]: must be an absolute path"});
     BOOST_TEST(problems_after([](Spec& s) { (*s.linux->readonly_paths)[0] = ""; }) ==
                Strings{"linux.readonlyPaths[0]: must be an absolute path"});
     BOOST_TEST(problems_after([](Spec& s) { s.linux->personality.emplace().domain = "BSD"; }) ==
@@ -177,8 +180,8 @@ BOOST_AUTO_TEST_CASE(device_sysctl_and_path_rules) {
 BOOST_AUTO_TEST_CASE(seccomp_rules) {
     const auto with_seccomp = [](const std::string& json_text) {
         return problems_after([&](Spec& s) {
-            auto seccomp = runvm::oci::parse_spec(R"({"ociVersion": "1.0.0", "linux": {"seccomp": )" +
-                                                  json_text + "}}");
+            auto seccomp = runvm::oci::parse_spec(
+                R"({"ociVersion": "1.0.0", "linux": {"seccomp": )" + json_text + "}}");
             BOOST_TEST_REQUIRE(seccomp.ok(), (seccomp.ok() ? "" : seccomp.error().str()));
             s.linux->seccomp = seccomp->linux->seccomp;
         });
@@ -186,8 +189,9 @@ BOOST_AUTO_TEST_CASE(seccomp_rules) {
     BOOST_TEST(with_seccomp(R"({"defaultAction": "SCMP_ACT_ALLOW"})") == Strings{});
     BOOST_TEST(with_seccomp(R"({"defaultAction": "ALLOW"})") ==
                Strings{R"(linux.seccomp.defaultAction: unknown action "ALLOW")"});
-    BOOST_TEST(with_seccomp(R"({"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/l"})") ==
-               Strings{"linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action"});
+    BOOST_TEST(
+        with_seccomp(R"({"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/l"})") ==
+        Strings{"linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action"});
     BOOST_TEST(with_seccomp(R"({"defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64", "x86_64"], "flags": ["SECCOMP_FILTER_FLAG_FOO"]})") ==
                (Strings{R"(linux.seccomp.architectures[1]: unknown architecture "x86_64")",
@@ -209,11 +213,13 @@ BOOST_AUTO_TEST_CASE(seccomp_rules) {
                         "linux.seccomp.syscalls[1].names[1]: must not be empty",
                         "linux.seccomp.syscalls[1].args[0].index: must be less than 6",
                         R"(linux.seccomp.syscalls[1].args[1].op: unknown operator "EQ")"}));
-    BOOST_TEST(with_seccomp(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    BOOST_TEST(
+        with_seccomp(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
         {"names": ["mount"], "action": "SCMP_ACT_NOTIFY"}]})") ==
-               Strings{"linux.seccomp.listenerPath: is required when an action is SCMP_ACT_NOTIFY"});
-    BOOST_TEST(with_seccomp(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "agent.sock"})") ==
-               Strings{"linux.seccomp.listenerPath: must be an absolute path"});
+        Strings{"linux.seccomp.listenerPath: is required when an action is SCMP_ACT_NOTIFY"});
+    BOOST_TEST(
+        with_seccomp(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "agent.sock"})") ==
+        Strings{"linux.seccomp.listenerPath: must be an absolute path"});
 }
 
 BOOST_AUTO_TEST_CASE(resource_rules) {
@@ -225,11 +231,12 @@ BOOST_AUTO_TEST_CASE(resource_rules) {
             s.linux->resources = parsed->linux->resources;
         });
     };
-    BOOST_TEST(with_resources(R"({"devices": [{"allow": true, "type": "x", "access": "rwx"},
+    BOOST_TEST(
+        with_resources(R"({"devices": [{"allow": true, "type": "x", "access": "rwx"},
         {"allow": true, "access": "rr"}]})") ==
-               (Strings{R"(linux.resources.devices[0].type: unknown device type "x", want a, c or b)",
-                        R"(linux.resources.devices[0].access: must be a subset of "rwm", got "rwx")",
-                        R"(linux.resources.devices[1].access: must be a subset of "rwm", got "rr")"}));
+        (Strings{R"(linux.resources.devices[0].type: unknown device type "x", want a, c or b)",
+                 R"(linux.resources.devices[0].access: must be a subset of "rwm", got "rwx")",
+                 R"(linux.resources.devices[1].access: must be a subset of "rwm", got "rr")"}));
     BOOST_TEST(with_resources(R"({"memory": {"limit": 1000, "swap": 500, "swappiness": 101,
         "reservation": -2}})") ==
                (Strings{"linux.resources.memory.reservation: must be -1 (unlimited) or more",

@@ -62,6 +62,7 @@ Result<void> Server::Impl::add_connection(UniqueFd fd) {
     auto conn = std::make_shared<Connection>();
     conn->what = "ttrpc server connection fd " + std::to_string(fd.get());
     conn->fd = std::move(fd);
+    conn->frames = std::make_unique<FrameReader>(conn->fd.get(), Receiver::server, conn->what);
     std::lock_guard lock(mu);
     if (stopped) {
         return Err(Error::msg(conn->what + ": server is shut down"));
@@ -75,12 +76,16 @@ Result<void> Server::Impl::add_connection(UniqueFd fd) {
 }
 
 void Server::Impl::launch_reader(const std::shared_ptr<Connection>& conn) {
-    conn->reader = std::thread([this, conn] { read_loop(conn); });
+    conn->reader = std::thread([this, conn] {
+        read_loop(conn, 0);
+        conn->reader_exited.store(true);
+    });
 }
 
 void Server::Impl::reap_finished() {
     std::erase_if(connections, [](const std::shared_ptr<Connection>& c) {
-        if (!c->finished.load()) {
+        // A first reader that handed reading on may still run a slow call: later.
+        if (!c->finished.load() || !c->reader_exited.load()) {
             return false;
         }
         if (c->reader.joinable()) {
@@ -106,6 +111,7 @@ Result<void> Server::start() {
     impl_->pool = std::make_unique<WorkerPool>(impl_->options.workers, impl_->options.max_workers,
                                                impl_->options.max_queued_requests);
     impl_->started = true;
+    impl_->watchdog = std::thread([impl = impl_.get()] { impl->watchdog_loop(); });
     for (const auto& conn : impl_->connections) {
         impl_->launch_reader(conn);
     }
@@ -168,6 +174,14 @@ void Server::shutdown() {
     }
     if (accept_thread.joinable()) {
         accept_thread.join();
+    }
+    {
+        std::lock_guard lock(s.watchdog_mu);
+        s.watchdog_stop = true;
+    }
+    s.watchdog_cv.notify_one();
+    if (s.watchdog.joinable()) {
+        s.watchdog.join();
     }
     if (s.listen_fd) {
         s.listen_fd.reset();

@@ -24,15 +24,18 @@ using RawHandler =
     std::function<Status(const CallContext& ctx, std::string_view request, std::string& response)>;
 
 struct ServerOptions {
-    // Threads that run handlers, shared by all connections: `workers` start with the
-    // server; more are added while every one is busy, up to `max_workers`.
+    // A connection's reader runs each handler itself; a handler still running after
+    // `handoff_after` makes a pool thread take over reading that connection, so calls
+    // behind a slow one wait at most about twice this long to start.
+    std::chrono::microseconds handoff_after{1000};
+    // The pool of threads that take over reading: `workers` start with the server, more are
+    // added while every one is busy, up to `max_workers`.
     size_t workers = 4;
     size_t max_workers = 256;
     // A peer that stops reading makes writes block: after this long the connection is
     // dropped (SO_SNDTIMEO on socket fds).
     std::chrono::milliseconds write_timeout{10000};
-    // Requests waiting for a worker, across connections; over it a request is answered
-    // with ResourceExhausted instead of queued.
+    // Hand-offs waiting for a pool thread; over it the connection is closed.
     size_t max_queued_requests = 4096;
 };
 

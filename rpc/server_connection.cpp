@@ -48,10 +48,9 @@ void Connection::close() {
     ::shutdown(fd.get(), SHUT_RDWR);
 }
 
-void Server::Impl::read_loop(const std::shared_ptr<Connection>& conn) {
-    FrameReader reader(conn->fd.get(), Receiver::server, conn->what);
+void Server::Impl::read_loop(const std::shared_ptr<Connection>& conn, uint64_t epoch) {
     for (;;) {
-        auto event = reader.next();
+        auto event = conn->frames->next();
         if (!event) {
             if (!conn->closed->load()) {
                 spdlog::warn("ttrpc: closing {}: {}", conn->what, event.error().str());
@@ -79,14 +78,25 @@ void Server::Impl::read_loop(const std::shared_ptr<Connection>& conn) {
                          stream_id, request.error().str());
             break;
         }
-        dispatch(conn, stream_id, std::move(request).value());
+        {
+            std::lock_guard lock(conn->role_mu);
+            conn->in_call = true;
+            conn->call_started = std::chrono::steady_clock::now();
+        }
+        wake_watchdog();
+        serve_call(conn, stream_id, std::move(request).value());
+        std::lock_guard lock(conn->role_mu);
+        if (conn->epoch != epoch) {
+            return; // the watchdog gave reading to another thread during the call
+        }
+        conn->in_call = false;
     }
     conn->close();
     conn->finished.store(true);
 }
 
-void Server::Impl::dispatch(const std::shared_ptr<Connection>& conn, uint32_t stream_id,
-                            DecodedRequest request) {
+void Server::Impl::serve_call(const std::shared_ptr<Connection>& conn, uint32_t stream_id,
+                              DecodedRequest request) {
     auto handler = find_handler(request.service, request.method);
     if (!handler) {
         conn->send_response(stream_id,
@@ -104,29 +114,16 @@ void Server::Impl::dispatch(const std::shared_ptr<Connection>& conn, uint32_t st
                            std::chrono::nanoseconds(request.timeout_nano));
     }
     ctx.metadata = std::move(request.metadata);
-    auto job = [conn, handler = std::move(handler), ctx = std::move(ctx),
-                payload = std::move(request.payload), method = std::move(request.method)]() {
-        if (ctx.expired()) {
-            conn->send_response(
-                ctx.stream_id,
-                Status{kDeadlineExceeded, "deadline passed before " + method + " started"}, {});
-            return;
-        }
-        std::string response;
-        Status status;
-        try {
-            status = (*handler)(ctx, payload, response);
-        } catch (const std::exception& e) {
-            status = Status{kInternal, "handler of " + method + " threw: " + e.what()};
-        } catch (...) {
-            status = Status{kInternal, "handler of " + method + " threw"};
-        }
-        conn->send_response(ctx.stream_id, status, response);
-    };
-    if (!pool->submit(std::move(job))) {
-        conn->send_response(stream_id,
-                            Status{kResourceExhausted, "server busy: request queue is full"}, {});
+    std::string response;
+    Status status;
+    try {
+        status = (*handler)(ctx, request.payload, response);
+    } catch (const std::exception& e) {
+        status = Status{kInternal, "handler of " + request.method + " threw: " + e.what()};
+    } catch (...) {
+        status = Status{kInternal, "handler of " + request.method + " threw"};
     }
+    conn->send_response(stream_id, status, response);
 }
 
 } // namespace runvm::rpc

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -12,21 +14,35 @@
 #include <vector>
 
 #include "base/unique_fd.hpp"
+#include "rpc/frame_io.hpp"
 #include "rpc/message.hpp"
 #include "rpc/server.hpp"
 #include "rpc/worker_pool.hpp"
 
 namespace runvm::rpc {
 
-// One served stream fd. Kept alive by the server's list until its reader is joined, and by
-// every job that still has to write a response on it.
+// One served stream fd. Kept alive by the server's list until its first reader has exited,
+// and by every thread that still has to write a response on it.
+//
+// Reading role: exactly one thread at a time reads the connection's frames and runs each
+// request's handler itself (no hand-off to another thread for the common fast call). When
+// a handler runs longer than ServerOptions::handoff_after, the server's watchdog gives the
+// reading role to a pool thread (bumping `epoch`); the old thread finishes its call and
+// leaves. So a slow call never blocks the calls behind it for long.
 struct Connection {
     UniqueFd fd;
     std::string what;    // "ttrpc server connection fd N", for logs and errors
     std::mutex write_mu; // one frame at a time on the wire
     std::shared_ptr<std::atomic<bool>> closed = std::make_shared<std::atomic<bool>>(false);
-    std::atomic<bool> finished{false}; // the reader thread has returned
-    std::thread reader;
+    std::atomic<bool> finished{false}; // reading ended: EOF, error or close
+    std::thread reader;                // the first reader
+    std::atomic<bool> reader_exited{false};
+    std::unique_ptr<FrameReader> frames; // used only by the holder of the reading role
+
+    std::mutex role_mu;   // guards the fields below
+    uint64_t epoch = 0;   // which reader holds the reading role
+    bool in_call = false; // the role holder is running a handler
+    std::chrono::steady_clock::time_point call_started;
 
     // Writes one response frame; a failure closes the connection (its reader then exits).
     void send_response(uint32_t stream_id, const Status& status, std::string_view payload);
@@ -53,6 +69,14 @@ struct Server::Impl {
     UniqueFd wake_fd; // eventfd: wakes the accept loop for shutdown
     std::thread accept_thread;
 
+    // The watchdog that hands a connection's reading role on when a handler runs long.
+    std::thread watchdog;
+    std::mutex watchdog_mu;
+    std::condition_variable watchdog_cv;
+    bool watchdog_wake = false; // watchdog_mu
+    bool watchdog_stop = false; // watchdog_mu
+    std::atomic<bool> watchdog_idle{false};
+
     std::shared_ptr<const RawHandler> find_handler(const std::string& service,
                                                    const std::string& method);
     void accept_loop();
@@ -61,9 +85,16 @@ struct Server::Impl {
     void launch_reader(const std::shared_ptr<Connection>& conn);
     // Joins the readers that have finished and forgets their connections; mu held.
     void reap_finished();
-    void read_loop(const std::shared_ptr<Connection>& conn);
-    void dispatch(const std::shared_ptr<Connection>& conn, uint32_t stream_id,
-                  DecodedRequest request);
+    // Reads and serves requests while `epoch` holds the reading role.
+    void read_loop(const std::shared_ptr<Connection>& conn, uint64_t epoch);
+    // Runs one request's handler and writes its response.
+    void serve_call(const std::shared_ptr<Connection>& conn, uint32_t stream_id,
+                    DecodedRequest request);
+    void watchdog_loop();
+    // Gives the reading role of connections whose handler runs too long to pool threads;
+    // true while some handler is running (the watchdog keeps watching).
+    bool hand_off_slow_calls();
+    void wake_watchdog();
 };
 
 std::string handler_key(std::string_view service, std::string_view method);

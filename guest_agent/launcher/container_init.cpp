@@ -90,7 +90,11 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
     }
     must(sync, "join user namespace", join_namespaces(plan.namespaces, CLONE_NEWUSER));
     if ((plan.namespaces.new_flags & CLONE_NEWUSER) != 0) {
-        must(sync, "unshare user namespace", check_errno(::unshare(CLONE_NEWUSER), "unshare CLONE_NEWUSER"));
+        // The IPC namespace is made together with the user namespace, before the id maps
+        // exist, as runc does: the mqueue root's group then reads the same as under runc.
+        const int with_user = CLONE_NEWUSER | (plan.namespaces.new_flags & CLONE_NEWIPC);
+        must(sync, "unshare user namespace",
+             check_errno(::unshare(with_user), "unshare CLONE_NEWUSER"));
         must(sync, "user namespace maps", sync.send_type(SyncType::need_id_maps));
         auto reply = sync.receive(std::chrono::milliseconds(30000));
         if (!reply.ok() || reply->closed || reply->msg.type != SyncType::id_maps_done) {
@@ -104,7 +108,10 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
              check_errno(::setresuid(0, 0, 0), "setresuid 0 in the user namespace"));
     }
     must(sync, "join namespaces", join_namespaces(plan.namespaces, ~CLONE_NEWUSER));
-    const int flags = plan.namespaces.new_flags & ~CLONE_NEWUSER;
+    int flags = plan.namespaces.new_flags & ~CLONE_NEWUSER;
+    if ((plan.namespaces.new_flags & CLONE_NEWUSER) != 0) {
+        flags &= ~CLONE_NEWIPC; // made above
+    }
     must(sync, "unshare namespaces", check_errno(::unshare(flags), "unshare namespaces"));
     const pid_t pid = ::fork();
     if (pid < 0) {

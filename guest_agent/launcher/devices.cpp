@@ -63,9 +63,11 @@ Result<void> create_device(const std::string& rootfs, const oci::Device& d, bool
 } // namespace
 
 std::vector<oci::Device> default_devices() {
-    return {char_device("/dev/null", 1, 3),    char_device("/dev/zero", 1, 5),
-            char_device("/dev/full", 1, 7),    char_device("/dev/random", 1, 8),
-            char_device("/dev/urandom", 1, 9), char_device("/dev/tty", 5, 0)};
+    // runc's order (specconv.AllowedDevices), which shows in the mount table of a user
+    // namespace, where each is a bind mount.
+    return {char_device("/dev/null", 1, 3), char_device("/dev/random", 1, 8),
+            char_device("/dev/full", 1, 7), char_device("/dev/tty", 5, 0),
+            char_device("/dev/zero", 1, 5), char_device("/dev/urandom", 1, 9)};
 }
 
 Result<void> create_devices(const std::string& rootfs, const std::vector<oci::Device>& devices,

@@ -1,6 +1,7 @@
 // PATH search: regular file with an execute bit, like Go's findExecutable.
 #include "guest_agent/launcher/exec_lookup.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <sys/stat.h>
@@ -35,7 +36,10 @@ Result<std::string> look_path(const std::string& name, const std::string& path_e
     quoted.append(name).append("\": ");
     if (name.find('/') != std::string::npos) {
         if (const int err = check_executable(name); err != 0) {
-            quoted.append("stat ").append(name).append(": ").append(std::strerror(err));
+            // Go's lower-case wording, as runc prints it.
+            std::string reason = std::strerror(err);
+            reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+            quoted.append("stat ").append(name).append(": ").append(reason);
             return Err(Error::with_errno(err, quoted));
         }
         return name;
@@ -46,11 +50,8 @@ Result<std::string> look_path(const std::string& name, const std::string& path_e
         if (end == std::string::npos) {
             end = path_env.size();
         }
-        std::string dir = path_env.substr(pos, end - pos);
-        if (dir.empty()) {
-            dir = ".";
-        }
-        std::string candidate = dir;
+        // An empty PATH entry means the current directory.
+        std::string candidate = end > pos ? path_env.substr(pos, end - pos) : std::string(1, '.');
         candidate.push_back('/');
         candidate.append(name);
         if (check_executable(candidate) == 0) {

@@ -24,9 +24,10 @@ constexpr std::chrono::milliseconds kSetupTimeout{30000};
 
 int report(const std::string& what, const Error& e) {
     const LaunchError le = ContainerProcess::describe(e);
-    std::fprintf(stderr, "runvm-launch: %s: %s%s%s\n", what.c_str(),
-                 le.step == "launcher" ? "" : (le.step + ": ").c_str(), le.error.str().c_str(),
-                 "");
+    // A failed lookup of args[0] reads exactly like runc's (its message says it all).
+    const std::string detail =
+        le.step == "exec" ? le.error.message() : le.step + ": " + le.error.str();
+    std::fprintf(stderr, "runvm-launch: %s: %s\n", what.c_str(), detail.c_str());
     return le.exit_code;
 }
 

@@ -9,14 +9,16 @@ namespace {
 
 template <typename T>
 Result<void> override_with(const std::map<std::string, std::string>& annotations,
-                           const std::string& name, T& field, Result<T> (*parse)(std::string_view)) {
+                           const std::string& name, T& field,
+                           Result<T> (*parse)(std::string_view)) {
     const auto it = annotations.find(name);
     if (it == annotations.end()) {
         return Ok();
     }
     auto value = parse(it->second);
     if (!value) {
-        return Err(Error::with_errno(EINVAL, "annotation " + name + ": " + value.error().message()));
+        return Err(
+            Error::with_errno(EINVAL, "annotation " + name + ": " + value.error().message()));
     }
     field = std::move(*value);
     return Ok();

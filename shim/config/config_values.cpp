@@ -66,8 +66,7 @@ Result<std::string> parse_absolute_path(std::string_view text) {
 }
 
 Result<std::string> parse_log_level(std::string_view text) {
-    constexpr std::array<std::string_view, 5> kLevels = {"trace", "debug", "info", "warn",
-                                                         "error"};
+    constexpr std::array<std::string_view, 5> kLevels = {"trace", "debug", "info", "warn", "error"};
     for (const auto level : kLevels) {
         if (text == level) {
             return std::string(text);

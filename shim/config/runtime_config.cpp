@@ -6,16 +6,7 @@
 #include <set>
 #include <vector>
 
-// GCC 12 reports -Wdangling-pointer inside yaml-cpp 0.7's node/impl.h after inlining (a false
-// positive on its temporary-node idiom), even though the header is a system header.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-#endif
 #include <yaml-cpp/yaml.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 #include "base/io.hpp"
 #include "shim/config/config_values.hpp"
@@ -53,26 +44,27 @@ Result<void> assign(T& field, Parse parse, std::string_view value) {
 }
 
 const std::vector<Key> kKeys = {
-    {"hypervisor",
-     [](std::string_view v, RuntimeConfig& c) { return assign(c.hypervisor, parse_hypervisor, v); }},
-    {"kernel", [](std::string_view v, RuntimeConfig& c) { return assign(c.kernel, optional_path, v); }},
-    {"initrd", [](std::string_view v, RuntimeConfig& c) { return assign(c.initrd, optional_path, v); }},
+    {"hypervisor", [](std::string_view v,
+                      RuntimeConfig& c) { return assign(c.hypervisor, parse_hypervisor, v); }},
+    {"kernel",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.kernel, optional_path, v); }},
+    {"initrd",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.initrd, optional_path, v); }},
     {"vcpus", [](std::string_view v, RuntimeConfig& c) { return assign(c.vcpus, parse_vcpus, v); }},
-    {"memory_mib",
-     [](std::string_view v, RuntimeConfig& c) { return assign(c.memory_mib, parse_memory_mib, v); }},
+    {"memory_mib", [](std::string_view v,
+                      RuntimeConfig& c) { return assign(c.memory_mib, parse_memory_mib, v); }},
     {"log_level",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.log_level, parse_log_level, v); }},
-    {"log_format",
-     [](std::string_view v, RuntimeConfig& c) { return assign(c.log_format, parse_log_format, v); }},
+    {"log_format", [](std::string_view v,
+                      RuntimeConfig& c) { return assign(c.log_format, parse_log_format, v); }},
     {"log_file",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.log_file, optional_path, v); }},
-    {"state_root",
-     [](std::string_view v, RuntimeConfig& c) {
-         return assign(c.state_root, parse_absolute_path, v);
-     }},
+    {"state_root", [](std::string_view v,
+                      RuntimeConfig& c) { return assign(c.state_root, parse_absolute_path, v); }},
     {"paths.broker",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.paths.broker, program, v); }},
-    {"paths.vmm", [](std::string_view v, RuntimeConfig& c) { return assign(c.paths.vmm, program, v); }},
+    {"paths.vmm",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.paths.vmm, program, v); }},
     {"paths.qemu",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.paths.qemu, program, v); }},
 };
@@ -87,7 +79,9 @@ public:
     Result<void> read_mapping(const YAML::Node& map, const std::string& prefix) {
         std::set<std::string> seen;
         for (auto it = map.begin(); it != map.end(); ++it) {
-            const YAML::Node& key_node = it->first;
+            // Copies: the iterator's pair is a temporary, a reference into it would dangle.
+            const YAML::Node key_node = it->first;
+            const YAML::Node value = it->second;
             if (!key_node.IsScalar()) {
                 return Err(error_at(key_node, prefix.empty() ? "(top level)" : prefix,
                                     "keys must be plain names"));
@@ -96,7 +90,7 @@ public:
             if (!seen.insert(key).second) {
                 return Err(error_at(key_node, key, "duplicate key"));
             }
-            RUNVM_TRY(read_member(key_node, key, it->second));
+            RUNVM_TRY(read_member(key_node, key, value));
         }
         return Ok();
     }
@@ -153,7 +147,8 @@ Result<RuntimeConfig> parse_runtime_config(std::string_view yaml_text, const std
             return config; // an empty file, or one with only comments
         }
         if (!root.IsMap()) {
-            return Err(Error::with_errno(EINVAL, source + ":" + std::to_string(root.Mark().line + 1) +
+            return Err(Error::with_errno(EINVAL, source + ":" +
+                                                     std::to_string(root.Mark().line + 1) +
                                                      ": must be a mapping of keys"));
         }
         Reader reader(source, config);

@@ -28,13 +28,13 @@ struct HelperPaths {
 
 struct RuntimeConfig {
     Hypervisor hypervisor = Hypervisor::automatic;
-    std::string kernel; // empty: the guest image's default kernel
-    std::string initrd; // empty: the guest image's default initramfs
-    uint32_t vcpus = 1;         // 1..255
-    uint32_t memory_mib = 256;  // 64..1048576
+    std::string kernel;             // empty: the guest image's default kernel
+    std::string initrd;             // empty: the guest image's default initramfs
+    uint32_t vcpus = 1;             // 1..255
+    uint32_t memory_mib = 256;      // 64..1048576
     std::string log_level = "info"; // trace, debug, info, warn, error
     LogFormat log_format = LogFormat::text;
-    std::string log_file;                 // empty: stderr
+    std::string log_file;                  // empty: stderr
     std::string state_root = "/run/runvm"; // where oci::StateStore keeps containers
     HelperPaths paths;
     bool operator==(const RuntimeConfig&) const = default;

@@ -1,10 +1,10 @@
 // Tests of config.yaml parsing (defaults, every key, errors with file, line and key) and of the
 // io.runvm.* annotation overrides.
 #define BOOST_TEST_MODULE runtime_config
-#include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 #include <filesystem>
+
+#include <boost/test/unit_test.hpp>
 
 #include "base/io.hpp"
 #include "shim/config/runtime_config.hpp"
@@ -102,7 +102,9 @@ BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
         {"vcpus: 2\nkernel: [\n", "cfg.yaml:3:1: end of sequence flow not found"},
     };
     for (const auto& [yaml, message] : cases) {
-        BOOST_TEST_CONTEXT(yaml) { BOOST_TEST(parse_error(yaml) == message); }
+        BOOST_TEST_CONTEXT(yaml) {
+            BOOST_TEST(parse_error(yaml) == message);
+        }
     }
 }
 

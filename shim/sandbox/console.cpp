@@ -69,12 +69,25 @@ RawTerminal::RawTerminal(RawTerminal&& o) noexcept : fd_(o.fd_) {
     o.fd_ = -1;
 }
 
-RawTerminal::~RawTerminal() {
+RawTerminal& RawTerminal::operator=(RawTerminal&& o) noexcept {
+    if (this != &o) {
+        restore();
+        fd_ = o.fd_;
+        std::memcpy(saved_, o.saved_, sizeof saved_);
+        o.fd_ = -1;
+    }
+    return *this;
+}
+
+void RawTerminal::restore() {
     if (fd_ >= 0) {
         termios t{};
         std::memcpy(&t, saved_, sizeof t);
         ::tcsetattr(fd_, TCSANOW, &t);
+        fd_ = -1;
     }
 }
+
+RawTerminal::~RawTerminal() { restore(); }
 
 } // namespace runvm::shim

@@ -33,12 +33,13 @@ class RawTerminal {
 public:
     static Result<RawTerminal> enter(int fd);
     RawTerminal(RawTerminal&&) noexcept;
-    RawTerminal& operator=(RawTerminal&&) = delete;
+    RawTerminal& operator=(RawTerminal&&) noexcept;
     RawTerminal(const RawTerminal&) = delete;
     ~RawTerminal();
 
 private:
     RawTerminal() = default;
+    void restore();
     int fd_ = -1;
     unsigned char saved_[128] = {}; // struct termios, kept opaque here
 };

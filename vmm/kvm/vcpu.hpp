@@ -21,6 +21,8 @@ public:
     int fd() const { return fd_.get(); }
     // Invariant: the mapping is the vCPU's kvm_run page, sized by KVM_GET_VCPU_MMAP_SIZE.
     kvm_run* run_page() const { return reinterpret_cast<kvm_run*>(run_.data()); }
+    // The whole mapping: kvm_run, then the PIO data page and the coalesced MMIO ring.
+    uint64_t run_size() const { return run_.size(); }
 
     // KVM_RUN once. EINTR (a kick) is not an error: the exit reason reads KVM_EXIT_INTR.
     Result<void> run();

@@ -109,7 +109,8 @@ bool VcpuThread::handle_exit() {
         // KVM fills the data area; its bounds still come from the shared page, so check.
         const uint64_t len = uint64_t{run->io.size} * run->io.count;
         auto* base = reinterpret_cast<uint8_t*>(run);
-        if (run->io.data_offset < sizeof(kvm_run) || run->io.data_offset + len > 4096 ||
+        if (run->io.data_offset < sizeof(kvm_run) || run->io.data_offset > vcpu_.run_size() ||
+            len > vcpu_.run_size() - run->io.data_offset ||
             (run->io.size != 1 && run->io.size != 2 && run->io.size != 4)) {
             spdlog::error("vcpu {}: KVM_EXIT_IO data [{}, +{}) outside kvm_run", vcpu_.id(),
                           run->io.data_offset, len);

@@ -1,0 +1,329 @@
+// VsockDevice, guest side: the tx queue (packets from the guest) and the rx queue (control
+// packets and host data to the guest, within the guest's credit).
+#include <cerrno>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "broker/devices/vsock/device.hpp"
+#include "broker/devices/vsock/handshake.hpp"
+#include "base/unix_socket.hpp"
+
+namespace runvm::broker::vsock {
+
+PacketHeader VsockDevice::header_for(ConnectionKey key, uint16_t op) const {
+    PacketHeader h;
+    h.src_cid = HOST_CID;
+    h.dst_cid = options_.guest_cid;
+    h.src_port = key.host_port;
+    h.dst_port = key.guest_port;
+    h.type = TYPE_STREAM;
+    h.op = op;
+    h.buf_alloc = HOST_BUF_ALLOC;
+    auto it = connections_.find(key);
+    h.fwd_cnt = it == connections_.end() ? 0 : it->second->fwd_cnt();
+    return h;
+}
+
+void VsockDevice::queue_control(ConnectionKey key, uint16_t op, uint32_t flags) {
+    if (op == OP_CREDIT_UPDATE) {
+        auto it = connections_.find(key);
+        if (it != connections_.end()) {
+            it->second->credit_update_queued = true;
+        }
+    }
+    if (op == OP_RST) {
+        // A guest that floods bad packets without posting rx buffers must not grow this.
+        if (control_.size() >= MAX_CONTROL_BACKLOG) {
+            return;
+        }
+        ++stats_.resets_sent;
+    }
+    control_.push_back(Control{key, op, flags});
+}
+
+void VsockDevice::drop_connection(ConnectionKey key) {
+    auto it = connections_.find(key);
+    if (it != connections_.end()) {
+        loop_->remove(it->second->token);
+        connections_.erase(it);
+    }
+}
+
+void VsockDevice::reset_connection(ConnectionKey key, const std::string& why) {
+    spdlog::debug("vsock: host port {} guest port {}: reset: {}", key.host_port, key.guest_port,
+                  why);
+    drop_connection(key);
+    queue_control(key, OP_RST);
+}
+
+void VsockDevice::finish_if_done(VsockConnection& c) {
+    if (c.has_pending()) {
+        return;
+    }
+    if ((c.peer_shutdown & SHUTDOWN_SEND) != 0 && !c.host_write_shut) {
+        ::shutdown(c.host_fd(), SHUT_WR);
+        c.host_write_shut = true;
+    }
+    const bool guest_done = c.peer_shutdown == (SHUTDOWN_SEND | SHUTDOWN_RCV);
+    const bool both_sent = (c.peer_shutdown & SHUTDOWN_SEND) != 0 && c.host_eof;
+    if (guest_done || both_sent) {
+        // Both directions are finished: the guest expects a reset to release its socket.
+        reset_connection(c.key(), "closed");
+    }
+}
+
+void VsockDevice::process_tx() {
+    drain_queue(*context_, TXQ, [this](const DescriptorChain& chain) -> uint32_t {
+        auto packet = parse_tx_packet(chain, options_.guest_cid);
+        if (!packet) {
+            ++stats_.bad_packets;
+            spdlog::warn("vsock: {}", packet.error().str());
+            uint8_t raw[HEADER_BYTES];
+            if (chain.read(0, raw, sizeof(raw)) == sizeof(raw)) {
+                const PacketHeader h = decode_header(raw);
+                if (h.src_cid == options_.guest_cid && h.dst_cid == HOST_CID && h.op != OP_RST) {
+                    reset_connection(ConnectionKey{h.dst_port, h.src_port}, "bad packet");
+                }
+            }
+            return 0;
+        }
+        handle_packet(packet->header, chain);
+        return 0;
+    });
+}
+
+void VsockDevice::handle_packet(const PacketHeader& h, const DescriptorChain& chain) {
+    const ConnectionKey key{h.dst_port, h.src_port};
+    if (h.op == OP_REQUEST) {
+        guest_request(h);
+        return;
+    }
+    auto it = connections_.find(key);
+    if (it == connections_.end()) {
+        if (h.op != OP_RST) {
+            queue_control(key, OP_RST);
+        }
+        return;
+    }
+    VsockConnection& c = *it->second;
+    c.update_peer_credit(h.buf_alloc, h.fwd_cnt);
+    switch (h.op) {
+    case OP_RESPONSE: {
+        if (c.state() != VsockConnection::State::awaiting_response) {
+            reset_connection(key, "unexpected RESPONSE");
+            return;
+        }
+        const std::string ok = ok_line(key.host_port);
+        if (::send(c.host_fd(), ok.data(), ok.size(), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+            static_cast<ssize_t>(ok.size())) {
+            reset_connection(key, "host client gone before OK");
+            return;
+        }
+        c.set_established();
+        c.deadline_ms = 0;
+        watch_host(c);
+        return;
+    }
+    case OP_RST:
+        drop_connection(key);
+        return;
+    case OP_SHUTDOWN:
+        c.peer_shutdown |= h.flags & (SHUTDOWN_RCV | SHUTDOWN_SEND);
+        if (c.has_pending()) {
+            c.deadline_ms = monotonic_ms() + DRAIN_TIMEOUT_MS;
+        }
+        finish_if_done(c);
+        if (connections_.count(key) != 0) {
+            watch_host(c);
+        }
+        return;
+    case OP_RW:
+        guest_rw(c, h, chain);
+        return;
+    case OP_CREDIT_UPDATE:
+        return; // the credit was taken above; pump_rx uses it
+    case OP_CREDIT_REQUEST:
+        if (!c.credit_update_queued) {
+            queue_control(key, OP_CREDIT_UPDATE);
+        }
+        return;
+    default:
+        reset_connection(key, "unknown op");
+        return;
+    }
+}
+
+void VsockDevice::guest_request(const PacketHeader& h) {
+    const ConnectionKey key{h.dst_port, h.src_port};
+    if (connections_.count(key) != 0) {
+        reset_connection(key, "REQUEST for a connection that exists");
+        return;
+    }
+    const std::string path = options_.uds_path + "_" + std::to_string(h.dst_port);
+    auto host = connect_unix(path, true);
+    if (!host) {
+        spdlog::info("vsock: guest port {} -> host port {}: {}", h.src_port, h.dst_port,
+                     host.error().str());
+        queue_control(key, OP_RST);
+        return;
+    }
+    auto c = std::make_unique<VsockConnection>(key, std::move(*host),
+                                               VsockConnection::State::established);
+    c->update_peer_credit(h.buf_alloc, h.fwd_cnt);
+    auto token = loop_->add(c->host_fd(), EPOLLIN,
+                            [this, key](uint32_t ev) { on_host_ready(key, ev); });
+    if (!token) {
+        spdlog::warn("vsock: {}", token.error().str());
+        queue_control(key, OP_RST);
+        return;
+    }
+    c->token = *token;
+    connections_.emplace(key, std::move(c));
+    ++stats_.connections;
+    queue_control(key, OP_RESPONSE);
+}
+
+void VsockDevice::guest_rw(VsockConnection& c, const PacketHeader& h,
+                           const DescriptorChain& chain) {
+    const ConnectionKey key = c.key();
+    if (c.state() != VsockConnection::State::established ||
+        (c.peer_shutdown & SHUTDOWN_SEND) != 0) {
+        reset_connection(key, "data outside an open stream");
+        return;
+    }
+    auto iov = chain.readable_iov(HEADER_BYTES, h.len);
+    auto sent = c.send_to_host(iov.data(), static_cast<int>(iov.size()), h.len);
+    if (!sent) {
+        reset_connection(key, sent.error().str());
+        return;
+    }
+    stats_.bytes_to_host += h.len;
+    if (c.credit_update_due() && !c.credit_update_queued) {
+        queue_control(key, OP_CREDIT_UPDATE);
+    }
+    watch_host(c);
+}
+
+VsockConnection* VsockDevice::next_sendable() {
+    if (connections_.empty()) {
+        return nullptr;
+    }
+    // Round robin: start after the connection served last.
+    auto start = connections_.upper_bound(rr_cursor_);
+    for (size_t n = 0; n < connections_.size(); ++n, ++start) {
+        if (start == connections_.end()) {
+            start = connections_.begin();
+        }
+        VsockConnection& c = *start->second;
+        if (c.host_readable && c.state() == VsockConnection::State::established &&
+            c.peer_credit() > 0) {
+            rr_cursor_ = c.key();
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+bool VsockDevice::send_data(VsockConnection& c, Virtqueue& q, const DescriptorChain& chain) {
+    const uint64_t room = std::min<uint64_t>(chain.writable_bytes - HEADER_BYTES, MAX_PAYLOAD);
+    const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(room, c.peer_credit()));
+    auto iov = chain.writable_iov(HEADER_BYTES, want);
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iov.size();
+    ssize_t n;
+    do {
+        n = ::recvmsg(c.host_fd(), &msg, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    PacketHeader h = header_for(c.key(), OP_RW);
+    if (n > 0) {
+        h.len = static_cast<uint32_t>(n);
+        c.count_sent_to_guest(h.len);
+        stats_.bytes_to_guest += h.len;
+    } else if (n == 0 || errno != EAGAIN) {
+        // The host side will send no more: tell the guest, keep receiving from it.
+        h.op = OP_SHUTDOWN;
+        h.flags = SHUTDOWN_SEND;
+        c.host_eof = true;
+        c.host_readable = false;
+    } else {
+        return false;
+    }
+    uint8_t raw[HEADER_BYTES];
+    encode_header(h, raw);
+    chain.write(0, raw, sizeof(raw));
+    c.reported(h.fwd_cnt);
+    c.credit_update_queued = false;
+    q.add_used(chain.head, HEADER_BYTES + h.len);
+    if (c.host_eof) {
+        finish_if_done(c);
+    }
+    return true;
+}
+
+void VsockDevice::pump_rx() {
+    Virtqueue* q = context_->queue(RXQ);
+    if (q == nullptr) {
+        return;
+    }
+    bool added = false;
+    for (;;) {
+        VsockConnection* data = control_.empty() ? next_sendable() : nullptr;
+        if (control_.empty() && data == nullptr) {
+            break;
+        }
+        if (data != nullptr) {
+            // Only take a buffer when the socket has something (or has ended).
+            char probe;
+            const ssize_t n = ::recv(data->host_fd(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n < 0 && errno == EAGAIN) {
+                data->host_readable = false;
+                watch_host(*data);
+                continue;
+            }
+        }
+        auto next = q->pop();
+        if (!next) {
+            spdlog::error("vsock rx: {}", next.error().str());
+            break;
+        }
+        if (!next->has_value()) {
+            break; // no guest buffers: the next rx kick resumes
+        }
+        const DescriptorChain& chain = **next;
+        added = true;
+        if (chain.writable_bytes < HEADER_BYTES) {
+            ++stats_.bad_packets;
+            q->add_used(chain.head, 0);
+            continue;
+        }
+        if (data != nullptr) {
+            if (!send_data(*data, *q, chain)) {
+                q->add_used(chain.head, 0);
+            }
+            continue;
+        }
+        const Control ctl = control_.front();
+        control_.pop_front();
+        PacketHeader h = header_for(ctl.key, ctl.op);
+        h.flags = ctl.flags;
+        auto it = connections_.find(ctl.key);
+        if (it != connections_.end()) {
+            it->second->reported(h.fwd_cnt);
+            if (ctl.op == OP_CREDIT_UPDATE) {
+                it->second->credit_update_queued = false;
+            }
+        }
+        uint8_t raw[HEADER_BYTES];
+        encode_header(h, raw);
+        chain.write(0, raw, sizeof(raw));
+        q->add_used(chain.head, HEADER_BYTES);
+    }
+    q->enable_kicks();
+    if (added) {
+        context_->notify(RXQ);
+    }
+}
+
+} // namespace runvm::broker::vsock

@@ -1,0 +1,162 @@
+// run_broker: setup in order (devices, capabilities, threads, seccomp), then wait.
+#include "broker/runtime/broker.hpp"
+
+#include <csignal>
+#include <memory>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "broker/devices/blk/device.hpp"
+#include "broker/devices/console/device.hpp"
+#include "broker/devices/vsock/device.hpp"
+#include "broker/hardening/capabilities.hpp"
+#include "broker/hardening/seccomp_filter.hpp"
+#include "broker/runtime/device_server.hpp"
+#include "broker/runtime/device_spec.hpp"
+#include "base/unique_fd.hpp"
+
+namespace runvm::broker {
+
+namespace {
+
+Result<std::unique_ptr<Device>> make_vsock(const DeviceSpec& spec) {
+    vsock::VsockOptions o;
+    o.uds_path = spec.options.count("uds") ? spec.options.at("uds") : spec.socket + ".host";
+    if (spec.options.count("cid")) {
+        try {
+            o.guest_cid = std::stoull(spec.options.at("cid"));
+        } catch (const std::exception&) {
+            return Err(Error::with_errno(EINVAL, "vsock cid '" + spec.options.at("cid") + "'"));
+        }
+    }
+    RUNVM_ASSIGN_OR_RETURN(auto dev, vsock::VsockDevice::open(o));
+    return std::unique_ptr<Device>(std::move(dev));
+}
+
+Result<std::unique_ptr<Device>> make_blk(const DeviceSpec& spec) {
+    blk::BlkOptions o;
+    if (!spec.options.count("path")) {
+        return Err(Error::with_errno(EINVAL, "blk " + spec.socket + ": path= is required"));
+    }
+    o.path = spec.options.at("path");
+    o.read_only = spec.options.count("ro") != 0;
+    o.discard = spec.options.count("nodiscard") == 0;
+    o.serial = spec.options.count("serial") ? spec.options.at("serial") : "";
+    RUNVM_ASSIGN_OR_RETURN(auto dev, blk::BlkDevice::open(o));
+    return std::unique_ptr<Device>(std::move(dev));
+}
+
+Result<std::unique_ptr<Device>> make_console(const DeviceSpec& spec) {
+    if (!spec.options.count("log")) {
+        return Err(Error::with_errno(EINVAL, "console " + spec.socket + ": log= is required"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(auto dev, console::ConsoleDevice::open({spec.options.at("log")}));
+    return std::unique_ptr<Device>(std::move(dev));
+}
+
+Result<std::vector<std::unique_ptr<DeviceServer>>> create_servers(const BrokerOptions& o) {
+    std::vector<std::unique_ptr<DeviceServer>> servers;
+    auto add = [&](const std::string& text, std::initializer_list<const char*> keys,
+                   auto make) -> Result<void> {
+        RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec, parse_device_spec(text, keys));
+        RUNVM_ASSIGN_OR_RETURN(auto device, make(spec));
+        RUNVM_ASSIGN_OR_RETURN(auto server, DeviceServer::create(std::move(device), spec.socket));
+        servers.push_back(std::move(server));
+        return Ok();
+    };
+    for (const auto& s : o.vsock) {
+        RUNVM_TRY(add(s, {"uds", "cid"}, make_vsock));
+    }
+    for (const auto& s : o.blk) {
+        RUNVM_TRY(add(s, {"path", "ro", "nodiscard", "serial"}, make_blk));
+    }
+    for (const auto& s : o.console) {
+        RUNVM_TRY(add(s, {"log"}, make_console));
+    }
+    if (servers.empty()) {
+        return Err(Error::with_errno(EINVAL, "no devices given"));
+    }
+    return servers;
+}
+
+} // namespace
+
+int run_broker(const BrokerOptions& options) {
+    // Parent death ends the broker like SIGTERM does. The parent may already be gone
+    // between fork and this call: compare with the pid recorded before.
+    const pid_t parent = ::getppid();
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    // Blocked before any thread starts, so only the signalfd below sees them.
+    ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    UniqueFd signals(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
+    if (!signals) {
+        spdlog::error("signalfd: {}", std::strerror(errno));
+        return EXIT_SETUP;
+    }
+
+    auto servers = create_servers(options);
+    if (!servers) {
+        spdlog::error("setup: {}", servers.error().str());
+        return EXIT_SETUP;
+    }
+    if (options.harden) {
+        auto dropped = drop_all_capabilities();
+        if (!dropped) {
+            spdlog::error("setup: {}", dropped.error().str());
+            return EXIT_SETUP;
+        }
+    }
+    for (auto& s : *servers) {
+        auto started = s->start();
+        if (!started) {
+            spdlog::error("setup: {}", started.error().str());
+            return EXIT_SETUP;
+        }
+    }
+    if (options.harden) {
+        auto filtered = install_seccomp_filter();
+        if (!filtered) {
+            spdlog::error("setup: {}", filtered.error().str());
+            return EXIT_SETUP;
+        }
+    }
+    spdlog::info("serving {} devices", servers->size());
+
+    int code = EXIT_CLEAN;
+    for (;;) {
+        pollfd p{signals.get(), POLLIN, 0};
+        const int rc = ::poll(&p, 1, 1000);
+        if (rc < 0 && errno != EINTR) {
+            spdlog::error("poll signalfd: {}", std::strerror(errno));
+            code = EXIT_RUNTIME;
+            break;
+        }
+        if (rc > 0) {
+            signalfd_siginfo info{};
+            if (::read(signals.get(), &info, sizeof(info)) == sizeof(info)) {
+                spdlog::info("signal {}: stopping", info.ssi_signo);
+            }
+            break;
+        }
+        if (::getppid() != parent) {
+            spdlog::info("parent {} is gone: stopping", parent);
+            break;
+        }
+    }
+    for (auto& s : *servers) {
+        s->stop();
+    }
+    servers->clear(); // destructors remove the socket files
+    return code;
+}
+
+} // namespace runvm::broker

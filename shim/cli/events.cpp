@@ -1,0 +1,62 @@
+// runvm events: the container's stats as runc prints them ({"type":"stats",...}), once
+// with --stats, else every --interval until it stops.
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "shim/cli/verb.hpp"
+#include "shim/sandbox/container_ops.hpp"
+
+namespace runvm::cli {
+
+namespace {
+struct EventsArgs {
+    std::string id;
+    bool stats = false;
+    int interval_s = 5;
+};
+
+// The guest's cgroup v2 figures in runc's types.Stats shape (libcontainer/cgroups).
+nlohmann::json runc_stats(const std::string& id, const nlohmann::json& s) {
+    return {{"type", "stats"},
+            {"id", id},
+            {"data",
+             {{"cpu",
+               {{"usage",
+                 {{"total", s.value("cpu_usage_usec", 0ull) * 1000},
+                  {"user", s.value("cpu_user_usec", 0ull) * 1000},
+                  {"kernel", s.value("cpu_system_usec", 0ull) * 1000}}}}},
+              {"memory",
+               {{"usage",
+                 {{"usage", s.value("memory_current_bytes", 0ull)},
+                  {"limit", s.value("memory_limit_bytes", 0ull)}}}}},
+              {"pids", {{"current", s.value("pids_current", 0ull)}}},
+              {"blkio",
+               {{"ioServiceBytesRecursive",
+                 {{{"op", "Read"}, {"value", s.value("io_read_bytes", 0ull)}},
+                  {{"op", "Write"}, {"value", s.value("io_write_bytes", 0ull)}}}}}}}}};
+}
+} // namespace
+
+Runner setup_events(CLI::App& sub, const GlobalOptions& g) {
+    auto a = std::make_shared<EventsArgs>();
+    sub.add_option("container-id", a->id, "container id")->required();
+    sub.add_flag("--stats", a->stats, "print the stats once and exit");
+    sub.add_option("--interval", a->interval_s, "seconds between stats");
+    return [a, &g] {
+        for (;;) {
+            auto r = shim::monitor_request(g.root, a->id, {{"op", "stats"}});
+            if (!r) {
+                return a->stats ? fail(r.error().str()) : 0;
+            }
+            std::cout << runc_stats(a->id, *r).dump() << std::endl;
+            if (a->stats) {
+                return 0;
+            }
+            std::this_thread::sleep_for(std::chrono::seconds(std::max(1, a->interval_s)));
+        }
+    };
+}
+
+} // namespace runvm::cli

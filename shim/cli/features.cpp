@@ -1,0 +1,68 @@
+// runvm features: what this runtime supports, in runtime-spec features.md's shape.
+#include <iostream>
+#include <memory>
+
+#include "shim/cli/verb.hpp"
+
+namespace runvm::cli {
+
+namespace {
+
+nlohmann::json features() {
+    using nlohmann::json;
+    json caps = json::array();
+    for (const char* c :
+         {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+          "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+          "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+          "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+          "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+          "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+          "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+          "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+          "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"}) {
+        caps.push_back(c);
+    }
+    return {
+        {"ociVersionMin", "1.0.0"},
+        {"ociVersionMax", "1.2.0"},
+        {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer",
+                   "poststart", "poststop"}},
+        {"mountOptions",
+         {"async", "atime", "bind", "defaults", "dev", "diratime", "exec", "noatime",
+          "nodev", "nodiratime", "noexec", "nosuid", "private", "rbind", "relatime", "ro",
+          "rprivate", "rshared", "rslave", "rw", "shared", "slave", "strictatime", "suid",
+          "sync"}},
+        {"linux",
+         {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
+          {"capabilities", caps},
+          {"cgroup", {{"v1", false}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+          {"seccomp",
+           {{"enabled", true},
+            {"actions",
+             {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+              "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
+            {"operators",
+             {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+              "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}},
+            {"archs", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}}}},
+          {"apparmor", {{"enabled", false}}},
+          {"selinux", {{"enabled", false}}}}},
+        {"annotations",
+         {{"io.runvm.hypervisor", "auto, kvm (runvm-vmm) or qemu"},
+          {"io.runvm.vcpus", "vCPUs of the container's VM"},
+          {"io.runvm.memory", "memory of the container's VM, MiB"},
+          {"io.runvm.kernel", "guest kernel path"},
+          {"io.runvm.initrd", "guest initramfs path"}}}};
+}
+
+} // namespace
+
+Runner setup_features(CLI::App&, const GlobalOptions&) {
+    return [] {
+        std::cout << features().dump(2) << "\n";
+        return 0;
+    };
+}
+
+} // namespace runvm::cli

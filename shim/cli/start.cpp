@@ -1,0 +1,18 @@
+// runvm start: starts the process of a created container.
+#include <memory>
+
+#include "shim/cli/verb.hpp"
+#include "shim/sandbox/container_ops.hpp"
+
+namespace runvm::cli {
+
+Runner setup_start(CLI::App& sub, const GlobalOptions& g) {
+    auto id = std::make_shared<std::string>();
+    sub.add_option("container-id", *id, "container id")->required();
+    return [id, &g] {
+        auto r = shim::start_container(g.root, *id);
+        return r ? 0 : fail(r.error().str());
+    };
+}
+
+} // namespace runvm::cli

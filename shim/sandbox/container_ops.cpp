@@ -1,0 +1,201 @@
+// create/state/start/kill/delete: the monitor is forked, asked over its control socket, or
+// (once it is gone) the record alone answers.
+#include "shim/sandbox/container_ops.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "oci/spec_json.hpp"
+#include "shim/sandbox/container_store.hpp"
+#include "shim/sandbox/control_channel.hpp"
+#include "shim/sandbox/hooks.hpp"
+
+namespace runvm::shim {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+bool process_alive(int pid) {
+    if (pid <= 0) {
+        return false;
+    }
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) {
+        return false;
+    }
+    // "pid (comm) S ...": the state follows the last ')'.
+    const auto close = stat->rfind(')');
+    return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z';
+}
+
+Result<pid_t> create_container(const MonitorOptions& options) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+        return Err(Error::from_errno("pipe for monitor"));
+    }
+    UniqueFd rd(p[0]);
+    UniqueFd wr(p[1]);
+    spdlog::default_logger()->flush();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return Err(Error::from_errno("fork monitor"));
+    }
+    if (pid == 0) {
+        rd.reset();
+        ::setsid();
+        MonitorOptions o = options;
+        o.ready_fd = wr.release();
+        ::_exit(run_monitor(o));
+    }
+    wr.reset();
+    // The boot deadline bounds the monitor's answer; the slack covers image and teardown.
+    const auto limit = options.settings.boot_timeout + 60s;
+    std::string reply;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now()).count();
+        pollfd pf{rd.get(), POLLIN, 0};
+        const int r = ::poll(&pf, 1, static_cast<int>(std::max<long>(left, 0)));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            ::kill(pid, SIGKILL);
+            return Err(Error::with_errno(ETIMEDOUT, "container monitor did not report"));
+        }
+        char buf[4096];
+        const ssize_t n = ::read(rd.get(), buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        reply.append(buf, static_cast<size_t>(n));
+    }
+    if (reply == "ok\n") {
+        return pid;
+    }
+    // The monitor exits on failure; reap it when it is our child (it is until we exit).
+    ::waitpid(pid, nullptr, WNOHANG);
+    if (reply.rfind("error ", 0) == 0) {
+        reply = reply.substr(6);
+        while (!reply.empty() && reply.back() == '\n') {
+            reply.pop_back();
+        }
+        return Err(Error::msg(reply));
+    }
+    return Err(Error::msg("container monitor exited without reporting"));
+}
+
+Result<json> monitor_request(const std::string& root, const std::string& id,
+                             const json& request) {
+    ContainerStore store(root);
+    RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
+    if (effective_status(rec) == "stopped" || !process_alive(rec.monitor_pid)) {
+        return Err(Error::with_errno(ESRCH, "container " + id + " is not running"));
+    }
+    return control_call(store.control_socket(id), request, 60s);
+}
+
+Result<json> container_state(const std::string& root, const std::string& id) {
+    ContainerStore store(root);
+    RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
+    std::string status = effective_status(rec);
+    if (status != "stopped" && !process_alive(rec.monitor_pid)) {
+        status = "stopped";
+    }
+    json j = {{"ociVersion", "1.0.2"},
+              {"id", rec.id},
+              {"pid", status == "stopped" ? 0 : rec.monitor_pid},
+              {"status", status},
+              {"bundle", rec.bundle},
+              {"rootfs", rec.rootfs},
+              {"created", rec.created},
+              {"owner", ""}};
+    if (!rec.annotations.empty()) {
+        j["annotations"] = rec.annotations;
+    }
+    json runvm = {{"hypervisor", rec.hypervisor},
+                  {"guest_kernel", rec.guest_kernel},
+                  {"boot_timeline", rec.timeline}};
+    if (rec.exit_status) {
+        runvm["exit_status"] = *rec.exit_status;
+    }
+    if (!rec.error.empty()) {
+        runvm["error"] = rec.error;
+    }
+    j["runvm"] = runvm;
+    return j;
+}
+
+Result<void> start_container(const std::string& root, const std::string& id) {
+    RUNVM_TRY(monitor_request(root, id, {{"op", "start"}}));
+    return Ok();
+}
+
+Result<void> kill_container(const std::string& root, const std::string& id, int signal,
+                            bool all) {
+    RUNVM_TRY(monitor_request(root, id, {{"op", "kill"}, {"signal", signal}, {"all", all}}));
+    return Ok();
+}
+
+Result<void> delete_container(const std::string& root, const std::string& id, bool force) {
+    ContainerStore store(root);
+    RUNVM_ASSIGN_OR_RETURN(UniqueFd lock, store.lock(id));
+    RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
+    if (process_alive(rec.monitor_pid) && effective_status(rec) != "stopped") {
+        RUNVM_TRY(control_call(store.control_socket(id), {{"op", "delete"}, {"force", force}},
+                               30s));
+    }
+    // The monitor tears the VM down and exits; wait (bounded) so nothing is left running.
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (process_alive(rec.monitor_pid)) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(rec.monitor_pid, SIGKILL);
+            break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    // poststop hooks: after the container is deleted, before delete returns; failures are
+    // logged (runtime-spec).
+    if (auto spec = oci::load_spec(rec.bundle + "/config.json"); spec && spec->hooks) {
+        json state = {{"ociVersion", spec->oci_version}, {"id", id},       {"status", "stopped"},
+                      {"pid", 0},                        {"bundle", rec.bundle}};
+        if (auto r = run_hooks(spec->hooks->poststop, "poststop", state.dump()); !r) {
+            spdlog::warn("{}", r.error().str());
+        }
+    }
+    return store.remove(id);
+}
+
+Result<int> parse_signal(const std::string& text) {
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+        const int n = std::atoi(text.c_str());
+        if (n > 0 && n < 65) {
+            return n;
+        }
+        return Err(Error::with_errno(EINVAL, "signal " + text + " out of range"));
+    }
+    std::string name = text;
+    for (auto& c : name) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (name.rfind("SIG", 0) == 0) {
+        name = name.substr(3);
+    }
+    for (int sig = 1; sig < 32; ++sig) {
+        const char* abbrev = ::sigabbrev_np(sig);
+        if (abbrev && name == abbrev) {
+            return sig;
+        }
+    }
+    return Err(Error::with_errno(EINVAL, "unknown signal '" + text + "'"));
+}
+
+} // namespace runvm::shim

@@ -1,0 +1,158 @@
+// `runvm exec`: the caller's stdio (or a pty for --tty) goes to the monitor with the request;
+// the monitor bridges it and reports the exit status on the same connection.
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "oci/spec_json.hpp"
+#include "shim/sandbox/console.hpp"
+#include "shim/sandbox/container_ops.hpp"
+#include "shim/sandbox/container_store.hpp"
+#include "shim/sandbox/control_channel.hpp"
+
+namespace runvm::shim {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+Result<json> exec_process_from_bundle(const std::string& root, const std::string& id) {
+    ContainerStore store(root);
+    RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
+    RUNVM_ASSIGN_OR_RETURN(oci::Spec spec, oci::load_spec(rec.bundle + "/config.json"));
+    if (!spec.process) {
+        return json::object();
+    }
+    // runc exec starts from the container's process: user, env, capabilities, rlimits...
+    json p = oci::spec_to_json(spec)["process"];
+    p.erase("consoleSize");
+    return p;
+}
+
+namespace {
+
+// Sends the request and waits for {"pid"}; returns the channel for the exit status.
+Result<ControlChannel> start_exec(const ExecOptions& o, std::optional<RawTerminal>& raw) {
+    ContainerStore store(o.root);
+    RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(o.id));
+    if (effective_status(rec) != "running" || !process_alive(rec.monitor_pid)) {
+        return Err(Error::msg("cannot exec in a container that is not running"));
+    }
+    std::vector<int> fds;
+    std::vector<bool> want = {false, false, false};
+    UniqueFd slave;
+    if (o.tty && !o.console_socket.empty()) {
+        RUNVM_ASSIGN_OR_RETURN(PtyPair pty, open_pty(0, 0));
+        RUNVM_TRY(send_console(o.console_socket, pty.master.get()));
+        slave = std::move(pty.slave);
+        fds = {slave.get()};
+        want = {true, false, false};
+    } else if (o.tty) {
+        if (::isatty(0)) {
+            if (auto r = RawTerminal::enter(0)) {
+                raw.emplace(std::move(*r));
+            }
+        }
+        fds = {0, 1};
+        want = {true, true, false};
+    } else {
+        fds = {0, 1, 2};
+        want = {true, true, true};
+    }
+    RUNVM_ASSIGN_OR_RETURN(ControlChannel ch,
+                           ControlChannel::connect(store.control_socket(o.id), 10s));
+    json req = {{"op", "exec"}, {"process", o.process}, {"tty", o.tty}, {"stdio", want}};
+    req["process"]["terminal"] = o.tty;
+    RUNVM_TRY(ch.send(req, fds));
+    RUNVM_ASSIGN_OR_RETURN(ControlMessage started, ch.receive(60s));
+    if (started.body.contains("error")) {
+        return Err(Error::msg(started.body["error"].get<std::string>()));
+    }
+    return ch;
+}
+
+Result<int> wait_exec(ControlChannel& ch) {
+    // No deadline: the process runs as long as it likes; the monitor's exit closes the socket.
+    RUNVM_ASSIGN_OR_RETURN(ControlMessage done, ch.receive(0ms));
+    if (done.body.contains("error")) {
+        return Err(Error::msg(done.body["error"].get<std::string>()));
+    }
+    return done.body.value("exit_status", 255);
+}
+
+} // namespace
+
+Result<int> exec_in_container(const ExecOptions& o) {
+    if (!o.detach) {
+        std::optional<RawTerminal> raw;
+        RUNVM_ASSIGN_OR_RETURN(ControlChannel ch, start_exec(o, raw));
+        if (!o.pid_file.empty()) {
+            RUNVM_TRY(write_file_atomic(o.pid_file, std::to_string(::getpid()), 0644));
+        }
+        return wait_exec(ch);
+    }
+    // Detached: a child keeps the connection and exits with the process's status, so a
+    // caller that reaps orphans (containerd's shim) gets it from the pid-file pid.
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+        return Err(Error::from_errno("pipe for exec"));
+    }
+    UniqueFd rd(p[0]);
+    UniqueFd wr(p[1]);
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return Err(Error::from_errno("fork exec waiter"));
+    }
+    if (pid == 0) {
+        rd.reset();
+        std::optional<RawTerminal> raw;
+        auto ch = start_exec(o, raw);
+        if (!ch) {
+            const std::string msg = "error " + ch.error().str();
+            (void)write_all(wr.get(), msg.data(), msg.size(), "exec pipe");
+            ::_exit(255);
+        }
+        (void)write_all(wr.get(), "ok", 2, "exec pipe");
+        wr.reset();
+        // Detached from the caller's terminal: the fds went to the monitor already.
+        const int devnull = ::open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3 && devnull >= 0; ++fd) {
+            ::dup2(devnull, fd);
+        }
+        auto status = wait_exec(*ch);
+        ::_exit(status ? *status : 255);
+    }
+    wr.reset();
+    std::string reply;
+    for (;;) {
+        pollfd pf{rd.get(), POLLIN, 0};
+        const int r = ::poll(&pf, 1, 90'000);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            return Err(Error::with_errno(ETIMEDOUT, "exec did not start"));
+        }
+        char buf[4096];
+        const ssize_t n = ::read(rd.get(), buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        reply.append(buf, static_cast<size_t>(n));
+    }
+    if (reply != "ok") {
+        ::waitpid(pid, nullptr, 0);
+        return Err(Error::msg(reply.rfind("error ", 0) == 0 ? reply.substr(6)
+                                                             : "exec waiter failed"));
+    }
+    if (!o.pid_file.empty()) {
+        RUNVM_TRY(write_file_atomic(o.pid_file, std::to_string(pid), 0644));
+    }
+    return 0;
+}
+
+} // namespace runvm::shim

@@ -1,0 +1,118 @@
+// Machine config parsing, the CPUID template and the initial register state.
+#include <boost/test/unit_test.hpp>
+#include <cstring>
+
+#include "vmm/arch/x86_64/cpuid.hpp"
+#include "vmm/arch/x86_64/gdt.hpp"
+#include "vmm/arch/x86_64/regs.hpp"
+#include "vmm/machine/config.hpp"
+
+using namespace runvm;
+using namespace runvm::vmm;
+using namespace runvm::vmm::x86_64;
+
+BOOST_AUTO_TEST_CASE(config_from_json) {
+    auto c = parse_machine_config(R"({"kernel": "/k", "initrd": "/i", "vcpus": 2,
+        "memory_mib": 512, "devices": [{"type": "vsock", "socket": "/s"}],
+        "serial_log": "/log", "control_socket": "/ctl", "cpuid_mask": "kvm_pvm"})");
+    BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? std::string() : c.error().str()));
+    BOOST_TEST(c->kernel == "/k");
+    BOOST_TEST(c->vcpus == 2u);
+    BOOST_TEST(c->memory_mib == 512u);
+    BOOST_REQUIRE(c->devices.size() == 1u);
+    BOOST_TEST(c->devices[0].type == "vsock");
+    BOOST_TEST(c->devices[0].socket == "/s");
+    BOOST_TEST(c->cpuid_mask == kvm_pvm_cpuid_mask());
+    BOOST_TEST(c->seccomp);
+
+    auto d = parse_machine_config(R"({"kernel": "/k"})");
+    BOOST_REQUIRE(d.ok());
+    BOOST_TEST(d->cpuid_mask == default_cpuid_mask());
+    BOOST_TEST(d->cmdline.find("console=ttyS0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(config_errors_name_the_key) {
+    auto expect = [](const char* json, const char* word) {
+        auto c = parse_machine_config(json);
+        BOOST_REQUIRE(!c.ok());
+        BOOST_TEST(c.error().str().find(word) != std::string::npos, c.error().str());
+    };
+    expect(R"({"kernel": "/k", "vcpu": 2})", "vcpu");
+    expect(R"({"vcpus": 2})", "kernel");
+    expect(R"({"kernel": "/k", "vcpus": 0})", "vcpus");
+    expect(R"({"kernel": "/k", "vcpus": "two"})", "vcpus");
+    expect(R"({"kernel": "/k", "memory_mib": 7})", "memory_mib");
+    expect(R"({"kernel": "/k", "devices": [{"type": "gpu", "socket": "/s"}]})", "gpu");
+    expect(R"({"kernel": "/k", "cpuid_mask": ["avx", "warp"]})", "warp");
+    expect(R"({"kernel": "/k", "kernel_format": "pe"})", "kernel_format");
+    expect("[1]", "object");
+    expect("{", "config");
+}
+
+BOOST_AUTO_TEST_CASE(cpuid_template) {
+    std::vector<kvm_cpuid_entry2> supported(4);
+    supported[0].function = 1;
+    supported[0].ecx = (1u << 26) | (1u << 13) | (1u << 3);
+    supported[0].ebx = 0xff00ffff;
+    supported[1].function = 7;
+    supported[1].ecx = 1u << 16;
+    supported[1].ebx = 1u << 5;
+    supported[2].function = 0xd;
+    supported[3].function = 0xb;
+    supported[3].index = 1;
+    auto out = guest_cpuid(supported, 3, 4, kvm_pvm_cpuid_mask());
+    BOOST_REQUIRE(out.size() == 3u); // leaf 0xd dropped with xsave
+    BOOST_TEST((out[0].ebx >> 24) == 3u);          // APIC id
+    BOOST_TEST(((out[0].ebx >> 16) & 0xff) == 4u); // logical processors
+    BOOST_TEST((out[0].ecx & (1u << 31)) != 0u);   // hypervisor
+    BOOST_TEST((out[0].ecx & (1u << 26)) == 0u);   // xsave hidden
+    BOOST_TEST((out[0].ecx & (1u << 13)) == 0u);   // cx16 hidden
+    BOOST_TEST((out[0].ecx & (1u << 3)) == 0u);    // monitor hidden
+    BOOST_TEST((out[0].edx & (1u << 28)) != 0u);   // HTT with 4 vCPUs
+    BOOST_TEST(out[1].ecx == 0u);                  // la57 hidden
+    BOOST_TEST(out[1].ebx == 0u);                  // avx2 hidden
+    BOOST_TEST(out[2].ebx == 4u);                  // topology: 4 at core level
+    BOOST_TEST(out[2].edx == 3u);
+    auto plain = guest_cpuid(supported, 0, 1, {});
+    BOOST_TEST(plain.size() == 4u);
+    BOOST_TEST((plain[0].ecx & (1u << 26)) != 0u);
+    BOOST_TEST(validate_cpuid_mask({"la57", "xsave"}).ok());
+    BOOST_TEST(!validate_cpuid_mask({"nope"}).ok());
+}
+
+BOOST_AUTO_TEST_CASE(long_mode_register_state) {
+    kvm_sregs base{};
+    auto s = boot_sregs(base, EntryMode::long64, 0x1000000, 0x9000);
+    BOOST_TEST(s.cr3 == 0x9000u);
+    BOOST_TEST((s.cr0 & (kCr0Pe | kCr0Pg)) == (kCr0Pe | kCr0Pg));
+    BOOST_TEST((s.cr4 & kCr4Pae) != 0u);
+    BOOST_TEST((s.efer & (kEferLme | kEferLma)) == (kEferLme | kEferLma));
+    BOOST_TEST(s.cs.selector == kBootCs);
+    BOOST_TEST(s.cs.l == 1);
+    BOOST_TEST(s.ds.selector == kBootDs);
+    BOOST_TEST(s.ss.selector == kBootDs);
+    BOOST_TEST(s.tr.selector == kBootTss);
+    BOOST_TEST(s.gdt.base == layout::kGdtAddr);
+    BOOST_TEST(s.gdt.limit == 39);
+    auto r = boot_regs(EntryMode::long64, 0x1000000);
+    BOOST_TEST(r.rip == 0x1000000u);
+    BOOST_TEST(r.rsi == layout::kBootParamsAddr);
+    BOOST_TEST(r.rflags == 2u);
+    auto real = boot_sregs(base, EntryMode::real16, 0x10000, 0);
+    BOOST_TEST(real.cs.selector == 0x1000);
+    BOOST_TEST(real.cs.base == 0x10000u);
+    BOOST_TEST(real.cr0 == 0u);
+    BOOST_TEST(boot_fpu().fcw == 0x37f);
+    BOOST_TEST(boot_fpu().mxcsr == 0x1f80u);
+    BOOST_TEST(boot_msrs().size() == 11u);
+
+    kvm_lapic_state l{};
+    uint32_t masked = 0x10000;
+    std::memcpy(l.regs + 0x350, &masked, 4);
+    auto lapic = boot_lapic(l);
+    uint32_t lvt0, lvt1;
+    std::memcpy(&lvt0, lapic.regs + 0x350, 4);
+    std::memcpy(&lvt1, lapic.regs + 0x360, 4);
+    BOOST_TEST(lvt0 == (0x10000u | (7u << 8)));
+    BOOST_TEST(lvt1 == (4u << 8));
+}
