@@ -14,7 +14,7 @@ bool is_id_char(char c) {
 }
 
 std::string shown(std::string_view id) {
-    return Json(std::string(id)).dump();
+    return dump_json(Json(std::string(id)));
 }
 
 } // namespace

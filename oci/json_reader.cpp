@@ -38,6 +38,10 @@ Result<Json> parse_json_text(std::string_view text) {
     }
 }
 
+std::string dump_json(const Json& j, int indent) {
+    return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 std::string json_type_name(const Json& j) {
     if (j.is_number_float()) {
         return "fractional number";
@@ -64,7 +68,7 @@ std::string index_path(const std::string& parent, size_t index) {
 }
 
 std::string map_entry_path(const std::string& parent, std::string_view key) {
-    return parent + "[" + Json(std::string(key)).dump() + "]";
+    return parent + "[" + dump_json(Json(std::string(key))) + "]";
 }
 
 Result<void> read_value(const Json& j, const std::string& path, bool& out) {

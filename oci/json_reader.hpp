@@ -25,6 +25,11 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // Parses JSON text, refusing nesting deeper than kMaxJsonDepth.
 Result<Json> parse_json_text(std::string_view text);
 
+// Serializes like nlohmann's dump(), but writes invalid UTF-8 as U+FFFD instead of throwing (as
+// Go's encoding/json does): strings set by C++ callers, such as paths from argv, may hold any
+// bytes.
+std::string dump_json(const Json& j, int indent = -1);
+
 // "string", "number", "object", ... as a reader of an error message would say it.
 std::string json_type_name(const Json& j);
 

@@ -34,7 +34,7 @@ nlohmann::json spec_to_json(const Spec& spec) {
 }
 
 std::string serialize_spec(const Spec& spec) {
-    return spec_to_json(spec).dump(4) + "\n";
+    return dump_json(spec_to_json(spec), 4) + "\n";
 }
 
 } // namespace runvm::oci

@@ -45,7 +45,7 @@ nlohmann::json state_to_json(const State& state) {
 }
 
 std::string serialize_state(const State& state) {
-    return state_to_json(state).dump(2) + "\n";
+    return dump_json(state_to_json(state), 2) + "\n";
 }
 
 Result<State> state_from_json(const nlohmann::json& j) {

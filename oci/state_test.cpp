@@ -116,6 +116,15 @@ BOOST_AUTO_TEST_CASE(state_json_has_runc_state_shape) {
         {"annotations", {{"io.runvm.vcpus", "2"}}},
     };
     BOOST_TEST(j == want);
+    // Bytes that are not UTF-8 (a path from argv) are written as U+FFFD, never thrown on.
+    State odd_bundle = s;
+    odd_bundle.bundle = "/b\xff";
+    BOOST_TEST(state_to_json(odd_bundle)["bundle"].is_string());
+    BOOST_TEST(serialize_state(odd_bundle).find("/b\xef\xbf\xbd") != std::string::npos);
+    BOOST_TEST(validate_container_id("a\xff").error().message() ==
+               "invalid container id \"a\xef\xbf\xbd\": only letters, digits and _ + , - . are "
+               "allowed");
+
     State no_annotations = s;
     no_annotations.annotations.clear();
     BOOST_TEST(!state_to_json(no_annotations).contains("annotations"));

@@ -11,7 +11,7 @@
 namespace runvm::oci {
 
 std::string json_quoted(std::string_view s) {
-    return Json(std::string(s)).dump();
+    return dump_json(Json(std::string(s)));
 }
 
 bool is_absolute(const std::string& path) {

@@ -1,11 +1,9 @@
-// ttRPC client: callers write their own request frames; one reader thread completes the
-// pending call of each response by stream id.
+// ttRPC client: callers write their own request frames; one waiting caller at a time reads
+// the socket and completes the pending call of each response by stream id.
 #include "rpc/client.hpp"
 
-#include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -35,36 +33,43 @@ struct Client::Impl {
     UniqueFd fd;
     std::string what;
     std::mutex write_mu;
+    std::unique_ptr<FrameReader> frames; // only the reading caller touches it
 
     std::mutex mu; // guards everything below
     std::unordered_map<uint32_t, PendingCall*> pending;
     uint32_t next_stream_id = 1;
+    bool reading = false; // a caller holds the reading role
     bool broken = false;
     std::string broken_reason;
 
-    std::thread reader;
-    std::atomic<bool> closing{false};
-
-    void read_loop();
-    void complete(uint32_t stream_id, Status status, std::string payload);
+    // Reads responses as the role holder until `stream_id` is answered, the deadline
+    // passes, or the connection breaks; completes every call whose response it reads.
+    void read_for(uint32_t stream_id, FrameReader::Deadline deadline);
+    // True when the completed call was `mine`.
+    bool complete(uint32_t stream_id, Status status, std::string payload, uint32_t mine);
     void fail_all(const std::string& reason);
     void break_connection(const std::string& reason);
+    // Wakes a waiting caller other than `self` to take the reading role; mu held.
+    void hand_on_reading(uint32_t self);
 };
 
-void Client::Impl::complete(uint32_t stream_id, Status status, std::string payload) {
+bool Client::Impl::complete(uint32_t stream_id, Status status, std::string payload, uint32_t mine) {
     std::lock_guard lock(mu);
     auto it = pending.find(stream_id);
     if (it == pending.end()) {
         // The caller gave up (deadline) before the response came.
         spdlog::debug("ttrpc: {}: dropping late response on stream {}", what, stream_id);
-        return;
+        return false;
     }
     PendingCall* call = it->second;
     pending.erase(it);
     call->status = std::move(status);
     call->payload = std::move(payload);
     call->done = true;
-    call->cv.notify_one();
+    if (stream_id != mine) {
+        call->cv.notify_one();
+    }
+    return stream_id == mine;
 }
 
 void Client::Impl::fail_all(const std::string& reason) {
@@ -86,45 +91,64 @@ void Client::Impl::break_connection(const std::string& reason) {
     fail_all(reason);
 }
 
-void Client::Impl::read_loop() {
-    FrameReader frames(fd.get(), Receiver::client, what);
-    std::string reason;
+void Client::Impl::hand_on_reading(uint32_t self) {
+    for (auto& [id, call] : pending) {
+        if (id != self) {
+            call->cv.notify_one();
+            return;
+        }
+    }
+}
+
+void Client::Impl::read_for(uint32_t stream_id, FrameReader::Deadline deadline) {
     for (;;) {
-        auto event = frames.next();
+        auto event = frames->next(deadline);
         if (!event) {
-            reason = event.error().str();
-            if (!closing.load()) {
+            const std::string reason = event.error().str();
+            bool closed_here;
+            {
+                std::lock_guard lock(mu);
+                closed_here = broken;
+            }
+            if (!closed_here) {
                 spdlog::warn("ttrpc: closing {}: {}", what, reason);
             }
-            break;
+            break_connection(reason);
+            return;
         }
-        if (event->kind == ReadEvent::Kind::eof) {
-            reason = "closed by the server";
-            break;
-        }
-        const uint32_t stream_id = event->header.stream_id;
-        if (event->kind == ReadEvent::Kind::oversize) {
-            complete(stream_id,
-                     Status{kResourceExhausted, "message length " +
-                                                    std::to_string(event->header.length) +
-                                                    " exceed maximum message size of " +
-                                                    std::to_string(kMaxMessageLength)},
-                     {});
+        switch (event->kind) {
+        case ReadEvent::Kind::timeout:
+            return;
+        case ReadEvent::Kind::eof:
+            break_connection("closed by the server");
+            return;
+        case ReadEvent::Kind::oversize:
+            if (complete(event->header.stream_id,
+                         Status{kResourceExhausted, "message length " +
+                                                        std::to_string(event->header.length) +
+                                                        " exceed maximum message size of " +
+                                                        std::to_string(kMaxMessageLength)},
+                         {}, stream_id)) {
+                return;
+            }
             continue;
+        case ReadEvent::Kind::frame:
+            break;
         }
         auto response = decode_response(event->payload);
         if (!response) {
-            reason = "malformed response on stream " + std::to_string(stream_id) + ": " +
-                     response.error().str();
+            const std::string reason = "malformed response on stream " +
+                                       std::to_string(event->header.stream_id) + ": " +
+                                       response.error().str();
             spdlog::warn("ttrpc: closing {}: {}", what, reason);
-            break;
+            break_connection(reason);
+            return;
         }
-        complete(stream_id, std::move(response->status), std::move(response->payload));
+        if (complete(event->header.stream_id, std::move(response->status),
+                     std::move(response->payload), stream_id)) {
+            return;
+        }
     }
-    if (closing.load()) {
-        reason = "client closed";
-    }
-    break_connection(reason);
 }
 
 Result<Client> Client::connect_unix(const std::string& path, std::chrono::milliseconds timeout) {
@@ -135,10 +159,10 @@ Result<Client> Client::connect_unix(const std::string& path, std::chrono::millis
 Client::Client(UniqueFd connected_fd) : impl_(std::make_unique<Impl>()) {
     impl_->what = "ttrpc client connection fd " + std::to_string(connected_fd.get());
     impl_->fd = std::move(connected_fd);
+    impl_->frames = std::make_unique<FrameReader>(impl_->fd.get(), Receiver::client, impl_->what);
     if (auto r = set_send_timeout(impl_->fd.get(), kSendTimeout); !r) {
         spdlog::warn("ttrpc: {}: {}", impl_->what, r.error().str());
     }
-    impl_->reader = std::thread([impl = impl_.get()] { impl->read_loop(); });
 }
 
 Client::~Client() {
@@ -159,11 +183,8 @@ void Client::close() {
     if (!impl_) {
         return;
     }
-    impl_->closing.store(true);
-    ::shutdown(impl_->fd.get(), SHUT_RDWR);
-    if (impl_->reader.joinable()) {
-        impl_->reader.join();
-    }
+    // A caller blocked in read() as the reading role sees EOF; waiting callers are failed.
+    impl_->break_connection("client closed");
 }
 
 bool Client::connected() const {
@@ -234,16 +255,32 @@ Status Client::call_raw(std::string_view service, std::string_view method, std::
         c.break_connection(written.error().str());
     }
 
-    std::unique_lock lock(c.mu);
+    FrameReader::Deadline wait_until;
     if (opts.timeout.count() > 0) {
-        if (!call.cv.wait_until(lock, deadline, [&] { return call.done; })) {
+        wait_until = deadline;
+    }
+    std::unique_lock lock(c.mu);
+    // Leader/follower: the first waiting caller reads the socket itself and completes the
+    // calls whose responses it meets, so a lone caller never waits for another thread.
+    while (!call.done) {
+        if (!c.reading) {
+            c.reading = true;
+            lock.unlock();
+            c.read_for(stream_id, wait_until);
+            lock.lock();
+            c.reading = false;
+            c.hand_on_reading(stream_id);
+        } else if (wait_until) {
+            call.cv.wait_until(lock, *wait_until, [&] { return call.done || !c.reading; });
+        } else {
+            call.cv.wait(lock, [&] { return call.done || !c.reading; });
+        }
+        if (!call.done && wait_until && std::chrono::steady_clock::now() >= *wait_until) {
             c.pending.erase(stream_id);
             return Status{kDeadlineExceeded, std::string(method) + " of " + std::string(service) +
                                                  ": no response within " +
                                                  std::to_string(opts.timeout.count()) + " ns"};
         }
-    } else {
-        call.cv.wait(lock, [&] { return call.done; });
     }
     response = std::move(call.payload);
     return std::move(call.status);

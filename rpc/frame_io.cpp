@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -40,9 +41,9 @@ void FrameReader::compact() {
     }
 }
 
-Result<bool> FrameReader::fill(size_t want) {
+Result<FrameReader::Fill> FrameReader::fill(size_t want, Deadline deadline) {
     if (end_ - start_ >= want) {
-        return true;
+        return Fill::ok;
     }
     if (buf_.size() - start_ < want) {
         compact();
@@ -51,6 +52,12 @@ Result<bool> FrameReader::fill(size_t want) {
         }
     }
     while (end_ - start_ < want) {
+        if (deadline) {
+            RUNVM_ASSIGN_OR_RETURN(const bool readable, wait_readable(*deadline));
+            if (!readable) {
+                return Fill::timeout;
+            }
+        }
         const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
         if (n < 0) {
             if (errno == EINTR) {
@@ -59,20 +66,50 @@ Result<bool> FrameReader::fill(size_t want) {
             return Err(Error::from_errno("read " + what_));
         }
         if (n == 0) {
-            return false;
+            return Fill::eof;
         }
         end_ += static_cast<size_t>(n);
     }
-    return true;
+    return Fill::ok;
 }
 
-Result<void> FrameReader::discard(size_t n) {
-    const size_t buffered = std::min(n, end_ - start_);
+Result<bool> FrameReader::wait_readable(std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) {
+            return false;
+        }
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+        const timespec ts{static_cast<time_t>(ns / 1'000'000'000),
+                          static_cast<long>(ns % 1'000'000'000)};
+        pollfd pfd{fd_, POLLIN, 0};
+        const int rc = ::ppoll(&pfd, 1, &ts, nullptr);
+        if (rc < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return Err(Error::from_errno("ppoll " + what_));
+        }
+        if (rc > 0) {
+            return true; // readable, hung up or failed: read() tells which
+        }
+    }
+}
+
+Result<FrameReader::Fill> FrameReader::discard(Deadline deadline) {
+    const size_t buffered = std::min(discard_left_, end_ - start_);
     start_ += buffered;
-    n -= buffered;
+    discard_left_ -= buffered;
     compact();
-    while (n > 0) {
-        const ssize_t got = ::read(fd_, buf_.data(), std::min(n, buf_.size()));
+    while (discard_left_ > 0) {
+        if (deadline) {
+            RUNVM_ASSIGN_OR_RETURN(const bool readable, wait_readable(*deadline));
+            if (!readable) {
+                return Fill::timeout;
+            }
+        }
+        // The buffer is empty here (all of it was part of the discarded body).
+        const ssize_t got = ::read(fd_, buf_.data(), std::min(discard_left_, buf_.size()));
         if (got < 0) {
             if (errno == EINTR) {
                 continue;
@@ -80,20 +117,32 @@ Result<void> FrameReader::discard(size_t n) {
             return Err(Error::from_errno("read " + what_ + " (discarding an oversized message)"));
         }
         if (got == 0) {
-            return Err(Error::msg("read " + what_ + ": end of stream inside an oversized message"));
+            return Fill::eof;
         }
-        n -= static_cast<size_t>(got);
+        discard_left_ -= static_cast<size_t>(got);
     }
-    return Ok();
+    return Fill::ok;
 }
 
-Result<ReadEvent> FrameReader::next() {
+Result<ReadEvent> FrameReader::next(Deadline deadline) {
+    if (discard_left_ > 0) {
+        RUNVM_ASSIGN_OR_RETURN(const Fill discarded, discard(deadline));
+        if (discarded == Fill::timeout) {
+            return ReadEvent{ReadEvent::Kind::timeout, {}, {}};
+        }
+        if (discarded == Fill::eof) {
+            return Err(Error::msg("read " + what_ + ": end of stream inside an oversized message"));
+        }
+    }
     // The previous frame's payload is no longer referenced: reclaim space lazily.
     if (start_ == end_) {
         compact();
     }
-    RUNVM_ASSIGN_OR_RETURN(const bool have_header, fill(kFrameHeaderSize));
-    if (!have_header) {
+    RUNVM_ASSIGN_OR_RETURN(const Fill header_fill, fill(kFrameHeaderSize, deadline));
+    if (header_fill == Fill::timeout) {
+        return ReadEvent{ReadEvent::Kind::timeout, {}, {}};
+    }
+    if (header_fill == Fill::eof) {
         if (end_ != start_) {
             return Err(Error::msg("read " + what_ + ": end of stream inside a frame header"));
         }
@@ -104,16 +153,22 @@ Result<ReadEvent> FrameReader::next() {
         return Err(Error::msg("malformed frame: " + d.reason));
     }
     if (d.outcome == DecodeOutcome::oversize) {
+        // Reported now; the body is skipped at the start of the next call, so a deadline
+        // can interrupt the skipping without losing track of the stream.
         start_ += d.consumed;
-        RUNVM_TRY(discard(d.header.length));
+        discard_left_ = d.header.length;
         ReadEvent ev;
         ev.kind = ReadEvent::Kind::oversize;
         ev.header = d.header;
         return ev;
     }
     if (d.outcome == DecodeOutcome::need_more) {
-        RUNVM_ASSIGN_OR_RETURN(const bool whole, fill(kFrameHeaderSize + d.header.length));
-        if (!whole) {
+        RUNVM_ASSIGN_OR_RETURN(const Fill body_fill,
+                               fill(kFrameHeaderSize + d.header.length, deadline));
+        if (body_fill == Fill::timeout) {
+            return ReadEvent{ReadEvent::Kind::timeout, {}, {}};
+        }
+        if (body_fill == Fill::eof) {
             return Err(Error::msg("read " + what_ + ": end of stream inside a frame body"));
         }
         d = decode_frame(std::string_view(buf_.data() + start_, end_ - start_), receiver_);

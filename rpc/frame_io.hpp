@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,8 +18,9 @@ namespace runvm::rpc {
 struct ReadEvent {
     enum class Kind {
         frame,    // header + payload (valid until the next call of next())
-        oversize, // a body over kMaxMessageLength was read and discarded
+        oversize, // a body over kMaxMessageLength follows; next() skips it
         eof,      // the peer closed the stream between frames
+        timeout,  // the deadline passed before a whole frame was buffered (kept for later)
     };
     Kind kind = Kind::eof;
     FrameHeader header;
@@ -30,21 +32,26 @@ public:
     // `what` names the connection in errors ("ttrpc server connection fd 5").
     FrameReader(int fd, Receiver receiver, std::string what);
 
-    // Blocks for the next frame. Errors: I/O failures, EOF inside a frame, and protocol
-    // violations (the message starts with "malformed frame: ").
-    Result<ReadEvent> next();
+    using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+    // Blocks for the next frame, or until `deadline`. Errors: I/O failures, EOF inside a
+    // frame, and protocol violations (the message starts with "malformed frame: ").
+    Result<ReadEvent> next(Deadline deadline = std::nullopt);
 
 private:
-    Result<bool> fill(size_t want); // reads until `want` bytes are buffered; false at EOF
-    Result<void> discard(size_t n);
+    enum class Fill { ok, eof, timeout };
+    Result<Fill> fill(size_t want, Deadline deadline); // until `want` bytes are buffered
+    Result<bool> wait_readable(std::chrono::steady_clock::time_point deadline);
+    Result<Fill> discard(Deadline deadline); // skips discard_left_ bytes
     void compact();
 
     int fd_;
     Receiver receiver_;
     std::string what_;
     std::vector<char> buf_;
-    size_t start_ = 0; // first unconsumed byte
-    size_t end_ = 0;   // one past the last buffered byte
+    size_t start_ = 0;        // first unconsumed byte
+    size_t end_ = 0;          // one past the last buffered byte
+    size_t discard_left_ = 0; // of an oversized body
 };
 
 // Writes one frame; the caller serializes writers on the fd. A send timeout set on the

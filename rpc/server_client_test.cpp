@@ -201,6 +201,24 @@ BOOST_AUTO_TEST_CASE(hundred_concurrent_calls_with_a_slow_handler) {
     BOOST_TEST(ms_since(start) < 5000.0);
 }
 
+BOOST_AUTO_TEST_CASE(slow_call_does_not_hold_up_the_next_on_its_connection) {
+    ServerOptions options;
+    options.handoff_after = std::chrono::microseconds(2000);
+    Harness h(options);
+    Status slow;
+    std::thread caller([&] {
+        std::string resp;
+        slow = h.client->call_raw("test.Echo", "Sleep", "1500", resp);
+    });
+    std::this_thread::sleep_for(50ms);
+    const auto start = std::chrono::steady_clock::now();
+    std::string resp;
+    BOOST_TEST(h.client->call_raw("test.Echo", "Echo", "fast", resp).ok());
+    BOOST_TEST(ms_since(start) < 700.0); // the watchdog handed reading on after ~2-3 ms
+    caller.join();
+    BOOST_TEST(slow.ok());
+}
+
 BOOST_AUTO_TEST_CASE(shutdown_with_idle_client_does_not_hang) {
     Harness h;
     std::string resp;

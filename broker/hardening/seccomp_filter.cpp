@@ -31,6 +31,9 @@ constexpr int ALLOWED[] = {
     SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(rt_sigreturn),
     SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall), SCMP_SYS(sched_yield),
     SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(tgkill),
+    // a device thread may still be starting when the filter lands (glibc 2.36 registers
+    // rseq and the robust futex list first thing in a new thread)
+    SCMP_SYS(rseq), SCMP_SYS(set_robust_list),
     // shutdown removes the broker's own socket files
     SCMP_SYS(unlink), SCMP_SYS(unlinkat),
 };

@@ -55,6 +55,11 @@ Result<std::vector<virtio::UsedElement>> DeviceHarness::submit_and_wait(uint32_t
                                                         std::to_string(out.size()) + " of " +
                                                         std::to_string(count) + " used"));
         }
+        q.arm_interrupt();
+        if (auto e = q.take_used()) {
+            out.push_back(*e);
+            continue;
+        }
         RUNVM_TRY(frontend_->wait_call(index, static_cast<int>(std::min<long>(left, 100))));
     }
     return out;

@@ -38,6 +38,8 @@ public:
     uint16_t avail_idx() const { return avail_idx_; }
     uint16_t used_idx() const;
     void set_used_event(uint16_t idx); // EVENT_IDX: interrupt me after this one
+    // EVENT_IDX: ask for an interrupt at the next used entry (before sleeping on the call fd).
+    void arm_interrupt() { set_used_event(last_used_); }
     uint16_t avail_event() const;      // EVENT_IDX: the device wants a kick after this
     void set_no_interrupt(bool on);
 

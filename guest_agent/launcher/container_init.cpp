@@ -13,6 +13,7 @@
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
 #include "guest_agent/launcher/devices.hpp"
+#include "guest_agent/launcher/fs_paths.hpp"
 #include "guest_agent/launcher/hooks.hpp"
 #include "guest_agent/launcher/masked_paths.hpp"
 #include "guest_agent/launcher/mounts.hpp"
@@ -90,28 +91,22 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
     }
     must(sync, "join user namespace", join_namespaces(plan.namespaces, CLONE_NEWUSER));
     if ((plan.namespaces.new_flags & CLONE_NEWUSER) != 0) {
-        // The IPC namespace is made together with the user namespace, before the id maps
-        // exist, as runc does: the mqueue root's group then reads the same as under runc.
-        const int with_user = CLONE_NEWUSER | (plan.namespaces.new_flags & CLONE_NEWIPC);
         must(sync, "unshare user namespace",
-             check_errno(::unshare(with_user), "unshare CLONE_NEWUSER"));
+             check_errno(::unshare(CLONE_NEWUSER), "unshare CLONE_NEWUSER"));
         must(sync, "user namespace maps", sync.send_type(SyncType::need_id_maps));
         auto reply = sync.receive(std::chrono::milliseconds(30000));
         if (!reply.ok() || reply->closed || reply->msg.type != SyncType::id_maps_done) {
             ::_exit(1);
         }
     }
+    // Like runc's nsexec: the uid becomes root before the other namespaces are made, the gid
+    // only in the init (the new IPC namespace's mqueue root records both).
     if (plan.namespaces.has(CLONE_NEWUSER)) {
-        must(sync, "become root in user namespace",
-             check_errno(::setresgid(0, 0, 0), "setresgid 0 in the user namespace"));
         must(sync, "become root in user namespace",
              check_errno(::setresuid(0, 0, 0), "setresuid 0 in the user namespace"));
     }
     must(sync, "join namespaces", join_namespaces(plan.namespaces, ~CLONE_NEWUSER));
-    int flags = plan.namespaces.new_flags & ~CLONE_NEWUSER;
-    if ((plan.namespaces.new_flags & CLONE_NEWUSER) != 0) {
-        flags &= ~CLONE_NEWIPC; // made above
-    }
+    const int flags = plan.namespaces.new_flags & ~CLONE_NEWUSER;
     must(sync, "unshare namespaces", check_errno(::unshare(flags), "unshare namespaces"));
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -133,11 +128,19 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
     // The intermediate process's death (it exits now) must not kill the init.
     ::prctl(PR_SET_PDEATHSIG, 0);
     must(sync, "setsid", check_errno(::setsid(), "setsid"));
+    if (plan.namespaces.has(CLONE_NEWUSER)) {
+        must(sync, "become root in user namespace",
+             check_errno(::setresgid(0, 0, 0), "setresgid 0 in the user namespace"));
+    }
     if (!plan.process.terminal) {
         must(sync, "stdio", setup_stdio(plan.stdio));
     }
     must(sync, "prepare rootfs", prepare_rootfs(plan.rootfs, propagation));
     must(sync, "mount", mount_spec_mounts(plan.rootfs, mounts));
+    // runc makes a missing cwd (before the root may become read-only).
+    if (auto cwd = secure_join(plan.rootfs, plan.process.process.cwd); cwd.ok()) {
+        must(sync, "cwd", mkdir_all(*cwd, 0755));
+    }
     must(sync, "createContainer hooks",
          run_hooks(hooks_of(spec, &oci::Hooks::create_container),
                    hook_state_json(plan.id, "created", ::getpid(), plan.bundle), "createContainer"));

@@ -18,18 +18,21 @@ constexpr const char* kStepSeparator = ": ";
 std::mutex g_fork_mutex;
 } // namespace
 
-Result<ContainerProcess> ContainerProcess::create(const LaunchPlan& plan, Reaper& reaper,
+template <typename ChildMain, typename IdMaps>
+Result<ContainerProcess> ContainerProcess::launch(const std::string& what, ChildMain&& child_main,
+                                                  IdMaps&& id_maps, Reaper& reaper,
                                                   std::chrono::milliseconds timeout) {
     std::unique_lock fork_lock(g_fork_mutex);
     RUNVM_ASSIGN_OR_RETURN(auto ends, SyncChannel::create_pair());
     auto& [parent_end, child_end] = ends;
     const pid_t mid = ::fork();
     if (mid < 0) {
-        return Err(Error::from_errno("fork container " + plan.id));
+        return Err(Error::from_errno("fork " + what));
     }
     if (mid == 0) {
         parent_end.close();
-        run_intermediate(plan, child_end);
+        child_main(child_end);
+        ::_exit(1);
     }
     child_end.close();
     fork_lock.unlock();
@@ -50,16 +53,13 @@ Result<ContainerProcess> ContainerProcess::create(const LaunchPlan& plan, Reaper
     for (;;) {
         RUNVM_ASSIGN_OR_RETURN(auto r, c.sync_.receive(timeout));
         if (r.closed) {
-            return Err(Error::with_errno(ECHILD, "launcher: container init exited during setup"));
+            return Err(Error::with_errno(ECHILD, "launcher: " + what + " exited during setup"));
         }
         switch (r.msg.type) {
-        case SyncType::need_id_maps: {
-            const auto& l = plan.spec.linux;
-            RUNVM_TRY(write_id_maps(mid, l->uid_mappings.value_or(std::vector<oci::IdMapping>{}),
-                                    l->gid_mappings.value_or(std::vector<oci::IdMapping>{})));
+        case SyncType::need_id_maps:
+            RUNVM_TRY(id_maps(mid));
             RUNVM_TRY(c.sync_.send_type(SyncType::id_maps_done));
             break;
-        }
         case SyncType::init_pid:
             c.pid_ = r.msg.value;
             break;
@@ -80,9 +80,31 @@ Result<ContainerProcess> ContainerProcess::create(const LaunchPlan& plan, Reaper
         case SyncType::error:
             return Err(sync_error(r.msg));
         default:
-            return Err(Error::with_errno(EPROTO, "launcher: unexpected message from init"));
+            return Err(Error::with_errno(EPROTO, "launcher: unexpected message from " + what));
         }
     }
+}
+
+Result<ContainerProcess> ContainerProcess::create(const LaunchPlan& plan, Reaper& reaper,
+                                                  std::chrono::milliseconds timeout) {
+    auto id_maps = [&plan](pid_t mid) -> Result<void> {
+        const auto& l = plan.spec.linux;
+        return write_id_maps(mid, l->uid_mappings.value_or(std::vector<oci::IdMapping>{}),
+                             l->gid_mappings.value_or(std::vector<oci::IdMapping>{}));
+    };
+    return launch(
+        "container init " + plan.id,
+        [&plan](const SyncChannel& sync) { run_intermediate(plan, sync); }, id_maps, reaper,
+        timeout);
+}
+
+Result<ContainerProcess> ContainerProcess::create_exec(const ExecPlan& plan, Reaper& reaper,
+                                                       std::chrono::milliseconds timeout) {
+    return launch(
+        "exec process",
+        [&plan](const SyncChannel& sync) { run_exec_intermediate(plan, sync); },
+        [](pid_t) -> Result<void> { return Err(Error::with_errno(EPROTO, "exec: no id maps")); },
+        reaper, timeout);
 }
 
 ContainerProcess::~ContainerProcess() {

@@ -7,6 +7,7 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "guest_agent/launcher/exec_init.hpp"
 #include "guest_agent/launcher/launch_plan.hpp"
 #include "guest_agent/launcher/sync_channel.hpp"
 #include "guest_agent/pid1/reaper.hpp"
@@ -28,6 +29,10 @@ public:
     static Result<ContainerProcess> create(const LaunchPlan& plan, Reaper& reaper,
                                            std::chrono::milliseconds timeout);
 
+    // The same handshake for a process exec'd into the running container of `plan`.
+    static Result<ContainerProcess> create_exec(const ExecPlan& plan, Reaper& reaper,
+                                                std::chrono::milliseconds timeout);
+
     ContainerProcess(ContainerProcess&&) noexcept = default;
     ContainerProcess& operator=(ContainerProcess&&) noexcept = default;
     ~ContainerProcess();
@@ -43,6 +48,12 @@ public:
 
 private:
     ContainerProcess() = default;
+    // Forks `child_main` (which never returns) and runs the parent side of the handshake;
+    // `id_maps` answers a user namespace's request for maps.
+    template <typename ChildMain, typename IdMaps>
+    static Result<ContainerProcess> launch(const std::string& what, ChildMain&& child_main,
+                                           IdMaps&& id_maps, Reaper& reaper,
+                                           std::chrono::milliseconds timeout);
     SyncChannel sync_;
     pid_t pid_ = -1;
     UniqueFd console_;

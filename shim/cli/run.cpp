@@ -1,5 +1,6 @@
 // runvm run: create + start + wait in this process; exits with the container's status.
 #include <memory>
+#include <spdlog/spdlog.h>
 
 #include "shim/cli/verb.hpp"
 #include "shim/sandbox/container_ops.hpp"

@@ -9,16 +9,18 @@
 namespace runvm::shim {
 
 std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
+    // docs/broker.md: --vsock <vu sock>,uds=<host sock>,cid=<n>; --blk <vu sock>,path=<img>[,ro];
+    // --console <vu sock>,log=<file>.
     std::vector<std::string> argv = {c.binary, "--vsock",
-                                     c.vsock_socket + "," + c.vsock_uds + ",cid=" +
+                                     c.vsock_socket + ",uds=" + c.vsock_uds + ",cid=" +
                                          std::to_string(c.guest_cid)};
     if (!c.blk_socket.empty()) {
         argv.push_back("--blk");
-        argv.push_back(c.blk_socket + "," + c.blk_image + (c.blk_readonly ? ",ro" : ""));
+        argv.push_back(c.blk_socket + ",path=" + c.blk_image + (c.blk_readonly ? ",ro" : ""));
     }
     if (!c.console_socket.empty()) {
         argv.push_back("--console");
-        argv.push_back(c.console_socket + "," + c.console_log);
+        argv.push_back(c.console_socket + ",log=" + c.console_log);
     }
     return argv;
 }

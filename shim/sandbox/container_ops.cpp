@@ -147,6 +147,7 @@ Result<void> kill_container(const std::string& root, const std::string& id, int 
 
 Result<void> delete_container(const std::string& root, const std::string& id, bool force) {
     ContainerStore store(root);
+    RUNVM_TRY(store.load(id)); // "container x does not exist" before any lock file appears
     RUNVM_ASSIGN_OR_RETURN(UniqueFd lock, store.lock(id));
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
     if (process_alive(rec.monitor_pid) && effective_status(rec) != "stopped") {

@@ -120,7 +120,8 @@ def v_env_cwd(s):
 
 
 def v_new_cwd(s):
-    s["process"]["cwd"] = "/made/by/runtime"
+    # Unique per run: the rootfs is shared, and runc's run must not make it for the agent's.
+    s["process"]["cwd"] = "/made/by/runtime/%d" % os.getpid()
 
 
 def v_identity(s):
@@ -322,7 +323,7 @@ def main():
         fn = VARIANTS[name]
         fn(spec, host_dir) if name in NEEDS_HOST_DIR else fn(spec)
         results = {}
-        for runtime in ("runc", "agent"):
+        for runtime in ("agent", "runc"):
             if os.path.exists(os.path.join(host_dir, "hook.out")):
                 os.remove(os.path.join(host_dir, "hook.out"))
             b = make_bundle(work, "%s-%s" % (name, runtime), spec)

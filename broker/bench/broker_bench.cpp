@@ -1,0 +1,276 @@
+// broker_bench: the broker's data paths driven by the in-process virtqueue driver (no
+// guest) against their raw baselines, in one run: blk sequential read MB/s and 4 KiB
+// random read IOPS vs pread on the same file, vsock stream MB/s vs a Unix socket pair.
+// Prints a Markdown table. Not a ctest entry (scripts/bench/broker.sh runs it).
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include "broker/devices/blk/device.hpp"
+#include "broker/devices/vsock/device.hpp"
+#include "broker/devices/vsock/handshake.hpp"
+#include "broker/testing/device_harness.hpp"
+#include "base/io.hpp"
+#include "base/unix_socket.hpp"
+
+using namespace runvm;
+using namespace runvm::broker;
+using namespace runvm::broker::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+[[noreturn]] void die(const Error& e) {
+    std::fprintf(stderr, "broker_bench: %s\n", e.str().c_str());
+    std::exit(1);
+}
+
+template <typename T>
+T must(Result<T> r) {
+    if (!r) {
+        die(r.error());
+    }
+    return std::move(*r);
+}
+
+struct Row {
+    const char* what;
+    double broker;
+    double baseline;
+    const char* unit;
+};
+
+// pread baseline: `ops` reads of `chunk` at offsets from `next`.
+template <typename Next>
+double pread_rate(int fd, size_t chunk, uint64_t ops, Next next) {
+    std::vector<uint8_t> buf(chunk);
+    const auto t = Clock::now();
+    for (uint64_t i = 0; i < ops; ++i) {
+        if (::pread(fd, buf.data(), chunk, static_cast<off_t>(next(i))) != static_cast<ssize_t>(chunk)) {
+            die(Error::from_errno("pread baseline"));
+        }
+    }
+    return static_cast<double>(ops) / seconds_since(t);
+}
+
+// The same reads through the broker: `depth` requests in flight on one ring.
+template <typename Next>
+double broker_rate(DeviceHarness& h, size_t chunk, uint64_t ops, unsigned depth, Next next) {
+    VirtqueueDriver& q = h.ring(0);
+    TestGuestMemory& m = h.memory();
+    struct Slot {
+        uint64_t hdr, data, status;
+    };
+    std::vector<Slot> slots(depth);
+    for (auto& s : slots) {
+        s = {m.alloc(16), m.alloc(chunk, 4096), m.alloc(1)};
+    }
+    std::vector<int> slot_of(q.size(), -1);
+    uint64_t issued = 0, done = 0;
+    auto issue = [&](unsigned slot) {
+        const Slot& s = slots[slot];
+        const uint32_t type = blk::T_IN;
+        const uint64_t sector = next(issued++) / 512;
+        std::memcpy(m.host(s.hdr), &type, 4);
+        std::memset(m.host(s.hdr) + 4, 0, 4);
+        std::memcpy(m.host(s.hdr) + 8, &sector, 8);
+        auto head = q.add({{s.hdr, 16, false},
+                           {s.data, static_cast<uint32_t>(chunk), true},
+                           {s.status, 1, true}});
+        slot_of[*head] = static_cast<int>(slot);
+    };
+    const auto t = Clock::now();
+    for (unsigned i = 0; i < depth && issued < ops; ++i) {
+        issue(i);
+    }
+    q.publish();
+    (void)h.frontend().kick(0);
+    while (done < ops) {
+        bool more = false;
+        while (auto e = q.take_used()) {
+            ++done;
+            const int slot = slot_of[e->id];
+            if (*m.host(slots[static_cast<unsigned>(slot)].status) != blk::S_OK) {
+                die(Error::msg("blk bench: request failed"));
+            }
+            if (issued < ops) {
+                issue(static_cast<unsigned>(slot));
+                more = true;
+            }
+        }
+        if (more) {
+            q.publish();
+            (void)h.frontend().kick(0);
+            continue;
+        }
+        q.arm_interrupt();
+        if (q.used_idx() == static_cast<uint16_t>(done)) {
+            (void)h.frontend().wait_call(0, 100);
+        }
+    }
+    return static_cast<double>(ops) / seconds_since(t);
+}
+
+Row socketpair_baseline(uint64_t total, size_t chunk) {
+    int sv[2];
+    ::socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    UniqueFd a(sv[0]), b(sv[1]);
+    std::thread writer([&] {
+        std::vector<uint8_t> buf(chunk, 7);
+        for (uint64_t sent = 0; sent < total; sent += chunk) {
+            (void)write_all(a.get(), buf.data(), chunk, "socketpair");
+        }
+    });
+    std::vector<uint8_t> buf(chunk);
+    uint64_t got = 0;
+    const auto t = Clock::now();
+    while (got < total) {
+        const ssize_t n = ::read(b.get(), buf.data(), buf.size());
+        if (n <= 0) {
+            die(Error::from_errno("socketpair read"));
+        }
+        got += static_cast<uint64_t>(n);
+    }
+    const double mbs = static_cast<double>(total) / 1e6 / seconds_since(t);
+    writer.join();
+    return {"", 0, mbs, ""};
+}
+
+// Host -> guest through the vsock device: a host client streams `total` bytes, the driver
+// keeps 64 KiB receive buffers posted (as a guest with big buffers would).
+double vsock_rate(TempDir& dir, uint64_t total, size_t chunk) {
+    const std::string uds = dir.file("bench-v.sock");
+    auto h = must(DeviceHarness::start(dir, must(vsock::VsockDevice::open({uds, 3})), 64 << 20));
+    VirtqueueDriver* rx = must(h->start_ring(vsock::RXQ, 256));
+    VirtqueueDriver* tx = must(h->start_ring(vsock::TXQ, 256));
+    TestGuestMemory& m = h->memory();
+    constexpr uint32_t BUF = 64 * 1024 + vsock::HEADER_BYTES;
+    std::vector<uint64_t> buf_of(256);
+    for (int i = 0; i < 128; ++i) {
+        const uint64_t b = m.alloc(BUF, 4096);
+        buf_of[*rx->add({{b, BUF, true}})] = b;
+    }
+    rx->publish();
+    (void)h->frontend().kick(vsock::RXQ);
+    UniqueFd client = must(connect_unix(uds, false));
+    (void)write_all(client.get(), "CONNECT 77\n", 11, "bench client");
+    // REQUEST arrives on rx; answer RESPONSE with a huge buffer so credit never stalls.
+    auto take = [&]() -> std::pair<vsock::PacketHeader, uint32_t> {
+        for (;;) {
+            if (auto e = rx->take_used()) {
+                const uint64_t b = buf_of[e->id];
+                auto hd = vsock::decode_header(m.host(b));
+                buf_of[*rx->add({{b, BUF, true}})] = b;
+                return {hd, e->len};
+            }
+            rx->arm_interrupt();
+            (void)h->frontend().wait_call(vsock::RXQ, 100);
+        }
+    };
+    auto req = take().first;
+    vsock::PacketHeader resp;
+    resp.src_cid = 3;
+    resp.dst_cid = vsock::HOST_CID;
+    resp.src_port = req.dst_port;
+    resp.dst_port = req.src_port;
+    resp.type = vsock::TYPE_STREAM;
+    resp.op = vsock::OP_RESPONSE;
+    resp.buf_alloc = 0x7fffffff;
+    const uint64_t pkt = m.alloc(vsock::HEADER_BYTES);
+    vsock::encode_header(resp, m.host(pkt));
+    tx->add({{pkt, vsock::HEADER_BYTES, false}});
+    tx->publish();
+    (void)h->frontend().kick(vsock::TXQ);
+    char ok[32];
+    (void)::read(client.get(), ok, sizeof(ok));
+    std::thread writer([&] {
+        std::vector<uint8_t> data(chunk, 9);
+        for (uint64_t sent = 0; sent < total; sent += chunk) {
+            (void)write_all(client.get(), data.data(), chunk, "bench client");
+        }
+    });
+    uint64_t got = 0;
+    const auto t = Clock::now();
+    unsigned since_publish = 0;
+    while (got < total) {
+        auto [hd, len] = take();
+        if (hd.op == vsock::OP_RW) {
+            got += hd.len;
+        }
+        if (++since_publish >= 16) {
+            rx->publish();
+            (void)h->frontend().kick(vsock::RXQ);
+            since_publish = 0;
+        }
+    }
+    const double mbs = static_cast<double>(total) / 1e6 / seconds_since(t);
+    writer.join();
+    return mbs;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const uint64_t image_mb = argc > 1 ? std::stoull(argv[1]) : 256;
+    TempDir dir = must(TempDir::create("runvm-broker-bench"));
+    const std::string image = dir.file("bench.img");
+    {
+        UniqueFd fd(::open(image.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600));
+        std::vector<uint8_t> block(1 << 20);
+        std::mt19937_64 rng(1);
+        for (auto& b : block) {
+            b = static_cast<uint8_t>(rng());
+        }
+        for (uint64_t i = 0; i < image_mb; ++i) {
+            (void)write_all(fd.get(), block.data(), block.size(), "bench image");
+        }
+    }
+    const uint64_t bytes = image_mb << 20;
+    UniqueFd raw(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
+    blk::BlkOptions o;
+    o.path = image;
+    o.read_only = true;
+    auto h = must(DeviceHarness::start(dir, must(blk::BlkDevice::open(o)), 256 << 20));
+    (void)must(h->start_ring(0, 256));
+
+    std::vector<Row> rows;
+    constexpr size_t SEQ = 128 * 1024;
+    const uint64_t seq_ops = bytes / SEQ;
+    auto seq = [&](uint64_t i) { return (i % seq_ops) * SEQ; };
+    pread_rate(raw.get(), SEQ, seq_ops, seq); // warm the page cache
+    const double seq_base = pread_rate(raw.get(), SEQ, seq_ops * 2, seq) * SEQ / 1e6;
+    const double seq_broker = broker_rate(*h, SEQ, seq_ops * 2, 32, seq) * SEQ / 1e6;
+    rows.push_back({"blk sequential read, 128 KiB requests, 32 in flight (MB/s)", seq_broker,
+                    seq_base, "MB/s"});
+
+    std::mt19937_64 rng(7);
+    std::vector<uint64_t> offsets(200000);
+    for (auto& off : offsets) {
+        off = (rng() % (bytes / 4096)) * 4096;
+    }
+    auto rnd = [&](uint64_t i) { return offsets[i % offsets.size()]; };
+    const double rnd_base = pread_rate(raw.get(), 4096, offsets.size(), rnd);
+    const double rnd_broker = broker_rate(*h, 4096, offsets.size(), 32, rnd);
+    rows.push_back({"blk 4 KiB random read, 32 in flight (IOPS)", rnd_broker, rnd_base, "IOPS"});
+
+    const uint64_t stream = 256ULL << 20;
+    const double pair = socketpair_baseline(stream, 64 * 1024).baseline;
+    const double vs = vsock_rate(dir, stream, 64 * 1024);
+    rows.push_back({"vsock host -> guest stream, 64 KiB buffers (MB/s)", vs, pair, "MB/s"});
+
+    std::printf("| path | broker | raw baseline | broker / baseline |\n|---|---:|---:|---:|\n");
+    for (const auto& r : rows) {
+        std::printf("| %s | %.0f | %.0f | %.0f%% |\n", r.what, r.broker, r.baseline,
+                    100.0 * r.broker / r.baseline);
+    }
+    return 0;
+}

@@ -1,0 +1,143 @@
+// setns into the container's namespaces (user first, mount last), then fork and exec.
+#include "guest_agent/launcher/exec_init.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "base/unique_fd.hpp"
+#include "guest_agent/launcher/process_setup.hpp"
+#include "guest_agent/launcher/terminal.hpp"
+
+namespace runvm::agent {
+
+namespace {
+[[noreturn]] void fail(const SyncChannel& sync, const char* step, const Error& e, int code = 1) {
+    sync.send_error(step, e);
+    ::_exit(code);
+}
+
+// Joins the namespace `name` of `pid` unless it is already ours (setns to one's own user
+// namespace is EINVAL).
+Result<void> join(pid_t pid, const char* name, int flag) {
+    const std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
+    const std::string ours = std::string("/proc/self/ns/") + name;
+    struct stat a, b;
+    if (::stat(theirs.c_str(), &a) < 0) {
+        return Err(Error::from_errno("stat " + theirs));
+    }
+    if (::stat(ours.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+        return Ok();
+    }
+    UniqueFd fd(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return Err(Error::from_errno("open " + theirs));
+    }
+    if (::setns(fd.get(), flag) < 0) {
+        return Err(Error::from_errno("setns " + theirs));
+    }
+    return Ok();
+}
+
+Result<void> setup_stdio(const StdioFds& fds) {
+    const int src[3] = {fds.in, fds.out, fds.err};
+    for (int i = 0; i < 3; ++i) {
+        const int high = src[i] >= 0 ? ::fcntl(src[i], F_DUPFD_CLOEXEC, 10)
+                                     : ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+        if (high < 0 || ::dup2(high, i) < 0) {
+            return Err(Error::from_errno("dup stdio " + std::to_string(i)));
+        }
+        ::close(high);
+    }
+    return Ok();
+}
+
+[[noreturn]] void run_exec_child(const ExecPlan& plan, const SyncChannel& sync) {
+    ::prctl(PR_SET_PDEATHSIG, 0);
+    if (::setsid() < 0) {
+        fail(sync, "setsid", Error::from_errno("setsid"));
+    }
+    if (plan.process.terminal) {
+        auto pty = open_pty(plan.process.process.console_size);
+        if (!pty.ok()) {
+            fail(sync, "console", pty.error());
+        }
+        SyncMessage m;
+        m.type = SyncType::console;
+        (void)sync.send(m, pty->master.get());
+        for (int fd = 0; fd < 3; ++fd) {
+            ::dup2(pty->slave.get(), fd);
+        }
+        ::ioctl(0, TIOCSCTTY, 0);
+    } else if (auto r = setup_stdio(plan.stdio); !r.ok()) {
+        fail(sync, "stdio", r.error());
+    }
+    const char* step = "process";
+    auto target = setup_process(plan.process, &step);
+    if (!target.ok()) {
+        fail(sync, step, target.error(), 127);
+    }
+    if (auto r = sync.send_type(SyncType::created); !r.ok()) {
+        ::_exit(1);
+    }
+    auto go = sync.receive(std::chrono::milliseconds(-1));
+    if (!go.ok() || go->closed || go->msg.type != SyncType::start) {
+        ::_exit(1);
+    }
+    prepare_exec_environment();
+    if (auto r = load_late_seccomp(plan.process); !r.ok()) {
+        fail(sync, "seccomp", r.error());
+    }
+    std::vector<char*> argv, envp;
+    for (auto& a : target->args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    for (auto& e : target->env) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+    ::execve(target->path.c_str(), argv.data(), envp.data());
+    fail(sync, "exec", Error::from_errno("exec \"" + target->args[0] + "\""),
+         errno == ENOENT ? 127 : 126);
+}
+} // namespace
+
+[[noreturn]] void run_exec_intermediate(const ExecPlan& plan, const SyncChannel& sync) {
+    prepare_exec_environment();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (!plan.cgroup_dir.empty()) {
+        const std::string procs = plan.cgroup_dir + "/cgroup.procs";
+        UniqueFd fd(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd || !write_all(fd.get(), "0", 1, procs.c_str()).ok()) {
+            fail(sync, "join cgroup", Error::from_errno("write " + procs));
+        }
+    }
+    static const std::pair<const char*, int> kOrder[] = {
+        {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},
+        {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID},       {"cgroup", CLONE_NEWCGROUP},
+        {"mnt", CLONE_NEWNS},
+    };
+    for (const auto& [name, flag] : kOrder) {
+        if (auto r = join(plan.init_pid, name, flag); !r.ok()) {
+            fail(sync, "join namespaces", r.error());
+        }
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        fail(sync, "fork exec process", Error::from_errno("fork"));
+    }
+    if (pid == 0) {
+        run_exec_child(plan, sync);
+    }
+    (void)sync.send_type(SyncType::init_pid, pid);
+    ::_exit(0);
+}
+
+} // namespace runvm::agent
