@@ -129,6 +129,13 @@ void Client::Impl::read_for(uint32_t stream_id, FrameReader::Deadline deadline) 
                                                         " exceed maximum message size of " +
                                                         std::to_string(kMaxMessageLength)},
                          {}, stream_id)) {
+                // Nobody may read after this caller: skip the body now, so the server is
+                // not left blocked writing it.
+                if (auto skipped = frames->skip_oversized(
+                        deadline.value_or(std::chrono::steady_clock::now() + kSendTimeout));
+                    !skipped) {
+                    break_connection(skipped.error().str());
+                }
                 return;
             }
             continue;

@@ -124,6 +124,14 @@ Result<FrameReader::Fill> FrameReader::discard(Deadline deadline) {
     return Fill::ok;
 }
 
+Result<bool> FrameReader::skip_oversized(Deadline deadline) {
+    RUNVM_ASSIGN_OR_RETURN(const Fill discarded, discard(deadline));
+    if (discarded == Fill::eof) {
+        return Err(Error::msg("read " + what_ + ": end of stream inside an oversized message"));
+    }
+    return discarded == Fill::ok;
+}
+
 Result<ReadEvent> FrameReader::next(Deadline deadline) {
     if (discard_left_ > 0) {
         RUNVM_ASSIGN_OR_RETURN(const Fill discarded, discard(deadline));

@@ -38,6 +38,10 @@ public:
     // frame, and protocol violations (the message starts with "malformed frame: ").
     Result<ReadEvent> next(Deadline deadline = std::nullopt);
 
+    // Skips the rest of an oversized body now (next() would do it at its start); false
+    // when the deadline passed first, the rest is then skipped later.
+    Result<bool> skip_oversized(Deadline deadline);
+
 private:
     enum class Fill { ok, eof, timeout };
     Result<Fill> fill(size_t want, Deadline deadline); // until `want` bytes are buffered

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <random>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -15,6 +16,9 @@
 #include "broker/devices/vsock/device.hpp"
 #include "broker/devices/vsock/handshake.hpp"
 #include "broker/testing/device_harness.hpp"
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
 
@@ -24,6 +28,20 @@ using namespace runvm::broker::testing;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// CPU seconds of the whole process (driver and broker threads alike).
+double cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Rate per wall second and per CPU second of one measured run.
+struct Rate {
+    double wall;
+    double cpu;
+};
 
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -44,27 +62,30 @@ T must(Result<T> r) {
 
 struct Row {
     const char* what;
-    double broker;
-    double baseline;
-    const char* unit;
+    Rate broker;
+    Rate baseline;
 };
 
 // pread baseline: `ops` reads of `chunk` at offsets from `next`.
+// Rotates over `buffers` destinations, as the broker's requests do.
 template <typename Next>
-double pread_rate(int fd, size_t chunk, uint64_t ops, Next next) {
-    std::vector<uint8_t> buf(chunk);
+Rate pread_rate(int fd, size_t chunk, uint64_t ops, unsigned buffers, Next next) {
+    std::vector<uint8_t> buf(chunk * buffers);
     const auto t = Clock::now();
+    const double c = cpu_seconds();
     for (uint64_t i = 0; i < ops; ++i) {
-        if (::pread(fd, buf.data(), chunk, static_cast<off_t>(next(i))) != static_cast<ssize_t>(chunk)) {
+        uint8_t* dst = buf.data() + (i % buffers) * chunk;
+        if (::pread(fd, dst, chunk, static_cast<off_t>(next(i))) != static_cast<ssize_t>(chunk)) {
             die(Error::from_errno("pread baseline"));
         }
     }
-    return static_cast<double>(ops) / seconds_since(t);
+    const double ops_d = static_cast<double>(ops);
+    return {ops_d / seconds_since(t), ops_d / (cpu_seconds() - c)};
 }
 
 // The same reads through the broker: `depth` requests in flight on one ring.
 template <typename Next>
-double broker_rate(DeviceHarness& h, size_t chunk, uint64_t ops, unsigned depth, Next next) {
+Rate broker_rate(DeviceHarness& h, size_t chunk, uint64_t ops, unsigned depth, Next next) {
     VirtqueueDriver& q = h.ring(0);
     TestGuestMemory& m = h.memory();
     struct Slot {
@@ -89,11 +110,13 @@ double broker_rate(DeviceHarness& h, size_t chunk, uint64_t ops, unsigned depth,
         slot_of[*head] = static_cast<int>(slot);
     };
     const auto t = Clock::now();
+    const double c = cpu_seconds();
     for (unsigned i = 0; i < depth && issued < ops; ++i) {
         issue(i);
     }
-    q.publish();
-    (void)h.frontend().kick(0);
+    if (q.publish()) {
+        (void)h.frontend().kick(0);
+    }
     while (done < ops) {
         bool more = false;
         while (auto e = q.take_used()) {
@@ -108,8 +131,9 @@ double broker_rate(DeviceHarness& h, size_t chunk, uint64_t ops, unsigned depth,
             }
         }
         if (more) {
-            q.publish();
-            (void)h.frontend().kick(0);
+            if (q.publish()) {
+                (void)h.frontend().kick(0);
+            }
             continue;
         }
         q.arm_interrupt();
@@ -117,10 +141,11 @@ double broker_rate(DeviceHarness& h, size_t chunk, uint64_t ops, unsigned depth,
             (void)h.frontend().wait_call(0, 100);
         }
     }
-    return static_cast<double>(ops) / seconds_since(t);
+    const double ops_d = static_cast<double>(ops);
+    return {ops_d / seconds_since(t), ops_d / (cpu_seconds() - c)};
 }
 
-Row socketpair_baseline(uint64_t total, size_t chunk) {
+Rate socketpair_baseline(uint64_t total, size_t chunk) {
     int sv[2];
     ::socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     UniqueFd a(sv[0]), b(sv[1]);
@@ -133,6 +158,7 @@ Row socketpair_baseline(uint64_t total, size_t chunk) {
     std::vector<uint8_t> buf(chunk);
     uint64_t got = 0;
     const auto t = Clock::now();
+    const double c = cpu_seconds();
     while (got < total) {
         const ssize_t n = ::read(b.get(), buf.data(), buf.size());
         if (n <= 0) {
@@ -140,14 +166,14 @@ Row socketpair_baseline(uint64_t total, size_t chunk) {
         }
         got += static_cast<uint64_t>(n);
     }
-    const double mbs = static_cast<double>(total) / 1e6 / seconds_since(t);
     writer.join();
-    return {"", 0, mbs, ""};
+    const double mb = static_cast<double>(total) / 1e6;
+    return {mb / seconds_since(t), mb / (cpu_seconds() - c)};
 }
 
 // Host -> guest through the vsock device: a host client streams `total` bytes, the driver
 // keeps 64 KiB receive buffers posted (as a guest with big buffers would).
-double vsock_rate(TempDir& dir, uint64_t total, size_t chunk) {
+Rate vsock_rate(TempDir& dir, uint64_t total, size_t chunk) {
     const std::string uds = dir.file("bench-v.sock");
     auto h = must(DeviceHarness::start(dir, must(vsock::VsockDevice::open({uds, 3})), 64 << 20));
     VirtqueueDriver* rx = must(h->start_ring(vsock::RXQ, 256));
@@ -200,6 +226,7 @@ double vsock_rate(TempDir& dir, uint64_t total, size_t chunk) {
     });
     uint64_t got = 0;
     const auto t = Clock::now();
+    const double c = cpu_seconds();
     unsigned since_publish = 0;
     while (got < total) {
         auto [hd, len] = take();
@@ -212,15 +239,30 @@ double vsock_rate(TempDir& dir, uint64_t total, size_t chunk) {
             since_publish = 0;
         }
     }
-    const double mbs = static_cast<double>(total) / 1e6 / seconds_since(t);
     writer.join();
-    return mbs;
+    const double mb = static_cast<double>(total) / 1e6;
+    return {mb / seconds_since(t), mb / (cpu_seconds() - c)};
 }
 
 } // namespace
 
+// Medians of each field over rounds: the machine is shared, single runs are noisy.
+Rate median(std::vector<Rate> v) {
+    auto mid = [&](auto field) {
+        std::vector<double> x;
+        for (const auto& r : v) {
+            x.push_back(field(r));
+        }
+        std::sort(x.begin(), x.end());
+        return x[x.size() / 2];
+    };
+    return {mid([](const Rate& r) { return r.wall; }), mid([](const Rate& r) { return r.cpu; })};
+}
+
 int main(int argc, char** argv) {
+    spdlog::set_level(spdlog::level::warn);
     const uint64_t image_mb = argc > 1 ? std::stoull(argv[1]) : 256;
+    const int rounds = argc > 2 ? std::stoi(argv[2]) : 3;
     TempDir dir = must(TempDir::create("runvm-broker-bench"));
     const std::string image = dir.file("bench.img");
     {
@@ -242,35 +284,41 @@ int main(int argc, char** argv) {
     auto h = must(DeviceHarness::start(dir, must(blk::BlkDevice::open(o)), 256 << 20));
     (void)must(h->start_ring(0, 256));
 
-    std::vector<Row> rows;
     constexpr size_t SEQ = 128 * 1024;
     const uint64_t seq_ops = bytes / SEQ;
     auto seq = [&](uint64_t i) { return (i % seq_ops) * SEQ; };
-    pread_rate(raw.get(), SEQ, seq_ops, seq); // warm the page cache
-    const double seq_base = pread_rate(raw.get(), SEQ, seq_ops * 2, seq) * SEQ / 1e6;
-    const double seq_broker = broker_rate(*h, SEQ, seq_ops * 2, 32, seq) * SEQ / 1e6;
-    rows.push_back({"blk sequential read, 128 KiB requests, 32 in flight (MB/s)", seq_broker,
-                    seq_base, "MB/s"});
-
+    auto to_mb = [](Rate r) { return Rate{r.wall * SEQ / 1e6, r.cpu * SEQ / 1e6}; };
     std::mt19937_64 rng(7);
     std::vector<uint64_t> offsets(200000);
     for (auto& off : offsets) {
         off = (rng() % (bytes / 4096)) * 4096;
     }
     auto rnd = [&](uint64_t i) { return offsets[i % offsets.size()]; };
-    const double rnd_base = pread_rate(raw.get(), 4096, offsets.size(), rnd);
-    const double rnd_broker = broker_rate(*h, 4096, offsets.size(), 32, rnd);
-    rows.push_back({"blk 4 KiB random read, 32 in flight (IOPS)", rnd_broker, rnd_base, "IOPS"});
-
     const uint64_t stream = 256ULL << 20;
-    const double pair = socketpair_baseline(stream, 64 * 1024).baseline;
-    const double vs = vsock_rate(dir, stream, 64 * 1024);
-    rows.push_back({"vsock host -> guest stream, 64 KiB buffers (MB/s)", vs, pair, "MB/s"});
-
-    std::printf("| path | broker | raw baseline | broker / baseline |\n|---|---:|---:|---:|\n");
+    (void)pread_rate(raw.get(), SEQ, seq_ops, 32, seq); // warm the page cache
+    std::vector<Rate> m[6];
+    for (int round = 0; round < rounds; ++round) {
+        // Broker and baseline interleaved, so both see the same load.
+        m[0].push_back(to_mb(pread_rate(raw.get(), SEQ, seq_ops * 2, 32, seq)));
+        m[1].push_back(to_mb(broker_rate(*h, SEQ, seq_ops * 2, 32, seq)));
+        m[2].push_back(pread_rate(raw.get(), 4096, offsets.size(), 32, rnd));
+        m[3].push_back(broker_rate(*h, 4096, offsets.size(), 32, rnd));
+        m[4].push_back(socketpair_baseline(stream, 64 * 1024));
+        m[5].push_back(vsock_rate(dir, stream, 64 * 1024));
+    }
+    std::vector<Row> rows = {
+        {"blk sequential read, 128 KiB, 32 in flight (MB/s)", median(m[1]), median(m[0])},
+        {"blk 4 KiB random read, 32 in flight (IOPS)", median(m[3]), median(m[2])},
+        {"vsock host -> guest stream, 64 KiB (MB/s)", median(m[5]), median(m[4])},
+    };
+    std::printf("Median of %d interleaved rounds, image %llu MiB.\n\n", rounds,
+                static_cast<unsigned long long>(image_mb));
+    std::printf("| path | broker (wall) | baseline (wall) | wall ratio | broker per CPU-s | "
+                "baseline per CPU-s | CPU ratio |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for (const auto& r : rows) {
-        std::printf("| %s | %.0f | %.0f | %.0f%% |\n", r.what, r.broker, r.baseline,
-                    100.0 * r.broker / r.baseline);
+        std::printf("| %s | %.0f | %.0f | %.0f%% | %.0f | %.0f | %.0f%% |\n", r.what,
+                    r.broker.wall, r.baseline.wall, 100.0 * r.broker.wall / r.baseline.wall,
+                    r.broker.cpu, r.baseline.cpu, 100.0 * r.broker.cpu / r.baseline.cpu);
     }
     return 0;
 }

@@ -78,10 +78,14 @@ void VirtqueueDriver::set_avail_entry(uint16_t slot, uint16_t head) {
     std::memcpy(ring + 2U * (slot % size_), &head, 2);
 }
 
-void VirtqueueDriver::publish() {
+bool VirtqueueDriver::publish() {
     word(memory_.host(avail_gpa_) + 2).store(avail_idx_, std::memory_order_release);
-    // Pairs with the device's fence before it reads avail_event.
+    // Pairs with the device's fence between writing avail_event and re-reading the index.
     std::atomic_thread_fence(std::memory_order_seq_cst);
+    const uint16_t old = published_;
+    published_ = avail_idx_;
+    // A device without EVENT_IDX never writes avail_event; kicking then costs only a wake-up.
+    return virtio::need_event(avail_event(), avail_idx_, old) || avail_event() == 0;
 }
 
 void VirtqueueDriver::set_avail_idx(uint16_t idx) {

@@ -25,8 +25,9 @@ public:
     // Places a chain and publishes it; returns its head, or nullopt when descriptors ran
     // out. `indirect` puts the buffers in an indirect table (one ring descriptor).
     std::optional<uint16_t> add(const std::vector<DriverBuffer>& buffers, bool indirect = false);
-    // Makes every chain added since the last call visible to the device.
-    void publish();
+    // Makes every chain added since the last call visible to the device. Returns whether
+    // the device wants a kick for them (EVENT_IDX avail_event; always true without it).
+    bool publish();
 
     // The next used element, freeing its descriptors.
     std::optional<virtio::UsedElement> take_used();
@@ -57,6 +58,7 @@ private:
     std::vector<uint16_t> chain_len_; // descriptors per head, to free them
     std::vector<uint64_t> indirect_table_; // per head: the indirect table gpa or 0
     uint16_t avail_idx_ = 0;
+    uint16_t published_ = 0;
     uint16_t last_used_ = 0;
 };
 

@@ -63,10 +63,7 @@ Result<void> Sandbox::start_vm() {
         broker.blk_image = image_;
         broker.blk_readonly = options_.rootfs_readonly;
     }
-    RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
-    broker_.emplace(std::move(b));
-    timeline_.mark("broker listening");
-
+    // The hypervisor's inputs (kernel, initramfs) are checked before anything starts.
     std::string why;
     const HypervisorKind kind = resolve_hypervisor(options_.hypervisor, &why);
     hypervisor_ = make_backend(kind);
@@ -84,6 +81,10 @@ Result<void> Sandbox::start_vm() {
     vm.binary = kind == HypervisorKind::kvm ? options_.vmm_binary : options_.qemu_binary;
     RUNVM_TRY(hypervisor_->prepare(vm));
     spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);
+
+    RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
+    broker_.emplace(std::move(b));
+    timeline_.mark("broker listening");
     RUNVM_TRY(hypervisor_->start());
     timeline_.mark("hypervisor started");
     return Ok();

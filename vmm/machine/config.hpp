@@ -19,7 +19,7 @@ struct MachineConfig {
     std::string kernel;
     std::string kernel_format = "auto"; // auto, elf, bzimage, raw16, raw64
     std::string initrd;
-    std::string cmdline = "console=ttyS0 reboot=k panic=-1 pci=off nomodules "
+    std::string cmdline = "console=ttyS0 reboot=k panic=-1 pci=off "
                           "8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
     uint32_t vcpus = 1;
     uint64_t memory_mib = 256;

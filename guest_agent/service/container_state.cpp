@@ -1,0 +1,60 @@
+// Process exit bookkeeping and container status.
+#include "guest_agent/service/container_state.hpp"
+
+namespace runvm::agent {
+
+ProcessState::~ProcessState() {
+    stop_ = true;
+    if (watcher_.joinable()) {
+        watcher_.join();
+    }
+}
+
+void ProcessState::watch(Reaper& reaper) {
+    watcher_ = std::thread([this, &reaper, p = pid] {
+        std::optional<ExitRecord> rec;
+        while (!rec && !stop_) {
+            rec = reaper.wait(p, std::chrono::milliseconds(500));
+        }
+        std::lock_guard lock(mu);
+        exit_ = rec;
+        exited_cv_.notify_all();
+    });
+}
+
+std::optional<ExitRecord> ProcessState::wait_exit(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu);
+    auto done = [&] { return exit_.has_value(); };
+    if (timeout.count() < 0) {
+        exited_cv_.wait(lock, done);
+    } else {
+        exited_cv_.wait_for(lock, timeout, done);
+    }
+    return exit_;
+}
+
+bool ProcessState::exited() {
+    std::lock_guard lock(mu);
+    return exit_.has_value();
+}
+
+ContainerStatus ContainerState::status() const {
+    if (!init || init->exited()) {
+        return ContainerStatus::stopped;
+    }
+    std::lock_guard lock(init->mu);
+    if (init->launch) {
+        return ContainerStatus::created;
+    }
+    return paused ? ContainerStatus::paused : ContainerStatus::running;
+}
+
+std::shared_ptr<ProcessState> ContainerState::find(const std::string& exec_id) const {
+    if (exec_id.empty()) {
+        return init;
+    }
+    auto it = execs.find(exec_id);
+    return it == execs.end() ? nullptr : it->second;
+}
+
+} // namespace runvm::agent

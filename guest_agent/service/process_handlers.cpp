@@ -1,0 +1,293 @@
+// Process handlers (exec, signal, wait, tty, stdin, list) and the cgroup ones (stats,
+// update, pause, resume).
+#include <csignal>
+#include <sys/socket.h>
+
+#include "guest_agent/launcher/terminal.hpp"
+#include "guest_agent/service/agent_service.hpp"
+#include "guest_agent/service/request_checks.hpp"
+#include "guest_agent/service/status_map.hpp"
+
+namespace runvm::agent {
+
+namespace {
+using Status = rpc::Status;
+
+Status not_found(const std::string& what) { return Status{rpc::kNotFound, what}; }
+
+Status no_cgroup(const std::string& id) {
+    return Status{rpc::kFailedPrecondition, "container " + id + ": no cgroup v2 in this agent"};
+}
+} // namespace
+
+Status AgentService::exec_process(const Ctx&, const pb::ExecProcessRequest& req,
+                                  pb::ExecProcessResponse& resp) {
+    auto process = check_exec(req);
+    if (!process.ok()) {
+        return to_status(process.error(), "ExecProcess");
+    }
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    if (c->status() != ContainerStatus::running) {
+        return Status{rpc::kFailedPrecondition, "container " + c->id + " is not running"};
+    }
+    auto pplan = plan_process(*process, c->spec.linux);
+    if (!pplan.ok()) {
+        return to_status(pplan.error(), "ExecProcess");
+    }
+    ExecPlan plan;
+    plan.init_pid = c->init->pid;
+    plan.cgroup_dir = c->cgroup ? c->cgroup->path() : "";
+    plan.process = std::move(pplan).value();
+    plan.process.terminal = req.stdio().terminal();
+    auto streams = open_process_streams(options_.stdio, req.stdio(), options_.setup_timeout);
+    if (!streams.ok()) {
+        return to_status(streams.error(), "ExecProcess stdio");
+    }
+    plan.stdio = streams->fds();
+    auto p = std::make_shared<ProcessState>(req.exec_id());
+    {
+        std::lock_guard lock(mu_);
+        if (c->execs.count(req.exec_id()) != 0) {
+            return Status{rpc::kAlreadyExists, "exec " + req.exec_id()};
+        }
+        c->execs[req.exec_id()] = p; // reserved; removed again on failure
+    }
+    auto fail = [&](const Status& st) {
+        std::lock_guard lock(mu_);
+        c->execs.erase(req.exec_id());
+        return st;
+    };
+    auto launched = ContainerProcess::create_exec(plan, reaper_, options_.setup_timeout);
+    if (!launched.ok()) {
+        const LaunchError le = ContainerProcess::describe(launched.error());
+        return fail(to_status(le.error, "ExecProcess: " + le.step));
+    }
+    p->pid = launched->pid();
+    if (UniqueFd console = launched->take_console(); console) {
+        p->relay = std::make_unique<PtyRelay>(std::move(console), std::move(streams->terminal_stream));
+    }
+    p->stdin_fd = std::move(streams->in);
+    p->watch(reaper_);
+    if (auto r = launched->start(options_.setup_timeout); !r.ok()) {
+        const LaunchError le = ContainerProcess::describe(r.error());
+        return to_status(le.error, "ExecProcess: " + le.step); // exits; WaitProcess reports it
+    }
+    resp.set_pid(static_cast<uint32_t>(p->pid));
+    return Status::Ok();
+}
+
+Status AgentService::signal_process(const Ctx&, const pb::SignalProcessRequest& req,
+                                    google::protobuf::Empty&) {
+    if (auto r = check_signal(req.signal()); !r.ok()) {
+        return to_status(r.error(), "SignalProcess");
+    }
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    const int sig = static_cast<int>(req.signal());
+    if (req.all()) {
+        std::lock_guard lock(mu_);
+        kill_all(*c, sig);
+        return Status::Ok();
+    }
+    std::shared_ptr<ProcessState> p;
+    {
+        std::lock_guard lock(mu_);
+        p = c->find(req.exec_id());
+    }
+    if (!p) {
+        return not_found("exec " + req.exec_id());
+    }
+    if (p->exited()) {
+        return Status{rpc::kNotFound, "process " + std::to_string(p->pid) + " already exited"};
+    }
+    if (::kill(p->pid, sig) < 0) {
+        return to_status(Error::from_errno("kill " + std::to_string(p->pid)), "SignalProcess");
+    }
+    return Status::Ok();
+}
+
+Status AgentService::wait_process(const Ctx& ctx, const pb::WaitProcessRequest& req,
+                                  pb::WaitProcessResponse& resp) {
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    std::shared_ptr<ProcessState> p;
+    {
+        std::lock_guard lock(mu_);
+        p = c->find(req.exec_id());
+    }
+    if (!p) {
+        return not_found("exec " + req.exec_id());
+    }
+    // Polls so a closed connection or server shutdown ends the wait.
+    for (;;) {
+        if (auto rec = p->wait_exit(std::chrono::milliseconds(200))) {
+            resp.set_exit_status(static_cast<uint32_t>(shell_exit_status(rec->wait_status)));
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                rec->at.time_since_epoch())
+                                .count();
+            resp.mutable_exited_at()->set_seconds(ns / 1000000000);
+            resp.mutable_exited_at()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+            return Status::Ok();
+        }
+        if (ctx.cancelled()) {
+            return Status{rpc::kCancelled, "WaitProcess: connection closed"};
+        }
+        if (ctx.expired()) {
+            return Status{rpc::kDeadlineExceeded, "WaitProcess"};
+        }
+    }
+}
+
+Status AgentService::resize_tty(const Ctx&, const pb::ResizeTtyRequest& req,
+                                google::protobuf::Empty&) {
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    std::lock_guard lock(mu_);
+    auto p = c->find(req.exec_id());
+    if (!p || !p->relay) {
+        return Status{rpc::kFailedPrecondition, "process has no terminal"};
+    }
+    if (auto r = resize_pty(p->relay->master(), req.width(), req.height()); !r.ok()) {
+        return to_status(r.error(), "ResizeTty");
+    }
+    return Status::Ok();
+}
+
+Status AgentService::close_stdin(const Ctx&, const pb::CloseStdinRequest& req,
+                                 google::protobuf::Empty&) {
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    std::lock_guard lock(mu_);
+    auto p = c->find(req.exec_id());
+    if (!p) {
+        return not_found("exec " + req.exec_id());
+    }
+    if (p->relay) {
+        const char eot = 4; // ^D: end of input on a terminal
+        [[maybe_unused]] ssize_t n = ::write(p->relay->master(), &eot, 1);
+    } else if (p->stdin_fd) {
+        // The process holds the same socket: shutting its read side down is its EOF.
+        ::shutdown(p->stdin_fd.get(), SHUT_RD);
+        p->stdin_fd.reset();
+    }
+    return Status::Ok();
+}
+
+Status AgentService::list_processes(const Ctx&, const pb::ListProcessesRequest& req,
+                                    pb::ListProcessesResponse& resp) {
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    std::lock_guard lock(mu_);
+    std::map<pid_t, std::string> known;
+    if (c->init && !c->init->exited()) {
+        known[c->init->pid] = "";
+    }
+    for (auto& [id, p] : c->execs) {
+        if (!p->exited()) {
+            known[p->pid] = id;
+        }
+    }
+    if (c->cgroup) {
+        if (auto pids = c->cgroup->processes(); pids.ok()) {
+            for (pid_t pid : *pids) {
+                known.emplace(pid, "");
+            }
+        }
+    }
+    for (auto& [pid, id] : known) {
+        auto* e = resp.add_processes();
+        e->set_pid(static_cast<uint32_t>(pid));
+        e->set_exec_id(id);
+    }
+    return Status::Ok();
+}
+
+Status AgentService::stats_container(const Ctx&, const pb::StatsContainerRequest& req,
+                                     pb::StatsContainerResponse& resp) {
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    if (!c->cgroup) {
+        return no_cgroup(c->id);
+    }
+    auto s = c->cgroup->stats();
+    if (!s.ok()) {
+        return to_status(s.error(), "StatsContainer");
+    }
+    resp.set_cpu_usage_usec(s->cpu_usage_usec);
+    resp.set_cpu_user_usec(s->cpu_user_usec);
+    resp.set_cpu_system_usec(s->cpu_system_usec);
+    resp.set_memory_current_bytes(s->memory_current);
+    resp.set_memory_limit_bytes(s->memory_limit);
+    resp.set_pids_current(s->pids_current);
+    resp.set_io_read_bytes(s->io_read_bytes);
+    resp.set_io_write_bytes(s->io_write_bytes);
+    return Status::Ok();
+}
+
+Status AgentService::update_container(const Ctx&, const pb::UpdateContainerRequest& req,
+                                      google::protobuf::Empty&) {
+    auto resources = check_update(req);
+    if (!resources.ok()) {
+        return to_status(resources.error(), "UpdateContainer");
+    }
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    if (!c->cgroup) {
+        return no_cgroup(c->id);
+    }
+    if (auto r = c->cgroup->apply(*resources); !r.ok()) {
+        return to_status(r.error(), "UpdateContainer");
+    }
+    return Status::Ok();
+}
+
+Status AgentService::pause_container(const Ctx&, const pb::PauseContainerRequest& req,
+                                     google::protobuf::Empty&) {
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    if (!c->cgroup) {
+        return no_cgroup(c->id);
+    }
+    if (auto r = c->cgroup->freeze(true); !r.ok()) {
+        return to_status(r.error(), "PauseContainer");
+    }
+    c->paused = true;
+    return Status::Ok();
+}
+
+Status AgentService::resume_container(const Ctx&, const pb::ResumeContainerRequest& req,
+                                      google::protobuf::Empty&) {
+    auto c = find(req.container_id());
+    if (!c) {
+        return not_found("container " + req.container_id());
+    }
+    if (!c->cgroup) {
+        return no_cgroup(c->id);
+    }
+    if (auto r = c->cgroup->freeze(false); !r.ok()) {
+        return to_status(r.error(), "ResumeContainer");
+    }
+    c->paused = false;
+    return Status::Ok();
+}
+
+} // namespace runvm::agent
