@@ -4,10 +4,11 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <thread>
+
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 namespace runvm {

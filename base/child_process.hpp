@@ -3,9 +3,10 @@
 
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <utility>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "base/result.hpp"
 

@@ -2,8 +2,9 @@
 #pragma once
 
 #include <cstdint>
-#include <sys/epoll.h>
 #include <vector>
+
+#include <sys/epoll.h>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"

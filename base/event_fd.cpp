@@ -2,6 +2,7 @@
 #include "base/event_fd.hpp"
 
 #include <cerrno>
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>

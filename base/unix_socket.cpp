@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -112,8 +113,7 @@ Result<void> send_with_fds(int fd, const void* buf, size_t len, const std::vecto
     return Ok();
 }
 
-Result<ReceivedFds> recv_with_fds(int fd, void* buf, size_t len, size_t max_fds,
-                                  const char* what) {
+Result<ReceivedFds> recv_with_fds(int fd, void* buf, size_t len, size_t max_fds, const char* what) {
     std::vector<char> control(CMSG_SPACE(sizeof(int) * (max_fds == 0 ? 1 : max_fds)));
     iovec iov{buf, len};
     msghdr msg{};

@@ -25,14 +25,13 @@ Result<void> send_with_fds(int fd, const void* buf, size_t len, const std::vecto
                            const char* what);
 
 struct ReceivedFds {
-    size_t bytes = 0;             // 0 means the peer closed
-    std::vector<UniqueFd> fds;    // every fd the kernel passed, owned even on error
-    bool fds_truncated = false;   // MSG_CTRUNC: the peer sent more than max_fds
+    size_t bytes = 0;           // 0 means the peer closed
+    std::vector<UniqueFd> fds;  // every fd the kernel passed, owned even on error
+    bool fds_truncated = false; // MSG_CTRUNC: the peer sent more than max_fds
 };
 
 // One recvmsg of up to len bytes and up to max_fds fds (CLOEXEC). Retries EINTR.
-Result<ReceivedFds> recv_with_fds(int fd, void* buf, size_t len, size_t max_fds,
-                                  const char* what);
+Result<ReceivedFds> recv_with_fds(int fd, void* buf, size_t len, size_t max_fds, const char* what);
 
 // Sets or clears O_NONBLOCK.
 Result<void> set_nonblocking(int fd, bool on, const char* what);

@@ -1,8 +1,8 @@
 // runvm-broker: serves one sandbox's devices over vhost-user (see docs/broker.md).
 #include <CLI/CLI.hpp>
 
-#include "broker/runtime/broker.hpp"
 #include "base/log.hpp"
+#include "broker/runtime/broker.hpp"
 
 int main(int argc, char** argv) {
     runvm::broker::BrokerOptions options;
@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
     bool no_harden = false;
     CLI::App app{"runvm-broker: vhost-user device backends for one sandbox"};
     app.add_option("--vsock", options.vsock, "<vhost-user sock>,uds=<host socket>,cid=<guest cid>");
-    app.add_option("--blk", options.blk, "<vhost-user sock>,path=<raw image>[,ro][,nodiscard][,serial=<id>]");
+    app.add_option("--blk", options.blk,
+                   "<vhost-user sock>,path=<raw image>[,ro][,nodiscard][,serial=<id>]");
     app.add_option("--console", options.console, "<vhost-user sock>,log=<file>");
     app.add_option("--log-level", log.level, "trace, debug, info, warn, error, off");
     app.add_option("--log-file", log.path, "log here instead of stderr");

@@ -41,6 +41,13 @@ for a in "${adds[@]}"; do
   src=${a%%:*}; dest=${a#*:}
   mkdir -p "$img/$(dirname "$dest")"
   cp -a "$src" "$img/$dest"
+  # A dynamically linked program brings its shared libraries and loader along.
+  if [ -f "$src" ] && file -L "$src" | grep -q 'dynamically linked'; then
+    for lib in $(ldd "$src" | grep -o '/[^ ]*'); do
+      mkdir -p "$img/$(dirname "$lib")"
+      [ -e "$img/$lib" ] || cp -L "$lib" "$img/$lib"
+    done
+  fi
 done
 printf '%s\n' "$*" > "$img/work/command"
 cat > "$img/init" <<'INIT'

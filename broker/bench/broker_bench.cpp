@@ -2,25 +2,25 @@
 // guest) against their raw baselines, in one run: blk sequential read MB/s and 4 KiB
 // random read IOPS vs pread on the same file, vsock stream MB/s vs a Unix socket pair.
 // Prints a Markdown table. Not a ctest entry (scripts/bench/broker.sh runs it).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <random>
+#include <thread>
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
 
+#include "base/io.hpp"
+#include "base/unix_socket.hpp"
 #include "broker/devices/blk/device.hpp"
 #include "broker/devices/vsock/device.hpp"
 #include "broker/devices/vsock/handshake.hpp"
 #include "broker/testing/device_harness.hpp"
-#include <algorithm>
-#include <spdlog/spdlog.h>
-
-#include "base/io.hpp"
-#include "base/unix_socket.hpp"
 
 using namespace runvm;
 using namespace runvm::broker;
@@ -316,9 +316,9 @@ int main(int argc, char** argv) {
     std::printf("| path | broker (wall) | baseline (wall) | wall ratio | broker per CPU-s | "
                 "baseline per CPU-s | CPU ratio |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for (const auto& r : rows) {
-        std::printf("| %s | %.0f | %.0f | %.0f%% | %.0f | %.0f | %.0f%% |\n", r.what,
-                    r.broker.wall, r.baseline.wall, 100.0 * r.broker.wall / r.baseline.wall,
-                    r.broker.cpu, r.baseline.cpu, 100.0 * r.broker.cpu / r.baseline.cpu);
+        std::printf("| %s | %.0f | %.0f | %.0f%% | %.0f | %.0f | %.0f%% |\n", r.what, r.broker.wall,
+                    r.baseline.wall, 100.0 * r.broker.wall / r.baseline.wall, r.broker.cpu,
+                    r.baseline.cpu, 100.0 * r.broker.cpu / r.baseline.cpu);
     }
     return 0;
 }

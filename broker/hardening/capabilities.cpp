@@ -2,6 +2,7 @@
 #include "broker/hardening/capabilities.hpp"
 
 #include <cerrno>
+
 #include <linux/capability.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>

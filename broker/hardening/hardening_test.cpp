@@ -3,7 +3,6 @@
 // fail with EPERM while allowed ones still work.
 #define BOOST_TEST_MODULE broker_hardening
 #include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/socket.h>

@@ -3,12 +3,14 @@
 
 #include <csignal>
 #include <memory>
+
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "base/unique_fd.hpp"
 #include "broker/devices/blk/device.hpp"
 #include "broker/devices/console/device.hpp"
 #include "broker/devices/vsock/device.hpp"
@@ -16,7 +18,6 @@
 #include "broker/hardening/seccomp_filter.hpp"
 #include "broker/runtime/device_server.hpp"
 #include "broker/runtime/device_spec.hpp"
-#include "base/unique_fd.hpp"
 
 namespace runvm::broker {
 

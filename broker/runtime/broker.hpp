@@ -15,9 +15,9 @@ struct BrokerOptions {
 };
 
 // Exit codes of runvm-broker.
-inline constexpr int EXIT_CLEAN = 0;  // signal or parent death, sockets removed
-inline constexpr int EXIT_SETUP = 1;  // a device, socket or the hardening failed to set up
-inline constexpr int EXIT_USAGE = 2;  // bad command line
+inline constexpr int EXIT_CLEAN = 0;   // signal or parent death, sockets removed
+inline constexpr int EXIT_SETUP = 1;   // a device, socket or the hardening failed to set up
+inline constexpr int EXIT_USAGE = 2;   // bad command line
 inline constexpr int EXIT_RUNTIME = 3; // waiting for signals failed
 
 int run_broker(const BrokerOptions& options);

@@ -3,13 +3,14 @@
 #include "broker/runtime/device_server.hpp"
 
 #include <cerrno>
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "broker/vhost_user/message.hpp"
 #include "base/unix_socket.hpp"
+#include "broker/vhost_user/message.hpp"
 
 namespace runvm::broker {
 
@@ -44,9 +45,8 @@ Result<std::unique_ptr<DeviceServer>> DeviceServer::create(std::unique_ptr<Devic
         std::make_unique<vhost_user::BackendSession>(*server->device_, *server->loop_);
     RUNVM_TRY(server->device_->attach(server->session_.get(), server->loop_.get()));
     DeviceServer* self = server.get();
-    server->loop_->on_tick([self] {
-        self->stats_.malformed_chains = self->session_->malformed_chains();
-    });
+    server->loop_->on_tick(
+        [self] { self->stats_.malformed_chains = self->session_->malformed_chains(); });
     RUNVM_TRY(server->loop_->add(server->listener_.get(), EPOLLIN,
                                  [self](uint32_t) { self->on_listener_ready(); }));
     return server;
@@ -99,8 +99,8 @@ void DeviceServer::on_listener_ready() {
         spdlog::warn("{}: {}", device_->name(), timed.error().str());
         return;
     }
-    auto token = loop_->add(fd.get(), EPOLLIN,
-                            [this](uint32_t events) { on_connection_ready(events); });
+    auto token =
+        loop_->add(fd.get(), EPOLLIN, [this](uint32_t events) { on_connection_ready(events); });
     if (!token) {
         spdlog::warn("{}: {}", device_->name(), token.error().str());
         return;
@@ -134,8 +134,7 @@ void DeviceServer::on_connection_ready(uint32_t) {
     ++stats_.requests;
     const uint32_t request = msg.header.request;
     const char* name = vhost_user::request_name(request);
-    spdlog::debug("{}: {} size {} fds {}", device_->name(), name, msg.header.size,
-                  msg.fds.size());
+    spdlog::debug("{}: {} size {} fds {}", device_->name(), name, msg.header.size, msg.fds.size());
     auto handled = session_->handle(msg);
     stats_.malformed_chains = session_->malformed_chains();
     if (!handled) {

@@ -7,18 +7,18 @@
 #include <string>
 #include <thread>
 
+#include "base/unique_fd.hpp"
 #include "broker/devices/device.hpp"
 #include "broker/runtime/event_loop.hpp"
 #include "broker/vhost_user/backend_session.hpp"
-#include "base/unique_fd.hpp"
 
 namespace runvm::broker {
 
 struct DeviceServerStats {
     std::atomic<uint64_t> connections{0};
     std::atomic<uint64_t> requests{0};
-    std::atomic<uint64_t> refused{0};       // requests refused, connection kept
-    std::atomic<uint64_t> disconnects{0};   // connections dropped (peer or protocol error)
+    std::atomic<uint64_t> refused{0};     // requests refused, connection kept
+    std::atomic<uint64_t> disconnects{0}; // connections dropped (peer or protocol error)
     std::atomic<uint64_t> malformed_chains{0};
 };
 

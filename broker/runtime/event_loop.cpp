@@ -35,8 +35,7 @@ Result<EventLoop::Token> EventLoop::add(int fd, uint32_t events, Handler handler
 Result<void> EventLoop::modify(Token token, uint32_t events) {
     auto it = entries_.find(token);
     if (it == entries_.end()) {
-        return Err(Error::with_errno(ENOENT, "event loop: unknown token " +
-                                                 std::to_string(token)));
+        return Err(Error::with_errno(ENOENT, "event loop: unknown token " + std::to_string(token)));
     }
     return epoll_.modify(it->second.fd, events, token);
 }

@@ -8,8 +8,7 @@ namespace runvm::broker::testing {
 
 Result<std::unique_ptr<DeviceHarness>> DeviceHarness::start(TempDir& dir,
                                                             std::unique_ptr<Device> device,
-                                                            uint64_t ram_bytes,
-                                                            uint64_t features) {
+                                                            uint64_t ram_bytes, uint64_t features) {
     std::unique_ptr<DeviceHarness> h(new DeviceHarness());
     const std::string sock = dir.file(std::string(device->name()) + ".sock");
     RUNVM_ASSIGN_OR_RETURN(h->server_, DeviceServer::create(std::move(device), sock));
@@ -31,15 +30,13 @@ Result<VirtqueueDriver*> DeviceHarness::start_ring(uint32_t index, uint16_t size
     return rings_[index].get();
 }
 
-Result<std::vector<virtio::UsedElement>> DeviceHarness::submit_and_wait(uint32_t index,
-                                                                        size_t count,
-                                                                        int timeout_ms) {
+Result<std::vector<virtio::UsedElement>>
+DeviceHarness::submit_and_wait(uint32_t index, size_t count, int timeout_ms) {
     VirtqueueDriver& q = ring(index);
     q.publish();
     RUNVM_TRY(frontend_->kick(index));
     std::vector<virtio::UsedElement> out;
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (out.size() < count) {
         while (auto e = q.take_used()) {
             out.push_back(*e);

@@ -10,9 +10,9 @@ Result<std::unique_ptr<DirectQueues>> DirectQueues::create(uint16_t count, uint1
     std::unique_ptr<DirectQueues> d(new DirectQueues());
     RUNVM_ASSIGN_OR_RETURN(TestGuestMemory ram, TestGuestMemory::create(ram_bytes));
     d->ram_ = std::make_unique<TestGuestMemory>(std::move(ram));
-    RUNVM_ASSIGN_OR_RETURN(Mapping view, Mapping::map(d->ram_->size(), PROT_READ | PROT_WRITE,
-                                                      MAP_SHARED, d->ram_->fd(), 0,
-                                                      "device view of test RAM"));
+    RUNVM_ASSIGN_OR_RETURN(Mapping view,
+                           Mapping::map(d->ram_->size(), PROT_READ | PROT_WRITE, MAP_SHARED,
+                                        d->ram_->fd(), 0, "device view of test RAM"));
     RUNVM_TRY(d->memory_.add_region(d->ram_->base(), d->ram_->size(),
                                     d->ram_->user_addr(d->ram_->base()), std::move(view), 0));
     for (uint16_t i = 0; i < count; ++i) {

@@ -3,5 +3,5 @@
 
 #include <string>
 
-#define REQUIRE_OK(r)                                                                          \
+#define REQUIRE_OK(r)                                                                              \
     BOOST_REQUIRE_MESSAGE((r).ok(), ((r).ok() ? std::string() : (r).error().str()))

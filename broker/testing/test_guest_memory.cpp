@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <stdexcept>
+
 #include <sys/mman.h>
 #include <unistd.h>
 

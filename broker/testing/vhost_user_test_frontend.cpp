@@ -3,9 +3,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <thread>
+
 #include <poll.h>
 #include <sys/socket.h>
-#include <thread>
 
 #include "base/unix_socket.hpp"
 
@@ -125,8 +126,12 @@ Result<void> VhostUserTestFrontend::start_ring(uint32_t index, VirtqueueDriver& 
     VringState base{index, 0};
     RUNVM_TRY(accepted(send_acked(SET_VRING_BASE, &base, sizeof(base)), "SET_VRING_BASE"));
     TestGuestMemory& mem = ring.memory();
-    VringAddr addr{index, 0, mem.user_addr(ring.desc_gpa()), mem.user_addr(ring.used_gpa()),
-                   mem.user_addr(ring.avail_gpa()), 0};
+    VringAddr addr{index,
+                   0,
+                   mem.user_addr(ring.desc_gpa()),
+                   mem.user_addr(ring.used_gpa()),
+                   mem.user_addr(ring.avail_gpa()),
+                   0};
     RUNVM_TRY(accepted(send_acked(SET_VRING_ADDR, &addr, sizeof(addr)), "SET_VRING_ADDR"));
     const uint64_t slot = index;
     RUNVM_TRY(accepted(send_acked(SET_VRING_CALL, &slot, sizeof(slot), {calls_[index].get()}),
@@ -158,20 +163,21 @@ Result<std::vector<uint8_t>> VhostUserTestFrontend::get_config(uint32_t offset, 
         return Err(Error::with_errno(EPROTO, "GET_CONFIG reply: size " +
                                                  std::to_string(reply.payload.size())));
     }
-    return std::vector<uint8_t>(reply.payload.begin() + sizeof(ConfigHeader),
-                                reply.payload.end());
+    return std::vector<uint8_t>(reply.payload.begin() + sizeof(ConfigHeader), reply.payload.end());
 }
 
 Result<void> VhostUserTestFrontend::kick(uint32_t index) {
     if (index >= kicks_.size()) {
-        return Err(Error::with_errno(EINVAL, "kick: ring " + std::to_string(index) + " not started"));
+        return Err(
+            Error::with_errno(EINVAL, "kick: ring " + std::to_string(index) + " not started"));
     }
     return kicks_[index].signal();
 }
 
 Result<bool> VhostUserTestFrontend::wait_call(uint32_t index, int timeout_ms) {
     if (index >= calls_.size()) {
-        return Err(Error::with_errno(EINVAL, "call: ring " + std::to_string(index) + " not started"));
+        return Err(
+            Error::with_errno(EINVAL, "call: ring " + std::to_string(index) + " not started"));
     }
     return calls_[index].wait(timeout_ms);
 }

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "base/event_fd.hpp"
+#include "base/unique_fd.hpp"
 #include "broker/testing/test_guest_memory.hpp"
 #include "broker/testing/virtqueue_driver.hpp"
 #include "broker/vhost_user/message.hpp"
-#include "base/event_fd.hpp"
-#include "base/unique_fd.hpp"
 
 namespace runvm::broker::testing {
 

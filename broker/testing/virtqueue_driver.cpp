@@ -126,8 +126,8 @@ uint16_t VirtqueueDriver::avail_event() const {
 }
 
 void VirtqueueDriver::set_no_interrupt(bool on) {
-    word(memory_.host(avail_gpa_)).store(on ? virtio::AVAIL_F_NO_INTERRUPT : 0,
-                                         std::memory_order_release);
+    word(memory_.host(avail_gpa_))
+        .store(on ? virtio::AVAIL_F_NO_INTERRUPT : 0, std::memory_order_release);
 }
 
 } // namespace runvm::broker::testing

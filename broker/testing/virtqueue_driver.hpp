@@ -41,7 +41,7 @@ public:
     void set_used_event(uint16_t idx); // EVENT_IDX: interrupt me after this one
     // EVENT_IDX: ask for an interrupt at the next used entry (before sleeping on the call fd).
     void arm_interrupt() { set_used_event(last_used_); }
-    uint16_t avail_event() const;      // EVENT_IDX: the device wants a kick after this
+    uint16_t avail_event() const; // EVENT_IDX: the device wants a kick after this
     void set_no_interrupt(bool on);
 
     uint16_t size() const { return size_; }
@@ -55,7 +55,7 @@ private:
     uint16_t size_;
     uint64_t desc_gpa_, avail_gpa_, used_gpa_;
     std::vector<uint16_t> free_;
-    std::vector<uint16_t> chain_len_; // descriptors per head, to free them
+    std::vector<uint16_t> chain_len_;      // descriptors per head, to free them
     std::vector<uint64_t> indirect_table_; // per head: the indirect table gpa or 0
     uint16_t avail_idx_ = 0;
     uint16_t published_ = 0;

@@ -2,6 +2,7 @@
 #include "broker/vhost_user/backend_session.hpp"
 
 #include <cerrno>
+
 #include <spdlog/spdlog.h>
 
 #include "broker/vhost_user/memory_table.hpp"
@@ -24,8 +25,8 @@ Error refused(const char* what, const std::string& why, int err = EINVAL) {
 Result<uint64_t> u64_payload(const Message& msg, const char* what) {
     auto v = msg.as<uint64_t>();
     if (!v) {
-        return Err(refused(what, "payload size " + std::to_string(msg.payload.size()) +
-                                     ", want 8"));
+        return Err(
+            refused(what, "payload size " + std::to_string(msg.payload.size()) + ", want 8"));
     }
     return *v;
 }
@@ -77,8 +78,8 @@ Result<std::optional<std::vector<uint8_t>>> BackendSession::handle(Message& msg)
         RUNVM_ASSIGN_OR_RETURN(uint64_t features, u64_payload(msg, what));
         const uint64_t offered = device_.features() | F_PROTOCOL_FEATURES;
         if ((features & ~offered) != 0) {
-            return Err(refused(what, "bits " + std::to_string(features & ~offered) +
-                                         " were not offered"));
+            return Err(
+                refused(what, "bits " + std::to_string(features & ~offered) + " were not offered"));
         }
         acked_features_ = features;
         features_set_ = true;
@@ -124,8 +125,8 @@ Result<std::optional<std::vector<uint8_t>>> BackendSession::handle(Message& msg)
                                          std::to_string(device_.max_queue_size()) + ")"));
         }
         if (ring->vq) {
-            return Err(refused(what, "ring " + std::to_string(state->index) + " is running",
-                               EBUSY));
+            return Err(
+                refused(what, "ring " + std::to_string(state->index) + " is running", EBUSY));
         }
         ring->size = static_cast<uint16_t>(num);
         return Reply();
@@ -151,8 +152,7 @@ Result<std::optional<std::vector<uint8_t>>> BackendSession::handle(Message& msg)
         }
         RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(addr->index, what));
         if (ring->vq) {
-            return Err(refused(what, "ring " + std::to_string(addr->index) + " is running",
-                               EBUSY));
+            return Err(refused(what, "ring " + std::to_string(addr->index) + " is running", EBUSY));
         }
         Vring candidate;
         candidate.size = ring->size;
@@ -230,8 +230,8 @@ Result<std::optional<std::vector<uint8_t>>> BackendSession::handle(Message& msg)
         return Reply(std::move(out));
     }
     default:
-        return Err(refused(what, "request " + std::to_string(msg.header.request) +
-                                     " is not supported",
+        return Err(refused(what,
+                           "request " + std::to_string(msg.header.request) + " is not supported",
                            EOPNOTSUPP));
     }
 }
@@ -286,12 +286,12 @@ Result<BackendSession::Vring*> BackendSession::vring_fd_message(Message& msg, co
     }
     const bool nofd = (value & VRING_NOFD) != 0;
     if (msg.fds.size() != (nofd ? 0U : 1U)) {
-        return Err(refused(what, std::to_string(msg.fds.size()) + " fds with NOFD=" +
-                                     std::to_string(nofd),
-                           EBADF));
+        return Err(
+            refused(what, std::to_string(msg.fds.size()) + " fds with NOFD=" + std::to_string(nofd),
+                    EBADF));
     }
-    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(static_cast<uint32_t>(value & VRING_INDEX_MASK),
-                                                   what));
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring,
+                           vring_for(static_cast<uint32_t>(value & VRING_INDEX_MASK), what));
     const auto index = static_cast<uint16_t>(ring - rings_.data());
     // The fd is moved out of the message only once every check passed.
     EventFd fd = nofd ? EventFd() : EventFd(std::move(msg.fds[0]));
@@ -311,8 +311,7 @@ Result<BackendSession::Vring*> BackendSession::vring_fd_message(Message& msg, co
     return ring;
 }
 
-Result<RingLayout> BackendSession::layout_for(const Vring& ring,
-                                             const GuestMemory* memory) const {
+Result<RingLayout> BackendSession::layout_for(const Vring& ring, const GuestMemory* memory) const {
     if (memory == nullptr) {
         return Err(refused("vring", "no memory table yet"));
     }

@@ -7,9 +7,9 @@
 #include <optional>
 #include <vector>
 
+#include "base/event_fd.hpp"
 #include "broker/devices/device.hpp"
 #include "broker/vhost_user/message.hpp"
-#include "base/event_fd.hpp"
 
 namespace runvm::broker::vhost_user {
 

@@ -2,6 +2,7 @@
 #include "broker/vhost_user/memory_table.hpp"
 
 #include <cerrno>
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,17 +37,16 @@ Result<std::unique_ptr<GuestMemory>> map_memory_table(const Message& msg) {
         const std::string name = "SET_MEM_TABLE region " + std::to_string(i);
         const int fd = msg.fds[i].get();
         // Touching a page past the end of the file would raise SIGBUS in the broker.
-        struct stat st{};
+        struct stat st {};
         if (::fstat(fd, &st) < 0) {
             return Err(Error::from_errno(name + ": fstat"));
         }
         const uint64_t file_size = static_cast<uint64_t>(st.st_size);
         if (r.memory_size == 0 || !range_inside(r.mmap_offset, r.memory_size, 0, file_size)) {
-            return Err(Error::with_errno(EINVAL, name + ": offset " +
-                                                     std::to_string(r.mmap_offset) + " size " +
-                                                     std::to_string(r.memory_size) +
-                                                     " outside its fd of " +
-                                                     std::to_string(file_size) + " bytes"));
+            return Err(Error::with_errno(
+                EINVAL, name + ": offset " + std::to_string(r.mmap_offset) + " size " +
+                            std::to_string(r.memory_size) + " outside its fd of " +
+                            std::to_string(file_size) + " bytes"));
         }
         const uint64_t map_offset = r.mmap_offset & ~(page - 1);
         const uint64_t delta = r.mmap_offset - map_offset;

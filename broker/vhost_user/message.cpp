@@ -2,6 +2,7 @@
 #include "broker/vhost_user/message.hpp"
 
 #include <cerrno>
+
 #include <sys/socket.h>
 
 #include "base/unix_socket.hpp"
@@ -35,27 +36,48 @@ Result<void> read_rest(int fd, uint8_t* buf, size_t len, const char* what) {
 
 const char* request_name(uint32_t request) {
     switch (request) {
-    case GET_FEATURES: return "GET_FEATURES";
-    case SET_FEATURES: return "SET_FEATURES";
-    case SET_OWNER: return "SET_OWNER";
-    case RESET_OWNER: return "RESET_OWNER";
-    case SET_MEM_TABLE: return "SET_MEM_TABLE";
-    case SET_LOG_BASE: return "SET_LOG_BASE";
-    case SET_LOG_FD: return "SET_LOG_FD";
-    case SET_VRING_NUM: return "SET_VRING_NUM";
-    case SET_VRING_ADDR: return "SET_VRING_ADDR";
-    case SET_VRING_BASE: return "SET_VRING_BASE";
-    case GET_VRING_BASE: return "GET_VRING_BASE";
-    case SET_VRING_KICK: return "SET_VRING_KICK";
-    case SET_VRING_CALL: return "SET_VRING_CALL";
-    case SET_VRING_ERR: return "SET_VRING_ERR";
-    case GET_PROTOCOL_FEATURES: return "GET_PROTOCOL_FEATURES";
-    case SET_PROTOCOL_FEATURES: return "SET_PROTOCOL_FEATURES";
-    case GET_QUEUE_NUM: return "GET_QUEUE_NUM";
-    case SET_VRING_ENABLE: return "SET_VRING_ENABLE";
-    case GET_CONFIG: return "GET_CONFIG";
-    case SET_CONFIG: return "SET_CONFIG";
-    default: return "unknown request";
+    case GET_FEATURES:
+        return "GET_FEATURES";
+    case SET_FEATURES:
+        return "SET_FEATURES";
+    case SET_OWNER:
+        return "SET_OWNER";
+    case RESET_OWNER:
+        return "RESET_OWNER";
+    case SET_MEM_TABLE:
+        return "SET_MEM_TABLE";
+    case SET_LOG_BASE:
+        return "SET_LOG_BASE";
+    case SET_LOG_FD:
+        return "SET_LOG_FD";
+    case SET_VRING_NUM:
+        return "SET_VRING_NUM";
+    case SET_VRING_ADDR:
+        return "SET_VRING_ADDR";
+    case SET_VRING_BASE:
+        return "SET_VRING_BASE";
+    case GET_VRING_BASE:
+        return "GET_VRING_BASE";
+    case SET_VRING_KICK:
+        return "SET_VRING_KICK";
+    case SET_VRING_CALL:
+        return "SET_VRING_CALL";
+    case SET_VRING_ERR:
+        return "SET_VRING_ERR";
+    case GET_PROTOCOL_FEATURES:
+        return "GET_PROTOCOL_FEATURES";
+    case SET_PROTOCOL_FEATURES:
+        return "SET_PROTOCOL_FEATURES";
+    case GET_QUEUE_NUM:
+        return "GET_QUEUE_NUM";
+    case SET_VRING_ENABLE:
+        return "SET_VRING_ENABLE";
+    case GET_CONFIG:
+        return "GET_CONFIG";
+    case SET_CONFIG:
+        return "SET_CONFIG";
+    default:
+        return "unknown request";
     }
 }
 
@@ -74,16 +96,14 @@ Result<std::optional<Message>> read_message(int fd) {
     }
     RUNVM_TRY(read_rest(fd, head + first.bytes, sizeof(Header) - first.bytes, "header"));
     if ((msg.header.flags & FLAG_VERSION_MASK) != VERSION) {
-        return Err(Error::with_errno(EPROTO, std::string("vhost-user ") +
-                                                 request_name(msg.header.request) +
-                                                 ": version flags " +
-                                                 std::to_string(msg.header.flags)));
+        return Err(Error::with_errno(EPROTO,
+                                     std::string("vhost-user ") + request_name(msg.header.request) +
+                                         ": version flags " + std::to_string(msg.header.flags)));
     }
     if (msg.header.size > MAX_PAYLOAD) {
-        return Err(Error::with_errno(EMSGSIZE, std::string("vhost-user ") +
-                                                   request_name(msg.header.request) +
-                                                   ": payload size " +
-                                                   std::to_string(msg.header.size)));
+        return Err(Error::with_errno(EMSGSIZE,
+                                     std::string("vhost-user ") + request_name(msg.header.request) +
+                                         ": payload size " + std::to_string(msg.header.size)));
     }
     msg.payload.resize(msg.header.size);
     RUNVM_TRY(read_rest(fd, msg.payload.data(), msg.payload.size(), "payload"));

@@ -7,9 +7,9 @@
 #include <optional>
 #include <vector>
 
-#include "broker/vhost_user/protocol.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "broker/vhost_user/protocol.hpp"
 
 namespace runvm::broker::vhost_user {
 

@@ -3,9 +3,9 @@
 // framing errors. Each is refused (or the connection dropped and the device reset) and the
 // broker keeps serving.
 #define BOOST_TEST_MODULE broker_vhost_user
-#include <boost/test/unit_test.hpp>
-
 #include <cstring>
+
+#include <boost/test/unit_test.hpp>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -120,8 +120,9 @@ BOOST_AUTO_TEST_CASE(ring_addresses_outside_memory_are_refused) {
     const uint64_t end = m.user_addr(m.base()) + m.size();
     VringAddr outside{0, 0, end - 16, end - 16, end - 16, 0};
     BOOST_TEST(f.ack(SET_VRING_ADDR, &outside, sizeof(outside)) != 0u);
-    VringAddr misaligned{0, 0, m.user_addr(m.base()) + 1, m.user_addr(m.base()) + 4096,
-                         m.user_addr(m.base()) + 8192, 0};
+    VringAddr misaligned{
+        0, 0, m.user_addr(m.base()) + 1, m.user_addr(m.base()) + 4096, m.user_addr(m.base()) + 8192,
+        0};
     BOOST_TEST(f.ack(SET_VRING_ADDR, &misaligned, sizeof(misaligned)) == 0u); // in memory
     auto kick = EventFd::create();
     REQUIRE_OK(kick);

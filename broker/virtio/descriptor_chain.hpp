@@ -4,8 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <sys/uio.h>
 #include <vector>
+
+#include <sys/uio.h>
 
 namespace runvm::broker {
 

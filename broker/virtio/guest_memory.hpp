@@ -13,7 +13,7 @@ namespace runvm::broker {
 struct MemoryRegion {
     uint64_t guest_phys_addr = 0;
     uint64_t size = 0;
-    uint64_t user_addr = 0; // the frontend's own virtual address of the region (vring addrs)
+    uint64_t user_addr = 0;  // the frontend's own virtual address of the region (vring addrs)
     uint8_t* host = nullptr; // first byte of the region in this process
 };
 

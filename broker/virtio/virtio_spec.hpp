@@ -38,13 +38,20 @@ struct UsedElement {
 static_assert(sizeof(UsedElement) == 8);
 
 // Ring part sizes in bytes for a queue of `size` entries, event-index words included.
-inline constexpr uint64_t desc_table_bytes(uint16_t size) { return 16ULL * size; }
-inline constexpr uint64_t avail_ring_bytes(uint16_t size) { return 6ULL + 2ULL * size; }
-inline constexpr uint64_t used_ring_bytes(uint16_t size) { return 6ULL + 8ULL * size; }
+inline constexpr uint64_t desc_table_bytes(uint16_t size) {
+    return 16ULL * size;
+}
+inline constexpr uint64_t avail_ring_bytes(uint16_t size) {
+    return 6ULL + 2ULL * size;
+}
+inline constexpr uint64_t used_ring_bytes(uint16_t size) {
+    return 6ULL + 8ULL * size;
+}
 
 // 2.7.7.2: with EVENT_IDX, notify when the new index passes the event index.
 inline bool need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx) {
-    return static_cast<uint16_t>(new_idx - event_idx - 1) < static_cast<uint16_t>(new_idx - old_idx);
+    return static_cast<uint16_t>(new_idx - event_idx - 1) <
+           static_cast<uint16_t>(new_idx - old_idx);
 }
 
 } // namespace runvm::broker::virtio

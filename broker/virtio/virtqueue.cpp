@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "broker/virtio/virtio_spec.hpp"
@@ -69,11 +70,10 @@ Result<std::optional<DescriptorChain>> Virtqueue::pop() {
         }
         if (pending > layout_.size) {
             broken_ = true;
-            return Err(Error::with_errno(EINVAL, "virtqueue: available index " +
-                                                     std::to_string(avail_idx()) + " is " +
-                                                     std::to_string(pending) +
-                                                     " entries ahead of a ring of " +
-                                                     std::to_string(layout_.size)));
+            return Err(Error::with_errno(
+                EINVAL, "virtqueue: available index " + std::to_string(avail_idx()) + " is " +
+                            std::to_string(pending) + " entries ahead of a ring of " +
+                            std::to_string(layout_.size)));
         }
         const uint8_t* slot = layout_.avail + 4 + 2U * (next_avail_ % layout_.size);
         const uint16_t head = load16(slot, std::memory_order_relaxed);
@@ -123,8 +123,8 @@ Result<void> Virtqueue::walk(uint16_t head, DescriptorChain& chain) const {
                 return Err(Error::with_errno(EINVAL, "indirect descriptor not allowed here"));
             }
             if (d.len == 0 || d.len % 16 != 0 || d.len / 16 > MAX_INDIRECT_ENTRIES) {
-                return Err(Error::with_errno(EINVAL, "indirect table length " +
-                                                         std::to_string(d.len)));
+                return Err(
+                    Error::with_errno(EINVAL, "indirect table length " + std::to_string(d.len)));
             }
             table = memory_->translate(d.addr, d.len);
             if (table == nullptr) {

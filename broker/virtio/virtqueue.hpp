@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/result.hpp"
 #include "broker/virtio/descriptor_chain.hpp"
 #include "broker/virtio/guest_memory.hpp"
-#include "base/result.hpp"
 
 namespace runvm::broker {
 

@@ -1,9 +1,9 @@
 // Unit tests for GuestMemory translation and Virtqueue chain walking, driven by the test
 // driver on a memfd, including every malformed-chain case the walker must refuse.
 #define BOOST_TEST_MODULE broker_virtqueue
-#include <boost/test/unit_test.hpp>
-
 #include <cstring>
+
+#include <boost/test/unit_test.hpp>
 #include <sys/mman.h>
 
 #include "broker/testing/test_guest_memory.hpp"
@@ -22,9 +22,9 @@ struct Fixture {
     Fixture() {
         auto m = Mapping::map(ram.size(), PROT_READ | PROT_WRITE, MAP_SHARED, ram.fd(), 0, "ram");
         BOOST_REQUIRE(m.ok());
-        BOOST_REQUIRE(memory.add_region(ram.base(), ram.size(), ram.user_addr(ram.base()),
-                                        std::move(*m), 0)
-                          .ok());
+        BOOST_REQUIRE(
+            memory.add_region(ram.base(), ram.size(), ram.user_addr(ram.base()), std::move(*m), 0)
+                .ok());
     }
     Virtqueue queue(VirtqueueDriver& d, bool event_idx = false, bool indirect = true) {
         RingLayout l;
@@ -75,7 +75,8 @@ BOOST_AUTO_TEST_CASE(pops_direct_and_indirect_chains) {
     char buf[5];
     BOOST_TEST(c1.read(0, buf, 5) == 5u);
     BOOST_TEST(std::memcmp(buf, "hello", 5) == 0);
-    BOOST_TEST(c1.write(150, "xyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyz", 60) == 50u);
+    BOOST_TEST(c1.write(150, "xyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyz", 60) ==
+               50u);
     q.add_used(c1.head, 50);
     auto second = q.pop();
     BOOST_REQUIRE(second.ok() && second->has_value());

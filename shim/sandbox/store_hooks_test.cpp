@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(failing_and_slow_hooks_are_reported) {
     auto t = run_hooks(std::vector<oci::Hook>{slow}, "poststart", "{}");
     BOOST_REQUIRE(!t.ok());
     BOOST_TEST(t.error().code() == ETIMEDOUT);
-    BOOST_TEST(std::chrono::steady_clock::now() - t0 < 5s);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
     oci::Hook missing;
     missing.path = "/no/such/hook";
     BOOST_TEST(run_hooks(std::vector<oci::Hook>{missing}, "prestart", "{}")

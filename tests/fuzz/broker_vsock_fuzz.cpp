@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
 #include <unistd.h>
 
 #include "broker/devices/vsock/device.hpp"
@@ -20,7 +21,9 @@ struct World {
     // Forwards to the queues of the input being run.
     struct Context : DeviceContext {
         World* w;
-        Virtqueue* queue(uint16_t i) override { return w->current ? w->current->queue(i) : nullptr; }
+        Virtqueue* queue(uint16_t i) override {
+            return w->current ? w->current->queue(i) : nullptr;
+        }
         void notify(uint16_t i) override {
             if (w->current) {
                 w->current->notify(i);

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the L2 test initramfs: static busybox as /init's shell; /init writes the boot
 # timer (devmem on its MMIO page), prints a marker on the console and reboots (i8042).
-# usage: vmm_initramfs.sh OUT.cpio.gz [EXTRA_INIT_LINES_FILE]
+# With MODULE_DIR (the kernel's lib/modules/<release>), /init also loads the virtio-mmio,
+# virtio-blk and vsock drivers, prints the first bytes of /dev/vda and which virtio
+# devices have a driver bound.
+# usage: vmm_initramfs.sh OUT.cpio.gz [MODULE_DIR]
 set -euo pipefail
 out=$1
-extra=${2:-}
+moddir=${2:-}
 bb=$(command -v busybox)
 file -L "$bb" 2>/dev/null | grep -q 'statically linked' || bb=/bin/busybox
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmm-initramfs.XXXXXX")
@@ -18,7 +21,35 @@ cat > "$tmp/init" <<'INIT'
 /bin/busybox devmem 0xd0000000 8 123
 echo "runvm-init: reached /init"
 INIT
-if [ -n "$extra" ]; then cat "$extra" >> "$tmp/init"; fi
+if [ -n "$moddir" ]; then
+  mkdir -p "$tmp/lib/modules"
+  for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
+           drivers/block/virtio_blk net/vmw_vsock/vsock \
+           net/vmw_vsock/vmw_vsock_virtio_transport_common \
+           net/vmw_vsock/vmw_vsock_virtio_transport; do
+    cp "$moddir/kernel/$m.ko" "$tmp/lib/modules/"
+  done
+  cat >> "$tmp/init" <<'INIT'
+/bin/busybox mount -t sysfs sys /sys
+# insmod, unlike modprobe, does not apply "module.param=" from the kernel command line.
+mmio_args=
+for w in $(/bin/busybox cat /proc/cmdline); do
+  case $w in virtio_mmio.device=*) mmio_args="$mmio_args device=${w#virtio_mmio.device=}" ;; esac
+done
+for m in virtio_ring virtio virtio_mmio virtio_blk vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport; do
+  args=
+  [ $m = virtio_mmio ] && args=$mmio_args
+  /bin/busybox insmod /lib/modules/$m.ko $args || echo "runvm-init: insmod $m failed"
+done
+[ -b /dev/vda ] && echo "runvm-init: blk reads '$(/bin/busybox head -c 17 /dev/vda)'"
+for d in /sys/bus/virtio/devices/*; do
+  [ -e "$d/driver" ] && echo "runvm-init: virtio device $(/bin/busybox cat $d/device) bound to $(/bin/busybox basename $(/bin/busybox readlink $d/driver))"
+done
+echo "runvm-init: done"
+# reboot -f does not wait for the console: let the UART drain first.
+/bin/busybox sleep 1
+INIT
+fi
 echo '/bin/busybox reboot -f' >> "$tmp/init"
 chmod +x "$tmp/init"
 (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

@@ -2,20 +2,24 @@
 # Runs runvm-vmm on the tiny test guests (real mode, long mode with MMIO, triple fault,
 # stop by SIGTERM) and checks serial output and exit status. POSIX sh + busybox, so the
 # same script runs on the host and inside the nested-KVM L1 image. Exit 77 without KVM.
-# usage: vmm_tiny_guests.sh RUNVM_VMM GUEST_DIR [WORK_DIR]
+# With RUNVM_BROKER, the long-mode guest also reads a virtio-mmio device served by it.
+# usage: vmm_tiny_guests.sh RUNVM_VMM GUEST_DIR [RUNVM_BROKER]
 vmm=$1
 guests=$2
-work=${3:-$(mktemp -d "${TMPDIR:-/tmp}/vmm-tiny.XXXXXX")}
+broker=${3:-}
+[ "$broker" = - ] && broker=
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmm-tiny.XXXXXX")
 if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
   echo "vmm_tiny_guests: no usable /dev/kvm: skipped"
   exit 77
 fi
 fail=0
-check() { # name format want_status want_serial
+check() { # name format want_status want_serial [runvm-vmm flags]
   name=$1 format=$2 want=$3 serial=$4
+  shift 4
   rm -f "$work/$name.serial"
-  timeout 20 "$vmm" --kernel "$guests/$name.bin" --kernel-format "$format" \
-    --serial-log "$work/$name.serial" --log-level info > "$work/$name.log" 2>&1
+  timeout 20 "$vmm" --kernel "$guests/${name%%+*}.bin" --kernel-format "$format" \
+    --serial-log "$work/$name.serial" --log-level info "$@" > "$work/$name.log" 2>&1
   status=$?
   got=$(cat "$work/$name.serial" 2>/dev/null)
   case " $want " in *" $status "*) ok_status=1 ;; *) ok_status=0 ;; esac
@@ -34,6 +38,15 @@ check real_mode raw16 0 "real mode ok"
 grep -q "guest boot time" "$work/real_mode.log" || { echo "FAIL real_mode: no boot-timer log line"; fail=1; }
 check long_mode raw64 0 "long mode ok mmio=01"
 check triple_fault raw64 "$tf_status" "!"
+
+if [ -n "$broker" ]; then
+  # The broker must outlive this shell's children only: it dies with its parent.
+  truncate -s 1M "$work/disk.img" 2>/dev/null || dd if=/dev/zero of="$work/disk.img" bs=1024 count=1024 2>/dev/null
+  "$broker" --blk "$work/blk.sock,path=$work/disk.img" > "$work/broker.log" 2>&1 &
+  bpid=$!
+  check long_mode+blk raw64 0 "long mode ok mmio=01 virtio-mmio id=02" --device "blk=$work/blk.sock"
+  kill -TERM $bpid; wait $bpid 2>/dev/null
+fi
 
 # SIGTERM while the guest halts: the vCPU leaves KVM_RUN and the process exits 143.
 rm -f "$work/halt.serial"

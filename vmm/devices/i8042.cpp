@@ -1,32 +1,54 @@
-// i8042 reset line and a command byte that reads back, so drivers probe cleanly.
+// i8042 controller commands (IBM PS/2 technical reference), no keyboard behind it.
 #include "vmm/devices/i8042.hpp"
 
 #include <cstring>
 
 namespace runvm::vmm {
 
-namespace {
-constexpr uint8_t kCmdReadCommandByte = 0x20, kCmdWriteCommandByte = 0x60;
-} // namespace
-
 void I8042::read(uint64_t offset, std::span<uint8_t> data) {
     std::memset(data.data(), 0, data.size());
-    if (offset == kDataOffset) {
-        data[0] = command_byte_;
+    if (offset == kCommandOffset) {
+        data[0] = static_cast<uint8_t>(status_ | (output_.empty() ? 0 : kStatusOutputFull));
+    } else if (offset == kDataOffset && !output_.empty()) {
+        data[0] = output_.front();
+        output_.pop_front();
     }
-    // Status (0x64) reads 0: output buffer empty, input buffer empty.
 }
 
 void I8042::write(uint64_t offset, std::span<const uint8_t> data) {
     if (offset == kCommandOffset) {
-        expect_command_byte_ = data[0] == kCmdWriteCommandByte;
-        if (data[0] == kCmdResetCpu) {
-            on_reset_();
+        status_ |= kStatusCommand;
+        command(data[0]);
+    } else if (offset == kDataOffset) {
+        status_ = static_cast<uint8_t>(status_ & ~kStatusCommand);
+        if (expect_ctr_) {
+            ctr_ = data[0];
+            expect_ctr_ = false;
         }
-        (void)kCmdReadCommandByte;
-    } else if (offset == kDataOffset && expect_command_byte_) {
-        command_byte_ = data[0];
-        expect_command_byte_ = false;
+        // Bytes for the keyboard go nowhere: there is none (i8042.dumbkbd).
+    }
+}
+
+void I8042::command(uint8_t cmd) {
+    expect_ctr_ = false;
+    switch (cmd) {
+    case kCmdReadCtr:
+        output_.push_back(ctr_);
+        return;
+    case kCmdWriteCtr:
+        expect_ctr_ = true;
+        return;
+    case kCmdSelfTest:
+        output_.push_back(0x55); // passed
+        return;
+    case kCmdKbdTest:
+        output_.push_back(0x00); // no error
+        return;
+    case kCmdResetCpu:
+        on_reset_();
+        return;
+    default:
+        return; // enable/disable ports and the rest need no answer
     }
 }
 

@@ -2,6 +2,7 @@
 #include "vmm/machine/machine.hpp"
 
 #include <csignal>
+#include <optional>
 #include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -20,6 +21,7 @@
 #include "vmm/arch/x86_64/regs.hpp"
 #include "vmm/machine/exit_status.hpp"
 #include "vmm/machine/hardening.hpp"
+#include "vmm/memory/mapped_file.hpp"
 
 namespace runvm::vmm {
 
@@ -33,11 +35,6 @@ double process_cpu_ms() {
     timespec ts{};
     ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
-
-Result<std::vector<uint8_t>> read_binary(const std::string& path) {
-    RUNVM_ASSIGN_OR_RETURN(auto text, read_file(path));
-    return std::vector<uint8_t>(text.begin(), text.end());
 }
 
 } // namespace
@@ -145,7 +142,8 @@ Result<void> Machine::setup_virtio() {
 
 Result<void> Machine::load_kernel() {
     using namespace x86_64;
-    RUNVM_ASSIGN_OR_RETURN(const auto image, read_binary(config_.kernel));
+    RUNVM_ASSIGN_OR_RETURN(const auto kernel_file, MappedFile::open(config_.kernel));
+    const auto image = kernel_file.bytes();
     KernelFormat format;
     if (config_.kernel_format == "auto") {
         RUNVM_ASSIGN_OR_RETURN(format, detect_kernel_format(image));
@@ -178,11 +176,12 @@ Result<void> Machine::load_kernel() {
     RUNVM_ASSIGN_OR_RETURN(const uint64_t cr3, write_identity_page_tables(*memory_));
     RUNVM_TRY(write_mptable(*memory_, config_.vcpus));
     if (format == KernelFormat::elf || format == KernelFormat::bzimage) {
-        std::vector<uint8_t> initrd;
+        std::optional<MappedFile> initrd;
         if (!config_.initrd.empty()) {
-            RUNVM_ASSIGN_OR_RETURN(initrd, read_binary(config_.initrd));
+            RUNVM_ASSIGN_OR_RETURN(initrd, MappedFile::open(config_.initrd));
         }
-        RUNVM_TRY(write_boot_data(*memory_, k, config_.cmdline + extra_cmdline_, initrd));
+        RUNVM_TRY(write_boot_data(*memory_, k, config_.cmdline + extra_cmdline_,
+                                  initrd ? initrd->bytes() : std::span<const uint8_t>()));
     }
 
     RUNVM_ASSIGN_OR_RETURN(const auto supported, kvm_->supported_cpuid());

@@ -129,16 +129,24 @@ BOOST_AUTO_TEST_CASE(serial_input_raises_rdi) {
     BOOST_TEST((in8(uart, 5) & 0x01) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(i8042_reset_only_on_0xfe) {
+BOOST_AUTO_TEST_CASE(i8042_probe_and_reset) {
     int resets = 0;
     I8042 kbd([&] { ++resets; });
-    BOOST_TEST(in8(kbd, I8042::kCommandOffset) == 0);
-    out8(kbd, I8042::kCommandOffset, 0x60);
+    BOOST_TEST((in8(kbd, I8042::kCommandOffset) & I8042::kStatusOutputFull) == 0);
+    // Linux's i8042_controller_init: read the command byte (CTR), write it back changed.
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdReadCtr);
+    BOOST_TEST((in8(kbd, I8042::kCommandOffset) & I8042::kStatusOutputFull) != 0);
+    BOOST_TEST(in8(kbd, I8042::kDataOffset) == 0x30);
+    BOOST_TEST((in8(kbd, I8042::kCommandOffset) & I8042::kStatusOutputFull) == 0);
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdWriteCtr);
     out8(kbd, I8042::kDataOffset, 0x45);
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdReadCtr);
     BOOST_TEST(in8(kbd, I8042::kDataOffset) == 0x45);
-    out8(kbd, I8042::kDataOffset, 0xfe); // data port: not a reset
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdSelfTest);
+    BOOST_TEST(in8(kbd, I8042::kDataOffset) == 0x55);
+    out8(kbd, I8042::kDataOffset, 0xfe); // to the (absent) keyboard: not a reset
     BOOST_TEST(resets == 0);
-    out8(kbd, I8042::kCommandOffset, 0xfe);
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdResetCpu);
     BOOST_TEST(resets == 1);
 }
 

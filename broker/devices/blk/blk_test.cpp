@@ -1,9 +1,9 @@
 // virtio-blk through the real vhost-user backend and the test frontend: reads, writes,
 // flush, GET_ID, discard/write-zeroes, read-only images, bounds and host I/O errors.
 #define BOOST_TEST_MODULE broker_blk
-#include <boost/test/unit_test.hpp>
-
 #include <cstring>
+
+#include <boost/test/unit_test.hpp>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -125,8 +125,7 @@ BOOST_AUTO_TEST_CASE(get_id_returns_the_serial) {
 BOOST_AUTO_TEST_CASE(out_of_range_unaligned_and_unknown_requests) {
     BlkFixture f;
     const uint64_t data = f.h->memory().alloc(4096);
-    BOOST_TEST(f.request(blk::T_IN, IMAGE_BYTES / 512 - 1, data, 1024, true).first ==
-               blk::S_IOERR);
+    BOOST_TEST(f.request(blk::T_IN, IMAGE_BYTES / 512 - 1, data, 1024, true).first == blk::S_IOERR);
     BOOST_TEST(f.request(blk::T_IN, ~0ULL / 256, data, 512, true).first == blk::S_IOERR);
     BOOST_TEST(f.request(blk::T_IN, 0, data, 100, true).first == blk::S_IOERR);
     BOOST_TEST(f.request(77, 0, data, 512, true).first == blk::S_UNSUPP);

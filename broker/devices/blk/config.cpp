@@ -21,8 +21,8 @@ std::vector<uint8_t> blk_config_space(uint64_t capacity_sectors, const BlkOption
     std::vector<uint8_t> c(60, 0);
     put_le<uint64_t>(c, 0, capacity_sectors);
     put_le<uint32_t>(c, 12, SEG_MAX);
-    put_le<uint32_t>(c, 20, 512);  // blk_size
-    put_le<uint16_t>(c, 34, 1);    // num_queues
+    put_le<uint32_t>(c, 20, 512); // blk_size
+    put_le<uint16_t>(c, 34, 1);   // num_queues
     if (!options.read_only && options.discard) {
         put_le<uint32_t>(c, 36, 1U << 22); // max_discard_sectors: 2 GiB per request
         put_le<uint32_t>(c, 40, 1);        // max_discard_seg

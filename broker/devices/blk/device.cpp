@@ -2,6 +2,7 @@
 #include "broker/devices/blk/device.hpp"
 
 #include <cerrno>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -17,7 +18,7 @@ Result<std::unique_ptr<BlkDevice>> BlkDevice::open(const BlkOptions& options) {
     if (!fd) {
         return Err(Error::from_errno("open blk image " + options.path));
     }
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd.get(), &st) < 0) {
         return Err(Error::from_errno("fstat blk image " + options.path));
     }

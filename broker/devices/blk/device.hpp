@@ -3,10 +3,10 @@
 
 #include <memory>
 
+#include "base/unique_fd.hpp"
 #include "broker/devices/blk/config.hpp"
 #include "broker/devices/blk/queue.hpp"
 #include "broker/devices/device.hpp"
-#include "base/unique_fd.hpp"
 
 namespace runvm::broker::blk {
 

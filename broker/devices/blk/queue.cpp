@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <spdlog/spdlog.h>
@@ -64,8 +65,7 @@ bool BlkRequestQueue::in_range(uint64_t sector, uint64_t len) const {
 uint32_t BlkRequestQueue::handle(const DescriptorChain& chain) {
     ++stats_.requests;
     uint8_t header[REQUEST_HEADER_BYTES];
-    if (chain.writable_bytes < 1 ||
-        chain.read(0, header, sizeof(header)) != sizeof(header)) {
+    if (chain.writable_bytes < 1 || chain.read(0, header, sizeof(header)) != sizeof(header)) {
         // No room for a status byte or no header: nothing sensible can be reported.
         ++stats_.malformed;
         spdlog::warn("blk: request without header or status byte, dropped");
@@ -136,8 +136,7 @@ uint8_t BlkRequestQueue::write(const DescriptorChain& chain, uint64_t sector, ui
                      sector);
         return S_IOERR;
     }
-    return transfer(fd_, chain.readable_iov(REQUEST_HEADER_BYTES, len), sector * SECTOR_SIZE,
-                    true)
+    return transfer(fd_, chain.readable_iov(REQUEST_HEADER_BYTES, len), sector * SECTOR_SIZE, true)
                ? S_OK
                : S_IOERR;
 }

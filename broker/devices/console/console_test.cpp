@@ -1,14 +1,14 @@
 // virtio-console through the real backend: guest output lands in the log, in order,
 // from direct and indirect chains; receive buffers stay untouched.
 #define BOOST_TEST_MODULE broker_console
-#include <boost/test/unit_test.hpp>
-
 #include <cstring>
 
+#include <boost/test/unit_test.hpp>
+
+#include "base/io.hpp"
 #include "broker/devices/console/device.hpp"
 #include "broker/testing/device_harness.hpp"
 #include "broker/testing/require_ok.hpp"
-#include "base/io.hpp"
 
 using namespace runvm;
 using namespace runvm::broker;

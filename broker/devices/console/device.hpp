@@ -4,10 +4,10 @@
 
 #include <memory>
 
+#include "base/unique_fd.hpp"
 #include "broker/devices/console/config.hpp"
 #include "broker/devices/console/queue.hpp"
 #include "broker/devices/device.hpp"
-#include "base/unique_fd.hpp"
 
 namespace runvm::broker::console {
 

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+
 #include <spdlog/spdlog.h>
 #include <sys/uio.h>
 

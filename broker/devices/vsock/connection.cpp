@@ -2,6 +2,7 @@
 #include "broker/devices/vsock/connection.hpp"
 
 #include <cerrno>
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -31,8 +32,8 @@ Result<void> VsockConnection::send_to_host(const iovec* iov, int count, uint64_t
     if (pending_.empty()) {
         const ssize_t n = send_iov(host_.get(), iov, count);
         if (n < 0 && errno != EAGAIN) {
-            return Err(Error::from_errno("vsock: send to host port " +
-                                         std::to_string(key_.host_port)));
+            return Err(
+                Error::from_errno("vsock: send to host port " + std::to_string(key_.host_port)));
         }
         written = n < 0 ? 0 : static_cast<uint64_t>(n);
         fwd_cnt_ += static_cast<uint32_t>(written);
@@ -63,8 +64,8 @@ Result<bool> VsockConnection::flush_to_host() {
             if (errno == EAGAIN) {
                 return false;
             }
-            return Err(Error::from_errno("vsock: send to host port " +
-                                         std::to_string(key_.host_port)));
+            return Err(
+                Error::from_errno("vsock: send to host port " + std::to_string(key_.host_port)));
         }
         pending_.erase(0, static_cast<size_t>(n));
         fwd_cnt_ += static_cast<uint32_t>(n);

@@ -4,11 +4,12 @@
 
 #include <cstdint>
 #include <string>
+
 #include <sys/uio.h>
 
-#include "broker/runtime/event_loop.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "broker/runtime/event_loop.hpp"
 
 namespace runvm::broker::vsock {
 
@@ -59,12 +60,12 @@ public:
 
     // Event bookkeeping, owned by the device.
     EventLoop::Token token = 0;
-    bool host_readable = false;    // EPOLLIN seen and not yet drained
-    bool host_eof = false;         // the host side will send no more
-    bool host_write_shut = false;  // shutdown(SHUT_WR) done after the guest's SEND shutdown
+    bool host_readable = false;   // EPOLLIN seen and not yet drained
+    bool host_eof = false;        // the host side will send no more
+    bool host_write_shut = false; // shutdown(SHUT_WR) done after the guest's SEND shutdown
     bool credit_update_queued = false;
-    uint32_t peer_shutdown = 0;    // SHUTDOWN_RCV / SHUTDOWN_SEND from the guest
-    int64_t deadline_ms = 0;       // awaiting RESPONSE or draining before close; 0: none
+    uint32_t peer_shutdown = 0; // SHUTDOWN_RCV / SHUTDOWN_SEND from the guest
+    int64_t deadline_ms = 0;    // awaiting RESPONSE or draining before close; 0: none
 
 private:
     ConnectionKey key_;

@@ -4,12 +4,13 @@
 
 #include <cerrno>
 #include <chrono>
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "broker/devices/vsock/handshake.hpp"
 #include "base/unix_socket.hpp"
+#include "broker/devices/vsock/handshake.hpp"
 
 namespace runvm::broker::vsock {
 
@@ -77,9 +78,8 @@ void VsockDevice::on_listener_ready() {
         }
         const uint64_t id = next_client_id_++;
         PendingClient client{std::move(*accepted), 0, monotonic_ms() + HANDSHAKE_TIMEOUT_MS};
-        auto token = loop_->add(client.fd.get(), EPOLLIN, [this, id](uint32_t) {
-            on_client_ready(id);
-        });
+        auto token =
+            loop_->add(client.fd.get(), EPOLLIN, [this, id](uint32_t) { on_client_ready(id); });
         if (!token) {
             spdlog::warn("vsock: {}", token.error().str());
             continue;
@@ -176,8 +176,8 @@ void VsockDevice::watch_host(VsockConnection& c) {
         return;
     }
     const ConnectionKey key = c.key();
-    auto token = loop_->add(c.host_fd(), events,
-                            [this, key](uint32_t ev) { on_host_ready(key, ev); });
+    auto token =
+        loop_->add(c.host_fd(), events, [this, key](uint32_t ev) { on_host_ready(key, ev); });
     if (token) {
         c.token = *token;
     }

@@ -7,11 +7,11 @@
 #include <map>
 #include <memory>
 
+#include "base/unique_fd.hpp"
 #include "broker/devices/device.hpp"
 #include "broker/devices/vsock/config.hpp"
 #include "broker/devices/vsock/connection.hpp"
 #include "broker/devices/vsock/packet.hpp"
-#include "base/unique_fd.hpp"
 
 namespace runvm::broker::vsock {
 

@@ -51,14 +51,22 @@ PacketHeader decode_header(const uint8_t in[HEADER_BYTES]) {
 
 const char* op_name(uint16_t op) {
     switch (op) {
-    case OP_REQUEST: return "REQUEST";
-    case OP_RESPONSE: return "RESPONSE";
-    case OP_RST: return "RST";
-    case OP_SHUTDOWN: return "SHUTDOWN";
-    case OP_RW: return "RW";
-    case OP_CREDIT_UPDATE: return "CREDIT_UPDATE";
-    case OP_CREDIT_REQUEST: return "CREDIT_REQUEST";
-    default: return "unknown op";
+    case OP_REQUEST:
+        return "REQUEST";
+    case OP_RESPONSE:
+        return "RESPONSE";
+    case OP_RST:
+        return "RST";
+    case OP_SHUTDOWN:
+        return "SHUTDOWN";
+    case OP_RW:
+        return "RW";
+    case OP_CREDIT_UPDATE:
+        return "CREDIT_UPDATE";
+    case OP_CREDIT_REQUEST:
+        return "CREDIT_REQUEST";
+    default:
+        return "unknown op";
     }
 }
 
@@ -73,22 +81,20 @@ Result<TxPacket> parse_tx_packet(const DescriptorChain& chain, uint64_t guest_ci
     p.header = decode_header(raw);
     const PacketHeader& h = p.header;
     if (h.src_cid != guest_cid || h.dst_cid != HOST_CID) {
-        return Err(Error::with_errno(EINVAL, "vsock tx: cid " + std::to_string(h.src_cid) +
-                                                 " -> " + std::to_string(h.dst_cid) +
+        return Err(Error::with_errno(EINVAL, "vsock tx: cid " + std::to_string(h.src_cid) + " -> " +
+                                                 std::to_string(h.dst_cid) +
                                                  " is not guest -> host"));
     }
     // From here on the packet names a connection of ours: refusals answer with RST.
     p.answer_with_rst = h.op != OP_RST;
     if (h.len > MAX_PAYLOAD || h.len > chain.readable_bytes - HEADER_BYTES) {
-        return Err(Error::with_errno(EMSGSIZE, "vsock tx: len " + std::to_string(h.len) +
-                                                   " with " +
-                                                   std::to_string(chain.readable_bytes -
-                                                                  HEADER_BYTES) +
-                                                   " payload bytes"));
+        return Err(Error::with_errno(
+            EMSGSIZE, "vsock tx: len " + std::to_string(h.len) + " with " +
+                          std::to_string(chain.readable_bytes - HEADER_BYTES) + " payload bytes"));
     }
     if (h.type != TYPE_STREAM) {
-        return Err(Error::with_errno(EPROTONOSUPPORT,
-                                     "vsock tx: socket type " + std::to_string(h.type)));
+        return Err(
+            Error::with_errno(EPROTONOSUPPORT, "vsock tx: socket type " + std::to_string(h.type)));
     }
     if (h.op < OP_REQUEST || h.op > OP_CREDIT_REQUEST) {
         return Err(Error::with_errno(EOPNOTSUPP, "vsock tx: op " + std::to_string(h.op)));

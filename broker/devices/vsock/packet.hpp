@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "broker/virtio/descriptor_chain.hpp"
 #include "base/result.hpp"
+#include "broker/virtio/descriptor_chain.hpp"
 
 namespace runvm::broker::vsock {
 

@@ -1,13 +1,14 @@
 // VsockDevice, guest side: the tx queue (packets from the guest) and the rx queue (control
 // packets and host data to the guest, within the guest's credit).
 #include <cerrno>
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "base/unix_socket.hpp"
 #include "broker/devices/vsock/device.hpp"
 #include "broker/devices/vsock/handshake.hpp"
-#include "base/unix_socket.hpp"
 
 namespace runvm::broker::vsock {
 
@@ -171,8 +172,8 @@ void VsockDevice::guest_request(const PacketHeader& h) {
     auto c = std::make_unique<VsockConnection>(key, std::move(*host),
                                                VsockConnection::State::established);
     c->update_peer_credit(h.buf_alloc, h.fwd_cnt);
-    auto token = loop_->add(c->host_fd(), EPOLLIN,
-                            [this, key](uint32_t ev) { on_host_ready(key, ev); });
+    auto token =
+        loop_->add(c->host_fd(), EPOLLIN, [this, key](uint32_t ev) { on_host_ready(key, ev); });
     if (!token) {
         spdlog::warn("vsock: {}", token.error().str());
         queue_control(key, OP_RST);

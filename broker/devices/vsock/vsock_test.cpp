@@ -1,18 +1,18 @@
 // virtio-vsock through the real backend with a test "guest" on the rings: guest- and
 // host-initiated streams, credit limits, shutdown/reset, and malformed packets.
 #define BOOST_TEST_MODULE broker_vsock
-#include <boost/test/unit_test.hpp>
-
 #include <cstring>
+
+#include <boost/test/unit_test.hpp>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/unix_socket.hpp"
 #include "broker/devices/vsock/device.hpp"
 #include "broker/devices/vsock/handshake.hpp"
 #include "broker/testing/device_harness.hpp"
 #include "broker/testing/require_ok.hpp"
-#include "base/unix_socket.hpp"
 
 using namespace runvm;
 using namespace runvm::broker;
@@ -136,7 +136,8 @@ BOOST_AUTO_TEST_CASE(handshake_lines) {
     BOOST_TEST(ok.length == 13u);
     BOOST_TEST((parse_connect_line("CONN").status == ConnectLine::Status::incomplete));
     BOOST_TEST((parse_connect_line("CONNECT x\n").status == ConnectLine::Status::invalid));
-    BOOST_TEST((parse_connect_line("CONNECT 99999999999\n").status == ConnectLine::Status::invalid));
+    BOOST_TEST(
+        (parse_connect_line("CONNECT 99999999999\n").status == ConnectLine::Status::invalid));
     BOOST_TEST((parse_connect_line("GET / HTTP/1.0\n").status == ConnectLine::Status::invalid));
     BOOST_TEST(ok_line(7) == "OK 7\n");
 }

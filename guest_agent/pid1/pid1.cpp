@@ -1,0 +1,28 @@
+// Boot sequence of the guest's PID 1.
+#include "guest_agent/pid1/pid1.hpp"
+
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "guest_agent/pid1/early_mounts.hpp"
+#include "guest_agent/pid1/modules.hpp"
+
+namespace runvm::agent {
+
+Result<void> run_pid1_boot(const Pid1Options& o) {
+    RUNVM_TRY(mount_early_filesystems());
+    struct stat st;
+    if (::stat(o.module_manifest.c_str(), &st) == 0) {
+        RUNVM_ASSIGN_OR_RETURN(const std::string text, read_file(o.module_manifest));
+        RUNVM_ASSIGN_OR_RETURN(const auto modules, parse_module_manifest(text));
+        RUNVM_TRY(load_modules(modules));
+    }
+    if (::sethostname(o.hostname.data(), o.hostname.size()) < 0) {
+        return Err(Error::from_errno("sethostname " + o.hostname));
+    }
+    return Ok();
+}
+
+} // namespace runvm::agent
