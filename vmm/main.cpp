@@ -1,6 +1,7 @@
 // runvm-vmm: one VM per process, configured by a JSON document and/or flags.
-#include <CLI/CLI.hpp>
 #include <csignal>
+
+#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include "base/io.hpp"
@@ -44,16 +45,26 @@ int main(int argc, char** argv) {
         }
         config = *parsed;
     }
-    if (!kernel.empty()) config.kernel = kernel;
-    if (!format.empty()) config.kernel_format = format;
-    if (!initrd.empty()) config.initrd = initrd;
-    if (!cmdline.empty()) config.cmdline = cmdline;
-    if (vcpus != 0) config.vcpus = vcpus;
-    if (memory != 0) config.memory_mib = memory;
-    if (!serial_log.empty()) config.serial_log = serial_log;
-    if (!control.empty()) config.control_socket = control;
-    if (!log_level.empty()) config.log_level = log_level;
-    if (no_seccomp) config.seccomp = false;
+    if (!kernel.empty())
+        config.kernel = kernel;
+    if (!format.empty())
+        config.kernel_format = format;
+    if (!initrd.empty())
+        config.initrd = initrd;
+    if (!cmdline.empty())
+        config.cmdline = cmdline;
+    if (vcpus != 0)
+        config.vcpus = vcpus;
+    if (memory != 0)
+        config.memory_mib = memory;
+    if (!serial_log.empty())
+        config.serial_log = serial_log;
+    if (!control.empty())
+        config.control_socket = control;
+    if (!log_level.empty())
+        config.log_level = log_level;
+    if (no_seccomp)
+        config.seccomp = false;
     if (config_path.empty() && config.cpuid_mask.empty()) {
         config.cpuid_mask = x86_64::default_cpuid_mask();
     }

@@ -59,6 +59,9 @@ Result<void> mount_one(const std::string& rootfs, const oci::Mount& m) {
             }
         }
     } else {
+        // runc keeps the mode of a tmpfs destination that already existed (over mode=).
+        struct stat before;
+        const bool existed = type == "tmpfs" && ::stat(dest.c_str(), &before) == 0;
         RUNVM_TRY(mkdir_all(dest, 0755));
         unsigned long flags = opts.flags;
         if (is_tmpfs_or_dev(m)) {
@@ -70,6 +73,9 @@ Result<void> mount_one(const std::string& rootfs, const oci::Mount& m) {
             type = "cgroup2";
         }
         RUNVM_TRY(sys_mount(source.empty() ? type : source, dest, type, flags, opts.data));
+        if (existed && ::chmod(dest.c_str(), before.st_mode & 07777) < 0) {
+            return Err(Error::from_errno("chmod tmpfs " + dest));
+        }
     }
     for (unsigned long p : opts.propagation) {
         RUNVM_TRY(sys_mount("", dest, "", p, ""));

@@ -16,6 +16,11 @@ namespace runvm::agent {
 namespace {
 Error invalid(const std::string& what) { return Error::with_errno(EINVAL, what); }
 
+// Everything wrong with a request is the caller's mistake: EINVAL, whatever the parser set.
+Error as_invalid(Error e, const std::string& context) {
+    return Error::with_errno(EINVAL, context + ": " + e.message());
+}
+
 // The runtime-spec JSON of one member, parsed through a minimal spec so the same parser
 // (and its path-naming errors) applies.
 Result<oci::Spec> parse_member(const std::string& text, const char* key, const char* field) {
@@ -31,7 +36,7 @@ Result<oci::Spec> parse_member(const std::string& text, const char* key, const c
     }
     auto spec = oci::spec_from_json(wrapper);
     if (!spec.ok()) {
-        return Err(std::move(spec).error().context(field));
+        return Err(as_invalid(std::move(spec).error(), field));
     }
     return spec;
 }
@@ -66,17 +71,17 @@ Result<oci::Spec> check_create(const runvm::agent::v1::CreateContainerRequest& r
     }
     auto spec = oci::parse_spec(req.oci_spec_json());
     if (!spec.ok()) {
-        return Err(std::move(spec).error().context("oci_spec_json"));
+        return Err(as_invalid(std::move(spec).error(), "oci_spec_json"));
     }
     if (auto v = oci::validate(*spec); !v.ok()) {
-        return Err(std::move(v).error().context("oci_spec_json"));
+        return Err(as_invalid(std::move(v).error(), "oci_spec_json"));
     }
     if (auto plan = plan_launch(req.container_id(), "/", src, *spec); !plan.ok()) {
-        return Err(std::move(plan).error().context("oci_spec_json"));
+        return Err(as_invalid(std::move(plan).error(), "oci_spec_json"));
     }
     if (spec->linux && spec->linux->resources) {
         if (auto s = cgroup_v2_settings(*spec->linux->resources); !s.ok()) {
-            return Err(std::move(s).error().context("oci_spec_json"));
+            return Err(as_invalid(std::move(s).error(), "oci_spec_json"));
         }
     }
     return spec;

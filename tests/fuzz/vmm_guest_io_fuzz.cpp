@@ -2,8 +2,8 @@
 // machine (with a fake backend that checks what activation hands over), the 8250 UART,
 // the i8042 and the boot timer. Input: a sequence of 12-byte accesses.
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 #include "vmm/devices/boot_timer.hpp"
 #include "vmm/devices/i8042.hpp"

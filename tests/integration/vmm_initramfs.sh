@@ -41,7 +41,13 @@ for m in virtio_ring virtio virtio_mmio virtio_blk vsock vmw_vsock_virtio_transp
   [ $m = virtio_mmio ] && args=$mmio_args
   /bin/busybox insmod /lib/modules/$m.ko $args || echo "runvm-init: insmod $m failed"
 done
-[ -b /dev/vda ] && echo "runvm-init: blk reads '$(/bin/busybox head -c 17 /dev/vda)'"
+if [ -b /dev/vda ]; then
+  echo "runvm-init: blk reads '$(/bin/busybox head -c 17 /dev/vda)'"
+else
+  echo "runvm-init: no /dev/vda; cmdline: $(/bin/busybox cat /proc/cmdline)"
+  /bin/busybox dmesg | /bin/busybox grep -i -E 'virtio|vsock|mmio' | /bin/busybox tail -15
+  /bin/busybox ls /sys/bus/virtio/devices /sys/bus/platform/devices
+fi
 for d in /sys/bus/virtio/devices/*; do
   [ -e "$d/driver" ] && echo "runvm-init: virtio device $(/bin/busybox cat $d/device) bound to $(/bin/busybox basename $(/bin/busybox readlink $d/driver))"
 done

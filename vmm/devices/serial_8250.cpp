@@ -2,6 +2,7 @@
 #include "vmm/devices/serial_8250.hpp"
 
 #include <cstring>
+
 #include <unistd.h>
 
 namespace runvm::vmm {
@@ -123,8 +124,8 @@ void Serial8250::write_reg(uint64_t offset, uint8_t value) {
 }
 
 void Serial8250::update_interrupt() {
-    const bool want = ((ier_ & kIerThri) != 0 && thr_empty_pending_) ||
-                      ((ier_ & kIerRdi) != 0 && !rx_.empty());
+    const bool want =
+        ((ier_ & kIerThri) != 0 && thr_empty_pending_) || ((ier_ & kIerRdi) != 0 && !rx_.empty());
     // Edge-triggered ISA line: pulse on each rising edge of the UART's INTR output.
     if (want && !irq_asserted_ && irq_ != nullptr) {
         irq_->trigger();

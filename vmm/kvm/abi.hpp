@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 

@@ -1,14 +1,15 @@
 // /dev/kvm: version and capability checks, system ioctls.
 #include "vmm/kvm/kvm.hpp"
 
-#include "vmm/kvm/abi.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <memory>
+
+#include <fcntl.h>
 #include <sys/ioctl.h>
+
+#include "vmm/kvm/abi.hpp"
 
 namespace runvm::vmm::kvm {
 

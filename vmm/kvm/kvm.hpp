@@ -3,9 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <linux/kvm.h>
 #include <string>
 #include <vector>
+
+#include <linux/kvm.h>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"

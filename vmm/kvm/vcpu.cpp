@@ -3,10 +3,10 @@
 
 #include <cstring>
 
-#include "vmm/kvm/abi.hpp"
-
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+
+#include "vmm/kvm/abi.hpp"
 
 namespace runvm::vmm::kvm {
 

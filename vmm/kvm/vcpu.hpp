@@ -2,8 +2,9 @@
 #pragma once
 
 #include <cstdint>
-#include <linux/kvm.h>
 #include <vector>
+
+#include <linux/kvm.h>
 
 #include "base/mapping.hpp"
 #include "base/result.hpp"
@@ -38,7 +39,8 @@ public:
     Result<void> set_lapic(const kvm_lapic_state& lapic);
 
 private:
-    Vcpu(uint32_t id, UniqueFd fd, Mapping run) : id_(id), fd_(std::move(fd)), run_(std::move(run)) {}
+    Vcpu(uint32_t id, UniqueFd fd, Mapping run)
+        : id_(id), fd_(std::move(fd)), run_(std::move(run)) {}
     uint32_t id_;
     UniqueFd fd_;
     Mapping run_;

@@ -43,8 +43,8 @@ Result<void> Vm::map_memory(const GuestMemory& mem) {
         region.memory_size = r.size;
         region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
         if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0) {
-            return Err(Error::from_errno("KVM_SET_USER_MEMORY_REGION slot " +
-                                         std::to_string(slot) + " at " + hex(r.gpa)));
+            return Err(Error::from_errno("KVM_SET_USER_MEMORY_REGION slot " + std::to_string(slot) +
+                                         " at " + hex(r.gpa)));
         }
         ++slot;
     }
@@ -61,8 +61,8 @@ Result<void> Vm::register_irqfd(int event_fd, uint32_t gsi) {
     return Ok();
 }
 
-Result<void> Vm::register_ioeventfd(int event_fd, uint64_t addr, uint32_t len,
-                                    uint64_t datamatch, bool pio) {
+Result<void> Vm::register_ioeventfd(int event_fd, uint64_t addr, uint32_t len, uint64_t datamatch,
+                                    bool pio) {
     kvm_ioeventfd io{};
     io.addr = addr;
     io.len = len;

@@ -21,8 +21,8 @@ public:
     Result<void> map_memory(const GuestMemory& mem);
     Result<void> register_irqfd(int event_fd, uint32_t gsi);
     // Writes of `len` bytes to `addr` matching `datamatch` signal event_fd in the kernel.
-    Result<void> register_ioeventfd(int event_fd, uint64_t addr, uint32_t len,
-                                    uint64_t datamatch, bool pio);
+    Result<void> register_ioeventfd(int event_fd, uint64_t addr, uint32_t len, uint64_t datamatch,
+                                    bool pio);
     Result<void> set_irq_line(uint32_t gsi, bool level);
 
 private:

@@ -1,8 +1,9 @@
 // MachineConfig from JSON (nlohmann-json), with validation.
 #include "vmm/machine/config.hpp"
 
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "vmm/arch/x86_64/cpuid.hpp"
 #include "vmm/arch/x86_64/mptable.hpp"
@@ -38,8 +39,9 @@ Result<MachineConfig> parse_machine_config(const std::string& json_text) {
         return Err(Error::msg("config: top level must be an object"));
     }
     static const std::set<std::string> known = {
-        "kernel", "kernel_format", "initrd", "cmdline", "vcpus", "memory_mib", "devices",
-        "serial_log", "control_socket", "cpuid_mask", "seccomp", "log_level", "kvm_device"};
+        "kernel",     "kernel_format", "initrd",     "cmdline",        "vcpus",
+        "memory_mib", "devices",       "serial_log", "control_socket", "cpuid_mask",
+        "seccomp",    "log_level",     "kvm_device"};
     for (const auto& [key, value] : j.items()) {
         if (known.count(key) == 0) {
             return Err(Error::msg("config: unknown key '" + key + "'"));

@@ -24,8 +24,8 @@ struct MachineConfig {
     uint32_t vcpus = 1;
     uint64_t memory_mib = 256;
     std::vector<VhostUserDeviceConfig> devices;
-    std::string serial_log;     // empty: the VMM's stdout
-    std::string control_socket; // empty: none
+    std::string serial_log;              // empty: the VMM's stdout
+    std::string control_socket;          // empty: none
     std::vector<std::string> cpuid_mask; // feature names, see docs/vmm.md
     bool seccomp = true;
     std::string log_level = "info";

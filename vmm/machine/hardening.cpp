@@ -1,11 +1,12 @@
 // Capability drop (libcap) and per-thread seccomp allow-lists (libseccomp).
 #include "vmm/machine/hardening.hpp"
 
+#include <vector>
+
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-#include <vector>
 
 namespace runvm::vmm {
 
@@ -14,17 +15,38 @@ namespace {
 // What every thread needs: memory for strings and logs, locks, signals, exiting.
 const std::vector<int>& common_syscalls() {
     static const std::vector<int> calls = {
-        SCMP_SYS(read),        SCMP_SYS(write),           SCMP_SYS(writev),
-        SCMP_SYS(futex),       SCMP_SYS(rt_sigreturn),    SCMP_SYS(rt_sigprocmask),
-        SCMP_SYS(exit),        SCMP_SYS(exit_group),      SCMP_SYS(brk),
-        SCMP_SYS(mmap),        SCMP_SYS(munmap),          SCMP_SYS(mremap),
-        SCMP_SYS(madvise),     SCMP_SYS(clock_gettime),   SCMP_SYS(gettid),
-        SCMP_SYS(getpid),      SCMP_SYS(sched_yield),     SCMP_SYS(nanosleep),
-        SCMP_SYS(clock_nanosleep), SCMP_SYS(poll),        SCMP_SYS(ppoll),
-        SCMP_SYS(sendmsg),     SCMP_SYS(recvmsg),         SCMP_SYS(recvfrom),
-        SCMP_SYS(sendto),      SCMP_SYS(tgkill),          SCMP_SYS(fsync),
-        SCMP_SYS(fdatasync),   SCMP_SYS(newfstatat),      SCMP_SYS(fstat),
-        SCMP_SYS(lseek),       SCMP_SYS(rseq),
+        SCMP_SYS(read),
+        SCMP_SYS(write),
+        SCMP_SYS(writev),
+        SCMP_SYS(futex),
+        SCMP_SYS(rt_sigreturn),
+        SCMP_SYS(rt_sigprocmask),
+        SCMP_SYS(exit),
+        SCMP_SYS(exit_group),
+        SCMP_SYS(brk),
+        SCMP_SYS(mmap),
+        SCMP_SYS(munmap),
+        SCMP_SYS(mremap),
+        SCMP_SYS(madvise),
+        SCMP_SYS(clock_gettime),
+        SCMP_SYS(gettid),
+        SCMP_SYS(getpid),
+        SCMP_SYS(sched_yield),
+        SCMP_SYS(nanosleep),
+        SCMP_SYS(clock_nanosleep),
+        SCMP_SYS(poll),
+        SCMP_SYS(ppoll),
+        SCMP_SYS(sendmsg),
+        SCMP_SYS(recvmsg),
+        SCMP_SYS(recvfrom),
+        SCMP_SYS(sendto),
+        SCMP_SYS(tgkill),
+        SCMP_SYS(fsync),
+        SCMP_SYS(fdatasync),
+        SCMP_SYS(newfstatat),
+        SCMP_SYS(fstat),
+        SCMP_SYS(lseek),
+        SCMP_SYS(rseq),
     };
     return calls;
 }
@@ -81,8 +103,8 @@ Result<void> apply_seccomp(ThreadRole role) {
             return Err(Error::with_errno(-rc, "seccomp_rule_add ioctl KVM_RUN"));
         }
     } else {
-        for (int nr : {SCMP_SYS(accept4), SCMP_SYS(close), SCMP_SYS(shutdown),
-                       SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait)}) {
+        for (int nr : {SCMP_SYS(accept4), SCMP_SYS(close), SCMP_SYS(shutdown), SCMP_SYS(epoll_wait),
+                       SCMP_SYS(epoll_pwait)}) {
             RUNVM_TRY(allow(nr));
         }
     }

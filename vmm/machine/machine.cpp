@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <optional>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -53,7 +54,9 @@ private:
 Machine::Machine(const MachineConfig& config, Clock::time_point start)
     : config_(config), start_(start) {}
 
-Machine::~Machine() { stop_vcpus(); }
+Machine::~Machine() {
+    stop_vcpus();
+}
 
 Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config,
                                                  Clock::time_point process_start) {
@@ -89,8 +92,8 @@ Result<void> Machine::setup_devices() {
     if (config_.serial_log.empty()) {
         serial_out_.reset(::dup(STDOUT_FILENO));
     } else {
-        serial_out_.reset(::open(config_.serial_log.c_str(),
-                                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+        serial_out_.reset(
+            ::open(config_.serial_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
     }
     if (!serial_out_) {
         return Err(Error::from_errno("open serial log " + config_.serial_log));
@@ -124,8 +127,8 @@ Result<void> Machine::setup_virtio() {
         RUNVM_ASSIGN_OR_RETURN(auto device,
                                vhost_user::Device::connect(dev.type, dev.socket, *memory_, 5000));
         for (uint16_t q = 0; q < device->backend_queues(); ++q) {
-            RUNVM_TRY(vm_->register_ioeventfd(device->kick_fd(q), base + virtio_mmio::reg::kQueueNotify,
-                                              4, q, false));
+            RUNVM_TRY(vm_->register_ioeventfd(device->kick_fd(q),
+                                              base + virtio_mmio::reg::kQueueNotify, 4, q, false));
         }
         RUNVM_TRY(vm_->register_irqfd(device->call_fd(), gsi));
         // Configuration-change interrupts go out on the same line through the call fd.
@@ -287,7 +290,8 @@ Result<int> Machine::run() {
         RUNVM_TRY(apply_seccomp(ThreadRole::main));
     }
     for (;;) {
-        pollfd fds[3] = {{sigfd.get(), POLLIN, 0}, {exit_event_.get(), POLLIN, 0},
+        pollfd fds[3] = {{sigfd.get(), POLLIN, 0},
+                         {exit_event_.get(), POLLIN, 0},
                          {control_listen_.get(), POLLIN, 0}};
         const int n = ::poll(fds, control_listen_ ? 3 : 2, -1);
         if (n < 0 && errno != EINTR) {

@@ -21,8 +21,8 @@
 #include "vmm/machine/config.hpp"
 #include "vmm/machine/vcpu_thread.hpp"
 #include "vmm/memory/guest_memory.hpp"
-#include "vmm/virtio_mmio/transport.hpp"
 #include "vmm/vhost_user/device.hpp"
+#include "vmm/virtio_mmio/transport.hpp"
 
 namespace runvm::vmm {
 

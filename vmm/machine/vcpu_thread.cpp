@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdlib>
+
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 

@@ -2,6 +2,7 @@
 #include "vmm/memory/guest_memory.hpp"
 
 #include <cstdio>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -77,8 +78,8 @@ Result<void> GuestMemory::read(uint64_t gpa, std::span<uint8_t> out) const {
 Result<void> GuestMemory::fill(uint64_t gpa, uint8_t value, uint64_t len) {
     uint8_t* dst = host_range(gpa, len);
     if (dst == nullptr) {
-        return Err(Error::msg("guest fill [" + hex(gpa) + ", +" + hex(len) +
-                              "): outside guest RAM"));
+        return Err(
+            Error::msg("guest fill [" + hex(gpa) + ", +" + hex(len) + "): outside guest RAM"));
     }
     std::memset(dst, value, len);
     return Ok();

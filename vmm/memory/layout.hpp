@@ -13,7 +13,7 @@ inline constexpr uint64_t kBootParamsAddr = 0x7000;
 inline constexpr uint64_t kBootStackTop = 0x8ff0;
 inline constexpr uint64_t kPml4Addr = 0x9000;
 inline constexpr uint64_t kPdptAddr = 0xa000;
-inline constexpr uint64_t kPdAddr = 0xb000; // four page directories: 0xb000..0xefff
+inline constexpr uint64_t kPdAddr = 0xb000;        // four page directories: 0xb000..0xefff
 inline constexpr uint64_t kRawImageAddr = 0x10000; // tiny test guests load here
 inline constexpr uint64_t kCmdlineAddr = 0x20000;
 inline constexpr uint64_t kCmdlineMax = 0x10000;
@@ -25,7 +25,7 @@ inline constexpr uint64_t kKernelDefaultAddr = 0x1000000;
 // interrupt controllers; RAM beyond 3 GiB continues at 4 GiB.
 inline constexpr uint64_t kMmioGapStart = 0xc0000000;
 inline constexpr uint64_t kMmioGapEnd = 0x100000000;
-inline constexpr uint64_t kBootTimerMmio = 0xd0000000; // one page
+inline constexpr uint64_t kBootTimerMmio = 0xd0000000;  // one page
 inline constexpr uint64_t kVirtioMmioBase = 0xd0001000; // one page per device
 inline constexpr uint64_t kVirtioMmioSize = 0x1000;
 inline constexpr uint64_t kIoapicAddr = 0xfec00000;

@@ -1,6 +1,7 @@
 // Machine config parsing, the CPUID template and the initial register state.
-#include <boost/test/unit_test.hpp>
 #include <cstring>
+
+#include <boost/test/unit_test.hpp>
 
 #include "vmm/arch/x86_64/cpuid.hpp"
 #include "vmm/arch/x86_64/gdt.hpp"
@@ -61,7 +62,7 @@ BOOST_AUTO_TEST_CASE(cpuid_template) {
     supported[3].function = 0xb;
     supported[3].index = 1;
     auto out = guest_cpuid(supported, 3, 4, kvm_pvm_cpuid_mask());
-    BOOST_REQUIRE(out.size() == 3u); // leaf 0xd dropped with xsave
+    BOOST_REQUIRE(out.size() == 3u);               // leaf 0xd dropped with xsave
     BOOST_TEST((out[0].ebx >> 24) == 3u);          // APIC id
     BOOST_TEST(((out[0].ebx >> 16) & 0xff) == 4u); // logical processors
     BOOST_TEST((out[0].ecx & (1u << 31)) != 0u);   // hypervisor

@@ -39,7 +39,9 @@ uint8_t in8(BusDevice& d, uint64_t off) {
     d.read(off, std::span(&v, 1));
     return v;
 }
-void out8(BusDevice& d, uint64_t off, uint8_t v) { d.write(off, std::span(&v, 1)); }
+void out8(BusDevice& d, uint64_t off, uint8_t v) {
+    d.write(off, std::span(&v, 1));
+}
 
 struct Recorder : BusDevice {
     uint64_t last_offset = 99;
@@ -79,7 +81,7 @@ BOOST_AUTO_TEST_CASE(serial_transmits_and_raises_thri) {
     out8(uart, 0, 'h');
     out8(uart, 0, 'i');
     BOOST_TEST(out.drain() == "hi");
-    BOOST_TEST(irq.edges == 0); // IER off: no interrupt
+    BOOST_TEST(irq.edges == 0);                // IER off: no interrupt
     BOOST_TEST((in8(uart, 2) & 0x0f) == 0x01); // IIR: none pending
 
     out8(uart, 1, 0x02); // IER.THRI on while the holder is empty: interrupt at once

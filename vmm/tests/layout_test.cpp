@@ -1,14 +1,14 @@
 // boot_params, e820, GDT, page tables and the MP table, checked field by field.
-#include <boost/test/unit_test.hpp>
 #include <cstring>
 
-#include "vmm/tests/packed_field.hpp"
+#include <boost/test/unit_test.hpp>
 
 #include "vmm/arch/x86_64/boot_params.hpp"
 #include "vmm/arch/x86_64/e820.hpp"
 #include "vmm/arch/x86_64/gdt.hpp"
 #include "vmm/arch/x86_64/mptable.hpp"
 #include "vmm/arch/x86_64/page_tables.hpp"
+#include "vmm/tests/packed_field.hpp"
 
 using namespace runvm::vmm;
 using namespace runvm::vmm::x86_64;
@@ -177,8 +177,8 @@ BOOST_AUTO_TEST_CASE(boot_params_for_elf_kernel) {
     BOOST_TEST(F(bp.hdr.type_of_loader) == 0xff);
     BOOST_TEST(F(bp.hdr.cmd_line_ptr) == layout::kCmdlineAddr);
     BOOST_TEST(F(bp.hdr.cmdline_size) == cmdline.size());
-    BOOST_TEST(std::string(reinterpret_cast<const char*>(mem.host_range(layout::kCmdlineAddr, 1))) ==
-               cmdline);
+    BOOST_TEST(std::string(reinterpret_cast<const char*>(
+                   mem.host_range(layout::kCmdlineAddr, 1))) == cmdline);
     BOOST_TEST(F(bp.hdr.ramdisk_size) == 10000u);
     BOOST_TEST(F(bp.hdr.ramdisk_image) % 4096 == 0u);
     BOOST_TEST(F(bp.hdr.ramdisk_image) + 10000u <= 64u << 20);

@@ -1,17 +1,17 @@
 // The ELF and bzImage loaders on Debian's real cloud kernel (scripts/guest-kernel.sh's
 // cache; the binary exits 77 when it is absent), plus hostile-header checks.
-#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <cstring>
-#include <elf.h>
 #include <fstream>
 #include <iterator>
 
-#include "vmm/tests/packed_field.hpp"
+#include <boost/test/unit_test.hpp>
+#include <elf.h>
 
 #include "vmm/arch/x86_64/boot_params.hpp"
 #include "vmm/arch/x86_64/bzimage_loader.hpp"
 #include "vmm/arch/x86_64/elf_loader.hpp"
+#include "vmm/tests/packed_field.hpp"
 
 using namespace runvm::vmm;
 using namespace runvm::vmm::x86_64;

@@ -1,7 +1,8 @@
 // The virtio-mmio state machine driven by a test driver that follows virtio 1.1 4.2.3,
 // with a fake backend standing in for the broker.
-#include <boost/test/unit_test.hpp>
 #include <cstring>
+
+#include <boost/test/unit_test.hpp>
 
 #include "vmm/virtio_mmio/transport.hpp"
 
@@ -61,7 +62,9 @@ struct Driver {
         t.read(off, std::span(reinterpret_cast<uint8_t*>(&v), 4));
         return v;
     }
-    void wr(uint64_t off, uint32_t v) { t.write(off, std::span(reinterpret_cast<uint8_t*>(&v), 4)); }
+    void wr(uint64_t off, uint32_t v) {
+        t.write(off, std::span(reinterpret_cast<uint8_t*>(&v), 4));
+    }
     void setup_queue(uint32_t index, uint32_t size, uint64_t base) {
         wr(reg::kQueueSel, index);
         wr(reg::kQueueNum, size);

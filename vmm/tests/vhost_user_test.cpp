@@ -1,9 +1,10 @@
 // The VMM's vhost-user frontend and virtio-mmio transport against the broker's real blk
 // device on a real socket: a software driver in the test programs the device through the
 // MMIO registers, places a request in the shared memfd RAM, kicks, and reads the answer.
-#include <boost/test/unit_test.hpp>
 #include <cstring>
 #include <fstream>
+
+#include <boost/test/unit_test.hpp>
 #include <poll.h>
 
 #include "broker/devices/blk/device.hpp"
@@ -52,7 +53,9 @@ struct Mmio {
         t.read(off, std::span(reinterpret_cast<uint8_t*>(&v), 4));
         return v;
     }
-    void wr(uint64_t off, uint32_t v) { t.write(off, std::span(reinterpret_cast<uint8_t*>(&v), 4)); }
+    void wr(uint64_t off, uint32_t v) {
+        t.write(off, std::span(reinterpret_cast<uint8_t*>(&v), 4));
+    }
 };
 
 bool wait_readable(int fd, int timeout_ms) {
@@ -112,9 +115,9 @@ BOOST_AUTO_TEST_CASE(blk_read_through_vhost_user) {
     must(mem.write_obj(kDesc + 0 * 16, Desc{kHeader, 16, kNext, 1}));
     must(mem.write_obj(kDesc + 1 * 16, Desc{kData, 512, kNext | kWrite, 2}));
     must(mem.write_obj(kDesc + 2 * 16, Desc{kStatus, 1, kWrite, 0}));
-    must(mem.write_obj(kAvail + 4, uint16_t{0}));  // ring[0] = head 0
-    must(mem.write_obj(kAvail + 2, uint16_t{1}));  // idx
-    m.wr(reg::kQueueNotify, 0); // kick eventfd, as the ioeventfd would in KVM
+    must(mem.write_obj(kAvail + 4, uint16_t{0})); // ring[0] = head 0
+    must(mem.write_obj(kAvail + 2, uint16_t{1})); // idx
+    m.wr(reg::kQueueNotify, 0);                   // kick eventfd, as the ioeventfd would in KVM
 
     BOOST_REQUIRE_MESSAGE(wait_readable(device->call_fd(), 5000), "no call from the broker");
     BOOST_TEST(must(mem.read_obj<uint16_t>(kUsed + 2)) == 1);  // used idx

@@ -2,13 +2,14 @@
 #include "vmm/vhost_user/device.hpp"
 
 #include <cstring>
+
 #include <spdlog/spdlog.h>
 
 namespace runvm::vmm::vhost_user {
 
 Result<DeviceType> device_type(const std::string& name) {
     static const DeviceType types[] = {
-        {"net", 1, 2, 2, 12},   {"blk", 2, 1, 1, 60},  {"console", 3, 2, 2, 12},
+        {"net", 1, 2, 2, 12},   {"blk", 2, 1, 1, 60}, {"console", 3, 2, 2, 12},
         {"vsock", 19, 3, 2, 8}, {"fs", 26, 2, 2, 40},
     };
     for (const auto& t : types) {
@@ -19,8 +20,7 @@ Result<DeviceType> device_type(const std::string& name) {
     return Err(Error::msg("vhost-user device type '" + name + "': unknown"));
 }
 
-Result<std::unique_ptr<Device>> Device::connect(const std::string& type,
-                                                const std::string& socket,
+Result<std::unique_ptr<Device>> Device::connect(const std::string& type, const std::string& socket,
                                                 const GuestMemory& mem, int timeout_ms) {
     RUNVM_ASSIGN_OR_RETURN(const DeviceType t, device_type(type));
     RUNVM_ASSIGN_OR_RETURN(auto frontend, Frontend::connect(socket, timeout_ms));
@@ -57,7 +57,9 @@ Result<void> Device::negotiate() {
     return Ok();
 }
 
-uint64_t Device::device_features() const { return backend_features_ & ~kFeatureProtocolFeatures; }
+uint64_t Device::device_features() const {
+    return backend_features_ & ~kFeatureProtocolFeatures;
+}
 
 void Device::read_config(uint64_t offset, std::span<uint8_t> data) {
     std::memset(data.data(), 0, data.size());
@@ -112,8 +114,7 @@ Result<void> Device::program_queue(uint16_t index, const virtio_mmio::QueueConfi
 
 Result<void> Device::activate(uint64_t features,
                               const std::vector<virtio_mmio::QueueConfig>& queues) {
-    RUNVM_TRY(frontend_.set_features(features |
-                                     (backend_features_ & kFeatureProtocolFeatures)));
+    RUNVM_TRY(frontend_.set_features(features | (backend_features_ & kFeatureProtocolFeatures)));
     RUNVM_TRY(frontend_.set_mem_table(mem_));
     for (uint16_t i = 0; i < type_.backend_queues && i < queues.size(); ++i) {
         if (queues[i].ready) {

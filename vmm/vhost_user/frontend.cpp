@@ -3,8 +3,9 @@
 
 #include <chrono>
 #include <cstring>
-#include <poll.h>
 #include <thread>
+
+#include <poll.h>
 
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
@@ -12,8 +13,7 @@
 namespace runvm::vmm::vhost_user {
 
 Result<Frontend> Frontend::connect(const std::string& path, int timeout_ms) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
         auto fd = connect_unix(path, false);
         if (fd.ok()) {
@@ -51,8 +51,8 @@ Result<std::vector<uint8_t>> Frontend::receive(uint32_t request) {
         return Err(Error::from_errno("poll " + what(request)));
     }
     if (rc == 0) {
-        return Err(Error::msg(what(request) + ": no reply within " + std::to_string(timeout_ms_) +
-                              " ms"));
+        return Err(
+            Error::msg(what(request) + ": no reply within " + std::to_string(timeout_ms_) + " ms"));
     }
     // The backend writes header and payload in one sendmsg; a stream may still split it.
     std::vector<uint8_t> buf(sizeof(Header) + kMaxPayload);
@@ -63,12 +63,13 @@ Result<std::vector<uint8_t>> Frontend::receive(uint32_t request) {
     }
     if (h.request != request || (h.flags & kFlagReply) == 0 || h.size > kMaxPayload) {
         return Err(Error::msg(what(request) + ": bad reply (request " + std::to_string(h.request) +
-                              ", flags " + hex(h.flags) + ", size " + std::to_string(h.size) + ")"));
+                              ", flags " + hex(h.flags) + ", size " + std::to_string(h.size) +
+                              ")"));
     }
     std::vector<uint8_t> payload(h.size);
     if (h.size != 0) {
-        RUNVM_ASSIGN_OR_RETURN(const bool body, read_exact(fd_.get(), payload.data(), h.size,
-                                                           path_.c_str()));
+        RUNVM_ASSIGN_OR_RETURN(const bool body,
+                               read_exact(fd_.get(), payload.data(), h.size, path_.c_str()));
         if (!body) {
             return Err(Error::msg(what(request) + ": backend closed mid-reply"));
         }
@@ -105,11 +106,21 @@ Result<void> Frontend::set(uint32_t request, const void* payload, uint32_t size,
     return Ok();
 }
 
-Result<void> Frontend::set_owner() { return set(kSetOwner, nullptr, 0); }
-Result<uint64_t> Frontend::get_features() { return get_u64(kGetFeatures); }
-Result<void> Frontend::set_features(uint64_t f) { return set(kSetFeatures, &f, sizeof f); }
-Result<uint64_t> Frontend::get_protocol_features() { return get_u64(kGetProtocolFeatures); }
-Result<uint64_t> Frontend::get_queue_num() { return get_u64(kGetQueueNum); }
+Result<void> Frontend::set_owner() {
+    return set(kSetOwner, nullptr, 0);
+}
+Result<uint64_t> Frontend::get_features() {
+    return get_u64(kGetFeatures);
+}
+Result<void> Frontend::set_features(uint64_t f) {
+    return set(kSetFeatures, &f, sizeof f);
+}
+Result<uint64_t> Frontend::get_protocol_features() {
+    return get_u64(kGetProtocolFeatures);
+}
+Result<uint64_t> Frontend::get_queue_num() {
+    return get_u64(kGetQueueNum);
+}
 
 Result<void> Frontend::set_protocol_features(uint64_t f) {
     RUNVM_TRY(set(kSetProtocolFeatures, &f, sizeof f));
@@ -151,7 +162,8 @@ Result<void> Frontend::set_mem_table(const GuestMemory& mem) {
         if (t.nregions == kMaxMemRegions) {
             return Err(Error::msg(what(kSetMemTable) + ": too many regions"));
         }
-        t.regions[t.nregions++] = {r.gpa, r.size, reinterpret_cast<uint64_t>(r.host), r.file_offset};
+        t.regions[t.nregions++] = {r.gpa, r.size, reinterpret_cast<uint64_t>(r.host),
+                                   r.file_offset};
         fds.push_back(mem.fd());
     }
     const auto size = static_cast<uint32_t>(8 + t.nregions * sizeof(MemoryRegion));

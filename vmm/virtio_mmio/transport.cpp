@@ -2,13 +2,16 @@
 #include "vmm/virtio_mmio/transport.hpp"
 
 #include <cstring>
+
 #include <spdlog/spdlog.h>
 
 namespace runvm::vmm::virtio_mmio {
 
 namespace {
 
-void set_low(uint64_t& v, uint32_t low) { v = (v & 0xffffffff00000000ull) | low; }
+void set_low(uint64_t& v, uint32_t low) {
+    v = (v & 0xffffffff00000000ull) | low;
+}
 void set_high(uint64_t& v, uint32_t high) {
     v = (v & 0xffffffffull) | (static_cast<uint64_t>(high) << 32);
 }

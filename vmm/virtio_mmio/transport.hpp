@@ -25,7 +25,7 @@ inline constexpr uint64_t kShmBaseLow = 0x0b8, kShmBaseHigh = 0x0bc;
 inline constexpr uint64_t kConfigGeneration = 0x0fc, kConfig = 0x100;
 } // namespace reg
 
-inline constexpr uint32_t kMagic = 0x74726976; // "virt"
+inline constexpr uint32_t kMagic = 0x74726976;       // "virt"
 inline constexpr uint32_t kVendorRunvm = 0x4d565552; // "RUVM"
 inline constexpr uint64_t kFeatureVersion1 = 1ull << 32;
 

@@ -20,8 +20,9 @@ Result<InitrdPlacement> place_initrd(const GuestMemory& mem, const LoadedKernel&
     const uint64_t limit = std::min(kernel.initrd_addr_max + 1, mem.low_ram_end());
     const uint64_t floor = (kernel.end + kPage - 1) & ~(kPage - 1);
     if (size > limit || ((limit - size) & ~(kPage - 1)) < floor) {
-        return Err(Error::msg("initrd of " + hex(size) + " bytes: does not fit between the kernel end " +
-                              hex(floor) + " and " + hex(limit)));
+        return Err(Error::msg("initrd of " + hex(size) +
+                              " bytes: does not fit between the kernel end " + hex(floor) +
+                              " and " + hex(limit)));
     }
     return InitrdPlacement{(limit - size) & ~(kPage - 1), size};
 }
@@ -69,8 +70,7 @@ Result<boot_params> build_boot_params(const LoadedKernel& kernel, uint64_t ram_b
 
 Result<void> write_boot_data(GuestMemory& mem, const LoadedKernel& kernel,
                              const std::string& cmdline, std::span<const uint8_t> initrd) {
-    if (cmdline.size() + 1 > layout::kCmdlineMax ||
-        cmdline.find('\0') != std::string::npos) {
+    if (cmdline.size() + 1 > layout::kCmdlineMax || cmdline.find('\0') != std::string::npos) {
         return Err(Error::msg("kernel command line: " + std::to_string(cmdline.size()) +
                               " bytes, must be under " + std::to_string(layout::kCmdlineMax) +
                               " without NUL"));
@@ -83,9 +83,9 @@ Result<void> write_boot_data(GuestMemory& mem, const LoadedKernel& kernel,
                                   " bytes, the kernel accepts " + std::to_string(limit)));
         }
     }
-    RUNVM_TRY(mem.write(layout::kCmdlineAddr,
-                        std::span(reinterpret_cast<const uint8_t*>(cmdline.c_str()),
-                                  cmdline.size() + 1)));
+    RUNVM_TRY(
+        mem.write(layout::kCmdlineAddr, std::span(reinterpret_cast<const uint8_t*>(cmdline.c_str()),
+                                                  cmdline.size() + 1)));
     InitrdPlacement placement;
     if (!initrd.empty()) {
         RUNVM_ASSIGN_OR_RETURN(placement, place_initrd(mem, kernel, initrd.size()));

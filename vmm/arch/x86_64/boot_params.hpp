@@ -1,10 +1,11 @@
 // The Linux zero page (struct boot_params): setup header, command line, initrd, e820.
 #pragma once
 
-#include <asm/bootparam.h>
 #include <cstdint>
 #include <span>
 #include <string>
+
+#include <asm/bootparam.h>
 
 #include "base/result.hpp"
 #include "vmm/arch/x86_64/kernel_image.hpp"

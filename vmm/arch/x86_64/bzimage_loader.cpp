@@ -47,16 +47,15 @@ Result<LoadedKernel> load_bzimage(GuestMemory& mem, std::span<const uint8_t> ima
     const uint64_t init_size = field<uint32_t>(image, 0x260);
     const uint64_t pref_address = field<uint64_t>(image, 0x258);
     // The decompressor works in place up to init_size from the preferred address.
-    const uint64_t need_end =
-        std::max(layout::kHighMemStart + kernel.size(), std::max(pref_address, layout::kHighMemStart) + init_size);
+    const uint64_t need_end = std::max(layout::kHighMemStart + kernel.size(),
+                                       std::max(pref_address, layout::kHighMemStart) + init_size);
     if (need_end > mem.low_ram_end()) {
         return Err(Error::msg("bzImage needs guest RAM up to " + hex(need_end) + ", have " +
                               hex(mem.low_ram_end())));
     }
     RUNVM_TRY(mem.write(layout::kHighMemStart, kernel));
 
-    std::memcpy(k.setup_header->data(), image.data() + kSetupHeaderOffset,
-                k.setup_header->size());
+    std::memcpy(k.setup_header->data(), image.data() + kSetupHeaderOffset, k.setup_header->size());
     k.load_addr = layout::kHighMemStart;
     k.entry = layout::kHighMemStart + 0x200;
     k.end = need_end;

@@ -7,7 +7,7 @@
 namespace runvm::vmm::x86_64 {
 
 inline constexpr uint64_t kSetupHeaderOffset = 0x1f1;
-inline constexpr uint32_t kHdrSMagic = 0x53726448; // "HdrS"
+inline constexpr uint32_t kHdrSMagic = 0x53726448;   // "HdrS"
 inline constexpr uint16_t kMinBootProtocol = 0x020c; // xloadflags, 64-bit entry
 inline constexpr uint16_t kXlfKernel64 = 1u << 0;
 

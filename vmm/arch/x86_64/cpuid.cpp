@@ -34,22 +34,33 @@ const CpuidFeature* find_feature(const std::string& name) {
 
 const std::vector<CpuidFeature>& known_cpuid_features() {
     static const std::vector<CpuidFeature> features = {
-        {"monitor", 1, 0, CpuidReg::ecx, 3},   {"vmx", 1, 0, CpuidReg::ecx, 5},
-        {"cx16", 1, 0, CpuidReg::ecx, 13},     {"pcid", 1, 0, CpuidReg::ecx, 17},
-        {"x2apic", 1, 0, CpuidReg::ecx, 21},   {"tsc_deadline", 1, 0, CpuidReg::ecx, 24},
-        {"xsave", 1, 0, CpuidReg::ecx, 26},    {"osxsave", 1, 0, CpuidReg::ecx, 27},
-        {"avx", 1, 0, CpuidReg::ecx, 28},      {"rdrand", 1, 0, CpuidReg::ecx, 30},
-        {"avx2", 7, 0, CpuidReg::ebx, 5},      {"invpcid", 7, 0, CpuidReg::ebx, 10},
-        {"avx512f", 7, 0, CpuidReg::ebx, 16},  {"rdseed", 7, 0, CpuidReg::ebx, 18},
-        {"pku", 7, 0, CpuidReg::ecx, 3},       {"waitpkg", 7, 0, CpuidReg::ecx, 5},
-        {"la57", 7, 0, CpuidReg::ecx, 16},     {"svm", 0x80000001, 0, CpuidReg::ecx, 2},
+        {"monitor", 1, 0, CpuidReg::ecx, 3},
+        {"vmx", 1, 0, CpuidReg::ecx, 5},
+        {"cx16", 1, 0, CpuidReg::ecx, 13},
+        {"pcid", 1, 0, CpuidReg::ecx, 17},
+        {"x2apic", 1, 0, CpuidReg::ecx, 21},
+        {"tsc_deadline", 1, 0, CpuidReg::ecx, 24},
+        {"xsave", 1, 0, CpuidReg::ecx, 26},
+        {"osxsave", 1, 0, CpuidReg::ecx, 27},
+        {"avx", 1, 0, CpuidReg::ecx, 28},
+        {"rdrand", 1, 0, CpuidReg::ecx, 30},
+        {"avx2", 7, 0, CpuidReg::ebx, 5},
+        {"invpcid", 7, 0, CpuidReg::ebx, 10},
+        {"avx512f", 7, 0, CpuidReg::ebx, 16},
+        {"rdseed", 7, 0, CpuidReg::ebx, 18},
+        {"pku", 7, 0, CpuidReg::ecx, 3},
+        {"waitpkg", 7, 0, CpuidReg::ecx, 5},
+        {"la57", 7, 0, CpuidReg::ecx, 16},
+        {"svm", 0x80000001, 0, CpuidReg::ecx, 2},
         {"pdpe1gb", 0x80000001, 0, CpuidReg::edx, 26},
         {"rdtscp", 0x80000001, 0, CpuidReg::edx, 27},
     };
     return features;
 }
 
-std::vector<std::string> default_cpuid_mask() { return {"vmx", "svm", "monitor"}; }
+std::vector<std::string> default_cpuid_mask() {
+    return {"vmx", "svm", "monitor"};
+}
 
 std::vector<std::string> kvm_pvm_cpuid_mask() {
     return {"vmx", "svm", "monitor", "la57", "cx16", "xsave", "osxsave", "avx", "avx2", "avx512f"};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+
 #include <elf.h>
 
 namespace runvm::vmm::x86_64 {
@@ -12,8 +13,8 @@ namespace {
 template <typename T>
 Result<T> read_at(std::span<const uint8_t> image, uint64_t off, const char* what) {
     if (off > image.size() || sizeof(T) > image.size() - off) {
-        return Err(Error::msg(std::string("ELF ") + what + " at " + hex(off) +
-                              ": beyond end of file"));
+        return Err(
+            Error::msg(std::string("ELF ") + what + " at " + hex(off) + ": beyond end of file"));
     }
     T v;
     std::memcpy(&v, image.data() + off, sizeof(T));
@@ -39,9 +40,9 @@ Result<LoadedKernel> load_elf(GuestMemory& mem, std::span<const uint8_t> image) 
     k.load_addr = UINT64_MAX;
     bool any = false;
     for (uint16_t i = 0; i < eh.e_phnum; ++i) {
-        RUNVM_ASSIGN_OR_RETURN(const auto ph,
-                               read_at<Elf64_Phdr>(image, eh.e_phoff + uint64_t{i} * sizeof(Elf64_Phdr),
-                                                   "program header"));
+        RUNVM_ASSIGN_OR_RETURN(
+            const auto ph, read_at<Elf64_Phdr>(image, eh.e_phoff + uint64_t{i} * sizeof(Elf64_Phdr),
+                                               "program header"));
         if (ph.p_type != PT_LOAD) {
             continue;
         }
@@ -52,8 +53,8 @@ Result<LoadedKernel> load_elf(GuestMemory& mem, std::span<const uint8_t> image) 
                                   hex(ph.p_filesz) + ") beyond end of file"));
         }
         if (!mem.contains(ph.p_paddr, ph.p_memsz) || ph.p_paddr < layout::kHighMemStart) {
-            return Err(Error::msg(seg + ": paddr [" + hex(ph.p_paddr) + ", +" +
-                                  hex(ph.p_memsz) + ") outside guest RAM above 1 MiB"));
+            return Err(Error::msg(seg + ": paddr [" + hex(ph.p_paddr) + ", +" + hex(ph.p_memsz) +
+                                  ") outside guest RAM above 1 MiB"));
         }
         RUNVM_TRY(mem.write(ph.p_paddr, image.subspan(ph.p_offset, ph.p_filesz)));
         RUNVM_TRY(mem.fill(ph.p_paddr + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz));

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+
 #include <linux/kvm.h>
 
 namespace runvm::vmm::x86_64 {

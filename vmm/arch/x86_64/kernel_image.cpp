@@ -6,7 +6,10 @@
 namespace runvm::vmm::x86_64 {
 
 Result<KernelFormat> detect_kernel_format(std::span<const uint8_t> image) {
-    if (image.size() >= 4 && std::memcmp(image.data(), "\x7f" "ELF", 4) == 0) {
+    if (image.size() >= 4 && std::memcmp(image.data(),
+                                         "\x7f"
+                                         "ELF",
+                                         4) == 0) {
         return KernelFormat::elf;
     }
     if (image.size() >= 0x206 && std::memcmp(image.data() + 0x202, "HdrS", 4) == 0) {

@@ -15,9 +15,9 @@ namespace runvm::vmm::x86_64 {
 enum class EntryMode { long64, real16 };
 
 struct LoadedKernel {
-    uint64_t entry = 0;       // guest-physical address of the first instruction
-    uint64_t load_addr = 0;   // lowest byte written
-    uint64_t end = 0;         // one past the highest byte the kernel may use
+    uint64_t entry = 0;     // guest-physical address of the first instruction
+    uint64_t load_addr = 0; // lowest byte written
+    uint64_t end = 0;       // one past the highest byte the kernel may use
     EntryMode mode = EntryMode::long64;
     // bzImage only: bytes 0x1f1.. of the image (the setup header) for boot_params.
     std::optional<std::array<uint8_t, 0x290 - 0x1f1>> setup_header;

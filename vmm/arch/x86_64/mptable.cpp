@@ -44,8 +44,8 @@ Result<void> write_mptable(GuestMemory& mem, uint32_t vcpus) {
         cpu.apicid = static_cast<uint8_t>(id);
         cpu.apicver = kApicVersion;
         cpu.cpuflag = static_cast<uint8_t>(kCpuEnabled | (id == 0 ? kCpuBootProcessor : 0));
-        cpu.cpufeature = 0x600;         // family 6
-        cpu.featureflag = 0x200 | 0x1;  // APIC, FPU
+        cpu.cpufeature = 0x600;        // family 6
+        cpu.featureflag = 0x200 | 0x1; // APIC, FPU
         append(entries, cpu);
     }
     MpcBus bus{1, 0, {'I', 'S', 'A', ' ', ' ', ' '}};
@@ -54,12 +54,12 @@ Result<void> write_mptable(GuestMemory& mem, uint32_t vcpus) {
     append(entries, ioapic);
     for (uint32_t irq = 0; irq <= layout::kIrqMax; ++irq) {
         // irqflag 0: polarity and trigger conform to the bus, i.e. ISA edge/active-high.
-        MpcIntsrc src{3, kMpIrqInt, 0, 0, static_cast<uint8_t>(irq), ioapic_id,
-                      static_cast<uint8_t>(irq)};
+        MpcIntsrc src{
+            3, kMpIrqInt, 0, 0, static_cast<uint8_t>(irq), ioapic_id, static_cast<uint8_t>(irq)};
         append(entries, src);
     }
-    append(entries, MpcIntsrc{4, kMpIrqExtInt, 0, 0, 0, 0, 0});    // LINT0 of every LAPIC
-    append(entries, MpcIntsrc{4, kMpIrqNmi, 0, 0, 0, 0xff, 1});    // LINT1 of every LAPIC
+    append(entries, MpcIntsrc{4, kMpIrqExtInt, 0, 0, 0, 0, 0}); // LINT0 of every LAPIC
+    append(entries, MpcIntsrc{4, kMpIrqNmi, 0, 0, 0, 0xff, 1}); // LINT1 of every LAPIC
 
     MpcTable table{};
     std::memcpy(table.signature, "PCMP", 4);
@@ -80,8 +80,8 @@ Result<void> write_mptable(GuestMemory& mem, uint32_t vcpus) {
     mpf.physptr = static_cast<uint32_t>(table_addr);
     mpf.length = 1;
     mpf.specification = 4;
-    mpf.checksum = static_cast<uint8_t>(-mp_checksum(reinterpret_cast<const uint8_t*>(&mpf),
-                                                     sizeof mpf));
+    mpf.checksum =
+        static_cast<uint8_t>(-mp_checksum(reinterpret_cast<const uint8_t*>(&mpf), sizeof mpf));
 
     if (layout::kEbdaStart + mptable_size(vcpus) > 0xa0000) {
         return Err(Error::msg("mptable: does not fit below 640 KiB"));

@@ -10,7 +10,7 @@
 namespace runvm::vmm::x86_64 {
 
 #pragma pack(push, 1)
-struct MpfIntel { // floating pointer structure
+struct MpfIntel {      // floating pointer structure
     char signature[4]; // "_MP_"
     uint32_t physptr;
     uint8_t length; // in 16-byte units
@@ -18,7 +18,7 @@ struct MpfIntel { // floating pointer structure
     uint8_t checksum;
     uint8_t feature[5];
 };
-struct MpcTable { // configuration table header
+struct MpcTable {      // configuration table header
     char signature[4]; // "PCMP"
     uint16_t length;
     uint8_t spec;

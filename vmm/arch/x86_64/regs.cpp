@@ -16,7 +16,9 @@ constexpr uint32_t kMsrTsc = 0x10, kMsrMiscEnable = 0x1a0, kMsrMtrrDefType = 0x2
 constexpr uint32_t kApicLvt0 = 0x350, kApicLvt1 = 0x360;
 constexpr uint32_t kApicModeNmi = 0x4, kApicModeExtInt = 0x7;
 
-uint32_t set_delivery_mode(uint32_t reg, uint32_t mode) { return (reg & ~0x700u) | (mode << 8); }
+uint32_t set_delivery_mode(uint32_t reg, uint32_t mode) {
+    return (reg & ~0x700u) | (mode << 8);
+}
 
 } // namespace
 
@@ -78,10 +80,16 @@ std::vector<kvm_msr_entry> boot_msrs() {
         return e;
     };
     return {
-        msr(kMsrSysenterCs, 0),   msr(kMsrSysenterEsp, 0), msr(kMsrSysenterEip, 0),
-        msr(kMsrStar, 0),         msr(kMsrCstar, 0),       msr(kMsrKernelGsBase, 0),
-        msr(kMsrSyscallMask, 0),  msr(kMsrLstar, 0),       msr(kMsrTsc, 0),
-        msr(kMsrMiscEnable, 1),   // fast string operations
+        msr(kMsrSysenterCs, 0),
+        msr(kMsrSysenterEsp, 0),
+        msr(kMsrSysenterEip, 0),
+        msr(kMsrStar, 0),
+        msr(kMsrCstar, 0),
+        msr(kMsrKernelGsBase, 0),
+        msr(kMsrSyscallMask, 0),
+        msr(kMsrLstar, 0),
+        msr(kMsrTsc, 0),
+        msr(kMsrMiscEnable, 1),               // fast string operations
         msr(kMsrMtrrDefType, (1u << 11) | 6), // MTRRs on, default type write-back
     };
 }

@@ -3,8 +3,9 @@
 #pragma once
 
 #include <cstdint>
-#include <linux/kvm.h>
 #include <vector>
+
+#include <linux/kvm.h>
 
 #include "base/result.hpp"
 #include "vmm/arch/x86_64/kernel_image.hpp"

@@ -1,0 +1,279 @@
+// The agent's ttRPC API end to end in host mode: a real rpc::Server and rpc::Client, busybox
+// containers, stdio over per-stream Unix sockets, a private cgroup2 for pause/stats. Root
+// only (exit 77 otherwise).
+#define BOOST_TEST_MODULE agent_service
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest_agent/service/agent_service.hpp"
+#include "rpc/client.hpp"
+#include "rpc/unix_socket.hpp"
+
+using namespace runvm;
+using namespace runvm::agent;
+namespace pb = runvm::agent::v1;
+
+namespace {
+struct Env {
+    std::string dir, rootfs, cgroup;
+    std::unique_ptr<Reaper> reaper;
+    std::unique_ptr<AgentService> service;
+    std::unique_ptr<rpc::Server> server;
+    std::unique_ptr<rpc::Client> client;
+};
+Env* g_env = nullptr;
+
+struct Setup {
+    Env env;
+    Setup() {
+        if (::geteuid() != 0 || ::access("/bin/busybox", X_OK) != 0) {
+            std::printf("SKIP: needs root and busybox\n");
+            std::exit(77);
+        }
+        BOOST_REQUIRE(Reaper::block_sigchld().ok());
+        ::signal(SIGPIPE, SIG_IGN);
+        BOOST_REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+        // Everything this test mounts stays in its own mount namespace.
+        BOOST_REQUIRE(::unshare(CLONE_NEWNS) == 0);
+        BOOST_REQUIRE(::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) == 0);
+        char tmpl[] = "/tmp/agent-service-XXXXXX";
+        BOOST_REQUIRE(::mkdtemp(tmpl) != nullptr);
+        env.dir = tmpl;
+        env.rootfs = env.dir + "/rootfs";
+        const std::string mk = std::string(RUNVM_MAKE_ROOTFS) + " " + env.rootfs;
+        BOOST_REQUIRE(std::system(mk.c_str()) == 0);
+        env.cgroup = env.dir + "/cgroup";
+        ::mkdir(env.cgroup.c_str(), 0755);
+        if (::mount("cgroup2", env.cgroup.c_str(), "cgroup2", 0, nullptr) < 0) {
+            env.cgroup.clear();
+        }
+        auto reaper = Reaper::start();
+        BOOST_REQUIRE(reaper.ok());
+        env.reaper = std::move(reaper).value();
+        AgentOptions o;
+        o.stdio.vsock = false;
+        o.stdio.unix_prefix = env.dir + "/vsock";
+        o.state_dir = env.dir + "/state";
+        o.cgroup_mount = env.cgroup;
+        o.setup_timeout = std::chrono::milliseconds(10000);
+        env.service = std::make_unique<AgentService>(o, *env.reaper);
+        env.server = std::make_unique<rpc::Server>();
+        env.service->register_with(*env.server);
+        BOOST_REQUIRE(env.server->listen_unix(env.dir + "/agent.sock").ok());
+        BOOST_REQUIRE(env.server->start().ok());
+        auto c = rpc::Client::connect_unix(env.dir + "/agent.sock", std::chrono::milliseconds(5000));
+        BOOST_REQUIRE(c.ok());
+        env.client = std::make_unique<rpc::Client>(std::move(c).value());
+        g_env = &env;
+    }
+    ~Setup() {
+        env.client.reset();
+        env.server->shutdown();
+        env.service.reset();
+        if (!env.cgroup.empty()) {
+            ::umount2(env.cgroup.c_str(), MNT_DETACH);
+        }
+        std::system(("rm -rf " + env.dir).c_str());
+    }
+};
+BOOST_TEST_GLOBAL_FIXTURE(Setup);
+
+rpc::Status call(const char* method, const google::protobuf::MessageLite& req,
+                 google::protobuf::MessageLite* resp) {
+    rpc::CallOptions o;
+    o.timeout = std::chrono::seconds(30);
+    return g_env->client->call(kAgentService, method, req, resp, o);
+}
+
+// A listener per stdio port, as the host side (broker or test) provides them.
+struct StreamListener {
+    UniqueFd listen;
+    explicit StreamListener(uint32_t port) {
+        auto l = rpc::listen_unix_socket(g_env->dir + "/vsock_" + std::to_string(port));
+        BOOST_REQUIRE(l.ok());
+        listen = std::move(l).value();
+    }
+    UniqueFd accept() const {
+        UniqueFd fd(::accept4(listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        BOOST_REQUIRE(fd.valid());
+        int flags = ::fcntl(fd.get(), F_GETFL);
+        ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+        return fd;
+    }
+};
+
+std::string read_all(int fd) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+std::string spec_json(const std::string& script) {
+    nlohmann::json args = {"sh", "-c", script};
+    nlohmann::json j = {
+        {"ociVersion", "1.0.2"},
+        {"process", {{"args", args}, {"cwd", "/"}, {"user", {{"uid", 0}, {"gid", 0}}},
+                     {"env", {"PATH=/bin"}}}},
+        {"root", {{"path", "rootfs"}, {"readonly", true}}},
+        {"hostname", "svc"},
+        {"mounts", {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                    {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}}}},
+        {"linux", {{"namespaces", {{{"type", "mount"}}, {{"type", "pid"}}, {{"type", "uts"}},
+                                   {{"type", "ipc"}}}}}}};
+    return j.dump();
+}
+
+pb::CreateContainerRequest create_request(const std::string& id, const std::string& script,
+                                          uint32_t in, uint32_t out, uint32_t err) {
+    pb::CreateContainerRequest req;
+    req.set_container_id(id);
+    req.set_oci_spec_json(spec_json(script));
+    req.mutable_rootfs()->set_directory(g_env->rootfs);
+    req.mutable_stdio()->set_stdin_port(in);
+    req.mutable_stdio()->set_stdout_port(out);
+    req.mutable_stdio()->set_stderr_port(err);
+    return req;
+}
+
+uint32_t wait_status(const std::string& id, const std::string& exec_id) {
+    pb::WaitProcessRequest w;
+    w.set_container_id(id);
+    w.set_exec_id(exec_id);
+    pb::WaitProcessResponse r;
+    auto st = call("WaitProcess", w, &r);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    return r.exit_status();
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(create_start_stdio_wait_remove) {
+    StreamListener in(100), out(101), err(102);
+    pb::CreateContainerResponse created;
+    auto st = call("CreateContainer",
+                   create_request("c1", "read l; echo out:$l:$(hostname); echo err >&2; exit 7",
+                                  100, 101, 102),
+                   &created);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    BOOST_TEST(created.pid() > 0u);
+    UniqueFd i = in.accept(), o = out.accept(), e = err.accept();
+    // Created, not started: the init waits; its command line is still the agent's.
+    std::ifstream cmdline("/proc/" + std::to_string(created.pid()) + "/cmdline");
+    std::string cmd;
+    std::getline(cmdline, cmd, '\0');
+    BOOST_TEST(cmd.find("sh") == std::string::npos);
+    pb::StartContainerRequest start;
+    start.set_container_id("c1");
+    pb::StartContainerResponse started;
+    st = call("StartContainer", start, &started);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    BOOST_REQUIRE(::write(i.get(), "hello\n", 6) == 6);
+    BOOST_TEST(read_all(o.get()) == "out:hello:svc\n");
+    BOOST_TEST(read_all(e.get()) == "err\n");
+    BOOST_TEST(wait_status("c1", "") == 7u);
+    BOOST_TEST(call("StartContainer", start, &started).code == rpc::kFailedPrecondition);
+    pb::RemoveContainerRequest rm;
+    rm.set_container_id("c1");
+    BOOST_TEST(call("RemoveContainer", rm, nullptr).ok());
+    BOOST_TEST(call("RemoveContainer", rm, nullptr).code == rpc::kNotFound);
+}
+
+BOOST_AUTO_TEST_CASE(exec_signal_pause_stats) {
+    StreamListener out(201), exec_out(202);
+    pb::CreateContainerResponse created;
+    auto st = call("CreateContainer", create_request("c2", "echo up; exec sleep 100", 0, 201, 0),
+                   &created);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    UniqueFd o = out.accept();
+    pb::StartContainerRequest start;
+    start.set_container_id("c2");
+    BOOST_REQUIRE(call("StartContainer", start, nullptr).ok());
+    char buf[8] = {};
+    BOOST_REQUIRE(::read(o.get(), buf, 3) == 3);
+
+    pb::ExecProcessRequest ex;
+    ex.set_container_id("c2");
+    ex.set_exec_id("e1");
+    ex.set_process_json(R"({"args":["sh","-c","echo exec:$(hostname):$$"],"cwd":"/tmp",
+        "env":["PATH=/bin"],"user":{"uid":0,"gid":0}})");
+    ex.mutable_stdio()->set_stdout_port(202);
+    st = call("ExecProcess", ex, nullptr);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    UniqueFd eo = exec_out.accept();
+    const std::string line = read_all(eo.get());
+    BOOST_TEST(line.rfind("exec:svc:", 0) == 0u); // the container's UTS namespace
+    BOOST_TEST(line != "exec:svc:1\n");           // and its pid namespace, not pid 1
+    BOOST_TEST(wait_status("c2", "e1") == 0u);
+
+    pb::ListProcessesRequest lp;
+    lp.set_container_id("c2");
+    pb::ListProcessesResponse procs;
+    BOOST_REQUIRE(call("ListProcesses", lp, &procs).ok());
+    BOOST_TEST(procs.processes_size() >= 1);
+
+    if (!g_env->cgroup.empty()) {
+        pb::PauseContainerRequest pause;
+        pause.set_container_id("c2");
+        st = call("PauseContainer", pause, nullptr);
+        BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+        std::ifstream status("/proc/" + std::to_string(created.pid()) + "/status");
+        std::string text((std::istreambuf_iterator<char>(status)), {});
+        BOOST_TEST(text.find("State:\tS") != std::string::npos); // frozen tasks sleep
+        pb::ResumeContainerRequest resume;
+        resume.set_container_id("c2");
+        BOOST_REQUIRE(call("ResumeContainer", resume, nullptr).ok());
+        pb::StatsContainerRequest sreq;
+        sreq.set_container_id("c2");
+        pb::StatsContainerResponse stats;
+        BOOST_REQUIRE(call("StatsContainer", sreq, &stats).ok());
+        BOOST_TEST(stats.cpu_usage_usec() > 0u);
+    }
+    pb::SignalProcessRequest sig;
+    sig.set_container_id("c2");
+    sig.set_signal(SIGKILL);
+    BOOST_REQUIRE(call("SignalProcess", sig, nullptr).ok());
+    BOOST_TEST(wait_status("c2", "") == 137u);
+    pb::RemoveContainerRequest rm;
+    rm.set_container_id("c2");
+    BOOST_TEST(call("RemoveContainer", rm, nullptr).ok());
+}
+
+BOOST_AUTO_TEST_CASE(bad_requests_leave_nothing) {
+    auto req = create_request("c3", "true", 0, 0, 0);
+    nlohmann::json j = nlohmann::json::parse(req.oci_spec_json());
+    j["process"]["args"] = {"no-such-binary"};
+    req.set_oci_spec_json(j.dump());
+    auto st = call("CreateContainer", req, nullptr);
+    BOOST_TEST(st.code == rpc::kFailedPrecondition);
+    BOOST_TEST(st.message.find("exec: \"no-such-binary\": executable file not found in $PATH") !=
+               std::string::npos);
+    pb::ListProcessesRequest lp;
+    lp.set_container_id("c3");
+    BOOST_TEST(call("ListProcesses", lp, nullptr).code == rpc::kNotFound);
+
+    j["process"]["args"] = {"true"};
+    j["linux"]["namespaces"].push_back({{"type", "bogus"}});
+    req.set_oci_spec_json(j.dump());
+    st = call("CreateContainer", req, nullptr);
+    BOOST_TEST(st.code == rpc::kInvalidArgument);
+    BOOST_TEST(st.message.find("linux.namespaces[4].type") != std::string::npos);
+
+    pb::HealthResponse h;
+    BOOST_REQUIRE(call("Health", pb::HealthRequest(), &h).ok());
+    BOOST_TEST(h.status() == pb::HealthResponse::SERVING);
+    pb::VersionResponse v;
+    BOOST_REQUIRE(call("Version", pb::VersionRequest(), &v).ok());
+    BOOST_TEST(v.api_version() == kAgentApiVersion);
+}
