@@ -1,6 +1,7 @@
 // runvm create: boots the container's VM and creates its process, which waits for start.
-#include <limits.h>
 #include <memory>
+
+#include <limits.h>
 #include <stdlib.h>
 
 #include "shim/cli/verb.hpp"
@@ -22,8 +23,7 @@ struct CreateArgs {
 
 // Shared with run.cpp: the monitor's options from the CLI's.
 Result<shim::MonitorOptions> monitor_options(const GlobalOptions& g, const std::string& id,
-                                             const std::string& bundle,
-                                             const std::string& pid_file,
+                                             const std::string& bundle, const std::string& pid_file,
                                              const std::string& console_socket) {
     shim::MonitorOptions o;
     o.root = g.root;

@@ -43,9 +43,8 @@ Runner setup_list(CLI::App& sub, const GlobalOptions& g) {
             std::printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE",
                         "CREATED", "OWNER");
             for (const auto& c : all) {
-                std::printf("%-20s %-8d %-10s %-40s %-32s %s\n",
-                            c["id"].get<std::string>().c_str(), c["pid"].get<int>(),
-                            c["status"].get<std::string>().c_str(),
+                std::printf("%-20s %-8d %-10s %-40s %-32s %s\n", c["id"].get<std::string>().c_str(),
+                            c["pid"].get<int>(), c["status"].get<std::string>().c_str(),
                             c["bundle"].get<std::string>().c_str(),
                             c["created"].get<std::string>().c_str(), "root");
             }

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstring>
 #include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "base/log.hpp"
@@ -12,10 +13,17 @@ namespace {
 // `runvm exec [options] <id> <command> [args...]`: the command's own options (sh -c) must
 // not reach CLI11, so everything after the id is split off here.
 std::vector<std::string> split_exec_args(std::vector<std::string>& args) {
-    static const std::set<std::string> takes_value = {
-        "--process", "-p", "--pid-file", "--console-socket", "--env", "-e", "--cwd",
-        "--user", "-u", "--additional-gids", "-g", "--process-label", "--apparmor", "--cap",
-        "-c", "--preserve-fds", "--cgroup", "--root", "--log", "--log-format", "--criu"};
+    static const std::set<std::string> takes_value = {"--process",  "-p",
+                                                      "--pid-file", "--console-socket",
+                                                      "--env",      "-e",
+                                                      "--cwd",      "--user",
+                                                      "-u",         "--additional-gids",
+                                                      "-g",         "--process-label",
+                                                      "--apparmor", "--cap",
+                                                      "-c",         "--preserve-fds",
+                                                      "--cgroup",   "--root",
+                                                      "--log",      "--log-format",
+                                                      "--criu"};
     size_t verb = 1;
     while (verb < args.size() && args[verb] != "exec") {
         if (args[verb].rfind("-", 0) != 0) {
@@ -81,6 +89,7 @@ int main(int argc, char** argv) {
     log.level = global.debug ? "debug" : "warn";
     log.format = global.log_format == "json" ? runvm::LogFormat::json : runvm::LogFormat::text;
     log.path = global.log;
+    runvm::cli::log_to_file = !global.log.empty();
     if (auto r = runvm::init_logging(log); !r) {
         std::fprintf(stderr, "runvm: %s\n", r.error().str().c_str());
         return 1;

@@ -1,5 +1,6 @@
 // runvm run: create + start + wait in this process; exits with the container's status.
 #include <memory>
+
 #include <spdlog/spdlog.h>
 
 #include "shim/cli/verb.hpp"
@@ -8,8 +9,7 @@
 namespace runvm::cli {
 
 Result<shim::MonitorOptions> monitor_options(const GlobalOptions& g, const std::string& id,
-                                             const std::string& bundle,
-                                             const std::string& pid_file,
+                                             const std::string& bundle, const std::string& pid_file,
                                              const std::string& console_socket);
 
 namespace {

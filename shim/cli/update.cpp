@@ -44,8 +44,7 @@ Runner setup_update(CLI::App& sub, const GlobalOptions& g) {
         if (a->pids_limit != 0) {
             resources["pids"]["limit"] = a->pids_limit;
         }
-        auto r = shim::monitor_request(g.root, a->id,
-                                       {{"op", "update"}, {"resources", resources}});
+        auto r = shim::monitor_request(g.root, a->id, {{"op", "update"}, {"resources", resources}});
         return r ? 0 : fail(r.error().str());
     };
 }

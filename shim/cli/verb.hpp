@@ -31,6 +31,9 @@ struct Verb {
 
 const std::vector<Verb>& verbs();
 
+// Set by main when --log names a file: errors then also go there (containerd reads it).
+extern bool log_to_file;
+
 // Prints "runvm: <message>" to stderr and logs it (containerd reads --log on failure).
 int fail(const std::string& message);
 

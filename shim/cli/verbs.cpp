@@ -23,8 +23,7 @@ Runner setup_spec(CLI::App&, const GlobalOptions&);
 
 const std::vector<Verb>& verbs() {
     static const std::vector<Verb> table = {
-        {"create", "create a container (its VM boots, its process waits for start)",
-         setup_create},
+        {"create", "create a container (its VM boots, its process waits for start)", setup_create},
         {"start", "start the process of a created container", setup_start},
         {"run", "create and start a container, wait for it, delete it", setup_run},
         {"state", "print a container's state as JSON", setup_state},
@@ -43,8 +42,12 @@ const std::vector<Verb>& verbs() {
     return table;
 }
 
+bool log_to_file = false;
+
 int fail(const std::string& message) {
-    spdlog::error("{}", message);
+    if (log_to_file) {
+        spdlog::error("{}", message);
+    }
     std::fprintf(stderr, "runvm: %s\n", message.c_str());
     return 1;
 }

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 

@@ -6,8 +6,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "base/result.hpp"
 #include "shim/hypervisor/vm_config.hpp"

@@ -18,9 +18,8 @@ std::optional<uint64_t> tsc_khz_from_cpuinfo(std::string_view cpuinfo) {
     if (colon == std::string_view::npos || (eol != std::string_view::npos && colon > eol)) {
         return std::nullopt;
     }
-    std::string_view v = cpuinfo.substr(colon + 1, eol == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : eol - colon - 1);
+    std::string_view v = cpuinfo.substr(
+        colon + 1, eol == std::string_view::npos ? std::string_view::npos : eol - colon - 1);
     while (!v.empty() && v.front() == ' ') {
         v.remove_prefix(1);
     }

@@ -1,12 +1,12 @@
 // Unit tests for the hypervisor backends: command lines, configs, auto selection, and a
 // real QEMU process started and stopped (no guest needed).
 #define BOOST_TEST_MODULE hypervisor
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+
+#include <boost/test/unit_test.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,8 +59,7 @@ std::string after(const std::vector<std::string>& argv, const std::string& flag)
 } // namespace
 
 BOOST_AUTO_TEST_CASE(tsc_khz_parses_cpuinfo_without_floats) {
-    BOOST_TEST(tsc_khz_from_cpuinfo("processor\t: 0\ncpu MHz\t\t: 2596.132\n").value() ==
-               2596132u);
+    BOOST_TEST(tsc_khz_from_cpuinfo("processor\t: 0\ncpu MHz\t\t: 2596.132\n").value() == 2596132u);
     BOOST_TEST(tsc_khz_from_cpuinfo("cpu MHz : 3000\n").value() == 3000000u);
     BOOST_TEST(tsc_khz_from_cpuinfo("cpu MHz : 1999.9\n").value() == 1999900u);
     BOOST_TEST(!tsc_khz_from_cpuinfo("model name: x\n").has_value());
@@ -136,8 +135,18 @@ BOOST_AUTO_TEST_CASE(qemu_process_starts_and_stops) {
     struct Idle : ProcessBackend {
         std::string name() const override { return "idle-qemu"; }
         Result<void> prepare(const VmConfig& c) override {
-            argv_ = {"qemu-system-x86_64", "-S", "-nodefaults", "-nographic", "-machine",
-                     "microvm", "-accel", "tcg", "-serial", "null", "-monitor", "none"};
+            argv_ = {"qemu-system-x86_64",
+                     "-S",
+                     "-nodefaults",
+                     "-nographic",
+                     "-machine",
+                     "microvm",
+                     "-accel",
+                     "tcg",
+                     "-serial",
+                     "null",
+                     "-monitor",
+                     "none"};
             log_path_ = c.work_dir + "/qemu.log";
             return Ok();
         }

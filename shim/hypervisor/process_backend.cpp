@@ -2,6 +2,7 @@
 #include "shim/hypervisor/process_backend.hpp"
 
 #include <csignal>
+
 #include <spdlog/spdlog.h>
 
 namespace runvm::shim {

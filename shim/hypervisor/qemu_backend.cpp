@@ -39,21 +39,17 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
     if (!config.kernel_cmdline.empty()) {
         cmdline += " " + config.kernel_cmdline;
     }
-    argv_ = {config.binary.empty() ? "qemu-system-x86_64" : config.binary,
-             "-accel", use_kvm_ ? "kvm" : "tcg",
-             "-machine", "microvm,acpi=on,memory-backend=mem",
-             "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-             "-m", mem,
-             "-smp", std::to_string(config.vcpus),
+    argv_ = {config.binary.empty() ? "qemu-system-x86_64" : config.binary, "-accel",
+             use_kvm_ ? "kvm" : "tcg", "-machine", "microvm,acpi=on,memory-backend=mem",
+             "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-m", mem, "-smp",
+             std::to_string(config.vcpus),
              // vhost-user backends map guest memory: it must be a shareable fd.
-             "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on",
-             "-kernel", config.kernel,
-             "-initrd", config.initrd,
-             "-append", cmdline,
-             "-serial", config.console_log.empty() ? "null" : "file:" + config.console_log,
-             "-chardev", "socket,id=vsock0,path=" + config.vsock_socket,
-             "-device", "vhost-user-vsock-device,chardev=vsock0,guest-cid=" +
-                            std::to_string(config.guest_cid)};
+             "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on", "-kernel",
+             config.kernel, "-initrd", config.initrd, "-append", cmdline, "-serial",
+             config.console_log.empty() ? "null" : "file:" + config.console_log, "-chardev",
+             "socket,id=vsock0,path=" + config.vsock_socket, "-device",
+             "vhost-user-vsock-device,chardev=vsock0,guest-cid=" +
+                 std::to_string(config.guest_cid)};
     if (!config.blk_socket.empty()) {
         argv_.insert(argv_.end(), {"-chardev", "socket,id=blk0,path=" + config.blk_socket,
                                    "-device", "vhost-user-blk,chardev=blk0,num-queues=1"});

@@ -18,9 +18,8 @@ nlohmann::json VmmBackend::make_config(const VmConfig& config) {
         cmdline += " " + config.kernel_cmdline;
     }
     nlohmann::json devices = nlohmann::json::array();
-    devices.push_back({{"type", "vsock"},
-                       {"socket", config.vsock_socket},
-                       {"guest_cid", config.guest_cid}});
+    devices.push_back(
+        {{"type", "vsock"}, {"socket", config.vsock_socket}, {"guest_cid", config.guest_cid}});
     if (!config.blk_socket.empty()) {
         devices.push_back({{"type", "blk"}, {"socket", config.blk_socket}});
     }

@@ -50,8 +50,8 @@ Result<uint32_t> AgentClient::exec_process(const av::ExecProcessRequest& req) {
     return resp.pid();
 }
 
-Result<void> AgentClient::signal(const std::string& id, const std::string& exec_id,
-                                 uint32_t sig, bool all) {
+Result<void> AgentClient::signal(const std::string& id, const std::string& exec_id, uint32_t sig,
+                                 bool all) {
     av::SignalProcessRequest req;
     req.set_container_id(id);
     req.set_exec_id(exec_id);

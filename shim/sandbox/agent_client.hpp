@@ -20,8 +20,7 @@ public:
     Result<uint32_t> create_container(const agent::v1::CreateContainerRequest& req);
     Result<uint32_t> start_container(const std::string& id);
     Result<uint32_t> exec_process(const agent::v1::ExecProcessRequest& req);
-    Result<void> signal(const std::string& id, const std::string& exec_id, uint32_t sig,
-                        bool all);
+    Result<void> signal(const std::string& id, const std::string& exec_id, uint32_t sig, bool all);
     // Blocks until the process exits or the connection is lost.
     Result<agent::v1::WaitProcessResponse> wait_process(const std::string& id,
                                                         const std::string& exec_id);

@@ -9,8 +9,7 @@ void BootTimeline::mark(const std::string& phase) {
     if (has(phase)) {
         return;
     }
-    const double ms =
-        std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
     phases_.emplace_back(phase, ms);
 }
 
@@ -47,8 +46,8 @@ BootTimeline BootTimeline::from_json(const nlohmann::json& j) {
         return t;
     }
     for (const auto& e : j) {
-        if (e.is_object() && e.contains("phase") && e["phase"].is_string() &&
-            e.contains("ms") && e["ms"].is_number()) {
+        if (e.is_object() && e.contains("phase") && e["phase"].is_string() && e.contains("ms") &&
+            e["ms"].is_number()) {
             t.phases_.emplace_back(e["phase"].get<std::string>(), e["ms"].get<double>());
         }
     }

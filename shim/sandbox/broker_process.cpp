@@ -2,8 +2,9 @@
 #include "shim/sandbox/broker_process.hpp"
 
 #include <csignal>
-#include <sys/stat.h>
 #include <thread>
+
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace runvm::shim {
@@ -12,8 +13,8 @@ std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
     // docs/broker.md: --vsock <vu sock>,uds=<host sock>,cid=<n>; --blk <vu sock>,path=<img>[,ro];
     // --console <vu sock>,log=<file>.
     std::vector<std::string> argv = {c.binary, "--vsock",
-                                     c.vsock_socket + ",uds=" + c.vsock_uds + ",cid=" +
-                                         std::to_string(c.guest_cid)};
+                                     c.vsock_socket + ",uds=" + c.vsock_uds +
+                                         ",cid=" + std::to_string(c.guest_cid)};
     if (!c.blk_socket.empty()) {
         argv.push_back("--blk");
         argv.push_back(c.blk_socket + ",path=" + c.blk_image + (c.blk_readonly ? ",ro" : ""));
@@ -51,13 +52,12 @@ Result<BrokerProcess> BrokerProcess::start(const BrokerConfig& config,
         }
         auto exited = b.child_.wait_for(0);
         if (exited.ok() && exited->has_value()) {
-            return Err(Error::msg("runvm-broker exited with status " +
-                                  std::to_string(**exited) + " before listening (log: " +
-                                  config.log_path + ")"));
+            return Err(Error::msg("runvm-broker exited with status " + std::to_string(**exited) +
+                                  " before listening (log: " + config.log_path + ")"));
         }
         if (std::chrono::steady_clock::now() > deadline) {
-            return Err(Error::with_errno(ETIMEDOUT, "runvm-broker: sockets not listening (log: " +
-                                                        config.log_path + ")"));
+            return Err(Error::with_errno(
+                ETIMEDOUT, "runvm-broker: sockets not listening (log: " + config.log_path + ")"));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }

@@ -13,15 +13,15 @@ namespace runvm::shim {
 
 struct BrokerConfig {
     std::string binary = "runvm-broker";
-    std::string vsock_socket;   // vhost-user socket of the vsock device
-    std::string vsock_uds;      // the hybrid vsock Unix socket for the host side
+    std::string vsock_socket; // vhost-user socket of the vsock device
+    std::string vsock_uds;    // the hybrid vsock Unix socket for the host side
     uint32_t guest_cid = 3;
-    std::string blk_socket;     // empty: no blk device
+    std::string blk_socket; // empty: no blk device
     std::string blk_image;
     bool blk_readonly = false;
     std::string console_socket; // empty: no console device
     std::string console_log;
-    std::string log_path;       // the broker's own log
+    std::string log_path; // the broker's own log
 };
 
 class BrokerProcess {

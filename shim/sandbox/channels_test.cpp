@@ -1,9 +1,9 @@
 // Hybrid vsock handshake, stdio bridge and control channel against real sockets and pipes.
-#include <boost/test/unit_test.hpp>
+#include <thread>
 
+#include <boost/test/unit_test.hpp>
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
 
 #include "base/io.hpp"
@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(vsock_connect_times_out_on_a_silent_peer) {
 BOOST_AUTO_TEST_CASE(vsock_retry_stops_when_the_vm_died) {
     TempDir d;
     int asked = 0;
-    auto fd = vsock_connect_retry(d.path + "/absent", 1024,
-                                  std::chrono::steady_clock::now() + 5s, [&]() -> Result<void> {
+    auto fd = vsock_connect_retry(d.path + "/absent", 1024, std::chrono::steady_clock::now() + 5s,
+                                  [&]() -> Result<void> {
                                       if (++asked == 3) {
                                           return Err(Error::msg("qemu exited with status 1"));
                                       }

@@ -2,6 +2,7 @@
 #include "shim/sandbox/console.hpp"
 
 #include <cstring>
+
 #include <fcntl.h>
 #include <pty.h>
 #include <sys/ioctl.h>
@@ -88,6 +89,8 @@ void RawTerminal::restore() {
     }
 }
 
-RawTerminal::~RawTerminal() { restore(); }
+RawTerminal::~RawTerminal() {
+    restore();
+}
 
 } // namespace runvm::shim

@@ -4,11 +4,12 @@
 
 #include <csignal>
 #include <cstring>
+#include <thread>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 #include "base/io.hpp"
@@ -61,7 +62,8 @@ Result<pid_t> create_container(const MonitorOptions& options) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now()).count();
+                              deadline - std::chrono::steady_clock::now())
+                              .count();
         pollfd pf{rd.get(), POLLIN, 0};
         const int r = ::poll(&pf, 1, static_cast<int>(std::max<long>(left, 0)));
         if (r < 0 && errno == EINTR) {
@@ -93,8 +95,7 @@ Result<pid_t> create_container(const MonitorOptions& options) {
     return Err(Error::msg("container monitor exited without reporting"));
 }
 
-Result<json> monitor_request(const std::string& root, const std::string& id,
-                             const json& request) {
+Result<json> monitor_request(const std::string& root, const std::string& id, const json& request) {
     ContainerStore store(root);
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
     if (effective_status(rec) == "stopped" || !process_alive(rec.monitor_pid)) {
@@ -139,8 +140,7 @@ Result<void> start_container(const std::string& root, const std::string& id) {
     return Ok();
 }
 
-Result<void> kill_container(const std::string& root, const std::string& id, int signal,
-                            bool all) {
+Result<void> kill_container(const std::string& root, const std::string& id, int signal, bool all) {
     RUNVM_TRY(monitor_request(root, id, {{"op", "kill"}, {"signal", signal}, {"all", all}}));
     return Ok();
 }
@@ -151,8 +151,8 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     RUNVM_ASSIGN_OR_RETURN(UniqueFd lock, store.lock(id));
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
     if (process_alive(rec.monitor_pid) && effective_status(rec) != "stopped") {
-        RUNVM_TRY(control_call(store.control_socket(id), {{"op", "delete"}, {"force", force}},
-                               30s));
+        RUNVM_TRY(
+            control_call(store.control_socket(id), {{"op", "delete"}, {"force", force}}, 30s));
     }
     // The monitor tears the VM down and exits; wait (bounded) so nothing is left running.
     const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -166,8 +166,11 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     // poststop hooks: after the container is deleted, before delete returns; failures are
     // logged (runtime-spec).
     if (auto spec = oci::load_spec(rec.bundle + "/config.json"); spec && spec->hooks) {
-        json state = {{"ociVersion", spec->oci_version}, {"id", id},       {"status", "stopped"},
-                      {"pid", 0},                        {"bundle", rec.bundle}};
+        json state = {{"ociVersion", spec->oci_version},
+                      {"id", id},
+                      {"status", "stopped"},
+                      {"pid", 0},
+                      {"bundle", rec.bundle}};
         if (auto r = run_hooks(spec->hooks->poststop, "poststop", state.dump()); !r) {
             spdlog::warn("{}", r.error().str());
         }

@@ -23,8 +23,7 @@ Result<pid_t> create_container(const MonitorOptions& options);
 Result<nlohmann::json> container_state(const std::string& root, const std::string& id);
 
 Result<void> start_container(const std::string& root, const std::string& id);
-Result<void> kill_container(const std::string& root, const std::string& id, int signal,
-                            bool all);
+Result<void> kill_container(const std::string& root, const std::string& id, int signal, bool all);
 // Stops the VM when needed (force), runs the poststop hooks, removes the state.
 Result<void> delete_container(const std::string& root, const std::string& id, bool force);
 

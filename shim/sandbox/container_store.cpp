@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -161,8 +162,7 @@ int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
 
 Result<void> ContainerStore::remove(const std::string& id) {
     RUNVM_TRY(validate_container_id(id));
-    if (::nftw(dir(id).c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
-        errno != ENOENT) {
+    if (::nftw(dir(id).c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT) {
         return Err(Error::from_errno("remove " + dir(id)));
     }
     return Ok();
@@ -199,8 +199,9 @@ std::string effective_status(const ContainerRecord& record) {
 
 std::string rfc3339_now() {
     const auto now = std::chrono::system_clock::now();
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        now.time_since_epoch()).count() % 1'000'000'000;
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() %
+        1'000'000'000;
     const std::time_t t = std::chrono::system_clock::to_time_t(now);
     std::tm tm{};
     ::gmtime_r(&t, &tm);

@@ -2,8 +2,9 @@
 // only as far as another local user of the runtime, but a stuck one must not hang us).
 #include "shim/sandbox/control_channel.hpp"
 
-#include <poll.h>
 #include <thread>
+
+#include <poll.h>
 
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
@@ -43,7 +44,8 @@ Result<ControlMessage> ControlChannel::receive(std::chrono::milliseconds timeout
             m.body = nlohmann::json::parse(buffer_.substr(0, nl), nullptr, false);
             buffer_.erase(0, nl + 1);
             if (m.body.is_discarded() || !m.body.is_object()) {
-                return Err(Error::with_errno(EPROTO, "control socket: message is not a JSON object"));
+                return Err(
+                    Error::with_errno(EPROTO, "control socket: message is not a JSON object"));
             }
             m.fds = std::move(pending_fds_);
             pending_fds_.clear();
@@ -55,7 +57,8 @@ Result<ControlMessage> ControlChannel::receive(std::chrono::milliseconds timeout
         int wait_ms = -1;
         if (timeout.count() > 0) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now()).count();
+                                  deadline - std::chrono::steady_clock::now())
+                                  .count();
             if (left <= 0) {
                 return Err(Error::with_errno(ETIMEDOUT, "control socket: no reply"));
             }

@@ -1,6 +1,7 @@
 // `runvm exec`: the caller's stdio (or a pty for --tty) goes to the monitor with the request;
 // the monitor bridges it and reports the exit status on the same connection.
 #include <csignal>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -146,8 +147,8 @@ Result<int> exec_in_container(const ExecOptions& o) {
     }
     if (reply != "ok") {
         ::waitpid(pid, nullptr, 0);
-        return Err(Error::msg(reply.rfind("error ", 0) == 0 ? reply.substr(6)
-                                                             : "exec waiter failed"));
+        return Err(
+            Error::msg(reply.rfind("error ", 0) == 0 ? reply.substr(6) : "exec waiter failed"));
     }
     if (!o.pid_file.empty()) {
         RUNVM_TRY(write_file_atomic(o.pid_file, std::to_string(pid), 0644));

@@ -3,9 +3,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <thread>
+
 #include <fcntl.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 #include "base/io.hpp"
@@ -66,7 +67,8 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& what, const std:
         if (std::chrono::steady_clock::now() > deadline) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, &status, 0);
-            return Err(Error::with_errno(ETIMEDOUT, what + " (" + hook.path + "): timed out after " +
+            return Err(Error::with_errno(ETIMEDOUT, what + " (" + hook.path +
+                                                        "): timed out after " +
                                                         std::to_string(timeout.count()) + " s"));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -3,10 +3,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <thread>
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <thread>
 #include <unistd.h>
 
 #include "base/io.hpp"
@@ -97,8 +98,8 @@ Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
         if (keep_going) {
             RUNVM_TRY(keep_going());
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - Clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         auto fd = vsock_connect(uds, port, std::min(left, std::chrono::milliseconds(1000)));
         if (fd) {
             return fd;
@@ -107,9 +108,9 @@ Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }
-    return Err(Error::with_errno(ETIMEDOUT, "agent on vsock port " + std::to_string(port) +
-                                                " did not answer before the deadline (last: " +
-                                                last.str() + ")"));
+    return Err(Error::with_errno(
+        ETIMEDOUT, "agent on vsock port " + std::to_string(port) +
+                       " did not answer before the deadline (last: " + last.str() + ")"));
 }
 
 } // namespace runvm::shim

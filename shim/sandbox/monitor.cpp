@@ -3,8 +3,9 @@
 #include "shim/sandbox/monitor.hpp"
 
 #include <csignal>
-#include <fcntl.h>
 #include <list>
+
+#include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -197,8 +198,7 @@ Result<void> Monitor::create_container() {
     // its VM) exists and before its process starts.
     const auto& hooks = s_.spec.hooks;
     RUNVM_TRY(run_hooks(hooks ? hooks->prestart : std::nullopt, "prestart", hook_state));
-    RUNVM_TRY(run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime",
-                        hook_state));
+    RUNVM_TRY(run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime", hook_state));
     RUNVM_ASSIGN_OR_RETURN(listener_, listen_unix(s_.store.control_socket(o_.id), 16));
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {

@@ -1,6 +1,7 @@
 // The monitor's control verbs: start, kill, exec, state, ps, stats, pause, resume, update,
 // delete. Each request is one JSON line; exec also carries the caller's stdio fds.
 #include <csignal>
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -15,7 +16,9 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-json error_reply(const Error& e) { return {{"error", e.str()}}; }
+json error_reply(const Error& e) {
+    return {{"error", e.str()}};
+}
 
 std::string status_of(MonitorState& s) {
     std::lock_guard lock(s.mu);
@@ -173,8 +176,8 @@ Result<json> handle(MonitorState& s, const json& req) {
         const bool pause = op == "pause";
         const std::string want = pause ? "running" : "paused";
         if (status_of(s) != want) {
-            return Err(Error::msg("cannot " + op + " container " + id + " in status " +
-                                  status_of(s)));
+            return Err(
+                Error::msg("cannot " + op + " container " + id + " in status " + status_of(s)));
         }
         RUNVM_TRY(pause ? agent.pause(id) : agent.resume(id));
         std::lock_guard lock(s.mu);

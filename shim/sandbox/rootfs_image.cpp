@@ -1,14 +1,15 @@
 // mke2fs -d: copies a directory tree into a fresh ext4 image without mounting anything.
 #include "shim/sandbox/rootfs_image.hpp"
 
+#include <set>
+#include <utility>
+
 #include <fcntl.h>
 #include <ftw.h>
-#include <set>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <utility>
 
 #include "base/child_process.hpp"
 #include "base/io.hpp"
@@ -79,10 +80,20 @@ Result<void> build_rootfs_image(const std::string& rootfs_dir, const std::string
     }
     // -E root_owner: the image's / is root's even when an unprivileged user builds it;
     // no lazy init so the guest never spends time zeroing tables on first write.
-    std::vector<std::string> argv = {options.mke2fs, "-q", "-F", "-t", "ext4", "-b", "4096",
-                                     "-O", "^has_journal",
-                                     "-E", "root_owner=0:0,lazy_itable_init=0",
-                                     "-d", rootfs_dir, image};
+    std::vector<std::string> argv = {options.mke2fs,
+                                     "-q",
+                                     "-F",
+                                     "-t",
+                                     "ext4",
+                                     "-b",
+                                     "4096",
+                                     "-O",
+                                     "^has_journal",
+                                     "-E",
+                                     "root_owner=0:0,lazy_itable_init=0",
+                                     "-d",
+                                     rootfs_dir,
+                                     image};
     SpawnOptions spawn;
     spawn.stdin_null = true;
     spawn.stdout_path = image + ".mke2fs.log";

@@ -1,7 +1,7 @@
 // rootfs image: sizing, content copied (read back with debugfs), failures leave nothing.
-#include <boost/test/unit_test.hpp>
-
 #include <cstdio>
+
+#include <boost/test/unit_test.hpp>
 #include <sys/stat.h>
 
 #include "shim/sandbox/rootfs_image.hpp"
@@ -54,8 +54,7 @@ BOOST_AUTO_TEST_CASE(image_holds_the_rootfs_files) {
     struct stat st {};
     BOOST_REQUIRE(::stat(image.c_str(), &st) == 0);
     BOOST_TEST(st.st_size % (1 << 20) == 0);
-    BOOST_TEST(run("debugfs -R 'cat /etc/hostname' " + image + " 2>/dev/null") ==
-               "runvm-test\n");
+    BOOST_TEST(run("debugfs -R 'cat /etc/hostname' " + image + " 2>/dev/null") == "runvm-test\n");
     BOOST_TEST(run("debugfs -R 'stat /run.sh' " + image + " 2>/dev/null").find("Mode:  0755") !=
                std::string::npos);
     BOOST_TEST(run("debugfs -R 'stat /link' " + image + " 2>/dev/null").find("symlink") !=

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cstdlib>
+
 #include <limits.h>
 #include <unistd.h>
 
@@ -92,8 +93,7 @@ Result<void> apply_environment(RuntimeSettings& s) {
         s.qemu_binary = v;
     }
     if (auto v = env("RUNVM_BOOT_TIMEOUT_MS"); !v.empty()) {
-        RUNVM_ASSIGN_OR_RETURN(uint64_t ms,
-                               parse_number(v, "RUNVM_BOOT_TIMEOUT_MS", 100, 600'000));
+        RUNVM_ASSIGN_OR_RETURN(uint64_t ms, parse_number(v, "RUNVM_BOOT_TIMEOUT_MS", 100, 600'000));
         s.boot_timeout = std::chrono::milliseconds(ms);
     }
     return Ok();

@@ -2,6 +2,7 @@
 #include "shim/sandbox/sandbox.hpp"
 
 #include <csignal>
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,8 +47,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
     auto connected = sb->connect_agent();
     if (!connected) {
         std::string tail = sb->console_tail();
-        return Err(std::move(connected).error().context("sandbox " + options.id) .context(
-            tail.empty() ? "boot" : "boot (guest console: " + tail + ")"));
+        return Err(std::move(connected)
+                       .error()
+                       .context("sandbox " + options.id)
+                       .context(tail.empty() ? "boot" : "boot (guest console: " + tail + ")"));
     }
     return sb;
 }
@@ -189,6 +192,8 @@ void Sandbox::shutdown() {
     ::rmdir(options_.run_dir.c_str());
 }
 
-Sandbox::~Sandbox() { shutdown(); }
+Sandbox::~Sandbox() {
+    shutdown();
+}
 
 } // namespace runvm::shim

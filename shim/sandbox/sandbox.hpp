@@ -27,7 +27,7 @@ struct SandboxOptions {
     std::string broker_binary = "runvm-broker";
     std::string qemu_binary; // empty: the backend's default
     std::string vmm_binary;
-    std::string rootfs_dir;        // the bundle's rootfs; becomes /dev/vda
+    std::string rootfs_dir; // the bundle's rootfs; becomes /dev/vda
     bool rootfs_readonly = false;
     std::chrono::milliseconds boot_timeout{30'000};
 };

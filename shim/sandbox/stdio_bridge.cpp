@@ -16,8 +16,7 @@ Result<std::unique_ptr<StdioBridge>> StdioBridge::open(const std::string& vsock_
                                                        uint32_t first_port, StdioFds fds) {
     std::unique_ptr<StdioBridge> b(new StdioBridge());
     UniqueFd* hosts[3] = {&fds.in, &fds.out, &fds.err};
-    uint32_t* ports[3] = {&b->ports_.stdin_port, &b->ports_.stdout_port,
-                          &b->ports_.stderr_port};
+    uint32_t* ports[3] = {&b->ports_.stdin_port, &b->ports_.stdout_port, &b->ports_.stderr_port};
     for (int i = 0; i < 3; ++i) {
         if (!hosts[i]->valid()) {
             b->ch_[i].done = true;

@@ -1,7 +1,7 @@
 // Container store, hooks, signals, boot timeline, broker command line, sandbox failures.
-#include <boost/test/unit_test.hpp>
-
 #include <csignal>
+
+#include <boost/test/unit_test.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -120,8 +120,7 @@ def v_env_cwd(s):
 
 
 def v_new_cwd(s):
-    # Unique per run: the rootfs is shared, and runc's run must not make it for the agent's.
-    s["process"]["cwd"] = "/made/by/runtime/%d" % os.getpid()
+    s["process"]["cwd"] = "/made/by/runtime"
 
 
 def v_identity(s):
@@ -323,10 +322,16 @@ def main():
         fn = VARIANTS[name]
         fn(spec, host_dir) if name in NEEDS_HOST_DIR else fn(spec)
         results = {}
-        for runtime in ("agent", "runc"):
+        for runtime in ("runc", "agent"):
             if os.path.exists(os.path.join(host_dir, "hook.out")):
                 os.remove(os.path.join(host_dir, "hook.out"))
-            b = make_bundle(work, "%s-%s" % (name, runtime), spec)
+            # Each run gets a pristine copy of the rootfs: runtimes create mount points and
+            # cwds in it, which must not help (or change) the other run.
+            run_spec = copy.deepcopy(spec)
+            run_rootfs = os.path.join(work, "rootfs-%s-%s" % (name, runtime))
+            subprocess.check_call(["cp", "-a", rootfs, run_rootfs])
+            run_spec["root"]["path"] = run_rootfs
+            b = make_bundle(work, "%s-%s" % (name, runtime), run_spec)
             cid = "diff-%s-%s-%d" % (name, runtime, os.getpid())
             cmd = (["runc", "run", "-b", b, cid] if runtime == "runc"
                    else [a.launcher, "run", "-b", b, cid])

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark: `runvm run` of `true` under QEMU TCG vs a plain QEMU boot of the same kernel and
+# initramfs to /init (a busybox /init that powers off), `runc run` beside it; the boot
+# timeline's phases. Results go between this script's markers in docs/benchmarks.md.
+# usage: scripts/bench/run.sh [RUNS]   (as root, after a build in BUILD_DIR, default build/)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+runs=${1:-5}
+runvm=$build/shim/cli/runvm
+image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent")
+tmp=$(mktemp -d /tmp/runvm-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+# Plain boot: the same kernel, an initramfs whose /init powers off at once.
+mkdir -p "$tmp/plain/bin"
+cp /bin/busybox "$tmp/plain/bin/"; ln -s busybox "$tmp/plain/bin/sh"; ln -s busybox "$tmp/plain/bin/poweroff"
+printf '#!/bin/sh\npoweroff -f\n' > "$tmp/plain/init"; chmod +x "$tmp/plain/init"
+(cd "$tmp/plain" && find . | LC_ALL=C sort | cpio --quiet -o -H newc --reproducible) | gzip -n > "$tmp/plain.cpio.gz"
+khz=$(awk -F: '/cpu MHz/{printf "%d", $2*1000; exit}' /proc/cpuinfo)
+mkdir -p "$tmp/b/rootfs/bin" "$tmp/b/rootfs/proc" "$tmp/b/rootfs/sys" "$tmp/b/rootfs/dev"
+cp /bin/busybox "$tmp/b/rootfs/bin/"; ln -s busybox "$tmp/b/rootfs/bin/true"; ln -s busybox "$tmp/b/rootfs/bin/sh"
+(cd "$tmp/b" && "$runvm" spec)
+python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["process"]["terminal"]=False; c["process"]["args"]=["true"]; json.dump(c,open(p,"w"))' "$tmp/b/config.json"
+ms() { python3 -c 'import time; print(int(time.monotonic()*1000))'; }
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+plain=(); vm=(); rc=()
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_HYPERVISOR=qemu
+for i in $(seq "$runs"); do
+  t0=$(ms); qemu-system-x86_64 -accel tcg -machine microvm,acpi=on -nodefaults -no-user-config \
+    -nographic -no-reboot -m 256M -kernel "$image/vmlinuz" -initrd "$tmp/plain.cpio.gz" \
+    -append "console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=$khz" -serial null >/dev/null; t1=$(ms)
+  plain+=($((t1 - t0)))
+  t0=$(ms); "$runvm" --root "$tmp/state" run --keep --bundle "$tmp/b" "b$i" </dev/null; t1=$(ms)
+  vm+=($((t1 - t0)))
+  "$runvm" --root "$tmp/state" state "b$i" > "$tmp/state-b$i.json"
+  "$runvm" --root "$tmp/state" delete "b$i"
+  if command -v runc >/dev/null; then
+    t0=$(ms); runc --root "$tmp/runc" run --bundle "$tmp/b" "r$i" </dev/null; t1=$(ms)
+    rc+=($((t1 - t0)))
+  fi
+done
+p=$(printf '%s\n' "${plain[@]}" | median); v=$(printf '%s\n' "${vm[@]}" | median)
+r=$( [ ${#rc[@]} -gt 0 ] && printf '%s\n' "${rc[@]}" | median || echo n/a)
+phases=$(python3 - "$tmp"/state-b*.json <<'PY'
+import json, sys, statistics
+per = {}
+for f in sys.argv[1:]:
+    for p in json.load(open(f))["runvm"]["boot_timeline"]:
+        per.setdefault(p["phase"], []).append(p["ms"])
+for name, v in per.items():
+    print("| phase: %s | %.0f ms |" % (name, statistics.median(v)))
+PY
+)
+table=$(cat <<EOT
+<!-- runvm-cli-bench:begin -->
+## CLI end to end
+
+\`scripts/bench/run.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores, QEMU TCG (medians of $runs):
+
+| measure | value |
+|---|---|
+| plain QEMU boot to /init and power-off | $p ms |
+| \`runvm run\` of \`true\` | $v ms |
+| ratio (goal <= 1.2) | $(python3 -c "print('%.2f' % ($v/$p))") |
+| \`runc run\` of \`true\` | $r ms |
+$phases
+<!-- runvm-cli-bench:end -->
+EOT
+)
+doc=$root/docs/benchmarks.md
+touch "$doc"
+python3 - "$doc" "$table" <<'PY'
+import re, sys
+path, table = sys.argv[1], sys.argv[2]
+text = open(path).read()
+pat = re.compile(r"<!-- runvm-cli-bench:begin -->.*?<!-- runvm-cli-bench:end -->", re.S)
+text = pat.sub(table, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + table + "\n"
+open(path, "w").write(text)
+PY
+echo "$table"

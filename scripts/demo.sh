@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# On a fresh Debian 12 machine: installs, builds, builds the guest image, makes a busybox
+# bundle and runs a container in its own VM that prints its kernel release and hostname,
+# then the boot timeline.
+# usage: scripts/demo.sh   (as root; BUILD_DIR, default build/)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+"$root/scripts/setup.sh"
+cmake -S "$root" -B "$build" -G Ninja -DRUNVM_FUZZERS=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target runvm runvm-broker runvm-agent
+image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent")
+runvm=$build/shim/cli/runvm
+bundle=$(mktemp -d /tmp/runvm-demo.XXXXXX)
+trap 'rm -rf "$bundle"' EXIT
+mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev"
+cp /bin/busybox "$bundle/rootfs/bin/"
+for a in sh uname hostname echo; do ln -sf busybox "$bundle/rootfs/bin/$a"; done
+(cd "$bundle" && "$runvm" spec)
+python3 - "$bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "echo kernel: $(uname -r); echo hostname: $(hostname)"]
+c["hostname"] = "runvm-demo"
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+PY
+echo "host kernel: $(uname -r)"
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz
+state=$(mktemp -d /tmp/runvm-demo-state.XXXXXX)
+"$runvm" --root "$state" run --keep --bundle "$bundle" demo
+"$runvm" --root "$state" state demo | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["runvm"]
+print("hypervisor:", s["hypervisor"])
+for p in s["boot_timeline"]:
+    print("  %-20s %8.1f ms" % (p["phase"], p["ms"]))'
+"$runvm" --root "$state" delete demo
+rm -rf "$state"
