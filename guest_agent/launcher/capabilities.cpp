@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
@@ -23,7 +24,9 @@ Result<std::vector<int>> resolve(const std::optional<std::vector<std::string>>& 
     return out;
 }
 
-bool contains(const std::vector<int>& v, int c) { return std::find(v.begin(), v.end(), c) != v.end(); }
+bool contains(const std::vector<int>& v, int c) {
+    return std::find(v.begin(), v.end(), c) != v.end();
+}
 
 // Capabilities this kernel knows: libcap's compiled-in list may be older or newer.
 int last_cap() {

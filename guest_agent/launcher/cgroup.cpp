@@ -3,11 +3,12 @@
 
 #include <cerrno>
 #include <chrono>
-#include <fcntl.h>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/io.hpp"
@@ -43,11 +44,13 @@ uint64_t read_number(const std::string& path) {
     return v;
 }
 
-std::string limit_text(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
+std::string limit_text(int64_t v) {
+    return v < 0 ? "max" : std::to_string(v);
+}
 } // namespace
 
-Result<std::vector<std::pair<std::string, std::string>>> cgroup_v2_settings(
-    const oci::Resources& r) {
+Result<std::vector<std::pair<std::string, std::string>>>
+cgroup_v2_settings(const oci::Resources& r) {
     std::vector<std::pair<std::string, std::string>> out;
     if (r.memory) {
         if (r.memory->limit) {
@@ -71,7 +74,8 @@ Result<std::vector<std::pair<std::string, std::string>>> cgroup_v2_settings(
         if (r.cpu->shares && *r.cpu->shares != 0) {
             const uint64_t shares = *r.cpu->shares;
             if (shares < 2 || shares > 262144) {
-                return Err(Error::with_errno(EINVAL, "linux.resources.cpu.shares: not in [2, 262144]"));
+                return Err(
+                    Error::with_errno(EINVAL, "linux.resources.cpu.shares: not in [2, 262144]"));
             }
             out.emplace_back("cpu.weight", std::to_string(1 + ((shares - 2) * 9999) / 262142));
         }
@@ -97,7 +101,8 @@ Result<std::vector<std::pair<std::string, std::string>>> cgroup_v2_settings(
     if (r.unified) {
         for (const auto& [k, v] : *r.unified) {
             if (k.find('/') != std::string::npos || k.find("..") != std::string::npos) {
-                return Err(Error::with_errno(EINVAL, "linux.resources.unified: bad key \"" + k + "\""));
+                return Err(
+                    Error::with_errno(EINVAL, "linux.resources.unified: bad key \"" + k + "\""));
             }
             out.emplace_back(k, v);
         }

@@ -4,8 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "base/result.hpp"
 #include "oci/spec.hpp"
@@ -21,8 +22,8 @@ struct CgroupStats {
 
 // The cgroup v2 files a Resources object asks for: ("memory.max", "536870912"), ...
 // Errors name the field (linux.resources.cpu.quota, ...).
-Result<std::vector<std::pair<std::string, std::string>>> cgroup_v2_settings(
-    const oci::Resources& resources);
+Result<std::vector<std::pair<std::string, std::string>>>
+cgroup_v2_settings(const oci::Resources& resources);
 
 class Cgroup {
 public:

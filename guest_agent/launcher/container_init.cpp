@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <csignal>
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -143,7 +144,8 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
     }
     must(sync, "createContainer hooks",
          run_hooks(hooks_of(spec, &oci::Hooks::create_container),
-                   hook_state_json(plan.id, "created", ::getpid(), plan.bundle), "createContainer"));
+                   hook_state_json(plan.id, "created", ::getpid(), plan.bundle),
+                   "createContainer"));
     if (needs_dev_setup(spec)) {
         std::vector<oci::Device> devices = default_devices();
         if (spec.linux && spec.linux->devices) {

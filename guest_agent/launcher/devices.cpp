@@ -2,6 +2,7 @@
 #include "guest_agent/launcher/devices.hpp"
 
 #include <cerrno>
+
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

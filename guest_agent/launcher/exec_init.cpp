@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <csignal>
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -48,8 +49,9 @@ Result<void> join(pid_t pid, const char* name, int flag) {
 Result<void> setup_stdio(const StdioFds& fds) {
     const int src[3] = {fds.in, fds.out, fds.err};
     for (int i = 0; i < 3; ++i) {
-        const int high = src[i] >= 0 ? ::fcntl(src[i], F_DUPFD_CLOEXEC, 10)
-                                     : ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+        const int high = src[i] >= 0
+                             ? ::fcntl(src[i], F_DUPFD_CLOEXEC, 10)
+                             : ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
         if (high < 0 || ::dup2(high, i) < 0) {
             return Err(Error::from_errno("dup stdio " + std::to_string(i)));
         }
@@ -120,8 +122,8 @@ Result<void> setup_stdio(const StdioFds& fds) {
         }
     }
     static const std::pair<const char*, int> kOrder[] = {
-        {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},
-        {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID},       {"cgroup", CLONE_NEWCGROUP},
+        {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+        {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
         {"mnt", CLONE_NEWNS},
     };
     for (const auto& [name, flag] : kOrder) {

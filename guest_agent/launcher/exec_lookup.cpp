@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+
 #include <sys/stat.h>
 
 namespace runvm::agent {

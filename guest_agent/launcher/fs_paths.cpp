@@ -3,10 +3,11 @@
 
 #include <cerrno>
 #include <climits>
+#include <vector>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vector>
 
 #include "base/unique_fd.hpp"
 

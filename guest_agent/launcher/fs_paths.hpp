@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+
 #include <sys/types.h>
 
 #include "base/result.hpp"

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <csignal>
+
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -82,8 +83,8 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& state, const std
 
 std::string hook_state_json(const std::string& id, const std::string& status, int pid,
                             const std::string& bundle) {
-    nlohmann::json j = {{"ociVersion", "1.0.2"}, {"id", id},        {"status", status},
-                        {"pid", pid},            {"bundle", bundle}};
+    nlohmann::json j = {
+        {"ociVersion", "1.0.2"}, {"id", id}, {"status", status}, {"pid", pid}, {"bundle", bundle}};
     return j.dump();
 }
 

@@ -2,6 +2,7 @@
 #include "guest_agent/launcher/launch_plan.hpp"
 
 #include <cerrno>
+
 #include <sched.h>
 
 #include "guest_agent/launcher/rlimits.hpp"
@@ -26,8 +27,8 @@ Result<ProcessPlan> plan_process(const oci::Process& process,
     for (size_t i = 0; i < limits.size(); ++i) {
         auto r = rlimit_from_name(limits[i].type);
         if (!r.ok()) {
-            return Err(std::move(r).error().context("process.rlimits[" + std::to_string(i) +
-                                                    "].type"));
+            return Err(
+                std::move(r).error().context("process.rlimits[" + std::to_string(i) + "].type"));
         }
         if (limits[i].soft > limits[i].hard) {
             return Err(Error::with_errno(EINVAL, "process.rlimits[" + std::to_string(i) +

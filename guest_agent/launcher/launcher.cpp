@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <csignal>
 #include <mutex>
+
 #include <unistd.h>
 
 #include "base/scope_guard.hpp"
@@ -101,8 +102,7 @@ Result<ContainerProcess> ContainerProcess::create(const LaunchPlan& plan, Reaper
 Result<ContainerProcess> ContainerProcess::create_exec(const ExecPlan& plan, Reaper& reaper,
                                                        std::chrono::milliseconds timeout) {
     return launch(
-        "exec process",
-        [&plan](const SyncChannel& sync) { run_exec_intermediate(plan, sync); },
+        "exec process", [&plan](const SyncChannel& sync) { run_exec_intermediate(plan, sync); },
         [](pid_t) -> Result<void> { return Err(Error::with_errno(EPROTO, "exec: no id maps")); },
         reaper, timeout);
 }

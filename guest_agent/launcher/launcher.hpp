@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+
 #include <sys/types.h>
 
 #include "base/result.hpp"

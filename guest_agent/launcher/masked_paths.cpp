@@ -2,6 +2,7 @@
 #include "guest_agent/launcher/masked_paths.hpp"
 
 #include <cerrno>
+
 #include <sys/mount.h>
 
 #include "guest_agent/launcher/mounts.hpp"

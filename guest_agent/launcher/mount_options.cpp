@@ -13,21 +13,36 @@ struct FlagOption {
 };
 
 constexpr FlagOption kFlags[] = {
-    {"async", true, MS_SYNCHRONOUS},    {"atime", true, MS_NOATIME},
-    {"bind", false, MS_BIND},           {"defaults", false, 0},
-    {"dev", true, MS_NODEV},            {"diratime", true, MS_NODIRATIME},
-    {"dirsync", false, MS_DIRSYNC},     {"exec", true, MS_NOEXEC},
-    {"iversion", false, MS_I_VERSION},  {"lazytime", false, MS_LAZYTIME},
-    {"loud", true, MS_SILENT},          {"mand", false, MS_MANDLOCK},
-    {"noatime", false, MS_NOATIME},     {"nodev", false, MS_NODEV},
-    {"nodiratime", false, MS_NODIRATIME}, {"noexec", false, MS_NOEXEC},
-    {"noiversion", true, MS_I_VERSION}, {"nolazytime", true, MS_LAZYTIME},
-    {"nomand", true, MS_MANDLOCK},      {"norelatime", true, MS_RELATIME},
-    {"nostrictatime", true, MS_STRICTATIME}, {"nosuid", false, MS_NOSUID},
-    {"rbind", false, MS_BIND | MS_REC}, {"relatime", false, MS_RELATIME},
-    {"remount", false, MS_REMOUNT},     {"ro", false, MS_RDONLY},
-    {"rw", true, MS_RDONLY},            {"silent", false, MS_SILENT},
-    {"strictatime", false, MS_STRICTATIME}, {"suid", true, MS_NOSUID},
+    {"async", true, MS_SYNCHRONOUS},
+    {"atime", true, MS_NOATIME},
+    {"bind", false, MS_BIND},
+    {"defaults", false, 0},
+    {"dev", true, MS_NODEV},
+    {"diratime", true, MS_NODIRATIME},
+    {"dirsync", false, MS_DIRSYNC},
+    {"exec", true, MS_NOEXEC},
+    {"iversion", false, MS_I_VERSION},
+    {"lazytime", false, MS_LAZYTIME},
+    {"loud", true, MS_SILENT},
+    {"mand", false, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"nodev", false, MS_NODEV},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"noexec", false, MS_NOEXEC},
+    {"noiversion", true, MS_I_VERSION},
+    {"nolazytime", true, MS_LAZYTIME},
+    {"nomand", true, MS_MANDLOCK},
+    {"norelatime", true, MS_RELATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"nosuid", false, MS_NOSUID},
+    {"rbind", false, MS_BIND | MS_REC},
+    {"relatime", false, MS_RELATIME},
+    {"remount", false, MS_REMOUNT},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"silent", false, MS_SILENT},
+    {"strictatime", false, MS_STRICTATIME},
+    {"suid", true, MS_NOSUID},
     {"sync", false, MS_SYNCHRONOUS},
 };
 
@@ -44,7 +59,9 @@ constexpr PropagationOption kPropagation[] = {
 };
 } // namespace
 
-bool MountOptions::is_bind() const { return (flags & MS_BIND) != 0; }
+bool MountOptions::is_bind() const {
+    return (flags & MS_BIND) != 0;
+}
 
 MountOptions parse_mount_options(const std::vector<std::string>& options) {
     MountOptions out;
@@ -76,7 +93,8 @@ Result<unsigned long> parse_propagation(const std::string& name) {
             return p.flag;
         }
     }
-    return Err(Error::with_errno(EINVAL, "linux.rootfsPropagation: unknown value \"" + name + "\""));
+    return Err(
+        Error::with_errno(EINVAL, "linux.rootfsPropagation: unknown value \"" + name + "\""));
 }
 
 } // namespace runvm::agent

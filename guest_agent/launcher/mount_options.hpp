@@ -10,9 +10,9 @@
 namespace runvm::agent {
 
 struct MountOptions {
-    unsigned long flags = 0;            // MS_RDONLY, MS_NOSUID, ..., MS_BIND, MS_REC
+    unsigned long flags = 0;                // MS_RDONLY, MS_NOSUID, ..., MS_BIND, MS_REC
     std::vector<unsigned long> propagation; // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (+MS_REC)
-    std::string data;                   // the options mount(2) does not know, comma-joined
+    std::string data;                       // the options mount(2) does not know, comma-joined
     bool is_bind() const;
 };
 

@@ -3,6 +3,7 @@
 #include "guest_agent/launcher/mounts.hpp"
 
 #include <cerrno>
+
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -104,8 +105,8 @@ Result<void> remount_readonly(const std::string& path) {
     if (::statvfs(path.c_str(), &vfs) < 0) {
         return Err(Error::from_errno("statvfs " + path));
     }
-    flags |= vfs.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME |
-                           ST_RELATIME);
+    flags |=
+        vfs.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
     return sys_mount("", path, "", flags, "");
 }
 
@@ -114,10 +115,10 @@ Result<void> finalize_readonly_mounts(const std::vector<oci::Mount>& mounts) {
         const MountOptions opts =
             parse_mount_options(m.options.value_or(std::vector<std::string>{}));
         if ((opts.flags & MS_RDONLY) != 0 && !opts.is_bind() && is_tmpfs_or_dev(m)) {
-            const unsigned long flags = (opts.flags & ~static_cast<unsigned long>(MS_BIND)) |
-                                        MS_REMOUNT;
-            RUNVM_TRY(sys_mount("", clean_path(m.destination), m.type.value_or(""), flags,
-                                opts.data));
+            const unsigned long flags =
+                (opts.flags & ~static_cast<unsigned long>(MS_BIND)) | MS_REMOUNT;
+            RUNVM_TRY(
+                sys_mount("", clean_path(m.destination), m.type.value_or(""), flags, opts.data));
         }
     }
     return Ok();

@@ -2,6 +2,7 @@
 #include "guest_agent/launcher/namespaces.hpp"
 
 #include <cerrno>
+
 #include <fcntl.h>
 #include <sched.h>
 
@@ -13,8 +14,8 @@ namespace runvm::agent {
 namespace {
 Result<int> flag_for(const std::string& type) {
     static const std::pair<const char*, int> types[] = {
-        {"pid", CLONE_NEWPID},   {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-        {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+        {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+        {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
         {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
     };
     for (const auto& [n, f] : types) {
@@ -70,7 +71,8 @@ Result<NamespacePlan> plan_namespaces(const oci::Spec& spec) {
             return Err(std::move(flag).error().context(field + ".type"));
         }
         if ((seen & *flag) != 0) {
-            return Err(Error::with_errno(EINVAL, field + ".type: duplicate \"" + list[i].type + "\""));
+            return Err(
+                Error::with_errno(EINVAL, field + ".type: duplicate \"" + list[i].type + "\""));
         }
         seen |= *flag;
         if (list[i].path && !list[i].path->empty()) {

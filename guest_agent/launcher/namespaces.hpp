@@ -3,8 +3,9 @@
 #pragma once
 
 #include <string>
-#include <sys/types.h>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "base/result.hpp"
 #include "oci/spec.hpp"

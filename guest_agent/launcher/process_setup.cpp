@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -17,13 +18,13 @@
 namespace runvm::agent {
 
 namespace {
-#define STEP(name, expr)                                                                       \
-    do {                                                                                       \
-        auto step_result_ = (expr);                                                            \
-        if (!step_result_.ok()) {                                                              \
-            *failed_step = name;                                                               \
-            return Err(std::move(step_result_).error());                                       \
-        }                                                                                      \
+#define STEP(name, expr)                                                                           \
+    do {                                                                                           \
+        auto step_result_ = (expr);                                                                \
+        if (!step_result_.ok()) {                                                                  \
+            *failed_step = name;                                                                   \
+            return Err(std::move(step_result_).error());                                           \
+        }                                                                                          \
     } while (0)
 } // namespace
 
@@ -76,7 +77,7 @@ Result<void> load_late_seccomp(const ProcessPlan& plan) {
 
 void prepare_exec_environment() {
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-    struct sigaction dfl{};
+    struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) {
         if (sig != SIGKILL && sig != SIGSTOP) {

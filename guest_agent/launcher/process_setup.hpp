@@ -11,7 +11,6 @@
 
 namespace runvm::agent {
 
-
 // What is left for exec once the process is set up.
 struct ExecTarget {
     std::string path; // args[0] resolved in PATH

@@ -2,6 +2,7 @@
 #include "guest_agent/launcher/rootfs.hpp"
 
 #include <cerrno>
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>

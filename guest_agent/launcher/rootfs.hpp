@@ -10,7 +10,8 @@ namespace runvm::agent {
 
 // Makes "/" rslave (or `propagation`, linux.rootfsPropagation) so nothing mounted here
 // reaches the launcher's namespace, then binds `rootfs` onto itself so it is a mount point.
-Result<void> prepare_rootfs(const std::string& rootfs, const std::optional<std::string>& propagation);
+Result<void> prepare_rootfs(const std::string& rootfs,
+                            const std::optional<std::string>& propagation);
 
 // pivot_root(".", ".") inside `rootfs`, then detaches the old root (runc's approach: no
 // directory for the old root needed in the image).

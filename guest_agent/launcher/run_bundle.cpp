@@ -5,12 +5,12 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <poll.h>
-#include <sys/prctl.h>
 #include <thread>
-#include <unistd.h>
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "guest_agent/launcher/cgroup.hpp"
 #include "guest_agent/launcher/launcher.hpp"
@@ -87,8 +87,8 @@ int run_bundle(const RunBundleOptions& o) {
         rootfs = bundle + "/" + rootfs;
     }
     const oci::Resources no_resources;
-    const auto& resources = spec->linux && spec->linux->resources ? *spec->linux->resources
-                                                                  : no_resources;
+    const auto& resources =
+        spec->linux && spec->linux->resources ? *spec->linux->resources : no_resources;
     auto plan = plan_launch(o.id, bundle, rootfs, std::move(spec).value());
     if (!plan.ok()) {
         return report("invalid spec", plan.error());

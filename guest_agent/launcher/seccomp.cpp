@@ -2,9 +2,10 @@
 #include "guest_agent/launcher/seccomp.hpp"
 
 #include <cerrno>
-#include <seccomp.h>
 #include <utility>
 #include <vector>
+
+#include <seccomp.h>
 
 namespace runvm::agent {
 
@@ -38,9 +39,12 @@ Result<uint32_t> action_from(const std::string& name, std::optional<uint32_t> er
 
 Result<scmp_compare> op_from(const std::string& name, const std::string& field) {
     static const std::pair<const char*, scmp_compare> ops[] = {
-        {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-        {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-        {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+        {"SCMP_CMP_NE", SCMP_CMP_NE},
+        {"SCMP_CMP_LT", SCMP_CMP_LT},
+        {"SCMP_CMP_LE", SCMP_CMP_LE},
+        {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+        {"SCMP_CMP_GE", SCMP_CMP_GE},
+        {"SCMP_CMP_GT", SCMP_CMP_GT},
         {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
     };
     for (const auto& [n, op] : ops) {
@@ -85,9 +89,9 @@ Result<void> set_flag(scmp_filter_ctx ctx, const std::string& flag, const std::s
 
 Result<SeccompFilter> SeccompFilter::build(const oci::Seccomp& spec) {
     const std::string base = "linux.seccomp";
-    RUNVM_ASSIGN_OR_RETURN(const uint32_t def,
-                           action_from(spec.default_action, spec.default_errno_ret,
-                                       base + ".defaultAction"));
+    RUNVM_ASSIGN_OR_RETURN(
+        const uint32_t def,
+        action_from(spec.default_action, spec.default_errno_ret, base + ".defaultAction"));
     scmp_filter_ctx ctx = seccomp_init(def);
     if (ctx == nullptr) {
         return Err(Error::with_errno(EINVAL, base + ": seccomp_init"));
@@ -125,17 +129,17 @@ Result<SeccompFilter> SeccompFilter::build(const oci::Seccomp& spec) {
                 return Err(Error::with_errno(EINVAL, afield + ".index: over 5"));
             }
             RUNVM_ASSIGN_OR_RETURN(const scmp_compare op, op_from(args[a].op, afield + ".op"));
-            conds.push_back(scmp_arg_cmp{args[a].index, op, args[a].value,
-                                         args[a].value_two.value_or(0)});
+            conds.push_back(
+                scmp_arg_cmp{args[a].index, op, args[a].value, args[a].value_two.value_or(0)});
         }
         for (const auto& name : sc.names) {
             const int nr = seccomp_syscall_resolve_name(name.c_str());
             if (nr == __NR_SCMP_ERROR) {
                 continue; // unknown to this kernel/libseccomp: runc skips it too
             }
-            const int rc = seccomp_rule_add_array(ctx, action, nr,
-                                                  static_cast<unsigned>(conds.size()),
-                                                  conds.empty() ? nullptr : conds.data());
+            const int rc =
+                seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conds.size()),
+                                       conds.empty() ? nullptr : conds.data());
             if (rc < 0) {
                 return Err(Error::with_errno(-rc, field + ": seccomp_rule_add " + name));
             }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -30,7 +31,7 @@ Result<std::pair<SyncChannel, SyncChannel>> SyncChannel::create_pair() {
         return Err(Error::from_errno("socketpair launcher sync"));
     }
     return std::pair<SyncChannel, SyncChannel>{SyncChannel(UniqueFd(fds[0])),
-                                              SyncChannel(UniqueFd(fds[1]))};
+                                               SyncChannel(UniqueFd(fds[1]))};
 }
 
 Result<void> SyncChannel::send(const SyncMessage& m, int fd_to_pass) const {

@@ -14,18 +14,18 @@ namespace runvm::agent {
 enum class SyncType : uint32_t {
     need_id_maps = 1, // child unshared its user namespace: parent writes uid_map/gid_map
     id_maps_done = 2,
-    init_pid = 3,     // value: the container init's pid (in the launcher's pid namespace)
-    console = 4,      // carries the pty master by SCM_RIGHTS
-    created = 5,      // set up, waiting for start
+    init_pid = 3, // value: the container init's pid (in the launcher's pid namespace)
+    console = 4,  // carries the pty master by SCM_RIGHTS
+    created = 5,  // set up, waiting for start
     start = 6,
-    error = 7,        // step, err, text: a failed step; the child exits after sending it
+    error = 7, // step, err, text: a failed step; the child exits after sending it
 };
 
 struct SyncMessage {
     SyncType type = SyncType::error;
     int32_t value = 0;
-    int32_t err = 0;     // errno of the failed step
-    char step[48] = {};  // "pivot_root", "mount /proc", ...
+    int32_t err = 0;    // errno of the failed step
+    char step[48] = {}; // "pivot_root", "mount /proc", ...
     char text[1024] = {};
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+
 #include <fcntl.h>
 #include <unistd.h>
 

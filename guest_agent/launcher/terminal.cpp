@@ -2,8 +2,9 @@
 #include "guest_agent/launcher/terminal.hpp"
 
 #include <cerrno>
-#include <fcntl.h>
 #include <string>
+
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <termios.h>

@@ -3,8 +3,9 @@
 
 #include <cerrno>
 #include <fstream>
-#include <grp.h>
 #include <sstream>
+
+#include <grp.h>
 #include <unistd.h>
 
 namespace runvm::agent {
@@ -17,12 +18,12 @@ Result<void> switch_user(const oci::User& user) {
         return Err(Error::from_errno("setgroups (process.user.additionalGids)"));
     }
     if (::setresgid(user.gid, user.gid, user.gid) < 0) {
-        return Err(Error::from_errno("setresgid " + std::to_string(user.gid) +
-                                     " (process.user.gid)"));
+        return Err(
+            Error::from_errno("setresgid " + std::to_string(user.gid) + " (process.user.gid)"));
     }
     if (::setresuid(user.uid, user.uid, user.uid) < 0) {
-        return Err(Error::from_errno("setresuid " + std::to_string(user.uid) +
-                                     " (process.user.uid)"));
+        return Err(
+            Error::from_errno("setresuid " + std::to_string(user.uid) + " (process.user.uid)"));
     }
     return Ok();
 }

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <string>
+
 #include <sys/mount.h>
 #include <sys/stat.h>
 

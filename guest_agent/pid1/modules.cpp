@@ -2,8 +2,9 @@
 #include "guest_agent/pid1/modules.hpp"
 
 #include <cerrno>
-#include <fcntl.h>
 #include <sstream>
+
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,9 +27,11 @@ Result<std::vector<ModuleEntry>> parse_module_manifest(const std::string& text) 
         if (!(words >> e.path)) {
             continue;
         }
-        if (e.path[0] != '/' || e.path.size() < 4 || e.path.compare(e.path.size() - 3, 3, ".ko") != 0) {
+        if (e.path[0] != '/' || e.path.size() < 4 ||
+            e.path.compare(e.path.size() - 3, 3, ".ko") != 0) {
             return Err(Error::with_errno(EINVAL, "module manifest line " + std::to_string(number) +
-                                                     ": \"" + e.path + "\" is not an absolute .ko path"));
+                                                     ": \"" + e.path +
+                                                     "\" is not an absolute .ko path"));
         }
         std::string p;
         while (words >> p) {

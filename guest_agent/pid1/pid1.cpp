@@ -2,6 +2,7 @@
 #include "guest_agent/pid1/pid1.hpp"
 
 #include <cerrno>
+
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -2,8 +2,9 @@
 #include "guest_agent/pid1/power.hpp"
 
 #include <csignal>
-#include <sys/reboot.h>
 #include <thread>
+
+#include <sys/reboot.h>
 #include <unistd.h>
 
 namespace runvm::agent {

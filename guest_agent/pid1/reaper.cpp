@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <csignal>
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>

@@ -8,8 +8,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sys/types.h>
 #include <thread>
+
+#include <sys/types.h>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"

@@ -4,16 +4,16 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <thread>
+
 #include <linux/vm_sockets.h>
 #include <poll.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include "base/log.hpp"
 #include "guest_agent/launcher/fs_paths.hpp"
@@ -58,7 +58,8 @@ Result<std::string> isolate_host_mode(const std::string& state_dir) {
     const std::string dir = state_dir + "/cgroup";
     RUNVM_TRY(mkdir_all(dir, 0755));
     if (::mount("cgroup2", dir.c_str(), "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
-        spdlog::warn("no cgroup2 on this host ({}): containers get no cgroup", std::strerror(errno));
+        spdlog::warn("no cgroup2 on this host ({}): containers get no cgroup",
+                     std::strerror(errno));
         return std::string();
     }
     return dir;

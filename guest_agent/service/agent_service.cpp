@@ -3,11 +3,11 @@
 #include "guest_agent/service/agent_service.hpp"
 
 #include <csignal>
-#include <sys/mount.h>
-#include <sys/utsname.h>
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
 
 #include "guest_agent/launcher/fs_paths.hpp"
 #include "guest_agent/service/request_checks.hpp"
@@ -18,7 +18,9 @@ namespace runvm::agent {
 namespace {
 using Status = rpc::Status;
 
-Status not_found(const std::string& id) { return Status{rpc::kNotFound, "container " + id}; }
+Status not_found(const std::string& id) {
+    return Status{rpc::kNotFound, "container " + id};
+}
 
 // Mounts a block-device rootfs under the state dir; returns the mount point.
 Result<std::string> mount_block_rootfs(const std::string& state_dir, const std::string& id,
@@ -120,8 +122,8 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
     auto init = std::make_shared<ProcessState>("");
     init->pid = launched->pid();
     if (UniqueFd console = launched->take_console(); console) {
-        init->relay = std::make_unique<PtyRelay>(std::move(console),
-                                                 std::move(streams->terminal_stream));
+        init->relay =
+            std::make_unique<PtyRelay>(std::move(console), std::move(streams->terminal_stream));
     }
     init->stdin_fd = std::move(streams->in);
     init->launch = std::move(launched).value();
@@ -256,19 +258,20 @@ Status AgentService::version(const Ctx&, const pb::VersionRequest&, pb::VersionR
 }
 
 void AgentService::register_with(rpc::Server& s) {
-#define RUNVM_AGENT_METHOD(name, fn, Req, Resp)                                                \
-    s.register_typed<Req, Resp>(kAgentService, name,                                           \
-                                [this](const Ctx& ctx, const Req& req, Resp& resp) {           \
-                                    return fn(ctx, req, resp);                                 \
-                                })
+#define RUNVM_AGENT_METHOD(name, fn, Req, Resp)                                                    \
+    s.register_typed<Req, Resp>(                                                                   \
+        kAgentService, name,                                                                       \
+        [this](const Ctx& ctx, const Req& req, Resp& resp) { return fn(ctx, req, resp); })
     using Empty = google::protobuf::Empty;
     RUNVM_AGENT_METHOD("CreateContainer", create_container, pb::CreateContainerRequest,
                        pb::CreateContainerResponse);
     RUNVM_AGENT_METHOD("StartContainer", start_container, pb::StartContainerRequest,
                        pb::StartContainerResponse);
-    RUNVM_AGENT_METHOD("ExecProcess", exec_process, pb::ExecProcessRequest, pb::ExecProcessResponse);
+    RUNVM_AGENT_METHOD("ExecProcess", exec_process, pb::ExecProcessRequest,
+                       pb::ExecProcessResponse);
     RUNVM_AGENT_METHOD("SignalProcess", signal_process, pb::SignalProcessRequest, Empty);
-    RUNVM_AGENT_METHOD("WaitProcess", wait_process, pb::WaitProcessRequest, pb::WaitProcessResponse);
+    RUNVM_AGENT_METHOD("WaitProcess", wait_process, pb::WaitProcessRequest,
+                       pb::WaitProcessResponse);
     RUNVM_AGENT_METHOD("ResizeTty", resize_tty, pb::ResizeTtyRequest, Empty);
     RUNVM_AGENT_METHOD("CloseStdin", close_stdin, pb::CloseStdinRequest, Empty);
     RUNVM_AGENT_METHOD("ListProcesses", list_processes, pb::ListProcessesRequest,

@@ -21,7 +21,7 @@ inline constexpr const char* kAgentService = "runvm.agent.v1.Agent";
 struct AgentOptions {
     StdioTransport stdio;
     std::string state_dir = "/run/runvm-agent"; // block-device rootfs mounts go here
-    std::string cgroup_mount;                    // cgroup2 mount; empty: no cgroups
+    std::string cgroup_mount;                   // cgroup2 mount; empty: no cgroups
     std::chrono::milliseconds setup_timeout{30000};
     // DestroySandbox with poweroff: called after everything stopped (PID 1 powers off).
     std::function<void()> on_poweroff;
@@ -42,19 +42,25 @@ public:
     void register_with(rpc::Server& server);
 
     // Handlers (one per method of agent.proto), callable directly in tests.
-    Status create_container(const Ctx&, const pb::CreateContainerRequest&, pb::CreateContainerResponse&);
-    Status start_container(const Ctx&, const pb::StartContainerRequest&, pb::StartContainerResponse&);
+    Status create_container(const Ctx&, const pb::CreateContainerRequest&,
+                            pb::CreateContainerResponse&);
+    Status start_container(const Ctx&, const pb::StartContainerRequest&,
+                           pb::StartContainerResponse&);
     Status exec_process(const Ctx&, const pb::ExecProcessRequest&, pb::ExecProcessResponse&);
     Status signal_process(const Ctx&, const pb::SignalProcessRequest&, google::protobuf::Empty&);
     Status wait_process(const Ctx&, const pb::WaitProcessRequest&, pb::WaitProcessResponse&);
     Status resize_tty(const Ctx&, const pb::ResizeTtyRequest&, google::protobuf::Empty&);
     Status close_stdin(const Ctx&, const pb::CloseStdinRequest&, google::protobuf::Empty&);
     Status list_processes(const Ctx&, const pb::ListProcessesRequest&, pb::ListProcessesResponse&);
-    Status stats_container(const Ctx&, const pb::StatsContainerRequest&, pb::StatsContainerResponse&);
-    Status update_container(const Ctx&, const pb::UpdateContainerRequest&, google::protobuf::Empty&);
+    Status stats_container(const Ctx&, const pb::StatsContainerRequest&,
+                           pb::StatsContainerResponse&);
+    Status update_container(const Ctx&, const pb::UpdateContainerRequest&,
+                            google::protobuf::Empty&);
     Status pause_container(const Ctx&, const pb::PauseContainerRequest&, google::protobuf::Empty&);
-    Status resume_container(const Ctx&, const pb::ResumeContainerRequest&, google::protobuf::Empty&);
-    Status remove_container(const Ctx&, const pb::RemoveContainerRequest&, google::protobuf::Empty&);
+    Status resume_container(const Ctx&, const pb::ResumeContainerRequest&,
+                            google::protobuf::Empty&);
+    Status remove_container(const Ctx&, const pb::RemoveContainerRequest&,
+                            google::protobuf::Empty&);
     Status health(const Ctx&, const pb::HealthRequest&, pb::HealthResponse&);
     Status version(const Ctx&, const pb::VersionRequest&, pb::VersionResponse&);
     Status destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest&, google::protobuf::Empty&);

@@ -1,6 +1,7 @@
 // Process handlers (exec, signal, wait, tty, stdin, list) and the cgroup ones (stats,
 // update, pause, resume).
 #include <csignal>
+
 #include <sys/socket.h>
 
 #include "guest_agent/launcher/terminal.hpp"
@@ -13,7 +14,9 @@ namespace runvm::agent {
 namespace {
 using Status = rpc::Status;
 
-Status not_found(const std::string& what) { return Status{rpc::kNotFound, what}; }
+Status not_found(const std::string& what) {
+    return Status{rpc::kNotFound, what};
+}
 
 Status no_cgroup(const std::string& id) {
     return Status{rpc::kFailedPrecondition, "container " + id + ": no cgroup v2 in this agent"};
@@ -67,7 +70,8 @@ Status AgentService::exec_process(const Ctx&, const pb::ExecProcessRequest& req,
     }
     p->pid = launched->pid();
     if (UniqueFd console = launched->take_console(); console) {
-        p->relay = std::make_unique<PtyRelay>(std::move(console), std::move(streams->terminal_stream));
+        p->relay =
+            std::make_unique<PtyRelay>(std::move(console), std::move(streams->terminal_stream));
     }
     p->stdin_fd = std::move(streams->in);
     p->watch(reaper_);
@@ -129,9 +133,9 @@ Status AgentService::wait_process(const Ctx& ctx, const pb::WaitProcessRequest& 
     for (;;) {
         if (auto rec = p->wait_exit(std::chrono::milliseconds(200))) {
             resp.set_exit_status(static_cast<uint32_t>(shell_exit_status(rec->wait_status)));
-            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                rec->at.time_since_epoch())
-                                .count();
+            const auto ns =
+                std::chrono::duration_cast<std::chrono::nanoseconds>(rec->at.time_since_epoch())
+                    .count();
             resp.mutable_exited_at()->set_seconds(ns / 1000000000);
             resp.mutable_exited_at()->set_nanos(static_cast<int32_t>(ns % 1000000000));
             return Status::Ok();

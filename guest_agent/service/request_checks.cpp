@@ -4,6 +4,7 @@
 #include "guest_agent/service/request_checks.hpp"
 
 #include <cerrno>
+
 #include <nlohmann/json.hpp>
 
 #include "guest_agent/launcher/cgroup.hpp"
@@ -14,7 +15,9 @@
 namespace runvm::agent {
 
 namespace {
-Error invalid(const std::string& what) { return Error::with_errno(EINVAL, what); }
+Error invalid(const std::string& what) {
+    return Error::with_errno(EINVAL, what);
+}
 
 // Everything wrong with a request is the caller's mistake: EINVAL, whatever the parser set.
 Error as_invalid(Error e, const std::string& context) {
@@ -50,8 +53,8 @@ Result<void> check_id(const std::string& id, const char* field, bool allow_empty
         return Err(invalid(std::string(field) + ": over 128 bytes or starting with '.'"));
     }
     for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '_' || c == '-' || c == '.';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
         if (!ok) {
             return Err(invalid(std::string(field) + ": only [A-Za-z0-9_.-] allowed"));
         }
@@ -90,7 +93,8 @@ Result<oci::Spec> check_create(const runvm::agent::v1::CreateContainerRequest& r
 Result<oci::Process> check_exec(const runvm::agent::v1::ExecProcessRequest& req) {
     RUNVM_TRY(check_id(req.container_id(), "container_id", false));
     RUNVM_TRY(check_id(req.exec_id(), "exec_id", false));
-    RUNVM_ASSIGN_OR_RETURN(oci::Spec spec, parse_member(req.process_json(), "process", "process_json"));
+    RUNVM_ASSIGN_OR_RETURN(oci::Spec spec,
+                           parse_member(req.process_json(), "process", "process_json"));
     if (!spec.process) {
         return Err(invalid("process_json: null"));
     }

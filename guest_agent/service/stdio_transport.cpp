@@ -2,6 +2,7 @@
 #include "guest_agent/service/stdio_transport.hpp"
 
 #include <cerrno>
+
 #include <linux/vm_sockets.h>
 #include <poll.h>
 #include <sys/eventfd.h>

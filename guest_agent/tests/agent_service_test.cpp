@@ -2,11 +2,11 @@
 // containers, stdio over per-stream Unix sockets, a private cgroup2 for pause/stats. Root
 // only (exit 77 otherwise).
 #define BOOST_TEST_MODULE agent_service
-#include <boost/test/unit_test.hpp>
-
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+
+#include <boost/test/unit_test.hpp>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -70,7 +70,8 @@ struct Setup {
         env.service->register_with(*env.server);
         BOOST_REQUIRE(env.server->listen_unix(env.dir + "/agent.sock").ok());
         BOOST_REQUIRE(env.server->start().ok());
-        auto c = rpc::Client::connect_unix(env.dir + "/agent.sock", std::chrono::milliseconds(5000));
+        auto c =
+            rpc::Client::connect_unix(env.dir + "/agent.sock", std::chrono::milliseconds(5000));
         BOOST_REQUIRE(c.ok());
         env.client = std::make_unique<rpc::Client>(std::move(c).value());
         g_env = &env;
@@ -125,14 +126,19 @@ std::string spec_json(const std::string& script) {
     nlohmann::json args = {"sh", "-c", script};
     nlohmann::json j = {
         {"ociVersion", "1.0.2"},
-        {"process", {{"args", args}, {"cwd", "/"}, {"user", {{"uid", 0}, {"gid", 0}}},
-                     {"env", {"PATH=/bin"}}}},
+        {"process",
+         {{"args", args},
+          {"cwd", "/"},
+          {"user", {{"uid", 0}, {"gid", 0}}},
+          {"env", {"PATH=/bin"}}}},
         {"root", {{"path", "rootfs"}, {"readonly", true}}},
         {"hostname", "svc"},
-        {"mounts", {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-                    {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}}}},
-        {"linux", {{"namespaces", {{{"type", "mount"}}, {{"type", "pid"}}, {{"type", "uts"}},
-                                   {{"type", "ipc"}}}}}}};
+        {"mounts",
+         {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+          {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}}}},
+        {"linux",
+         {{"namespaces",
+           {{{"type", "mount"}}, {{"type", "pid"}}, {{"type", "uts"}}, {{"type", "ipc"}}}}}}};
     return j.dump();
 }
 

@@ -1,10 +1,10 @@
 // Unit tests of the launcher's pure parts: option tables, path joins, PATH lookup, cgroup
 // conversions, seccomp and plan errors, module manifests, request checks.
 #define BOOST_TEST_MODULE agent_launcher_unit
-#include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 #include <fstream>
+
+#include <boost/test/unit_test.hpp>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,7 +58,8 @@ BOOST_AUTO_TEST_CASE(secure_join_stays_in_root) {
     BOOST_REQUIRE(::symlink("../..", (root + "/etc/up").c_str()) == 0);
     BOOST_REQUIRE(::symlink("loop", (root + "/loop").c_str()) == 0);
     BOOST_TEST(*secure_join(root, "/escape/passwd") == root + "/etc/passwd");
-    BOOST_TEST(*secure_join(root, "/etc/up/etc/passwd") == root + "/etc/passwd"); // up: "../.." stops at root
+    BOOST_TEST(*secure_join(root, "/etc/up/etc/passwd") ==
+               root + "/etc/passwd"); // up: "../.." stops at root
     BOOST_TEST(*secure_join(root, "../../a/./b") == root + "/a/b");
     BOOST_TEST(!secure_join(root, "/loop/x").ok());
     BOOST_TEST(clean_path("a//b/./c/../d") == "/a/b/d");
@@ -74,7 +75,8 @@ BOOST_AUTO_TEST_CASE(look_path_messages_match_runc) {
     BOOST_TEST(*look_path("sh", "/nonexistent:/bin") == "/bin/sh");
     auto abs = look_path("/no/such", "");
     BOOST_REQUIRE(!abs.ok());
-    BOOST_TEST(abs.error().message() == "exec: \"/no/such\": stat /no/such: no such file or directory");
+    BOOST_TEST(abs.error().message() ==
+               "exec: \"/no/such\": stat /no/such: no such file or directory");
     BOOST_TEST(env_value({"A=1", "PATH=/x", "PATHX=2"}, "PATH") == "/x");
 }
 
