@@ -71,7 +71,7 @@ trap 'rm -rf "$tmp"' EXIT
 tree=$tmp/tree
 mkdir -p "$tree"/{dev,proc,sys,run,tmp,mnt,etc/runvm}
 install -m 0755 "$init" "$tree/init"
-: > "$tree/etc/runvm/modules"
+: > "$tree/etc/runvm/modules.manifest"
 
 declare -A placed=()
 add_module() {
@@ -89,7 +89,7 @@ add_module() {
     *.zst) zstd -qdc "$moddir/$path" > "$tree/lib/modules/$release/${path%.zst}"; path=${path%.zst} ;;
     *) cp "$moddir/$path" "$tree/lib/modules/$release/$path" ;;
   esac
-  echo "/lib/modules/$release/$path" >> "$tree/etc/runvm/modules"
+  echo "/lib/modules/$release/$path" >> "$tree/etc/runvm/modules.manifest"
 }
 if [ -n "$moddir" ]; then
   for m in "${wanted[@]}"; do add_module "$m"; done

@@ -97,7 +97,8 @@ Result<void> Sandbox::check_alive() {
     if (hypervisor_ && hypervisor_->pid() > 0) {
         auto st = hypervisor_->wait(0ms);
         if (st.ok() && st->has_value()) {
-            return Err(Error::msg(hypervisor_name_ + " " + describe_status(**st)));
+            return Err(Error::msg(hypervisor_name_ + " " + describe_status(**st) +
+                                  hypervisor_log_tail()));
         }
     } else if (hypervisor_) {
         return Err(Error::msg(hypervisor_name_ + " is not running"));
@@ -133,6 +134,23 @@ Result<void> Sandbox::connect_agent() {
     spdlog::debug("sandbox {}: agent {} on {}: {}", options_.id, version.agent_version(),
                   kernel_release_, timeline_.str());
     return Ok();
+}
+
+std::string Sandbox::hypervisor_log_tail() const {
+    for (const char* f : {"/qemu.log", "/vmm.log"}) {
+        auto text = read_file(options_.run_dir + f);
+        if (!text || text->empty()) {
+            continue;
+        }
+        std::string& s = *text;
+        while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
+            s.pop_back();
+        }
+        const auto pos = s.rfind('\n');
+        return " (" + std::string(f + 1) + ": " + (pos == std::string::npos ? s : s.substr(pos + 1)) +
+               ")";
+    }
+    return "";
 }
 
 std::string Sandbox::console_tail(size_t max_lines) const {

@@ -39,8 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     d.set_avail_idx(avail);
 
     Virtqueue* vq = q.queue(0);
-    const uint8_t* lo = ram.host(ram.base());
-    const uint8_t* hi = lo + ram.size();
+    // Segments point into the device's own mapping of the RAM, not the driver's.
+    const uint8_t* lo = q.memory().regions()[0].host;
+    const uint8_t* hi = lo + q.memory().regions()[0].size;
     for (int n = 0; n < 64 && vq != nullptr; ++n) {
         auto chain = vq->pop();
         if (!chain || !chain->has_value()) {
