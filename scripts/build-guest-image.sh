@@ -69,8 +69,24 @@ wanted=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pc
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/runvm-image.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 tree=$tmp/tree
-mkdir -p "$tree"/{dev,proc,sys,run,tmp,mnt,etc/runvm}
-install -m 0755 "$init" "$tree/init"
+mkdir -p "$tree"/{dev,proc,sys,run,tmp,mnt,etc/runvm,bin,sbin,newroot}
+# The initramfs root (rootfs) cannot be pivot_root'ed away from, and the agent pivot_roots into
+# each container: a busybox /init moves everything onto a tmpfs and switch_roots to the agent,
+# which then runs as PID 1 on a real mount.
+busybox=${RUNVM_BUSYBOX:-/bin/busybox}
+file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || {
+  echo "build-guest-image: $busybox is not a static busybox (apt-get install busybox-static)" >&2; exit 1; }
+install -m 0755 "$busybox" "$tree/bin/busybox"
+install -m 0755 "$init" "$tree/sbin/runvm-agent"
+cat > "$tree/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t tmpfs -o mode=0755 tmpfs /newroot || exec /sbin/runvm-agent
+for d in /bin /sbin /etc /lib /dev /proc /sys /run /tmp /mnt; do
+  [ -e "$d" ] && /bin/busybox cp -a "$d" /newroot/
+done
+exec /bin/busybox switch_root /newroot /sbin/runvm-agent
+INIT
+chmod 0755 "$tree/init"
 : > "$tree/etc/runvm/modules.manifest"
 
 declare -A placed=()
@@ -99,7 +115,7 @@ fi
   echo "# runvm guest image manifest"
   echo "kernel_release $release"
   echo "kernel $(basename "$vmlinuz") $(sha256sum < "$vmlinuz" | cut -d' ' -f1)"
-  echo "init $(sha256sum < "$tree/init" | cut -d' ' -f1)"
+  echo "init $(sha256sum < "$tree/sbin/runvm-agent" | cut -d' ' -f1)"
   (cd "$tree" && find lib -type f 2>/dev/null | LC_ALL=C sort | while read -r f; do
      echo "module /$f $(sha256sum < "$f" | cut -d' ' -f1)"; done)
 } > "$tree/etc/runvm/manifest"

@@ -47,9 +47,10 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
              "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on", "-kernel",
              config.kernel, "-initrd", config.initrd, "-append", cmdline, "-serial",
              config.console_log.empty() ? "null" : "file:" + config.console_log, "-chardev",
-             "socket,id=vsock0,path=" + config.vsock_socket, "-device",
-             "vhost-user-vsock-device,chardev=vsock0,guest-cid=" +
-                 std::to_string(config.guest_cid)};
+             "socket,id=vsock0,path=" + config.vsock_socket,
+             // The guest's CID is the broker's (--vsock ...,cid=): QEMU 7.2's
+             // vhost-user-vsock-device has no guest-cid property.
+             "-device", "vhost-user-vsock-device,chardev=vsock0"};
     if (!config.blk_socket.empty()) {
         argv_.insert(argv_.end(), {"-chardev", "socket,id=blk0,path=" + config.blk_socket,
                                    "-device", "vhost-user-blk,chardev=blk0,num-queues=1"});

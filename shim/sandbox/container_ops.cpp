@@ -155,8 +155,9 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
             control_call(store.control_socket(id), {{"op", "delete"}, {"force", force}}, 30s));
     }
     // The monitor tears the VM down and exits; wait (bounded) so nothing is left running.
+    // `runvm run` is its own monitor (already torn down by then): it must not wait for itself.
     const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (process_alive(rec.monitor_pid)) {
+    while (rec.monitor_pid != ::getpid() && process_alive(rec.monitor_pid)) {
         if (std::chrono::steady_clock::now() > deadline) {
             ::kill(rec.monitor_pid, SIGKILL);
             break;

@@ -97,8 +97,8 @@ Result<void> Sandbox::check_alive() {
     if (hypervisor_ && hypervisor_->pid() > 0) {
         auto st = hypervisor_->wait(0ms);
         if (st.ok() && st->has_value()) {
-            return Err(Error::msg(hypervisor_name_ + " " + describe_status(**st) +
-                                  hypervisor_log_tail()));
+            return Err(
+                Error::msg(hypervisor_name_ + " " + describe_status(**st) + hypervisor_log_tail()));
         }
     } else if (hypervisor_) {
         return Err(Error::msg(hypervisor_name_ + " is not running"));
@@ -147,8 +147,8 @@ std::string Sandbox::hypervisor_log_tail() const {
             s.pop_back();
         }
         const auto pos = s.rfind('\n');
-        return " (" + std::string(f + 1) + ": " + (pos == std::string::npos ? s : s.substr(pos + 1)) +
-               ")";
+        return " (" + std::string(f + 1) + ": " +
+               (pos == std::string::npos ? s : s.substr(pos + 1)) + ")";
     }
     return "";
 }

@@ -58,6 +58,8 @@ public:
 
     // The last lines of the guest console, for error messages.
     std::string console_tail(size_t max_lines = 8) const;
+    // The hypervisor's own last complaint (its log), for a boot that failed.
+    std::string hypervisor_log_tail() const;
 
 private:
     explicit Sandbox(SandboxOptions options) : options_(std::move(options)) {}
