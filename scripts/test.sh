@@ -8,7 +8,7 @@ build=${BUILD_DIR:-$root/build}
 "$root/scripts/setup.sh"
 
 jobs=$(nproc)
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUNVM_FUZZERS=ON
 cmake --build "$build" -j "$jobs"
 cd "$build"
 # The fuzz and VM tests are CPU-bound; running two at once on CI's two cores is the limit.
