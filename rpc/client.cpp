@@ -256,7 +256,23 @@ Status Client::call_raw(std::string_view service, std::string_view method, std::
     Result<void> written = Ok();
     {
         std::lock_guard lock(c.write_mu);
-        written = write_frame(c.fd.get(), stream_id, FrameType::request, body, c.what.c_str());
+        // While the socket is full, read responses if no other caller is reading: the
+        // server may be blocked writing them to us and so not reading this request.
+        auto drain = [&] {
+            {
+                std::lock_guard state(c.mu);
+                if (c.reading) {
+                    return;
+                }
+                c.reading = true;
+            }
+            c.read_for(stream_id, std::chrono::steady_clock::now());
+            std::lock_guard state(c.mu);
+            c.reading = false;
+            c.hand_on_reading(stream_id);
+        };
+        written = write_frame(c.fd.get(), stream_id, FrameType::request, body, c.what.c_str(),
+                              drain);
     }
     if (!written) {
         c.break_connection(written.error().str());

@@ -75,10 +75,10 @@ Result<FrameReader::Fill> FrameReader::fill(size_t want, Deadline deadline) {
 
 Result<bool> FrameReader::wait_readable(std::chrono::steady_clock::time_point deadline) {
     for (;;) {
-        const auto left = deadline - std::chrono::steady_clock::now();
-        if (left <= std::chrono::steady_clock::duration::zero()) {
-            return false;
-        }
+        // A deadline already past still gets one zero-timeout look, so a caller can drain
+        // what has arrived without waiting (see write_frame's while_blocked).
+        const auto left = std::max(deadline - std::chrono::steady_clock::now(),
+                                   std::chrono::steady_clock::duration::zero());
         const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
         const timespec ts{static_cast<time_t>(ns / 1'000'000'000),
                           static_cast<long>(ns % 1'000'000'000)};
@@ -93,6 +93,7 @@ Result<bool> FrameReader::wait_readable(std::chrono::steady_clock::time_point de
         if (rc > 0) {
             return true; // readable, hung up or failed: read() tells which
         }
+        return false;
     }
 }
 
@@ -191,7 +192,7 @@ Result<ReadEvent> FrameReader::next(Deadline deadline) {
 }
 
 Result<void> write_frame(int fd, uint32_t stream_id, FrameType type, const EncodedBody& body,
-                         const char* what) {
+                         const char* what, const std::function<void()>& while_blocked) {
     const size_t length = body.size();
     if (length > kMaxMessageLength) {
         return Err(Error::msg(std::string("write ") + what + ": frame of " +
@@ -208,6 +209,10 @@ Result<void> write_frame(int fd, uint32_t stream_id, FrameType type, const Encod
     size_t first = 0;
     size_t remaining = kFrameHeaderSize + length;
     bool is_socket = true;
+    // Send timeout when waiting with while_blocked: polls of kBlockedPollMs without progress.
+    constexpr long kBlockedPollMs = 100;
+    constexpr int kBlockedPollLimit = 100;
+    int blocked_polls = 0;
     while (remaining > 0) {
         // Skip empty and finished pieces.
         while (iov[first].iov_len == 0) {
@@ -219,7 +224,26 @@ Result<void> write_frame(int fd, uint32_t stream_id, FrameType type, const Encod
             msg.msg_iov = iov + first;
             msg.msg_iovlen = 4 - first;
             // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE.
-            n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+            // With while_blocked, a full socket buffer is not waited out blindly: the caller
+            // gets to read what the peer sent meanwhile (a peer blocked writing responses
+            // to us may be what keeps it from reading this request).
+            n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | (while_blocked ? MSG_DONTWAIT : 0));
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && while_blocked) {
+                pollfd p{fd, POLLOUT | POLLIN, 0};
+                const int ready = ::poll(&p, 1, static_cast<int>(kBlockedPollMs));
+                if (ready < 0 && errno != EINTR) {
+                    return Err(Error::from_errno(std::string("poll ") + what));
+                }
+                if (ready == 0 && ++blocked_polls > kBlockedPollLimit) {
+                    return Err(Error::with_errno(EAGAIN, std::string("sendmsg ") + what +
+                                                             ": peer stopped reading (send timeout)"));
+                }
+                if (ready > 0 && (p.revents & POLLIN) != 0) {
+                    blocked_polls = 0;
+                    while_blocked();
+                }
+                continue;
+            }
             if (n < 0 && errno == ENOTSOCK) {
                 is_socket = false;
                 continue;

@@ -2,6 +2,8 @@
 // writer that sends header and body with one sendmsg.
 #pragma once
 
+#include <functional>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -61,7 +63,8 @@ private:
 // Writes one frame; the caller serializes writers on the fd. A send timeout set on the
 // socket (SO_SNDTIMEO) makes a stalled peer an error instead of a hang.
 Result<void> write_frame(int fd, uint32_t stream_id, FrameType type, const EncodedBody& body,
-                         const char* what);
+                         const char* what,
+                         const std::function<void()>& while_blocked = {});
 
 // Sets SO_SNDTIMEO; fds that are not sockets are left alone.
 Result<void> set_send_timeout(int fd, std::chrono::milliseconds timeout);
