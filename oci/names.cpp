@@ -137,6 +137,8 @@ constexpr std::array<std::string_view, 8> kPropagations = {
 
 } // namespace
 
+std::span<const std::string_view> capability_names() { return kCapabilities; }
+
 std::optional<int> capability_number(std::string_view name) {
     const auto it = std::find(kCapabilities.begin(), kCapabilities.end(), name);
     if (it == kCapabilities.end()) {

@@ -2,12 +2,16 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace runvm::oci {
 
 // CAP_CHOWN -> 0 ... CAP_CHECKPOINT_RESTORE -> 40 (linux/capability.h, Linux 5.9+).
 std::optional<int> capability_number(std::string_view name);
+
+// Every capability name we know, in capability-number order.
+std::span<const std::string_view> capability_names();
 
 // RLIMIT_NOFILE -> RLIMIT_NOFILE's value from <sys/resource.h>.
 std::optional<int> rlimit_resource(std::string_view name);
