@@ -1,6 +1,7 @@
 // runvm-launch: the launcher on the host, `runc run`-like (differential tests, benchmark).
 #include <CLI/CLI.hpp>
 
+#include "base/log.hpp"
 #include "guest_agent/launcher/run_bundle.hpp"
 
 int main(int argc, char** argv) {
@@ -13,5 +14,13 @@ int main(int argc, char** argv) {
     run->add_option("--cgroup-parent", o.cgroup_parent, "cgroup v2 parent, under the mount");
     run->add_option("id", o.id, "container id")->required();
     CLI11_PARSE(app, argc, argv);
+    // Warnings go to stderr: the container's own output is on stdout.
+    runvm::LogOptions log;
+    log.level = "warn";
+    log.name = "runvm-launch";
+    if (auto r = runvm::init_logging(log); !r.ok()) {
+        std::fprintf(stderr, "runvm-launch: %s\n", r.error().str().c_str());
+        return 1;
+    }
     return runvm::agent::run_bundle(o);
 }

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     uint32_t vcpus = 0;
     uint64_t memory = 0;
     bool no_seccomp = false;
+    bool no_acpi = false;
     app.add_option("--config", config_path, "JSON machine config (flags below override it)");
     app.add_option("--kernel", kernel, "vmlinux (ELF), bzImage, or a raw test image");
     app.add_option("--kernel-format", format, "auto, elf, bzimage, raw16, raw64");
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
     app.add_option("--control-socket", control, "Unix socket for 'status'/'stop'");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
     app.add_flag("--no-seccomp", no_seccomp, "keep capabilities and skip seccomp (debugging)");
+    app.add_flag("--no-acpi", no_acpi,
+                 "no ACPI tables; virtio-mmio devices go on the kernel command line");
     CLI11_PARSE(app, argc, argv);
 
     MachineConfig config;
@@ -65,6 +68,8 @@ int main(int argc, char** argv) {
         config.log_level = log_level;
     if (no_seccomp)
         config.seccomp = false;
+    if (no_acpi)
+        config.acpi = false;
     if (config_path.empty() && config.cpuid_mask.empty()) {
         config.cpuid_mask = x86_64::default_cpuid_mask();
     }

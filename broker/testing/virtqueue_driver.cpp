@@ -33,33 +33,39 @@ virtio::Descriptor& VirtqueueDriver::desc(uint16_t index) {
 
 std::optional<uint16_t> VirtqueueDriver::add(const std::vector<DriverBuffer>& buffers,
                                              bool indirect) {
-    const size_t needed = indirect ? 1 : buffers.size();
-    if (buffers.empty() || free_.size() < needed) {
+    return add(buffers.data(), buffers.size(), indirect);
+}
+
+std::optional<uint16_t> VirtqueueDriver::add(const DriverBuffer* buffers, size_t count,
+                                             bool indirect) {
+    const size_t needed = indirect ? 1 : count;
+    if (count == 0 || free_.size() < needed) {
         return std::nullopt;
     }
-    std::vector<uint16_t> ids;
+    std::vector<uint16_t>& ids = ids_;
+    ids.clear();
     for (size_t i = 0; i < needed; ++i) {
         ids.push_back(free_.back());
         free_.pop_back();
     }
     const uint16_t head = ids[0];
     if (indirect) {
-        const uint64_t table = memory_.alloc(16ULL * buffers.size(), 16);
+        const uint64_t table = memory_.alloc(16ULL * count, 16);
         auto* entries = reinterpret_cast<virtio::Descriptor*>(memory_.host(table));
-        for (size_t i = 0; i < buffers.size(); ++i) {
-            const bool last = i + 1 == buffers.size();
+        for (size_t i = 0; i < count; ++i) {
+            const bool last = i + 1 == count;
             entries[i] = virtio::Descriptor{
                 buffers[i].gpa, buffers[i].len,
                 static_cast<uint16_t>((buffers[i].writable ? virtio::DESC_F_WRITE : 0) |
                                       (last ? 0 : virtio::DESC_F_NEXT)),
                 static_cast<uint16_t>(last ? 0 : i + 1)};
         }
-        desc(head) = virtio::Descriptor{table, static_cast<uint32_t>(16 * buffers.size()),
+        desc(head) = virtio::Descriptor{table, static_cast<uint32_t>(16 * count),
                                         virtio::DESC_F_INDIRECT, 0};
         indirect_table_[head] = table;
     } else {
-        for (size_t i = 0; i < buffers.size(); ++i) {
-            const bool last = i + 1 == buffers.size();
+        for (size_t i = 0; i < count; ++i) {
+            const bool last = i + 1 == count;
             desc(ids[i]) = virtio::Descriptor{
                 buffers[i].gpa, buffers[i].len,
                 static_cast<uint16_t>((buffers[i].writable ? virtio::DESC_F_WRITE : 0) |

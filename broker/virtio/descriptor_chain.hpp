@@ -23,6 +23,10 @@ struct DescriptorChain {
     uint64_t readable_bytes = 0;
     uint64_t writable_bytes = 0;
 
+    // Empties the chain but keeps the vectors' capacity, so a device that reuses one
+    // DescriptorChain for every pop allocates nothing per request.
+    void clear();
+
     // Copies up to len bytes of the readable part starting at `offset`; returns the count.
     size_t read(uint64_t offset, void* out, size_t len) const;
     // Copies up to len bytes into the writable part starting at `offset`; returns the count.
@@ -30,6 +34,9 @@ struct DescriptorChain {
     // iovecs over [offset, offset + len) of the readable or writable part (clamped).
     std::vector<iovec> readable_iov(uint64_t offset, uint64_t len) const;
     std::vector<iovec> writable_iov(uint64_t offset, uint64_t len) const;
+    // The same into `out` (cleared first; its capacity is reused on the hot paths).
+    void readable_iov(uint64_t offset, uint64_t len, std::vector<iovec>& out) const;
+    void writable_iov(uint64_t offset, uint64_t len, std::vector<iovec>& out) const;
 };
 
 } // namespace runvm::broker

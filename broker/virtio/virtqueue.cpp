@@ -63,10 +63,16 @@ uint16_t Virtqueue::avail_idx() const {
 }
 
 Result<std::optional<DescriptorChain>> Virtqueue::pop() {
+    DescriptorChain chain;
+    RUNVM_ASSIGN_OR_RETURN(bool taken, pop(chain));
+    return taken ? std::optional<DescriptorChain>(std::move(chain)) : std::nullopt;
+}
+
+Result<bool> Virtqueue::pop(DescriptorChain& chain) {
     while (!broken_) {
         const uint16_t pending = static_cast<uint16_t>(avail_idx() - next_avail_);
         if (pending == 0) {
-            return std::optional<DescriptorChain>();
+            return false;
         }
         if (pending > layout_.size) {
             broken_ = true;
@@ -85,7 +91,7 @@ Result<std::optional<DescriptorChain>> Virtqueue::pop() {
             spdlog::warn("virtqueue: head {} out of a ring of {}, dropped", head, layout_.size);
             continue;
         }
-        DescriptorChain chain;
+        chain.clear();
         chain.head = head;
         auto walked = walk(head, chain);
         if (!walked) {
@@ -94,7 +100,7 @@ Result<std::optional<DescriptorChain>> Virtqueue::pop() {
             add_used(head, 0);
             continue;
         }
-        return std::optional<DescriptorChain>(std::move(chain));
+        return true;
     }
     return Err(Error::with_errno(EIO, "virtqueue: broken, needs reset"));
 }

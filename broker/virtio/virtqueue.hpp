@@ -39,6 +39,12 @@ public:
     // to the driver with length 0 and skipped. An error means the ring itself is corrupt
     // (available index too far ahead); the queue then stays broken until set up again.
     Result<std::optional<DescriptorChain>> pop();
+    // The same into `chain` (cleared first, its storage reused): true when a chain was
+    // taken, false when the ring is empty. The devices' hot paths use this one.
+    Result<bool> pop(DescriptorChain& chain);
+    // Puts the chain taken by the last pop back, unused (nothing may have been popped or
+    // added since): a device that took a buffer and then had nothing to put in it.
+    void unpop() { --next_avail_; }
 
     void add_used(uint16_t head, uint32_t len);
 
@@ -50,6 +56,9 @@ public:
 
     uint16_t next_avail() const { return next_avail_; }
     uint16_t size() const { return layout_.size; }
+    // VIRTIO_RING_F_EVENT_IDX negotiated: the driver says when it wants interrupts, so a
+    // device may ask should_notify() after every used buffer instead of once per batch.
+    bool event_idx() const { return layout_.event_idx; }
     bool broken() const { return broken_; }
     const VirtqueueStats& stats() const { return stats_; }
 

@@ -18,6 +18,7 @@
 #include "guest_agent/launcher/hooks.hpp"
 #include "guest_agent/launcher/masked_paths.hpp"
 #include "guest_agent/launcher/mounts.hpp"
+#include "guest_agent/launcher/personality.hpp"
 #include "guest_agent/launcher/process_setup.hpp"
 #include "guest_agent/launcher/rootfs.hpp"
 #include "guest_agent/launcher/sysctl.hpp"
@@ -188,6 +189,9 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
         if (spec.linux->masked_paths) {
             must(sync, "maskedPaths", mask_paths(*spec.linux->masked_paths));
         }
+    }
+    if (spec.linux && spec.linux->personality) {
+        must(sync, "personality", apply_personality(*spec.linux->personality));
     }
     const char* step = "process";
     auto target = setup_process(plan.process, &step);

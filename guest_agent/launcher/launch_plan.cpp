@@ -5,6 +5,9 @@
 
 #include <sched.h>
 
+#include <spdlog/spdlog.h>
+
+#include "guest_agent/launcher/personality.hpp"
 #include "guest_agent/launcher/rlimits.hpp"
 
 namespace runvm::agent {
@@ -19,6 +22,17 @@ Result<ProcessPlan> plan_process(const oci::Process& process,
     }
     if (process.cwd.empty() || process.cwd[0] != '/') {
         return Err(Error::with_errno(EINVAL, "process.cwd: must be an absolute path"));
+    }
+    // The guest kernel has no LSM: confinement is the VM's, and a profile named after the
+    // host's policy (containerd and docker set one whenever the host has AppArmor) cannot
+    // apply in here. Refusing would fail every such container, so warn (docs/agent.md).
+    if (process.apparmor_profile && !process.apparmor_profile->empty()) {
+        spdlog::warn("process.apparmorProfile \"{}\": no AppArmor here, ignored",
+                     *process.apparmor_profile);
+    }
+    if (process.selinux_label && !process.selinux_label->empty()) {
+        spdlog::warn("process.selinuxLabel \"{}\": no SELinux here, ignored",
+                     *process.selinux_label);
     }
     if (process.capabilities) {
         RUNVM_ASSIGN_OR_RETURN(plan.caps, resolve_capabilities(*process.capabilities));
@@ -67,6 +81,12 @@ Result<LaunchPlan> plan_launch(std::string id, std::string bundle, std::string r
         return Err(Error::with_errno(EINVAL, "linux.uidMappings: set without a user namespace"));
     }
     RUNVM_ASSIGN_OR_RETURN(plan.process, plan_process(*spec.process, spec.linux));
+    if (spec.linux && spec.linux->personality) {
+        RUNVM_TRY(personality_domain(*spec.linux->personality));
+        if (spec.linux->personality->flags && !spec.linux->personality->flags->empty()) {
+            spdlog::warn("container {}: linux.personality.flags not supported, ignored", id);
+        }
+    }
     plan.id = std::move(id);
     plan.bundle = std::move(bundle);
     plan.rootfs = std::move(rootfs);

@@ -9,32 +9,13 @@
 
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
+#include "oci/names.hpp"
 
 namespace runvm::agent {
 
 Result<int> rlimit_from_name(const std::string& name) {
-    static const std::pair<const char*, int> names[] = {
-        {"RLIMIT_AS", RLIMIT_AS},
-        {"RLIMIT_CORE", RLIMIT_CORE},
-        {"RLIMIT_CPU", RLIMIT_CPU},
-        {"RLIMIT_DATA", RLIMIT_DATA},
-        {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-        {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-        {"RLIMIT_NICE", RLIMIT_NICE},
-        {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-        {"RLIMIT_NPROC", RLIMIT_NPROC},
-        {"RLIMIT_RSS", RLIMIT_RSS},
-        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-        {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-        {"RLIMIT_STACK", RLIMIT_STACK},
-    };
-    for (const auto& [n, v] : names) {
-        if (name == n) {
-            return v;
-        }
+    if (const auto resource = oci::rlimit_resource(name)) {
+        return *resource;
     }
     return Err(Error::with_errno(EINVAL, "unknown rlimit \"" + name + "\""));
 }

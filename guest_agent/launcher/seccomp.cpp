@@ -1,4 +1,5 @@
-// Seccomp profile translation: names to libseccomp constants, one rule per syscall name.
+// Seccomp profile translation: names to libseccomp constants, one rule per syscall name
+// (or per condition, where runc splits them).
 #include "guest_agent/launcher/seccomp.hpp"
 
 #include <cerrno>
@@ -10,6 +11,10 @@
 namespace runvm::agent {
 
 namespace {
+// The agent runs in a VM: a seccomp agent on the host cannot receive a guest's notify fd.
+constexpr const char* kNotifyUnsupported =
+    "seccomp user notification (SCMP_ACT_NOTIFY, linux.seccomp.listenerPath) is not supported";
+
 Result<uint32_t> action_from(const std::string& name, std::optional<uint32_t> errno_ret,
                              const std::string& field) {
     const uint32_t err = errno_ret.value_or(EPERM);
@@ -34,7 +39,32 @@ Result<uint32_t> action_from(const std::string& name, std::optional<uint32_t> er
     if (name == "SCMP_ACT_LOG") {
         return SCMP_ACT_LOG;
     }
+    if (name == "SCMP_ACT_NOTIFY") {
+        return Err(Error::with_errno(EOPNOTSUPP, field + ": " + kNotifyUnsupported));
+    }
     return Err(Error::with_errno(EINVAL, field + ": unknown action \"" + name + "\""));
+}
+
+// libseccomp (2.5) refuses two comparisons of one argument in a rule; runc then adds one
+// rule per condition (so they OR), and so do we, for the same filter.
+bool repeats_an_argument(const std::vector<scmp_arg_cmp>& conds) {
+    unsigned counts[6] = {};
+    for (const auto& c : conds) {
+        if (++counts[c.arg] > 1) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Result<void> add_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
+                      const std::vector<scmp_arg_cmp>& conds, const std::string& what) {
+    const int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conds.size()),
+                                          conds.empty() ? nullptr : conds.data());
+    if (rc < 0) {
+        return Err(Error::with_errno(-rc, what));
+    }
+    return Ok();
 }
 
 Result<scmp_compare> op_from(const std::string& name, const std::string& field) {
@@ -97,6 +127,9 @@ Result<SeccompFilter> SeccompFilter::build(const oci::Seccomp& spec) {
         return Err(Error::with_errno(EINVAL, base + ": seccomp_init"));
     }
     SeccompFilter filter(ctx);
+    if (spec.listener_path && !spec.listener_path->empty()) {
+        return Err(Error::with_errno(EOPNOTSUPP, base + ".listenerPath: " + kNotifyUnsupported));
+    }
     // No-new-privileges is the spec's choice (process.noNewPrivileges), not libseccomp's.
     seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
     const auto& arches = spec.architectures.value_or(std::vector<std::string>{});
@@ -137,11 +170,13 @@ Result<SeccompFilter> SeccompFilter::build(const oci::Seccomp& spec) {
             if (nr == __NR_SCMP_ERROR) {
                 continue; // unknown to this kernel/libseccomp: runc skips it too
             }
-            const int rc =
-                seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conds.size()),
-                                       conds.empty() ? nullptr : conds.data());
-            if (rc < 0) {
-                return Err(Error::with_errno(-rc, field + ": seccomp_rule_add " + name));
+            const std::string what = field + ": seccomp_rule_add " + name;
+            if (!repeats_an_argument(conds)) {
+                RUNVM_TRY(add_rule(ctx, action, nr, conds, what));
+                continue;
+            }
+            for (const auto& cond : conds) {
+                RUNVM_TRY(add_rule(ctx, action, nr, {cond}, what));
             }
         }
     }

@@ -105,6 +105,7 @@ int run_agent(const AgentRunOptions& o) {
             return 1;
         }
         ao.cgroup_mount = *cg;
+        ao.cgroup_parent = "runvm-agent-" + std::to_string(::getpid());
         ao.stdio.vsock = false;
         ao.stdio.unix_prefix = o.stdio_dir + "/vsock";
     }

@@ -2,12 +2,16 @@
 // and the registration table.
 #include "guest_agent/service/agent_service.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "guest_agent/launcher/fs_paths.hpp"
 #include "guest_agent/service/request_checks.hpp"
@@ -39,6 +43,27 @@ Result<std::string> mount_block_rootfs(const std::string& state_dir, const std::
     }
     return target;
 }
+// rmdir of a cgroup directory and everything under it, deepest first (cgroupfs lets
+// rmdir remove a directory that holds only its interface files).
+void remove_cgroup_tree(const std::string& root) {
+    std::error_code ec;
+    std::vector<std::string> dirs;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec) && !it->is_symlink(ec)) {
+            dirs.push_back(it->path().string());
+        }
+    }
+    std::sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) {
+        return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+    });
+    dirs.push_back(root);
+    for (const auto& d : dirs) {
+        if (::rmdir(d.c_str()) < 0 && errno != ENOENT) {
+            spdlog::warn("rmdir cgroup {}: {}", d, std::strerror(errno));
+        }
+    }
+}
 } // namespace
 
 AgentService::AgentService(AgentOptions options, Reaper& reaper)
@@ -52,6 +77,9 @@ AgentService::~AgentService() {
     }
     for (auto& [id, c] : all) {
         teardown(*c);
+    }
+    if (!options_.cgroup_mount.empty() && !options_.cgroup_parent.empty()) {
+        remove_cgroup_tree(options_.cgroup_mount + "/" + options_.cgroup_parent);
     }
 }
 
@@ -91,10 +119,17 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
     if (!plan.ok()) {
         return undo(to_status(plan.error(), "CreateContainer"));
     }
+    if (plan->process.terminal != req.stdio().terminal()) {
+        return undo(Status{rpc::kInvalidArgument,
+                           "CreateContainer: stdio.terminal differs from process.terminal"});
+    }
     if (!options_.cgroup_mount.empty()) {
         std::string rel = c->spec.linux && c->spec.linux->cgroups_path
                               ? *c->spec.linux->cgroups_path
                               : "runvm/" + c->id;
+        if (!options_.cgroup_parent.empty()) {
+            rel = options_.cgroup_parent + "/" + rel;
+        }
         auto cg = Cgroup::create(options_.cgroup_mount, rel);
         if (!cg.ok()) {
             return undo(to_status(cg.error(), "CreateContainer cgroup"));

@@ -22,6 +22,9 @@ struct AgentOptions {
     StdioTransport stdio;
     std::string state_dir = "/run/runvm-agent"; // block-device rootfs mounts go here
     std::string cgroup_mount;                   // cgroup2 mount; empty: no cgroups
+    // Host mode: every container cgroup goes under <cgroup_mount>/<cgroup_parent> (made on
+    // demand, removed with the service), never beside the host's own. Empty in the guest.
+    std::string cgroup_parent;
     std::chrono::milliseconds setup_timeout{30000};
     // DestroySandbox with poweroff: called after everything stopped (PID 1 powers off).
     std::function<void()> on_poweroff;

@@ -18,6 +18,8 @@ inline rpc::Status to_status(const Error& e, const std::string& what) {
         code = rpc::kFailedPrecondition;
     } else if (e.code() == ETIMEDOUT) {
         code = rpc::kDeadlineExceeded;
+    } else if (e.code() == EOPNOTSUPP) {
+        code = rpc::kUnimplemented; // a spec feature the agent refuses (seccomp notify)
     }
     return rpc::Status{code, what + ": " + e.str()};
 }

@@ -1,10 +1,11 @@
 // The agent's ttRPC API end to end in host mode: a real rpc::Server and rpc::Client, busybox
-// containers, stdio over per-stream Unix sockets, a private cgroup2 for pause/stats. Root
-// only (exit 77 otherwise).
+// containers, stdio over per-stream Unix sockets, a private cgroup2 subtree. Root only (exit
+// 77 otherwise). The fixture and helpers are shared with agent_cgroup_cases.cpp.
 #define BOOST_TEST_MODULE agent_service
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <poll.h>
 
 #include <boost/test/unit_test.hpp>
 #include <sched.h>
@@ -14,22 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest_agent/service/agent_service.hpp"
-#include "rpc/client.hpp"
+#include "guest_agent/tests/agent_test_env.hpp"
 #include "rpc/unix_socket.hpp"
 
-using namespace runvm;
-using namespace runvm::agent;
-namespace pb = runvm::agent::v1;
-
-namespace {
-struct Env {
-    std::string dir, rootfs, cgroup;
-    std::unique_ptr<Reaper> reaper;
-    std::unique_ptr<AgentService> service;
-    std::unique_ptr<rpc::Server> server;
-    std::unique_ptr<rpc::Client> client;
-};
+namespace agent_test {
 Env* g_env = nullptr;
 
 struct Setup {
@@ -48,9 +37,14 @@ struct Setup {
         char tmpl[] = "/tmp/agent-service-XXXXXX";
         BOOST_REQUIRE(::mkdtemp(tmpl) != nullptr);
         env.dir = tmpl;
-        env.rootfs = env.dir + "/rootfs";
-        const std::string mk = std::string(RUNVM_MAKE_ROOTFS) + " " + env.rootfs;
-        BOOST_REQUIRE(std::system(mk.c_str()) == 0);
+        // The guest run (agent_cgroup_guest) brings a rootfs made on the host.
+        if (const char* rootfs = std::getenv("RUNVM_TEST_ROOTFS")) {
+            env.rootfs = rootfs;
+        } else {
+            env.rootfs = env.dir + "/rootfs";
+            const std::string mk = std::string(RUNVM_MAKE_ROOTFS) + " " + env.rootfs;
+            BOOST_REQUIRE(std::system(mk.c_str()) == 0);
+        }
         env.cgroup = env.dir + "/cgroup";
         ::mkdir(env.cgroup.c_str(), 0755);
         if (::mount("cgroup2", env.cgroup.c_str(), "cgroup2", 0, nullptr) < 0) {
@@ -64,6 +58,8 @@ struct Setup {
         o.stdio.unix_prefix = env.dir + "/vsock";
         o.state_dir = env.dir + "/state";
         o.cgroup_mount = env.cgroup;
+        o.cgroup_parent = "runvm-agent-test-" + std::to_string(::getpid());
+        env.cgroup_parent = o.cgroup_parent;
         o.setup_timeout = std::chrono::milliseconds(10000);
         env.service = std::make_unique<AgentService>(o, *env.reaper);
         env.server = std::make_unique<rpc::Server>();
@@ -88,6 +84,10 @@ struct Setup {
 };
 BOOST_TEST_GLOBAL_FIXTURE(Setup);
 
+Env& env() {
+    return *g_env;
+}
+
 rpc::Status call(const char* method, const google::protobuf::MessageLite& req,
                  google::protobuf::MessageLite* resp) {
     rpc::CallOptions o;
@@ -95,22 +95,19 @@ rpc::Status call(const char* method, const google::protobuf::MessageLite& req,
     return g_env->client->call(kAgentService, method, req, resp, o);
 }
 
-// A listener per stdio port, as the host side (broker or test) provides them.
-struct StreamListener {
-    UniqueFd listen;
-    explicit StreamListener(uint32_t port) {
-        auto l = rpc::listen_unix_socket(g_env->dir + "/vsock_" + std::to_string(port));
-        BOOST_REQUIRE(l.ok());
-        listen = std::move(l).value();
-    }
-    UniqueFd accept() const {
-        UniqueFd fd(::accept4(listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        BOOST_REQUIRE(fd.valid());
-        int flags = ::fcntl(fd.get(), F_GETFL);
-        ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-        return fd;
-    }
-};
+StreamListener::StreamListener(uint32_t port) {
+    auto l = rpc::listen_unix_socket(g_env->dir + "/vsock_" + std::to_string(port));
+    BOOST_REQUIRE(l.ok());
+    listen = std::move(l).value();
+}
+
+UniqueFd StreamListener::accept() const {
+    UniqueFd fd(::accept4(listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    BOOST_REQUIRE(fd.valid());
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
 
 std::string read_all(int fd) {
     std::string out;
@@ -120,6 +117,25 @@ std::string read_all(int fd) {
         out.append(buf, static_cast<size_t>(n));
     }
     return out;
+}
+
+bool read_until(int fd, const std::string& needle, std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (text.find(needle) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            return false;
+        }
+        char buf[1024];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            return false;
+        }
+        text.append(buf, static_cast<size_t>(n));
+    }
+    return true;
 }
 
 std::string spec_json(const std::string& script) {
@@ -163,7 +179,9 @@ uint32_t wait_status(const std::string& id, const std::string& exec_id) {
     BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
     return r.exit_status();
 }
-} // namespace
+} // namespace agent_test
+
+using namespace agent_test;
 
 BOOST_AUTO_TEST_CASE(create_start_stdio_wait_remove) {
     StreamListener in(100), out(101), err(102);
@@ -282,4 +300,79 @@ BOOST_AUTO_TEST_CASE(bad_requests_leave_nothing) {
     pb::VersionResponse v;
     BOOST_REQUIRE(call("Version", pb::VersionRequest(), &v).ok());
     BOOST_TEST(v.api_version() == kAgentApiVersion);
+}
+
+BOOST_AUTO_TEST_CASE(terminal_resize_input_and_exec) {
+    StreamListener tty(301), exec_tty(302);
+    auto req = create_request("c4", "stty size; tty; read x; echo got:$x; exec sleep 100", 0,
+                              301, 0);
+    nlohmann::json j = nlohmann::json::parse(req.oci_spec_json());
+    j["process"]["terminal"] = true;
+    j["mounts"].push_back({{"destination", "/dev/pts"},
+                           {"type", "devpts"},
+                           {"source", "devpts"},
+                           {"options", {"newinstance", "ptmxmode=0666", "mode=0620"}}});
+    req.set_oci_spec_json(j.dump());
+    req.mutable_stdio()->set_terminal(true);
+    pb::CreateContainerResponse created;
+    auto st = call("CreateContainer", req, &created);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    UniqueFd t = tty.accept();
+    // Resized before start: the first `stty size` must already see it.
+    pb::ResizeTtyRequest resize;
+    resize.set_container_id("c4");
+    resize.set_width(123);
+    resize.set_height(45);
+    st = call("ResizeTty", resize, nullptr);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    pb::StartContainerRequest start;
+    start.set_container_id("c4");
+    BOOST_REQUIRE(call("StartContainer", start, nullptr).ok());
+    std::string text;
+    BOOST_TEST_REQUIRE(read_until(t.get(), "/dev/pts/", text), text);
+    BOOST_TEST(text.find("45 123") != std::string::npos, text);
+    // Input on the one stream reaches the process through the pty (which echoes it too).
+    BOOST_REQUIRE(::write(t.get(), "hello\n", 6) == 6);
+    BOOST_TEST(read_until(t.get(), "got:hello", text), text);
+
+    pb::ExecProcessRequest ex;
+    ex.set_container_id("c4");
+    ex.set_exec_id("t1");
+    // Resized after it started: it polls `stty size` (10 s at most) until it sees 24x80.
+    const std::string wait_for_size = "i=0; while [ \"$(stty size)\" != \"24 80\" ] && "
+                                      "[ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+                                      "echo size:$(stty size); tty; exit 3";
+    ex.set_process_json(nlohmann::json{{"args", {"sh", "-c", wait_for_size}},
+                                       {"cwd", "/"},
+                                       {"terminal", true},
+                                       {"env", {"PATH=/bin"}},
+                                       {"user", {{"uid", 0}, {"gid", 0}}}}
+                            .dump());
+    ex.mutable_stdio()->set_stdout_port(302);
+    ex.mutable_stdio()->set_terminal(true);
+    st = call("ExecProcess", ex, nullptr);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    UniqueFd et = exec_tty.accept();
+    resize.set_exec_id("t1");
+    resize.set_width(80);
+    resize.set_height(24);
+    st = call("ResizeTty", resize, nullptr);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    std::string exec_text;
+    BOOST_TEST(read_until(et.get(), "size:24 80", exec_text), exec_text);
+    BOOST_TEST(read_until(et.get(), "/dev/pts/", exec_text), exec_text);
+    BOOST_TEST(wait_status("c4", "t1") == 3u);
+    // A process without a terminal cannot be resized.
+    resize.set_exec_id("");
+    resize.set_container_id("c2-none");
+    BOOST_TEST(call("ResizeTty", resize, nullptr).code == rpc::kNotFound);
+
+    pb::SignalProcessRequest sig;
+    sig.set_container_id("c4");
+    sig.set_signal(SIGKILL);
+    BOOST_REQUIRE(call("SignalProcess", sig, nullptr).ok());
+    BOOST_TEST(wait_status("c4", "") == 137u);
+    pb::RemoveContainerRequest rm;
+    rm.set_container_id("c4");
+    BOOST_TEST(call("RemoveContainer", rm, nullptr).ok());
 }

@@ -16,6 +16,7 @@
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
 #include "shim/sandbox/console.hpp"
+#include "shim/sandbox/guest_spec.hpp"
 #include "shim/sandbox/hooks.hpp"
 #include "shim/sandbox/monitor_state.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
@@ -101,6 +102,7 @@ private:
 
     const MonitorOptions& o_;
     MonitorState s_;
+    oci::Spec guest_spec_; // s_.spec as the agent gets it (guest_spec.hpp)
     HostStdio stdio_;
     std::unique_ptr<StdioBridge> init_bridge_;
     UniqueFd listener_;
@@ -119,6 +121,13 @@ Result<void> Monitor::create() {
     RUNVM_TRY(oci::validate(s_.spec));
     if (!s_.spec.root || s_.spec.root->path.empty()) {
         return Err(Error::msg("config.json: root.path is required"));
+    }
+    // Checked before anything boots: a host directory the guest cannot see fails here.
+    std::vector<std::string> notes;
+    RUNVM_ASSIGN_OR_RETURN(guest_spec_,
+                           guest_spec(s_.spec, absolute(o_.bundle, s_.spec.root->path), &notes));
+    for (const auto& n : notes) {
+        spdlog::info("container {}: {}", o_.id, n);
     }
     RuntimeSettings settings = o_.settings;
     if (s_.spec.annotations) {
@@ -171,7 +180,7 @@ Result<void> Monitor::create_container() {
                            StdioBridge::open(s_.sandbox->vsock_uds(), port, std::move(stdio_.fds)));
     agent::v1::CreateContainerRequest req;
     req.set_container_id(o_.id);
-    req.set_oci_spec_json(oci::serialize_spec(s_.spec));
+    req.set_oci_spec_json(oci::serialize_spec(guest_spec_));
     auto* rootfs = req.mutable_rootfs();
     rootfs->set_block_device("/dev/vda");
     rootfs->set_fs_type("ext4");
@@ -292,7 +301,7 @@ int Monitor::run() {
         }
         watch_tty();
         if (auto alive = s_.sandbox->check_alive(); !alive) {
-            vm_error = alive.error().str() + " (console: " + s_.sandbox->console_tail(4) + ")";
+            vm_error = alive.error().str() + s_.sandbox->guest_report();
             s_.sandbox->agent().close(); // fails the pending WaitProcess
         }
     }

@@ -59,7 +59,9 @@ Result<json> do_kill(MonitorState& s, const json& req) {
         return Err(Error::with_errno(ESRCH, "container " + s.record.id + " is not running"));
     }
     const uint32_t sig = req.value("signal", 15u);
-    RUNVM_TRY(s.sandbox->agent().signal(s.record.id, "", sig, req.value("all", false)));
+    // An exec is named by the agent's exec id (the exec reply's "exec_id"); none: the init.
+    RUNVM_TRY(s.sandbox->agent().signal(s.record.id, req.value("exec_id", std::string()), sig,
+                                        req.value("all", false)));
     return json::object();
 }
 

@@ -46,11 +46,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
     RUNVM_TRY(sb->start_vm());
     auto connected = sb->connect_agent();
     if (!connected) {
-        std::string tail = sb->console_tail();
-        return Err(std::move(connected)
-                       .error()
-                       .context("sandbox " + options.id)
-                       .context(tail.empty() ? "boot" : "boot (guest console: " + tail + ")"));
+        return Err(Error::msg("sandbox " + options.id + ": boot: " + connected.error().str() +
+                              sb->guest_report()));
     }
     return sb;
 }
@@ -94,19 +91,25 @@ Result<void> Sandbox::start_vm() {
 }
 
 Result<void> Sandbox::check_alive() {
+    // Both are checked, and what ended is remembered (a reaped child cannot be asked
+    // again): one's death often ends the other (a vhost-user peer hangs up), and the
+    // message must name the one that went first whichever the poll saw first.
+    auto note = [this](const std::string& what) { ended_ += (ended_.empty() ? "" : "; ") + what; };
     if (hypervisor_ && hypervisor_->pid() > 0) {
         auto st = hypervisor_->wait(0ms);
         if (st.ok() && st->has_value()) {
-            return Err(
-                Error::msg(hypervisor_name_ + " " + describe_status(**st) + hypervisor_log_tail()));
+            note(hypervisor_name_ + " " + describe_status(**st) + hypervisor_log_tail());
         }
-    } else if (hypervisor_) {
-        return Err(Error::msg(hypervisor_name_ + " is not running"));
+    } else if (hypervisor_ && ended_.empty()) {
+        note(hypervisor_name_ + " is not running");
     }
     if (broker_) {
         if (auto st = broker_->poll()) {
-            return Err(Error::msg("runvm-broker " + describe_status(*st)));
+            note("runvm-broker " + describe_status(*st));
         }
+    }
+    if (!ended_.empty()) {
+        return Err(Error::msg(ended_));
     }
     return Ok();
 }
@@ -175,6 +178,23 @@ std::string Sandbox::console_tail(size_t max_lines) const {
         }
     }
     return tail;
+}
+
+std::string Sandbox::guest_report() const {
+    std::string report;
+    auto text = read_file(console_log_);
+    if (text) {
+        // The panic's reason is one line, often far above the end (a backtrace follows).
+        const auto at = text->rfind("Kernel panic - not syncing");
+        if (at != std::string::npos) {
+            const auto end = text->find_first_of("\r\n", at);
+            report += "; guest kernel panic: \"" + text->substr(at, end - at) + "\"";
+        }
+    }
+    if (std::string tail = console_tail(4); !tail.empty()) {
+        report += "; console: " + tail;
+    }
+    return report;
 }
 
 void Sandbox::shutdown() {

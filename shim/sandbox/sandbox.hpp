@@ -58,6 +58,9 @@ public:
 
     // The last lines of the guest console, for error messages.
     std::string console_tail(size_t max_lines = 8) const;
+    // "; guest kernel panic: \"<the panic line>\"; console: <last lines>", or "" when the
+    // console is empty: what an error about the guest's end appends.
+    std::string guest_report() const;
     // The hypervisor's own last complaint (its log), for a boot that failed.
     std::string hypervisor_log_tail() const;
 
@@ -73,6 +76,7 @@ private:
     std::string console_log_;
     std::string kernel_release_;
     std::string hypervisor_name_;
+    std::string ended_; // what check_alive saw end, in order
     std::optional<BrokerProcess> broker_;
     std::unique_ptr<HypervisorBackend> hypervisor_;
     std::unique_ptr<AgentClient> agent_;

@@ -211,6 +211,28 @@ def v_rootfs_private(s):
     extra(s, "grep ' / ' /proc/self/mountinfo | grep -c shared")
 
 
+def v_seccomp_same_arg(s):
+    # Two conditions on one argument: runc adds a rule per condition (they OR), since
+    # libseccomp refuses them in one rule. sig >= 10 or sig <= 0 fails; SIGTRAP (5) passes.
+    s["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                      "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_GE"},
+                               {"index": 1, "value": 0, "op": "SCMP_CMP_LE"}]}]}
+    extra(s, 'trap "" TRAP USR2; kill -0 $$ 2>/dev/null; echo k0=$?; '
+             'kill -TRAP $$ 2>/dev/null; echo k5=$?; kill -USR2 $$ 2>/dev/null; echo k12=$?')
+
+
+def v_personality_linux(s):
+    s["linux"]["personality"] = {"domain": "LINUX"}
+    extra(s, "uname -m")
+
+
+def v_personality_linux32(s):
+    s["linux"]["personality"] = {"domain": "LINUX32"}
+    extra(s, "uname -m")
+
+
 VARIANTS = {
     "default": v_default, "rw-root": v_rw_root, "user": v_user, "caps": v_caps,
     "no-new-privs-off": v_no_nnp, "seccomp-errno": v_seccomp_errno,
@@ -221,6 +243,25 @@ VARIANTS = {
     "exit-127-shell": v_exit_missing_cmd, "exit-137-sigkill": v_self_sigkill,
     "exit-143-sigterm": v_self_sigterm, "missing-binary": v_missing_binary,
     "missing-path": v_missing_path, "rootfs-propagation": v_rootfs_private,
+    "seccomp-same-arg": v_seccomp_same_arg, "personality-linux": v_personality_linux,
+    "personality-linux32": v_personality_linux32,
+}
+# Variants where the agent is ahead of Debian's runc 1.1.5 on purpose: (reason, what runc
+# prints, what the agent prints). Both must print theirs; then the agent's text is
+# replaced by runc's and everything else must match.
+VARIANT_DIFFERENCES = {
+    "personality-linux32": ("runc 1.1 ignores linux.personality (runc 1.2 applies it)",
+                            "\nx86_64\n", "\ni686\n"),
+}
+# Process LSM labels: the guest kernel has no LSM, so the agent ignores them with a warning
+# (a host with AppArmor gets a profile from docker/containerd for every container); runc
+# 1.1.5 on this host without AppArmor/SELinux fails the create. (variant, spec edit, the
+# word runc's error must contain)
+LSM_IGNORED = {
+    "apparmor-profile": (lambda s: s["process"].__setitem__("apparmorProfile", "runvm-test"),
+                         "apparmor"),
+    "selinux-label": (lambda s: s["process"].__setitem__(
+        "selinuxLabel", "system_u:system_r:container_t:s0:c1,c2"), "selinux"),
 }
 NEEDS_HOST_DIR = {"mounts", "hooks"}
 
@@ -239,7 +280,14 @@ def b_failed_mount(s):
                         "options": ["bind"]})
 
 
+def b_seccomp_notify(s):
+    s["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                             "listenerPath": "/run/runvm-diff-no-such-agent.sock",
+                             "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}
+
+
 BAD_INPUTS = {"invalid-spec": (b_invalid_spec, "linux.namespaces[5].type"),
+              "seccomp-notify": (b_seccomp_notify, "linux.seccomp.listenerPath"),
               "bad-user": (b_bad_user, "setresuid 70000"),
               "failed-mount": (b_failed_mount, "mounts[7] /x")}
 
@@ -342,6 +390,11 @@ def main():
             results[runtime] = (rc, normalize(out), core_error(err) if rc and not out else "", hook)
         (rrc, rout, rerr, rhook), (arc, aout, aerr, ahook) = results["runc"], results["agent"]
         problems = []
+        if name in VARIANT_DIFFERENCES:
+            _, rtext, atext = VARIANT_DIFFERENCES[name]
+            if rtext not in rout or atext not in aout:
+                problems.append("expected runc to print %r and the agent %r" % (rtext, atext))
+            aout = aout.replace(atext, rtext)
         if name.startswith("missing-"):
             if (rrc, arc) != (MISSING_BINARY_EXIT["runc"], MISSING_BINARY_EXIT["agent"]):
                 problems.append("exit codes runc=%d agent=%d" % (rrc, arc))
@@ -360,6 +413,28 @@ def main():
             print("    " + p.replace("\n", "\n    "))
         if problems:
             failures.append(name)
+    for name, (fn, word) in LSM_IGNORED.items():
+        if a.only and name not in a.only:
+            continue
+        spec = copy.deepcopy(base)
+        fn(spec)
+        cid = "lsm-%s-%d" % (name, os.getpid())
+        rrc, _, rerr = run(["runc", "run", "-b", make_bundle(work, name + "-runc", spec), cid + "r"])
+        arc, aout, aerr = run([a.launcher, "run", "-b", make_bundle(work, name + "-agent", spec),
+                               cid + "a"])
+        problems = []
+        if rrc == 0 or word not in rerr.lower():
+            problems.append("runc was expected to refuse it (%s): rc=%d %s" % (word, rrc, rerr))
+        if arc != 0 or "== id" not in aout:
+            problems.append("agent was expected to run it: rc=%d %s" % (arc, aerr.strip()))
+        if word not in aerr.lower():
+            problems.append("agent did not warn about the ignored %s label" % word)
+        print("%-20s %-4s runc: %s | agent: exit %d" % (
+            "lsm:" + name, "FAIL" if problems else "ok", core_error(rerr)[:70], arc))
+        for p in problems:
+            print("    " + p)
+        if problems:
+            failures.append("lsm:" + name)
     for name, (fn, expect) in BAD_INPUTS.items():
         if a.only and name not in a.only:
             continue
@@ -389,7 +464,12 @@ def main():
     for what, why, _ in KNOWN_DIFFERENCES:
         print("  - %s: %s" % (what, why))
     print("  - missing binary exit code: runc's CLI exits 1, the agent reports 127 (same message)")
-    print("%d variants, %d failed%s" % (len(names) + len(BAD_INPUTS), len(failures),
+    for name, (why, _, _) in VARIANT_DIFFERENCES.items():
+        print("  - %s: %s" % (name, why))
+    print("  - apparmorProfile/selinuxLabel: runc 1.1.5 fails without the LSM; the guest has "
+          "none and the agent ignores them with a warning")
+    print("%d variants, %d failed%s" % (len(names) + len(BAD_INPUTS) + len(LSM_IGNORED),
+                                        len(failures),
                                         (": " + " ".join(failures)) if failures else ""))
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -38,3 +38,56 @@ expect_clean() {
     ls -la /run/runvm-vm >&2; fail "$what: sandbox directory left behind"
   fi
 }
+
+# sandbox_dir ROOT ID: the container's VM directory (ContainerStore::run_dir: FNV-1a of
+# "ROOT\nID", 12 hex digits, under /run/runvm-vm for root).
+sandbox_dir() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+h = 1469598103934665603
+for b in (sys.argv[1] + "\n" + sys.argv[2]).encode():
+    h = ((h ^ b) * 1099511628211) % (1 << 64)
+print("/run/runvm-vm/" + ("%016x" % h)[:12])
+PY
+}
+
+# expect_gone ROOT ID WHAT: nothing of this container is left: no process that names its
+# VM directory (broker, QEMU), no directory (sockets, image, logs), no mount, no state.
+expect_gone() {
+  local root=$1 id=$2 what=$3 dir
+  dir=$(sandbox_dir "$root" "$id")
+  if pgrep -f "$dir" >/dev/null 2>&1; then
+    pgrep -af "$dir" >&2; fail "$what: processes of the sandbox left behind"
+  fi
+  [ ! -e "$dir" ] || { ls -la "$dir" >&2; fail "$what: sandbox directory $dir left behind"; }
+  ! grep -q -e "$dir" -e "$root/" /proc/mounts || fail "$what: a mount left behind"
+  [ ! -e "$root/$id" ] || { ls -la "$root/$id" >&2; fail "$what: state directory left behind"; }
+}
+
+# console_receiver SOCKET OUT [SEND EXPECT]...: the --console-socket peer, in the
+# background (its pid in $receiver_pid); returns once it listens.
+console_receiver() {
+  local sock=$1 i
+  "$here/console_receiver.py" "$@" &
+  receiver_pid=$!
+  for i in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.1; done
+  fail "console receiver did not listen on $sock"
+}
+
+# wait_receiver PID OUT WHAT: its status must be 0 (every expected text seen), within 60 s.
+wait_receiver() {
+  local pid=$1 out=$2 what=$3 rc
+  timeout 60 tail --pid="$pid" -f /dev/null || kill "$pid" 2>/dev/null || true
+  set +e; wait "$pid"; rc=$?; set -e
+  [ "$rc" -eq 0 ] || { cat -A "$out" >&2; fail "$what: console receiver status $rc"; }
+  expect_eq "$(head -1 "$out")" "/dev/ptmx" "$what: the name sent with the master (runc's)"
+}
+
+# guest_image AGENT OUT: scripts/build-guest-image.sh with the agent stripped first (its
+# debug info is 90% of the file: a 23 MB initramfs instead of 3.5 MB, seconds per TCG boot).
+guest_image() {
+  local agent=$1 out=$2
+  mkdir -p "$out"
+  strip -o "$out/runvm-agent.stripped" "$agent"
+  "$repo/scripts/build-guest-image.sh" --agent "$out/runvm-agent.stripped" --out "$out"
+}

@@ -4,7 +4,8 @@
 #     read-only rootfs, the guest's own kernel; the same bundle through runc.
 #  2. containerd's sequence: create --pid-file, start, state, exec, exec --detach, kill,
 #     delete; the pid-file process exits with the container's status.
-#  3. a second container beside it, then delete --force while it runs.
+#  3. a tty through --console-socket for create and exec --tty (runc beside it), a second
+#     container beside it, then delete --force of both while they run.
 set -euo pipefail
 RUNVM=$1
 build=$2
@@ -20,7 +21,7 @@ broker=$build/broker/runvm-broker
 tmp=$(mktemp -d /tmp/runvm-e2e.XXXXXX)
 trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; rm -rf "$tmp"' EXIT
 root=$tmp/state
-image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --out "$tmp/image") || exit 77
+image=$(guest_image "$agent" "$tmp/image") || exit 77
 export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
 export RUNVM_HYPERVISOR=qemu
 host_release=$(uname -r)
@@ -60,7 +61,7 @@ expect_eq "$("$RUNVM" --root "$root" state c2 | python3 -c 'import json,sys; pri
 "$RUNVM" --root "$root" start c2
 expect_eq "$("$RUNVM" --root "$root" state c2 | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["status"], s["pid"])')" "running $monitor" "state after start"
 expect_eq "$("$RUNVM" --root "$root" exec c2 sh -c 'echo exec-ok; exit 3'; echo "rc=$?")" "exec-ok
-rc=3" "exec output and status" || true
+rc=3" "exec output and status"
 echo '{"args":["sh","-c","sleep 0.3; exit 5"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}}' > "$tmp/proc.json"
 "$RUNVM" --root "$root" exec --process "$tmp/proc.json" --detach --pid-file "$tmp/epid" c2
 epid=$(cat "$tmp/epid")
@@ -72,13 +73,36 @@ expect_eq "$("$RUNVM" --root "$root" state c2 | python3 -c 'import json,sys; s=j
 "$RUNVM" --root "$root" delete c2
 expect_clean "after delete"
 
-# 3. two at once, delete --force of a running one
+# 3. a tty through --console-socket (create and exec --tty, runc's contract), a second
+#    container beside it, then delete --force of both while they run.
+make_bundle "$tmp/b4" '["sh"]' 'c["process"]["terminal"]=True'
+if command -v runc >/dev/null; then
+  console_receiver "$tmp/rcon" "$tmp/rcon.out" tty /dev/pts/ 'echo typed-$((1+2))' typed-3 'exit' ''
+  runc --root "$tmp/runc" create --bundle "$tmp/b4" --console-socket "$tmp/rcon" tty-runc
+  runc --root "$tmp/runc" start tty-runc
+  wait_receiver "$receiver_pid" "$tmp/rcon.out" "runc tty"
+  runc --root "$tmp/runc" delete --force tty-runc
+fi
+console_receiver "$tmp/con" "$tmp/con.out" tty /dev/pts/ 'echo typed-$((1+2))' typed-3
+con_pid=$receiver_pid
+"$RUNVM" --root "$root" create --bundle "$tmp/b4" --console-socket "$tmp/con" c3 </dev/null
+"$RUNVM" --root "$root" start c3
 make_bundle "$tmp/b3" '["sleep","1000"]'
-"$RUNVM" --root "$root" run --detach --bundle "$tmp/b3" c3 </dev/null
 "$RUNVM" --root "$root" run --detach --bundle "$tmp/b3" c4 </dev/null
 expect_eq "$("$RUNVM" --root "$root" list -q | tr '\n' ' ')" "c3 c4 " "two containers"
+console_receiver "$tmp/econ" "$tmp/econ.out" tty /dev/pts/ 'echo exec-$((2+3))' exec-5 'exit 4' ''
+set +e
+"$RUNVM" --root "$root" exec --tty --console-socket "$tmp/econ" c3 sh
+rc=$?
+set -e
+wait_receiver "$receiver_pid" "$tmp/econ.out" "exec --tty"
+expect_eq "$rc" 4 "exec --tty exit status"
+expect_contains "$(cat "$tmp/econ.out")" "echo exec-\$((2+3))" "exec --tty: the typed line echoed"
 "$RUNVM" --root "$root" delete --force c3
 "$RUNVM" --root "$root" delete --force c4
+# The VM is gone: the console's slave side closed, the receiver got EIO and finished.
+wait_receiver "$con_pid" "$tmp/con.out" "create --console-socket"
+expect_contains "$(cat "$tmp/con.out")" "echo typed-\$((1+2))" "tty: the typed line echoed"
 expect_eq "$("$RUNVM" --root "$root" list -q)" "" "list after delete --force"
 expect_clean "after delete --force"
 echo "qemu lifecycle: ok"

@@ -2,6 +2,7 @@
 #include "vmm/machine/config.hpp"
 
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -39,9 +40,9 @@ Result<MachineConfig> parse_machine_config(const std::string& json_text) {
         return Err(Error::msg("config: top level must be an object"));
     }
     static const std::set<std::string> known = {
-        "kernel",     "kernel_format", "initrd",     "cmdline",        "vcpus",
-        "memory_mib", "devices",       "serial_log", "control_socket", "cpuid_mask",
-        "seccomp",    "log_level",     "kvm_device"};
+        "kernel",     "kernel_format", "initrd",         "cmdline",    "vcpus",   "memory_mib",
+        "devices",    "serial_log",    "control_socket", "cpuid_mask", "seccomp", "log_level",
+        "kvm_device", "acpi"};
     for (const auto& [key, value] : j.items()) {
         if (known.count(key) == 0) {
             return Err(Error::msg("config: unknown key '" + key + "'"));
@@ -59,6 +60,7 @@ Result<MachineConfig> parse_machine_config(const std::string& json_text) {
     RUNVM_TRY(take(j, "seccomp", c.seccomp));
     RUNVM_TRY(take(j, "log_level", c.log_level));
     RUNVM_TRY(take(j, "kvm_device", c.kvm_device));
+    RUNVM_TRY(take(j, "acpi", c.acpi));
     if (auto it = j.find("cpuid_mask"); it != j.end()) {
         if (it->is_string() && it->get<std::string>() == "kvm_pvm") {
             c.cpuid_mask = x86_64::kvm_pvm_cpuid_mask();
@@ -114,6 +116,20 @@ Result<void> validate_machine_config(const MachineConfig& c) {
         return Err(Error::msg("config 'devices': too many for the IRQ lines"));
     }
     return x86_64::validate_cpuid_mask(c.cpuid_mask);
+}
+
+bool virtio_devices_on_cmdline(const MachineConfig& c) {
+    if (!c.acpi) {
+        return true;
+    }
+    std::istringstream words(c.cmdline);
+    std::string w;
+    while (words >> w) {
+        if (w == "acpi=off") {
+            return true;
+        }
+    }
+    return false;
 }
 
 } // namespace runvm::vmm

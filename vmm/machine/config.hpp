@@ -27,6 +27,9 @@ struct MachineConfig {
     std::string serial_log;              // empty: the VMM's stdout
     std::string control_socket;          // empty: none
     std::vector<std::string> cpuid_mask; // feature names, see docs/vmm.md
+    // ACPI tables describe the vCPUs and devices; false (or acpi=off in cmdline) puts the
+    // virtio-mmio devices on the command line instead (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES).
+    bool acpi = true;
     bool seccomp = true;
     std::string log_level = "info";
     std::string kvm_device = "/dev/kvm";
@@ -35,5 +38,9 @@ struct MachineConfig {
 // Parses JSON text; unknown keys are errors so a typo cannot be silently ignored.
 Result<MachineConfig> parse_machine_config(const std::string& json_text);
 Result<void> validate_machine_config(const MachineConfig& config);
+
+// Whether the guest learns of virtio-mmio devices from `virtio_mmio.device=` words on its
+// command line rather than from the DSDT: with acpi false or "acpi=off" in the cmdline.
+bool virtio_devices_on_cmdline(const MachineConfig& config);
 
 } // namespace runvm::vmm

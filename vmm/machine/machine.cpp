@@ -13,6 +13,7 @@
 
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
+#include "vmm/arch/x86_64/acpi_tables.hpp"
 #include "vmm/arch/x86_64/boot_params.hpp"
 #include "vmm/arch/x86_64/bzimage_loader.hpp"
 #include "vmm/arch/x86_64/cpuid.hpp"
@@ -116,7 +117,12 @@ Result<void> Machine::setup_devices() {
     });
     RUNVM_TRY(pio_.add(layout::kBootTimerPort, 1, boot_timer_.get()));
     RUNVM_TRY(mmio_.add(layout::kBootTimerMmio, 0x1000, boot_timer_.get()));
-    return Ok();
+
+    acpi_sleep_ = std::make_unique<AcpiSleep>(x86_64::kAcpiS5SleepType, [this] {
+        spdlog::info("guest powered off (ACPI S5)");
+        request_exit(kExitGuestShutdown);
+    });
+    return pio_.add(layout::kAcpiSleepPort, 1, acpi_sleep_.get());
 }
 
 Result<void> Machine::setup_virtio() {
@@ -134,7 +140,10 @@ Result<void> Machine::setup_virtio() {
         // Configuration-change interrupts go out on the same line through the call fd.
         auto transport = std::make_unique<virtio_mmio::Transport>(*device, nullptr);
         RUNVM_TRY(mmio_.add(base, layout::kVirtioMmioSize, transport.get()));
-        extra_cmdline_ += " virtio_mmio.device=4K@" + hex(base) + ":" + std::to_string(gsi);
+        acpi_config_.virtio_mmio.push_back({base, gsi});
+        if (virtio_devices_on_cmdline(config_)) {
+            extra_cmdline_ += " virtio_mmio.device=4K@" + hex(base) + ":" + std::to_string(gsi);
+        }
         spdlog::info("virtio-mmio {} at {} irq {} <- vhost-user {}", dev.type, hex(base), gsi,
                      dev.socket);
         vhost_devices_.push_back(std::move(device));
@@ -177,14 +186,22 @@ Result<void> Machine::load_kernel() {
     const LoadedKernel& k = *loaded;
     RUNVM_TRY(write_gdt_and_idt(*memory_));
     RUNVM_ASSIGN_OR_RETURN(const uint64_t cr3, write_identity_page_tables(*memory_));
+    // The MP table serves kernels without ACPI (or with acpi=off); ACPI's MADT wins where
+    // both exist, and only the DSDT announces virtio-mmio devices to kernels that lack
+    // CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's cloud kernel).
     RUNVM_TRY(write_mptable(*memory_, config_.vcpus));
+    uint64_t rsdp = 0;
+    if (config_.acpi) {
+        acpi_config_.vcpus = config_.vcpus;
+        RUNVM_ASSIGN_OR_RETURN(rsdp, write_acpi_tables(*memory_, acpi_config_));
+    }
     if (format == KernelFormat::elf || format == KernelFormat::bzimage) {
         std::optional<MappedFile> initrd;
         if (!config_.initrd.empty()) {
             RUNVM_ASSIGN_OR_RETURN(initrd, MappedFile::open(config_.initrd));
         }
         RUNVM_TRY(write_boot_data(*memory_, k, config_.cmdline + extra_cmdline_,
-                                  initrd ? initrd->bytes() : std::span<const uint8_t>()));
+                                  initrd ? initrd->bytes() : std::span<const uint8_t>(), rsdp));
     }
 
     RUNVM_ASSIGN_OR_RETURN(const auto supported, kvm_->supported_cpuid());

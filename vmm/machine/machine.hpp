@@ -11,6 +11,8 @@
 #include "base/event_fd.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "vmm/arch/x86_64/acpi_tables.hpp"
+#include "vmm/devices/acpi_sleep.hpp"
 #include "vmm/devices/boot_timer.hpp"
 #include "vmm/devices/bus.hpp"
 #include "vmm/devices/i8042.hpp"
@@ -66,6 +68,8 @@ private:
     std::unique_ptr<Serial8250> serial_;
     std::unique_ptr<I8042> i8042_;
     std::unique_ptr<BootTimer> boot_timer_;
+    std::unique_ptr<AcpiSleep> acpi_sleep_;
+    x86_64::AcpiConfig acpi_config_;
     std::vector<std::unique_ptr<vhost_user::Device>> vhost_devices_;
     std::vector<std::unique_ptr<virtio_mmio::Transport>> transports_;
     std::string extra_cmdline_;

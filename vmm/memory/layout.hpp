@@ -18,6 +18,9 @@ inline constexpr uint64_t kRawImageAddr = 0x10000; // tiny test guests load here
 inline constexpr uint64_t kCmdlineAddr = 0x20000;
 inline constexpr uint64_t kCmdlineMax = 0x10000;
 inline constexpr uint64_t kEbdaStart = 0x9fc00; // MP table lives here, not announced as RAM
+// ACPI tables (RSDP first) in the BIOS area Linux scans; not RAM in e820.
+inline constexpr uint64_t kAcpiStart = 0xe0000;
+inline constexpr uint64_t kAcpiEnd = 0x100000;
 inline constexpr uint64_t kHighMemStart = 0x100000;
 inline constexpr uint64_t kKernelDefaultAddr = 0x1000000;
 
@@ -39,7 +42,8 @@ inline constexpr uint16_t kSerialPort = 0x3f8;
 inline constexpr uint32_t kSerialIrq = 4;
 inline constexpr uint16_t kI8042Port = 0x60; // data 0x60, command/status 0x64
 inline constexpr uint16_t kBootTimerPort = 0x440;
-inline constexpr uint32_t kVirtioIrqBase = 5; // 5..23, skipping none: 4 is below
+inline constexpr uint16_t kAcpiSleepPort = 0x600; // FADT sleep control and status, 1 byte
+inline constexpr uint32_t kVirtioIrqBase = 5;     // 5..23, skipping none: 4 is below
 inline constexpr uint32_t kIrqMax = 23;
 
 struct RamRegion {

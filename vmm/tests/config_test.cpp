@@ -30,6 +30,17 @@ BOOST_AUTO_TEST_CASE(config_from_json) {
     BOOST_REQUIRE(d.ok());
     BOOST_TEST(d->cpuid_mask == default_cpuid_mask());
     BOOST_TEST(d->cmdline.find("console=ttyS0") != std::string::npos);
+    BOOST_TEST(d->acpi);
+    BOOST_TEST(!virtio_devices_on_cmdline(*d));
+    d->cmdline += " acpi=off";
+    BOOST_TEST(virtio_devices_on_cmdline(*d));
+    d->cmdline += "x"; // "acpi=offx" is another word
+    BOOST_TEST(!virtio_devices_on_cmdline(*d));
+
+    auto n = parse_machine_config(R"({"kernel": "/k", "acpi": false})");
+    BOOST_REQUIRE(n.ok());
+    BOOST_TEST(!n->acpi);
+    BOOST_TEST(virtio_devices_on_cmdline(*n));
 }
 
 BOOST_AUTO_TEST_CASE(config_errors_name_the_key) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "base/unique_fd.hpp"
+#include "vmm/devices/acpi_sleep.hpp"
 #include "vmm/devices/boot_timer.hpp"
 #include "vmm/devices/bus.hpp"
 #include "vmm/devices/i8042.hpp"
@@ -150,6 +151,18 @@ BOOST_AUTO_TEST_CASE(i8042_probe_and_reset) {
     BOOST_TEST(resets == 0);
     out8(kbd, I8042::kCommandOffset, I8042::kCmdResetCpu);
     BOOST_TEST(resets == 1);
+}
+
+BOOST_AUTO_TEST_CASE(acpi_sleep_register_powers_off_on_s5_only) {
+    int poweroffs = 0;
+    AcpiSleep sleep(5, [&] { ++poweroffs; });
+    BOOST_TEST(in8(sleep, 0) == 0);
+    out8(sleep, 0, 0x80);            // WAK_STS clear, as ACPICA writes before sleeping
+    out8(sleep, 0, 5 << 2);          // SLP_TYP without SLP_EN
+    out8(sleep, 0, 0x20 | (3 << 2)); // S3: not offered
+    BOOST_TEST(poweroffs == 0);
+    out8(sleep, 0, 0x20 | (5 << 2)); // what Linux's acpi_power_off writes: 0x34
+    BOOST_TEST(poweroffs == 1);
 }
 
 BOOST_AUTO_TEST_CASE(boot_timer_fires_once_on_magic) {

@@ -17,8 +17,9 @@ namespace {
 
 constexpr size_t IOV_BATCH = 1024; // IOV_MAX on Linux
 
-// Moves all of `iov` at `offset`, in IOV_MAX batches and across short transfers.
-bool transfer(int fd, std::vector<iovec> iov, uint64_t offset, bool to_file) {
+// Moves all of `iov` at `offset`, in IOV_MAX batches and across short transfers (which
+// advance `iov` in place).
+bool transfer(int fd, std::vector<iovec>& iov, uint64_t offset, bool to_file) {
     size_t first = 0;
     while (first < iov.size()) {
         const int count = static_cast<int>(std::min(IOV_BATCH, iov.size() - first));
@@ -120,7 +121,9 @@ uint8_t BlkRequestQueue::read(const DescriptorChain& chain, uint64_t sector, uin
                      sector);
         return S_IOERR;
     }
-    if (!transfer(fd_, chain.writable_iov(0, len), sector * SECTOR_SIZE, false)) {
+    // Straight from the page cache into guest memory: the iovecs are the chain's segments.
+    chain.writable_iov(0, len, iov_);
+    if (!transfer(fd_, iov_, sector * SECTOR_SIZE, false)) {
         return S_IOERR;
     }
     *done = static_cast<uint32_t>(len);
@@ -136,9 +139,8 @@ uint8_t BlkRequestQueue::write(const DescriptorChain& chain, uint64_t sector, ui
                      sector);
         return S_IOERR;
     }
-    return transfer(fd_, chain.readable_iov(REQUEST_HEADER_BYTES, len), sector * SECTOR_SIZE, true)
-               ? S_OK
-               : S_IOERR;
+    chain.readable_iov(REQUEST_HEADER_BYTES, len, iov_);
+    return transfer(fd_, iov_, sector * SECTOR_SIZE, true) ? S_OK : S_IOERR;
 }
 
 uint8_t BlkRequestQueue::flush() {

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include <sys/uio.h>
 
 #include "broker/devices/blk/config.hpp"
 #include "broker/virtio/descriptor_chain.hpp"
@@ -39,6 +42,7 @@ private:
     BlkOptions options_;
     std::string id_;
     BlkStats stats_;
+    std::vector<iovec> iov_; // reused by every read and write: no allocation per request
 };
 
 } // namespace runvm::broker::blk

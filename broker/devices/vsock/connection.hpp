@@ -60,6 +60,7 @@ public:
 
     // Event bookkeeping, owned by the device.
     EventLoop::Token token = 0;
+    uint32_t watched_events = 0;  // what `token` is registered for, to skip needless epoll_ctl
     bool host_readable = false;   // EPOLLIN seen and not yet drained
     bool host_eof = false;        // the host side will send no more
     bool host_write_shut = false; // shutdown(SHUT_WR) done after the guest's SEND shutdown

@@ -155,6 +155,8 @@ void VsockDevice::start_host_connection(UniqueFd client, uint32_t guest_port) {
 
 void VsockDevice::watch_host(VsockConnection& c) {
     uint32_t events = 0;
+    // EPOLLIN stays registered while the socket is drained (level-triggered, so no data is
+    // missed) and goes only while readable data waits for guest buffers or credit.
     if (c.state() == VsockConnection::State::established && !c.host_readable && !c.host_eof &&
         (c.peer_shutdown & SHUTDOWN_RCV) == 0) {
         events |= EPOLLIN;
@@ -172,7 +174,9 @@ void VsockDevice::watch_host(VsockConnection& c) {
         return;
     }
     if (c.token != 0) {
-        (void)loop_->modify(c.token, events);
+        if (events != c.watched_events && loop_->modify(c.token, events)) {
+            c.watched_events = events;
+        }
         return;
     }
     const ConnectionKey key = c.key();
@@ -180,6 +184,7 @@ void VsockDevice::watch_host(VsockConnection& c) {
         loop_->add(c.host_fd(), events, [this, key](uint32_t ev) { on_host_ready(key, ev); });
     if (token) {
         c.token = *token;
+        c.watched_events = events;
     }
 }
 
@@ -212,8 +217,16 @@ void VsockDevice::on_host_ready(ConnectionKey key, uint32_t events) {
             pump_rx();
             return;
         }
-        if (!c.host_eof) {
+        if (!c.host_readable && !c.host_eof) {
+            // Served first, registration after: a socket drained by pump_rx keeps its
+            // EPOLLIN and costs no epoll_ctl.
             c.host_readable = true;
+            pump_rx();
+            auto again = connections_.find(key);
+            if (again != connections_.end()) {
+                watch_host(*again->second);
+            }
+            return;
         }
     }
     watch_host(c);

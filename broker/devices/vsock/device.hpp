@@ -78,6 +78,7 @@ private:
     void guest_rw(VsockConnection& c, const PacketHeader& h, const DescriptorChain& chain);
     void pump_rx();
     bool send_data(VsockConnection& c, Virtqueue& q, const DescriptorChain& chain);
+    bool pump_rx_once(Virtqueue& q, bool* out_of_buffers);
     VsockConnection* next_sendable();
     void queue_control(ConnectionKey key, uint16_t op, uint32_t flags = 0);
     void reset_connection(ConnectionKey key, const std::string& why);
@@ -97,6 +98,9 @@ private:
     ConnectionKey rr_cursor_{0, 0};
     uint32_t next_host_port_ = 1U << 30;
     VsockStats stats_;
+    // Reused on every packet, so the data paths allocate nothing per packet.
+    DescriptorChain rx_chain_;
+    std::vector<iovec> iov_;
 };
 
 int64_t monotonic_ms();

@@ -180,6 +180,7 @@ void VsockDevice::guest_request(const PacketHeader& h) {
         return;
     }
     c->token = *token;
+    c->watched_events = EPOLLIN;
     connections_.emplace(key, std::move(c));
     ++stats_.connections;
     queue_control(key, OP_RESPONSE);
@@ -193,8 +194,8 @@ void VsockDevice::guest_rw(VsockConnection& c, const PacketHeader& h,
         reset_connection(key, "data outside an open stream");
         return;
     }
-    auto iov = chain.readable_iov(HEADER_BYTES, h.len);
-    auto sent = c.send_to_host(iov.data(), static_cast<int>(iov.size()), h.len);
+    chain.readable_iov(HEADER_BYTES, h.len, iov_);
+    auto sent = c.send_to_host(iov_.data(), static_cast<int>(iov_.size()), h.len);
     if (!sent) {
         reset_connection(key, sent.error().str());
         return;
@@ -226,13 +227,15 @@ VsockConnection* VsockDevice::next_sendable() {
     return nullptr;
 }
 
+// Receives from the host socket straight into the guest's buffer (no intermediate copy).
+// False when the socket had nothing after all: the caller puts the buffer back.
 bool VsockDevice::send_data(VsockConnection& c, Virtqueue& q, const DescriptorChain& chain) {
     const uint64_t room = std::min<uint64_t>(chain.writable_bytes - HEADER_BYTES, MAX_PAYLOAD);
     const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(room, c.peer_credit()));
-    auto iov = chain.writable_iov(HEADER_BYTES, want);
+    chain.writable_iov(HEADER_BYTES, want, iov_);
     msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = iov.size();
+    msg.msg_iov = iov_.data();
+    msg.msg_iovlen = iov_.size();
     ssize_t n;
     do {
         n = ::recvmsg(c.host_fd(), &msg, MSG_DONTWAIT);
@@ -242,6 +245,12 @@ bool VsockDevice::send_data(VsockConnection& c, Virtqueue& q, const DescriptorCh
         h.len = static_cast<uint32_t>(n);
         c.count_sent_to_guest(h.len);
         stats_.bytes_to_guest += h.len;
+        if (h.len < want) {
+            // A stream socket fills the buffer while it has data: a short read drained it.
+            // EPOLLIN (still registered) reports more, so no EAGAIN round trip is needed.
+            c.host_readable = false;
+            watch_host(c);
+        }
     } else if (n == 0 || errno != EAGAIN) {
         // The host side will send no more: tell the guest, keep receiving from it.
         h.op = OP_SHUTDOWN;
@@ -263,65 +272,79 @@ bool VsockDevice::send_data(VsockConnection& c, Virtqueue& q, const DescriptorCh
     return true;
 }
 
+// Fills guest buffers with control packets first, then host data round robin, until one
+// runs out. Returns whether a buffer was used; `out_of_buffers` says why it stopped.
+bool VsockDevice::pump_rx_once(Virtqueue& q, bool* out_of_buffers) {
+    bool added = false;
+    *out_of_buffers = false;
+    for (;;) {
+        VsockConnection* data = control_.empty() ? next_sendable() : nullptr;
+        if (control_.empty() && data == nullptr) {
+            return added;
+        }
+        auto next = q.pop(rx_chain_);
+        if (!next) {
+            spdlog::error("vsock rx: {}", next.error().str());
+            return added;
+        }
+        if (!*next) {
+            *out_of_buffers = true; // the next rx kick resumes
+            return added;
+        }
+        const DescriptorChain& chain = rx_chain_;
+        // A data packet needs room past the header; a control packet only the header.
+        if (chain.writable_bytes < HEADER_BYTES ||
+            (data != nullptr && chain.writable_bytes == HEADER_BYTES)) {
+            ++stats_.bad_packets;
+            q.add_used(chain.head, 0);
+            added = true;
+            continue;
+        }
+        if (data != nullptr) {
+            if (!send_data(*data, q, chain)) {
+                // Nothing to read after all: the buffer goes back, the socket waits for EPOLLIN.
+                q.unpop();
+                data->host_readable = false;
+                watch_host(*data);
+                continue;
+            }
+        } else {
+            const Control ctl = control_.front();
+            control_.pop_front();
+            PacketHeader h = header_for(ctl.key, ctl.op);
+            h.flags = ctl.flags;
+            auto it = connections_.find(ctl.key);
+            if (it != connections_.end()) {
+                it->second->reported(h.fwd_cnt);
+                if (ctl.op == OP_CREDIT_UPDATE) {
+                    it->second->credit_update_queued = false;
+                }
+            }
+            uint8_t raw[HEADER_BYTES];
+            encode_header(h, raw);
+            chain.write(0, raw, sizeof(raw));
+            q.add_used(chain.head, HEADER_BYTES);
+        }
+        added = true;
+        if (q.event_idx()) {
+            // The driver's used_event decides; asking per packet lets it read while we fill.
+            context_->notify(RXQ);
+        }
+    }
+}
+
 void VsockDevice::pump_rx() {
     Virtqueue* q = context_->queue(RXQ);
     if (q == nullptr) {
         return;
     }
     bool added = false;
-    for (;;) {
-        VsockConnection* data = control_.empty() ? next_sendable() : nullptr;
-        if (control_.empty() && data == nullptr) {
-            break;
-        }
-        if (data != nullptr) {
-            // Only take a buffer when the socket has something (or has ended).
-            char probe;
-            const ssize_t n = ::recv(data->host_fd(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-            if (n < 0 && errno == EAGAIN) {
-                data->host_readable = false;
-                watch_host(*data);
-                continue;
-            }
-        }
-        auto next = q->pop();
-        if (!next) {
-            spdlog::error("vsock rx: {}", next.error().str());
-            break;
-        }
-        if (!next->has_value()) {
-            break; // no guest buffers: the next rx kick resumes
-        }
-        const DescriptorChain& chain = **next;
-        added = true;
-        if (chain.writable_bytes < HEADER_BYTES) {
-            ++stats_.bad_packets;
-            q->add_used(chain.head, 0);
-            continue;
-        }
-        if (data != nullptr) {
-            if (!send_data(*data, *q, chain)) {
-                q->add_used(chain.head, 0);
-            }
-            continue;
-        }
-        const Control ctl = control_.front();
-        control_.pop_front();
-        PacketHeader h = header_for(ctl.key, ctl.op);
-        h.flags = ctl.flags;
-        auto it = connections_.find(ctl.key);
-        if (it != connections_.end()) {
-            it->second->reported(h.fwd_cnt);
-            if (ctl.op == OP_CREDIT_UPDATE) {
-                it->second->credit_update_queued = false;
-            }
-        }
-        uint8_t raw[HEADER_BYTES];
-        encode_header(h, raw);
-        chain.write(0, raw, sizeof(raw));
-        q->add_used(chain.head, HEADER_BYTES);
-    }
-    q->enable_kicks();
+    bool out_of_buffers = false;
+    do {
+        added = pump_rx_once(*q, &out_of_buffers) || added;
+        // Kicks are only wanted while the device waits for buffers; with EVENT_IDX a
+        // stale avail_event keeps the driver from kicking for buffers it adds meanwhile.
+    } while (out_of_buffers && q->enable_kicks());
     if (added) {
         context_->notify(RXQ);
     }

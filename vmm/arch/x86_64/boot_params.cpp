@@ -29,7 +29,7 @@ Result<InitrdPlacement> place_initrd(const GuestMemory& mem, const LoadedKernel&
 
 Result<boot_params> build_boot_params(const LoadedKernel& kernel, uint64_t ram_bytes,
                                       uint64_t cmdline_addr, uint64_t cmdline_size,
-                                      const InitrdPlacement& initrd) {
+                                      const InitrdPlacement& initrd, uint64_t acpi_rsdp_addr) {
     boot_params bp{};
     static_assert(sizeof(bp) == 4096);
     auto* raw = reinterpret_cast<uint8_t*>(&bp);
@@ -53,6 +53,7 @@ Result<boot_params> build_boot_params(const LoadedKernel& kernel, uint64_t ram_b
     bp.ext_ramdisk_image = static_cast<uint32_t>(initrd.addr >> 32);
     bp.hdr.ramdisk_size = static_cast<uint32_t>(initrd.size);
     bp.ext_ramdisk_size = static_cast<uint32_t>(initrd.size >> 32);
+    bp.acpi_rsdp_addr = acpi_rsdp_addr;
 
     const auto map = e820_map(ram_bytes);
     if (map.size() > E820_MAX_ENTRIES_ZEROPAGE) {
@@ -69,7 +70,8 @@ Result<boot_params> build_boot_params(const LoadedKernel& kernel, uint64_t ram_b
 }
 
 Result<void> write_boot_data(GuestMemory& mem, const LoadedKernel& kernel,
-                             const std::string& cmdline, std::span<const uint8_t> initrd) {
+                             const std::string& cmdline, std::span<const uint8_t> initrd,
+                             uint64_t acpi_rsdp_addr) {
     if (cmdline.size() + 1 > layout::kCmdlineMax || cmdline.find('\0') != std::string::npos) {
         return Err(Error::msg("kernel command line: " + std::to_string(cmdline.size()) +
                               " bytes, must be under " + std::to_string(layout::kCmdlineMax) +
@@ -93,7 +95,7 @@ Result<void> write_boot_data(GuestMemory& mem, const LoadedKernel& kernel,
     }
     RUNVM_ASSIGN_OR_RETURN(const auto bp,
                            build_boot_params(kernel, mem.ram_bytes(), layout::kCmdlineAddr,
-                                             cmdline.size(), placement));
+                                             cmdline.size(), placement, acpi_rsdp_addr));
     return mem.write_obj(layout::kBootParamsAddr, bp);
 }
 

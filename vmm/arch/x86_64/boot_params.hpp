@@ -26,11 +26,14 @@ Result<InitrdPlacement> place_initrd(const GuestMemory& mem, const LoadedKernel&
 // Builds the zero page from the kernel's setup header (bzImage) or from scratch (ELF).
 Result<boot_params> build_boot_params(const LoadedKernel& kernel, uint64_t ram_bytes,
                                       uint64_t cmdline_addr, uint64_t cmdline_size,
-                                      const InitrdPlacement& initrd);
+                                      const InitrdPlacement& initrd, uint64_t acpi_rsdp_addr = 0);
 
 // Writes cmdline (NUL-terminated) at layout::kCmdlineAddr, the initrd (if any) where
-// place_initrd says, and the zero page at layout::kBootParamsAddr.
+// place_initrd says, and the zero page at layout::kBootParamsAddr. A non-zero
+// acpi_rsdp_addr goes to boot_params.acpi_rsdp_addr (protocol 2.14), which Linux reads
+// before it scans the BIOS area for the RSDP.
 Result<void> write_boot_data(GuestMemory& mem, const LoadedKernel& kernel,
-                             const std::string& cmdline, std::span<const uint8_t> initrd);
+                             const std::string& cmdline, std::span<const uint8_t> initrd,
+                             uint64_t acpi_rsdp_addr = 0);
 
 } // namespace runvm::vmm::x86_64

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# e2e with Debian's dockerd 20.10: a private daemon (its own data root, exec root, pid file
+# and socket; no iptables, no bridge) registers runvm with --add-runtime and runs an
+# imported busybox image in a microVM: the guest's kernel, the hostname, the output, and
+# the exit status through `docker run`. Skips (77) when dockerd is missing or won't start.
+set -euo pipefail
+RUNVM=$1
+build=$2
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+# Debian's docker.io (another `docker` may come first on PATH).
+dockerd=/usr/sbin/dockerd
+docker_cli=/usr/bin/docker
+[ -x "$dockerd" ] && [ -x "$docker_cli" ] || { echo "docker.io missing"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "qemu missing"; exit 77; }
+file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || { echo "busybox-static missing"; exit 77; }
+agent=$build/guest_agent/runvm-agent
+broker=$build/broker/runvm-broker
+[ -x "$agent" ] || { echo "runvm-agent not built ($agent)"; exit 77; }
+[ -x "$broker" ] || { echo "runvm-broker not built ($broker)"; exit 77; }
+
+tmp=$(mktemp -d /tmp/runvm-docker.XXXXXX)
+sock=$tmp/docker.sock
+docker() { "$docker_cli" -H "unix://$sock" "$@"; }
+stop_dockerd() {
+  local pid
+  pid=$(cat "$tmp/docker.pid" 2>/dev/null || true)
+  [ -n "$pid" ] || pid=${dockerd_pid:-}
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  # dockerd's own containerd and its shims, found by our private paths (never by name alone).
+  for p in $(pgrep -f "$tmp/" || true); do kill -KILL "$p" 2>/dev/null || true; done
+  # Mounts under the private roots (overlay layers, netns, shm), deepest first.
+  grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+}
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+    echo "--- dockerd log (tail)" >&2; tail -40 "$tmp/dockerd.log" >&2 || true
+    echo "--- runvm calls" >&2; cat "$tmp/calls.log" >&2 || true
+    echo "--- runvm log" >&2; tail -40 "$tmp/runvm.log" >&2 || true
+  fi
+  stop_dockerd
+  rm -rf "$tmp"
+  exit $rc
+}
+trap cleanup EXIT
+
+image=$(guest_image "$agent" "$tmp/image") || exit 77
+# The runtime Docker calls: runvm itself, with the guest image chosen by environment (what
+# /etc/runvm/config.yaml will say) and each call's arguments recorded for the failure report.
+cat > "$tmp/runvm-runtime" <<EOF
+#!/bin/sh
+echo "\$*" >> $tmp/calls.log
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz
+export RUNVM_BROKER=$broker RUNVM_HYPERVISOR=qemu
+exec $RUNVM "\$@" 2>>$tmp/runvm.log
+EOF
+chmod 0755 "$tmp/runvm-runtime"
+echo '{}' > "$tmp/daemon.json"
+
+# ARCHITECTURE.md: dockerd 20.10 runs here with --iptables=false --bridge=none and its own
+# roots and socket.
+"$dockerd" --config-file "$tmp/daemon.json" --data-root "$tmp/data" --exec-root "$tmp/exec" \
+  --pidfile "$tmp/docker.pid" -H "unix://$sock" --iptables=false --bridge=none \
+  --add-runtime "runvm=$tmp/runvm-runtime" >"$tmp/dockerd.log" 2>&1 &
+dockerd_pid=$!
+for _ in $(seq 300); do
+  docker version >/dev/null 2>&1 && break
+  kill -0 "$dockerd_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if ! docker version >/dev/null 2>&1; then
+  echo "dockerd did not start:"; tail -20 "$tmp/dockerd.log"; exit 77
+fi
+docker info --format '{{json .Runtimes}}' | grep -q '"runvm"' || fail "runvm not registered"
+
+# A busybox image from a rootfs tar.
+mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/tmp"
+cp /bin/busybox "$tmp/rootfs/bin/busybox"
+for a in sh echo uname hostname cat sleep true; do ln -sf busybox "$tmp/rootfs/bin/$a"; done
+echo 'root:x:0:0:root:/:/bin/sh' > "$tmp/rootfs/etc/passwd"
+tar -C "$tmp/rootfs" -c . | docker import - runvm-e2e/busybox:latest >/dev/null
+
+set +e
+out=$(docker run --rm --runtime runvm --network none runvm-e2e/busybox \
+      sh -c 'uname -r; hostname; echo hi' 2>"$tmp/run.err")
+rc=$?
+set -e
+echo "--- docker run: status $rc" >&2; echo "$out" >&2; cat "$tmp/run.err" >&2
+expect_eq "$rc" 0 "docker run status"
+expect_eq "$(echo "$out" | sed -n 3p)" "hi" "docker run output"
+guest_release=$(echo "$out" | sed -n 1p)
+[ -n "$guest_release" ] && [ "$guest_release" != "$(uname -r)" ] ||
+  fail "docker run: kernel '$guest_release' is not a guest's (host: $(uname -r))"
+[ -n "$(echo "$out" | sed -n 2p)" ] || fail "docker run: no hostname"
+
+set +e
+docker run --rm --runtime runvm --network none runvm-e2e/busybox sh -c 'exit 3' 2>"$tmp/run3.err"
+rc=$?
+set -e
+cat "$tmp/run3.err" >&2
+expect_eq "$rc" 3 "docker run exit status"
+
+expect_eq "$(docker ps -aq)" "" "no containers left in docker"
+stop_dockerd
+# Every container Docker created through runvm is gone: state, VM directory, processes.
+python3 - "$tmp/calls.log" > "$tmp/created" <<'PY'
+import sys
+for line in open(sys.argv[1]):
+    a = line.split()
+    if "create" in a:
+        print(a[a.index("--root") + 1], a[-1])
+PY
+[ -s "$tmp/created" ] || fail "docker never called runvm create"
+while read -r croot cid; do expect_gone "$croot" "$cid" "docker container $cid"; done < "$tmp/created"
+echo "docker: ok"
