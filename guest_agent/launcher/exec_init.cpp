@@ -74,9 +74,13 @@ Result<void> setup_stdio(const StdioFds& fds) {
         m.type = SyncType::console;
         (void)sync.send(m, pty->master.get());
         for (int fd = 0; fd < 3; ++fd) {
-            ::dup2(pty->slave.get(), fd);
+            if (::dup2(pty->slave.get(), fd) < 0) {
+                fail(sync, "console", Error::from_errno("dup2 pty slave to " + std::to_string(fd)));
+            }
         }
-        ::ioctl(0, TIOCSCTTY, 0);
+        if (::ioctl(0, TIOCSCTTY, 0) < 0) {
+            fail(sync, "console", Error::from_errno("ioctl TIOCSCTTY"));
+        }
     } else if (auto r = setup_stdio(plan.stdio); !r.ok()) {
         fail(sync, "stdio", r.error());
     }

@@ -4,7 +4,6 @@
 #include <cerrno>
 
 #include <sched.h>
-
 #include <spdlog/spdlog.h>
 
 #include "guest_agent/launcher/personality.hpp"

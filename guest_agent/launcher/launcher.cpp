@@ -40,6 +40,7 @@ Result<ContainerProcess> ContainerProcess::launch(const std::string& what, Child
     ContainerProcess c;
     c.sync_ = std::move(parent_end);
     bool mid_reaped = false;
+    bool created = false;
     auto cleanup = ScopeGuard([&] {
         ::kill(mid, SIGKILL);
         if (c.pid_ > 0) {
@@ -63,11 +64,15 @@ Result<ContainerProcess> ContainerProcess::launch(const std::string& what, Child
             break;
         case SyncType::init_pid:
             c.pid_ = r.msg.value;
-            break;
-        case SyncType::console:
-            c.console_ = std::move(r.fd);
-            break;
+            if (!created) {
+                break;
+            }
+            [[fallthrough]]; // the child reported `created` before its parent sent the pid
         case SyncType::created: {
+            created = true;
+            if (c.pid_ <= 0) {
+                break; // the intermediate's init_pid is still on its way
+            }
             // The intermediate exits right after reporting the pid; reaping it is what makes
             // the init our (the subreaper's) child.
             auto rec = reaper.wait(mid, timeout);
@@ -78,6 +83,9 @@ Result<ContainerProcess> ContainerProcess::launch(const std::string& what, Child
             cleanup.dismiss();
             return c;
         }
+        case SyncType::console:
+            c.console_ = std::move(r.fd);
+            break;
         case SyncType::error:
             return Err(sync_error(r.msg));
         default:

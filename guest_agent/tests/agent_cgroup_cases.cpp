@@ -88,8 +88,7 @@ void kill_and_remove(const std::string& id) {
 }
 } // namespace
 
-BOOST_AUTO_TEST_CASE(pause_stops_a_counter_resume_continues_it,
-                     *utf::precondition(has_cgroup2)) {
+BOOST_AUTO_TEST_CASE(pause_stops_a_counter_resume_continues_it, *utf::precondition(has_cgroup2)) {
     StreamListener out(401);
     auto st = call("CreateContainer",
                    create_request("cnt", "i=0; while :; do i=$((i+1)); echo $i; done", 0, 401, 0),
@@ -121,8 +120,8 @@ BOOST_AUTO_TEST_CASE(pause_stops_a_counter_resume_continues_it,
     kill_and_remove("cnt");
 }
 
-BOOST_AUTO_TEST_CASE(limits_stats_and_update, *utf::precondition(has_cgroup2) *
-                                                   utf::precondition(has_controllers)) {
+BOOST_AUTO_TEST_CASE(limits_stats_and_update,
+                     *utf::precondition(has_cgroup2) * utf::precondition(has_controllers)) {
     StreamListener out(411), fork_err(412), fork_err2(413);
     auto req = create_request("lim", "echo up; exec sleep 1000", 0, 411, 0);
     nlohmann::json j = nlohmann::json::parse(req.oci_spec_json());
@@ -147,12 +146,13 @@ BOOST_AUTO_TEST_CASE(limits_stats_and_update, *utf::precondition(has_cgroup2) *
 
     // Twelve background sleeps from an exec'd shell: the cgroup holds 8 tasks at most.
     const std::string forks =
-        nlohmann::json{
-            {"args", {"sh", "-c", "i=0; while [ $i -lt 12 ]; do sleep 30 & i=$((i+1)); done; "
-                                  "echo forked:$i"}},
-            {"cwd", "/"},
-            {"env", {"PATH=/bin"}},
-            {"user", {{"uid", 0}, {"gid", 0}}}}
+        nlohmann::json{{"args",
+                        {"sh", "-c",
+                         "i=0; while [ $i -lt 12 ]; do sleep 30 & i=$((i+1)); done; "
+                         "echo forked:$i"}},
+                       {"cwd", "/"},
+                       {"env", {"PATH=/bin"}},
+                       {"user", {{"uid", 0}, {"gid", 0}}}}
             .dump();
     pb::ExecProcessRequest ex;
     ex.set_container_id("lim");

@@ -5,9 +5,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
-#include <poll.h>
 
 #include <boost/test/unit_test.hpp>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -304,8 +304,8 @@ BOOST_AUTO_TEST_CASE(bad_requests_leave_nothing) {
 
 BOOST_AUTO_TEST_CASE(terminal_resize_input_and_exec) {
     StreamListener tty(301), exec_tty(302);
-    auto req = create_request("c4", "stty size; tty; read x; echo got:$x; exec sleep 100", 0,
-                              301, 0);
+    auto req =
+        create_request("c4", "stty size; tty; read x; echo got:$x; exec sleep 100", 0, 301, 0);
     nlohmann::json j = nlohmann::json::parse(req.oci_spec_json());
     j["process"]["terminal"] = true;
     j["mounts"].push_back({{"destination", "/dev/pts"},
@@ -362,7 +362,7 @@ BOOST_AUTO_TEST_CASE(terminal_resize_input_and_exec) {
     BOOST_TEST(read_until(et.get(), "size:24 80", exec_text), exec_text);
     BOOST_TEST(read_until(et.get(), "/dev/pts/", exec_text), exec_text);
     BOOST_TEST(wait_status("c4", "t1") == 3u);
-    // A process without a terminal cannot be resized.
+    // ResizeTty of an unknown container is NotFound.
     resize.set_exec_id("");
     resize.set_container_id("c2-none");
     BOOST_TEST(call("ResizeTty", resize, nullptr).code == rpc::kNotFound);

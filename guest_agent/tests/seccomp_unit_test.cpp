@@ -16,7 +16,8 @@ using namespace runvm::agent;
 namespace {
 oci::Seccomp seccomp_from(const std::string& syscalls_json, const std::string& extra = "") {
     auto s = oci::parse_spec(R"({"ociVersion":"1.0.2","root":{"path":"r"},"linux":{"seccomp":
-        {"defaultAction":"SCMP_ACT_ALLOW",)" + extra + R"("syscalls":)" + syscalls_json + "}}}");
+        {"defaultAction":"SCMP_ACT_ALLOW",)" +
+                             extra + R"("syscalls":)" + syscalls_json + "}}}");
     BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.error().message()));
     return *s->linux->seccomp;
 }
@@ -67,8 +68,9 @@ BOOST_AUTO_TEST_CASE(seccomp_conditions_on_one_argument_or_like_runc) {
 }
 
 BOOST_AUTO_TEST_CASE(seccomp_notify_is_refused_naming_the_field) {
-    auto f = SeccompFilter::build(seccomp_from(R"([{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}])",
-                                               R"("listenerPath":"/run/agent.sock",)"));
+    auto f =
+        SeccompFilter::build(seccomp_from(R"([{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}])",
+                                          R"("listenerPath":"/run/agent.sock",)"));
     BOOST_REQUIRE(!f.ok());
     BOOST_TEST(f.error().message().find("linux.seccomp.listenerPath") != std::string::npos);
     auto g =

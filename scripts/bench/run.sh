@@ -8,13 +8,16 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 runs=${1:-5}
 runvm=$build/shim/cli/runvm
-image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent")
 tmp=$(mktemp -d /tmp/runvm-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-# Plain boot: the same kernel, an initramfs whose /init powers off at once.
+# The agent without its debug info: a 3.5 MB initramfs instead of 23 MB.
+strip -o "$tmp/runvm-agent" "$build/guest_agent/runvm-agent"
+image=$("$root/scripts/build-guest-image.sh" --agent "$tmp/runvm-agent" --out "$tmp/image")
+# Plain boot: the same kernel, an initramfs whose /init reboots at once (reboot=t and
+# -no-reboot make that QEMU's exit, with or without ACPI in the kernel).
 mkdir -p "$tmp/plain/bin"
-cp /bin/busybox "$tmp/plain/bin/"; ln -s busybox "$tmp/plain/bin/sh"; ln -s busybox "$tmp/plain/bin/poweroff"
-printf '#!/bin/sh\npoweroff -f\n' > "$tmp/plain/init"; chmod +x "$tmp/plain/init"
+cp /bin/busybox "$tmp/plain/bin/"; ln -s busybox "$tmp/plain/bin/sh"; ln -s busybox "$tmp/plain/bin/reboot"
+printf '#!/bin/sh\nreboot -f\n' > "$tmp/plain/init"; chmod +x "$tmp/plain/init"
 (cd "$tmp/plain" && find . | LC_ALL=C sort | cpio --quiet -o -H newc --reproducible) | gzip -n > "$tmp/plain.cpio.gz"
 khz=$(awk -F: '/cpu MHz/{printf "%d", $2*1000; exit}' /proc/cpuinfo)
 mkdir -p "$tmp/b/rootfs/bin" "$tmp/b/rootfs/proc" "$tmp/b/rootfs/sys" "$tmp/b/rootfs/dev"

@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(terminal_copies_both_ways_and_resizes) {
     slave.reset(); // the process ended: output copying finishes
     const auto t0 = std::chrono::steady_clock::now();
     (*io)->wait_output(3s);
-    BOOST_TEST(std::chrono::steady_clock::now() - t0 < 2s);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));
 }
 
 BOOST_AUTO_TEST_CASE(console_socket_receives_a_pty_master) {
@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(unreachable_containerd_drops_after_retries_without_hanging)
         ::containerd::events::TaskOOM oom;
         pub.publish(topic::kTaskOOM, oom);
     }
-    BOOST_TEST(std::chrono::steady_clock::now() - t0 < 20s);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 20s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

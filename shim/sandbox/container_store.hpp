@@ -45,9 +45,12 @@ public:
 
     const std::string& root() const { return root_; }
     std::string dir(const std::string& id) const { return root_ + "/" + id; }
-    std::string control_socket(const std::string& id) const { return dir(id) + "/monitor.sock"; }
     // A short per-VM directory for sockets (sun_path holds 107 bytes; ids can be 64).
     std::string run_dir(const std::string& id) const;
+    // In run_dir, not dir: Docker's root and a 64-character id alone pass 107 bytes.
+    std::string control_socket(const std::string& id) const {
+        return run_dir(id) + "/monitor.sock";
+    }
 
     // Creates the container's directory; fails with EEXIST when the id is taken.
     Result<void> create_dir(const std::string& id);

@@ -306,6 +306,15 @@ int Monitor::run() {
         }
     }
     waiter.join();
+    // A lost agent connection is most often a dead broker or hypervisor (the broker holds
+    // the vsock connection): name that, once its exit is visible (bounded).
+    for (int i = 0; !status && vm_error.empty() && i < 20; ++i) {
+        if (auto alive = s_.sandbox->check_alive(); !alive) {
+            vm_error = alive.error().str() + s_.sandbox->guest_report();
+        } else {
+            std::this_thread::sleep_for(50ms);
+        }
+    }
     if (init_bridge_) {
         init_bridge_->wait_output_done(2s);
     }

@@ -28,6 +28,7 @@ stop_dockerd() {
   local pid
   pid=$(cat "$tmp/docker.pid" 2>/dev/null || true)
   [ -n "$pid" ] || pid=${dockerd_pid:-}
+  dockerd_pid=""
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -36,7 +37,9 @@ stop_dockerd() {
   # dockerd's own containerd and its shims, found by our private paths (never by name alone).
   for p in $(pgrep -f "$tmp/" || true); do kill -KILL "$p" 2>/dev/null || true; done
   # Mounts under the private roots (overlay layers, netns, shm), deepest first.
-  grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+  { grep -o " $tmp/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do
+    umount -l "$m" || true
+  done
 }
 cleanup() {
   local rc=$?
@@ -104,7 +107,7 @@ set +e
 docker run --rm --runtime runvm --network none runvm-e2e/busybox sh -c 'exit 3' 2>"$tmp/run3.err"
 rc=$?
 set -e
-cat "$tmp/run3.err" >&2
+echo "--- docker run 'exit 3': status $rc" >&2; cat "$tmp/run3.err" >&2
 expect_eq "$rc" 3 "docker run exit status"
 
 expect_eq "$(docker ps -aq)" "" "no containers left in docker"

@@ -325,11 +325,9 @@ bool VsockDevice::pump_rx_once(Virtqueue& q, bool* out_of_buffers) {
             chain.write(0, raw, sizeof(raw));
             q.add_used(chain.head, HEADER_BYTES);
         }
+        // One interrupt per batch, in pump_rx: a guest that sleeps on every empty ring
+        // (as Linux's rx worker does) would otherwise wake once per packet.
         added = true;
-        if (q.event_idx()) {
-            // The driver's used_event decides; asking per packet lets it read while we fill.
-            context_->notify(RXQ);
-        }
     }
 }
 

@@ -43,7 +43,7 @@ Bytes pkg_length(uint64_t payload) {
     for (int extra = 1; extra <= 3; ++extra) {
         const uint64_t total = payload + 1 + static_cast<uint64_t>(extra);
         if (total < (1ull << (4 + 8 * extra))) {
-            Bytes out{static_cast<uint8_t>((extra << 6) | (total & 0xf))};
+            Bytes out{static_cast<uint8_t>((static_cast<uint64_t>(extra) << 6) | (total & 0xf))};
             put_le(out, total >> 4, extra);
             return out;
         }
