@@ -116,7 +116,7 @@ fi
   echo "kernel_release $release"
   echo "kernel $(basename "$vmlinuz") $(sha256sum < "$vmlinuz" | cut -d' ' -f1)"
   echo "init $(sha256sum < "$tree/sbin/runvm-agent" | cut -d' ' -f1)"
-  (cd "$tree" && find lib -type f 2>/dev/null | LC_ALL=C sort | while read -r f; do
+  (cd "$tree" && { find lib -type f 2>/dev/null || true; } | LC_ALL=C sort | while read -r f; do
      echo "module /$f $(sha256sum < "$f" | cut -d' ' -f1)"; done)
 } > "$tree/etc/runvm/manifest"
 

@@ -3,7 +3,8 @@
 # bundle and runs a container in its own VM that prints its kernel release and hostname,
 # then the boot timeline.
 # usage: scripts/demo.sh   (as root; BUILD_DIR, default build/; RUNVM_HYPERVISOR, default
-#        qemu: QEMU with TCG, which runs anywhere; auto picks runvm-vmm where /dev/kvm opens)
+#        qemu: QEMU with TCG, which runs anywhere; auto picks runvm-vmm where /dev/kvm opens;
+#        RUNVM_GUEST_KERNEL, default cloud: Debian's kernel; minimal: scripts/build-kernel.sh's)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -19,7 +20,8 @@ trap 'rm -rf "$bundle" "$state"' EXIT
 # The guest image in /var/cache/runvm/image (runvm's default), with the agent stripped of
 # its debug info (a 3.5 MB initramfs instead of 23 MB).
 strip -o "$bundle/runvm-agent" "$build/guest_agent/runvm-agent"
-image=$("$root/scripts/build-guest-image.sh" --agent "$bundle/runvm-agent")
+image=$("$root/scripts/build-guest-image.sh" --agent "$bundle/runvm-agent" \
+  --kernel "${RUNVM_GUEST_KERNEL:-cloud}")
 rm -f "$bundle/runvm-agent"
 runvm=$build/shim/cli/runvm
 mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev"

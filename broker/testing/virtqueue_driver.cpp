@@ -125,6 +125,10 @@ std::optional<virtio::UsedElement> VirtqueueDriver::take_used() {
 void VirtqueueDriver::set_used_event(uint16_t idx) {
     uint8_t* p = memory_.host(avail_gpa_) + 4 + 2U * size_;
     word(p).store(idx, std::memory_order_release);
+    // The store must be visible before the driver re-reads the used index (virtio_mb in
+    // Linux's virtqueue_enable_cb): a load passing it would miss a buffer the device used
+    // while it still saw the old used_event, and the interrupt would never come.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 uint16_t VirtqueueDriver::avail_event() const {

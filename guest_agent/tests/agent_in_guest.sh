@@ -69,13 +69,15 @@ qemu-system-x86_64 -accel tcg -M microvm,acpi=on -m 1024 -smp 2 -nodefaults -no-
   -append "console=ttyS0 panic=-1 quiet tsc_early_khz=$tsc_khz" &
 qemu_pid=$!
 # Done when QEMU exits or the result line is out (then the power-off is only a courtesy).
-for _ in $(seq 2400); do
+deadline=$((SECONDS + ${RUNVM_GUEST_TIMEOUT:-240}))
+while [ $SECONDS -lt $deadline ]; do
   kill -0 $qemu_pid 2>/dev/null || break
   grep -q '^AGENT-GUEST-RC=' "$work/serial.log" 2>/dev/null && { sleep 1; break; }
-  sleep 0.1
+  sleep 0.2
 done
 if ! grep -q '^AGENT-GUEST-RC=' "$work/serial.log"; then
-  echo "FAIL: no result from the guest in 240 s"; tail -40 "$work/serial.log"; exit 1
+  echo "FAIL: no result from the guest after ${SECONDS}s"; tr -d '\r' < "$work/serial.log" | tail -40
+  exit 1
 fi
 kill -9 $qemu_pid 2>/dev/null || true
 wait $qemu_pid 2>/dev/null || true

@@ -12,7 +12,9 @@ tmp=$(mktemp -d /tmp/runvm-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 # The agent without its debug info: a 3.5 MB initramfs instead of 23 MB.
 strip -o "$tmp/runvm-agent" "$build/guest_agent/runvm-agent"
-image=$("$root/scripts/build-guest-image.sh" --agent "$tmp/runvm-agent" --out "$tmp/image")
+# RUNVM_GUEST_KERNEL: cloud (default, Debian's) or minimal (scripts/build-kernel.sh's).
+image=$("$root/scripts/build-guest-image.sh" --agent "$tmp/runvm-agent" --out "$tmp/image" \
+  --kernel "${RUNVM_GUEST_KERNEL:-cloud}")
 # Plain boot: the same kernel, an initramfs whose /init reboots at once (reboot=t and
 # -no-reboot make that QEMU's exit, with or without ACPI in the kernel).
 mkdir -p "$tmp/plain/bin"

@@ -91,7 +91,7 @@ bool EventPublisher::forward(const ::containerd::types::Envelope& envelope) {
         if (auto p = socket_path(address_)) {
             path = *p;
         }
-        auto c = rpc::Client::connect_unix(path, 2s);
+        auto c = rpc::Client::connect_unix(path, 1s);
         if (!c) {
             spdlog::debug("events: connect {}: {}", path, c.error().str());
             return false;

@@ -143,6 +143,31 @@ BOOST_AUTO_TEST_CASE(stdio_bridge_copies_both_ways_and_reports_output_eof) {
     BOOST_TEST(::access((d.path + "/vsock_4000").c_str(), F_OK) != 0);
 }
 
+BOOST_AUTO_TEST_CASE(stdio_bridge_terminal_carries_both_ways_on_the_stdout_stream) {
+    // The agent's PtyRelay dials the stdout port only and relays both directions on it.
+    TempDir d;
+    int in[2], out[2];
+    BOOST_REQUIRE(::pipe(in) == 0 && ::pipe(out) == 0);
+    UniqueFd in_w(in[1]), out_r(out[0]);
+    StdioFds fds{UniqueFd(in[0]), UniqueFd(out[1]), UniqueFd()};
+    auto bridge = StdioBridge::open(d.path + "/vsock", 4000, std::move(fds), true);
+    BOOST_REQUIRE(bridge.ok());
+    BOOST_TEST((*bridge)->ports().stdin_port == 0u);
+    BOOST_TEST((*bridge)->ports().stdout_port == 4001u);
+    BOOST_TEST(::access((d.path + "/vsock_4000").c_str(), F_OK) != 0);
+    // Typed before the guest connected: kept in the host fd until then.
+    BOOST_REQUIRE(write_all(in_w.get(), "early\n", 6, "t").ok());
+    auto g = connect_unix(d.path + "/vsock_4001", false);
+    BOOST_REQUIRE(g.ok());
+    BOOST_TEST(read_some(g->get()) == "early\n");
+    BOOST_REQUIRE(write_all(in_w.get(), "ls\n", 3, "t").ok());
+    BOOST_TEST(read_some(g->get()) == "ls\n");
+    BOOST_REQUIRE(write_all(g->get(), "prompt", 6, "t").ok());
+    BOOST_TEST(read_some(out_r.get()) == "prompt");
+    g->reset(); // the guest's terminal closed: output done, input no longer carried
+    BOOST_TEST((*bridge)->wait_output_done(2s));
+}
+
 BOOST_AUTO_TEST_CASE(control_channel_carries_json_and_fds) {
     int sv[2];
     BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);

@@ -49,9 +49,13 @@ struct HostStdio {
     std::optional<RawTerminal> raw;
 };
 
+bool terminal_of(const oci::Spec& spec) {
+    return spec.process && spec.process->terminal.value_or(false);
+}
+
 Result<HostStdio> host_stdio(const MonitorOptions& o, const oci::Spec& spec) {
     HostStdio h;
-    const bool terminal = spec.process && spec.process->terminal.value_or(false);
+    const bool terminal = terminal_of(spec);
     if (terminal && !o.console_socket.empty()) {
         unsigned rows = 0;
         unsigned cols = 0;
@@ -177,7 +181,8 @@ Result<void> Monitor::create_container() {
     RUNVM_ASSIGN_OR_RETURN(stdio_, host_stdio(o_, s_.spec));
     const uint32_t port = s_.next_port.fetch_add(4);
     RUNVM_ASSIGN_OR_RETURN(init_bridge_,
-                           StdioBridge::open(s_.sandbox->vsock_uds(), port, std::move(stdio_.fds)));
+                           StdioBridge::open(s_.sandbox->vsock_uds(), port, std::move(stdio_.fds),
+                                             terminal_of(s_.spec)));
     agent::v1::CreateContainerRequest req;
     req.set_container_id(o_.id);
     req.set_oci_spec_json(oci::serialize_spec(guest_spec_));

@@ -85,7 +85,7 @@ void do_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vector<U
         io.out = UniqueFd(::dup(io.in.get()));
     }
     const uint32_t port = s.next_port.fetch_add(4);
-    auto bridge = StdioBridge::open(s.sandbox->vsock_uds(), port, std::move(io));
+    auto bridge = StdioBridge::open(s.sandbox->vsock_uds(), port, std::move(io), tty);
     if (!bridge) {
         (void)ch.send(error_reply(bridge.error()));
         return;

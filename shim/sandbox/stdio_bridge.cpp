@@ -12,14 +12,19 @@
 
 namespace runvm::shim {
 
-Result<std::unique_ptr<StdioBridge>> StdioBridge::open(const std::string& vsock_uds,
-                                                       uint32_t first_port, StdioFds fds) {
+Result<std::unique_ptr<StdioBridge>>
+StdioBridge::open(const std::string& vsock_uds, uint32_t first_port, StdioFds fds, bool terminal) {
     std::unique_ptr<StdioBridge> b(new StdioBridge());
+    b->terminal_ = terminal && fds.in.valid() && fds.out.valid();
     UniqueFd* hosts[3] = {&fds.in, &fds.out, &fds.err};
     uint32_t* ports[3] = {&b->ports_.stdin_port, &b->ports_.stdout_port, &b->ports_.stderr_port};
     for (int i = 0; i < 3; ++i) {
         if (!hosts[i]->valid()) {
             b->ch_[i].done = true;
+            continue;
+        }
+        if (i == in && b->terminal_) {
+            b->ch_[i].host = std::move(*hosts[i]); // its guest side is the stdout stream's
             continue;
         }
         const uint32_t port = first_port + static_cast<uint32_t>(i);
@@ -79,6 +84,9 @@ void StdioBridge::finish(Channel& c) {
     }
     c.guest.reset();
     c.host.reset();
+    if (terminal_ && &c == &ch_[out]) {
+        finish(ch_[in]); // the one stream is gone: nothing carries input any more
+    }
     std::lock_guard lock(mu_);
     if (--outputs_open_ == 0) {
         cv_.notify_all();
@@ -114,8 +122,8 @@ void StdioBridge::run() {
         owner[n++] = -1;
         for (int i = 0; i < 3; ++i) {
             Channel& c = ch_[i];
-            if (c.done) {
-                continue;
+            if (c.done || (!c.guest && !c.listener)) {
+                continue; // a terminal's stdin before the stdout stream connected
             }
             if (!c.guest) {
                 fds[n] = {c.listener.get(), POLLIN, 0};
@@ -148,6 +156,9 @@ void StdioBridge::run() {
                     c.guest = std::move(*conn);
                     c.listener.reset();
                     ::unlink(c.path.c_str());
+                    if (terminal_ && owner[k] == out && !ch_[in].done) {
+                        ch_[in].guest = UniqueFd(::dup(c.guest.get()));
+                    }
                 }
                 continue;
             }

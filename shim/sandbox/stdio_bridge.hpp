@@ -33,9 +33,11 @@ struct StdioPortNumbers {
 class StdioBridge {
 public:
     // Listens on <vsock_uds>_<port> for each stream whose fd is valid; ports are
-    // first_port, first_port+1, first_port+2.
-    static Result<std::unique_ptr<StdioBridge>> open(const std::string& vsock_uds,
-                                                     uint32_t first_port, StdioFds fds);
+    // first_port, first_port+1, first_port+2. With a terminal the agent dials the stdout
+    // port only and that one stream carries both ways (its PtyRelay): stdin gets no port
+    // and is copied into the stdout connection.
+    static Result<std::unique_ptr<StdioBridge>>
+    open(const std::string& vsock_uds, uint32_t first_port, StdioFds fds, bool terminal = false);
     ~StdioBridge(); // stops the pump thread, removes the listening sockets
 
     StdioBridge(const StdioBridge&) = delete;
@@ -66,6 +68,7 @@ private:
     void finish(Channel& c);
 
     Channel ch_[3];
+    bool terminal_ = false;
     StdioPortNumbers ports_;
     UniqueFd stop_fd_; // eventfd
     std::thread thread_;

@@ -5,7 +5,8 @@
 #  1. ctr run --rm: the guest's kernel, output and exit status 3;
 #  2. a detached task: exec (output, status), ps, pause/resume, metrics, kill, delete;
 #  afterwards no shim, broker or VM process remains. Two VM boots in all (QEMU TCG).
-# usage: ctr_run.sh SHIM RUNVM BUILD_DIR
+# usage: ctr_run.sh SHIM RUNVM BUILD_DIR   (RUNVM_TEST_AGENT / RUNVM_TEST_BROKER: other
+#        runvm-agent / runvm-broker binaries than BUILD_DIR's)
 set -euo pipefail
 shim=$(readlink -f "$1")
 runvm=$(readlink -f "$2")
@@ -24,8 +25,8 @@ for tool in containerd ctr umoci qemu-system-x86_64 python3; do
 done
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' || skip "busybox-static missing"
-agent=$build/guest_agent/runvm-agent
-broker=$build/broker/runvm-broker
+agent=${RUNVM_TEST_AGENT:-$build/guest_agent/runvm-agent}
+broker=${RUNVM_TEST_BROKER:-$build/broker/runvm-broker}
 [ -x "$agent" ] || skip "runvm-agent not built ($agent)"
 [ -x "$broker" ] || skip "runvm-broker not built ($broker)"
 
@@ -50,7 +51,9 @@ cleanup() {
 trap cleanup EXIT
 
 # Guest image and the shim's helpers; QEMU (TCG): this test is about the shim, not KVM.
-image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --out "$tmp/image") ||
+# The default kernel first; Debian's cloud kernel when that one cannot be packed.
+image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --out "$tmp/image" 2>/dev/null) ||
+  image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --kernel cloud --out "$tmp/image") ||
   skip "guest image could not be built"
 mkdir -p "$tmp/bin"
 ln -s "$shim" "$tmp/bin/containerd-shim-runvm-v2"

@@ -10,7 +10,7 @@ make_bundle() {
   mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/sys" "$dir/rootfs/dev" \
            "$dir/rootfs/tmp" "$dir/rootfs/etc" "$dir/rootfs/work"
   cp /bin/busybox "$dir/rootfs/bin/busybox"
-  for a in sh echo cat id pwd hostname uname sleep true false ls env read touch; do
+  for a in sh echo cat id pwd hostname uname sleep true false ls env read touch stty tty; do
     ln -sf busybox "$dir/rootfs/bin/$a"
   done
   echo 'root:x:0:0:root:/:/bin/sh' > "$dir/rootfs/etc/passwd"
@@ -85,9 +85,12 @@ wait_receiver() {
 
 # guest_image AGENT OUT: scripts/build-guest-image.sh with the agent stripped first (its
 # debug info is 90% of the file: a 23 MB initramfs instead of 3.5 MB, seconds per TCG boot).
+# The kernel: RUNVM_E2E_KERNEL (cloud, minimal or auto), default cloud: Debian's, the one
+# the agent reaches on QEMU microvm today.
 guest_image() {
   local agent=$1 out=$2
   mkdir -p "$out"
   strip -o "$out/runvm-agent.stripped" "$agent"
-  "$repo/scripts/build-guest-image.sh" --agent "$out/runvm-agent.stripped" --out "$out"
+  "$repo/scripts/build-guest-image.sh" --agent "$out/runvm-agent.stripped" --out "$out" \
+    --kernel "${RUNVM_E2E_KERNEL:-cloud}"
 }
