@@ -182,6 +182,10 @@ Result<bool> VhostUserTestFrontend::wait_call(uint32_t index, int timeout_ms) {
     return calls_[index].wait(timeout_ms);
 }
 
+uint64_t VhostUserTestFrontend::take_calls(uint32_t index) {
+    return index < calls_.size() ? calls_[index].drain() : 0;
+}
+
 bool VhostUserTestFrontend::peer_closed(int timeout_ms) {
     pollfd p{sock_.get(), POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) {

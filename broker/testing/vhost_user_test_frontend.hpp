@@ -43,6 +43,9 @@ public:
     Result<void> kick(uint32_t index);
     // Waits for the backend's call on `index`; false on timeout.
     Result<bool> wait_call(uint32_t index, int timeout_ms);
+    // How many times the device signalled ring `index`'s call fd since the last look
+    // (eventfd counts writes), without waiting.
+    uint64_t take_calls(uint32_t index);
     // True when the backend has closed the connection.
     bool peer_closed(int timeout_ms = 1000);
 

@@ -65,7 +65,7 @@ private:
     uint16_t size_;
     uint64_t desc_gpa_, avail_gpa_, used_gpa_;
     std::vector<uint16_t> free_;
-    std::vector<uint16_t> ids_; // scratch for add()
+    std::vector<uint16_t> ids_;            // scratch for add()
     std::vector<uint16_t> chain_len_;      // descriptors per head, to free them
     std::vector<uint64_t> indirect_table_; // per head: the indirect table gpa or 0
     uint16_t avail_idx_ = 0;

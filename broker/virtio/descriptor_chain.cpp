@@ -30,8 +30,9 @@ void for_each_piece(const std::vector<Segment>& segments, uint64_t offset, uint6
 void slice(const std::vector<Segment>& segments, uint64_t offset, uint64_t len,
            std::vector<iovec>& out) {
     out.clear();
-    for_each_piece(segments, offset, len,
-                   [&](uint8_t* host, size_t n) { out.push_back(iovec{host, n}); });
+    for_each_piece(segments, offset, len, [&](uint8_t* host, size_t n) {
+        out.push_back(iovec{host, n});
+    });
 }
 
 } // namespace

@@ -91,6 +91,38 @@ BOOST_AUTO_TEST_CASE(pops_direct_and_indirect_chains) {
     BOOST_TEST(q.stats().malformed_chains == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(pop_into_a_reused_chain_and_unpop) {
+    Fixture f;
+    VirtqueueDriver d(f.ram, 16);
+    Virtqueue q = f.queue(d);
+    const uint64_t a = f.ram.alloc(100), b = f.ram.alloc(200), c = f.ram.alloc(300);
+    const uint16_t first = d.add({{a, 100, false}, {b, 200, true}}).value();
+    const uint16_t second = d.add({{c, 300, true}}, true).value();
+    d.publish();
+    DescriptorChain chain;
+    BOOST_REQUIRE(q.pop(chain).value());
+    BOOST_TEST(chain.head == first);
+    // Put back unused: the same chain comes again.
+    q.unpop();
+    BOOST_REQUIRE(q.pop(chain).value());
+    BOOST_TEST(chain.head == first);
+    BOOST_TEST(chain.readable_bytes == 100u);
+    q.add_used(chain.head, 0);
+    // The reused chain holds only the second request's segments.
+    BOOST_REQUIRE(q.pop(chain).value());
+    BOOST_TEST(chain.head == second);
+    BOOST_TEST(chain.readable.empty());
+    BOOST_TEST(chain.readable_bytes == 0u);
+    BOOST_REQUIRE(chain.writable.size() == 1u);
+    BOOST_TEST(chain.writable_bytes == 300u);
+    std::vector<iovec> iov;
+    chain.writable_iov(10, 1000, iov);
+    BOOST_REQUIRE(iov.size() == 1u);
+    BOOST_TEST(iov[0].iov_len == 290u);
+    q.add_used(chain.head, 0);
+    BOOST_TEST(!q.pop(chain).value());
+}
+
 BOOST_AUTO_TEST_CASE(refuses_malformed_chains_and_keeps_going) {
     Fixture f;
     VirtqueueDriver d(f.ram, 8);

@@ -64,7 +64,7 @@ table=$(cat <<EOT
 
 | measure | value |
 |---|---|
-| plain QEMU boot to /init and power-off | $p ms |
+| plain QEMU boot to /init, which reboots (QEMU exits) | $p ms |
 | \`runvm run\` of \`true\` | $v ms |
 | ratio (goal <= 1.2) | $(python3 -c "print('%.2f' % ($v/$p))") |
 | \`runc run\` of \`true\` | $r ms |

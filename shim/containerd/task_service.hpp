@@ -30,7 +30,7 @@ struct TaskServiceOptions {
     std::string ns;
     std::string runvm_root;   // runvm --root for this namespace's containers
     std::string runvm_binary; // the runvm CLI (create boots the VM and forks the monitor)
-    std::chrono::milliseconds create_timeout{120'000};
+    std::chrono::milliseconds create_timeout{300'000}; // runvm create bounds itself too
 };
 
 class TaskService {

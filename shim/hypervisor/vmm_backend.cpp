@@ -9,8 +9,12 @@
 namespace runvm::shim {
 
 nlohmann::json VmmBackend::make_config(const VmConfig& config) {
-    // A kernel without ACPI leaves a VMM through the triple fault of reboot=t.
-    std::string cmdline = "console=ttyS0 quiet panic=-1 reboot=t";
+    // This replaces runvm-vmm's default command line, so it carries the same basics: no PCI
+    // (devices are virtio-mmio found through the VMM's ACPI tables), one UART, and reboot=k
+    // so a panic's reboot leaves through the i8042 reset (status 0) rather than a triple
+    // fault (status 3). The agent's poweroff ends the VMM through ACPI S5 (status 0).
+    std::string cmdline = "console=ttyS0 quiet pci=off 8250.nr_uarts=1 panic=-1 reboot=k "
+                          "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
     if (auto khz = host_tsc_khz()) {
         cmdline += " tsc_early_khz=" + std::to_string(*khz);
     }
@@ -18,8 +22,8 @@ nlohmann::json VmmBackend::make_config(const VmConfig& config) {
         cmdline += " " + config.kernel_cmdline;
     }
     nlohmann::json devices = nlohmann::json::array();
-    devices.push_back(
-        {{"type", "vsock"}, {"socket", config.vsock_socket}, {"guest_cid", config.guest_cid}});
+    // The guest's CID is the broker's (--vsock ...,cid=): a device entry has no CID of its own.
+    devices.push_back({{"type", "vsock"}, {"socket", config.vsock_socket}});
     if (!config.blk_socket.empty()) {
         devices.push_back({{"type", "blk"}, {"socket", config.blk_socket}});
     }
@@ -32,7 +36,7 @@ nlohmann::json VmmBackend::make_config(const VmConfig& config) {
             {"vcpus", config.vcpus},
             {"memory_mib", config.memory_mib},
             {"serial_log", config.console_log},
-            {"vhost_user", devices}};
+            {"devices", devices}};
 }
 
 Result<void> VmmBackend::prepare(const VmConfig& config) {

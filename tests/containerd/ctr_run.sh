@@ -37,18 +37,24 @@ containerd_pid=""
 cleanup() {
   set +e
   if [ -n "$containerd_pid" ]; then
-    for c in $(ctr tasks ls -q 2>/dev/null); do ctr tasks kill -s KILL "$c"; ctr tasks delete -f "$c"; done >/dev/null 2>&1
-    for c in $(ctr containers ls -q 2>/dev/null); do ctr containers rm "$c"; done >/dev/null 2>&1
+    for c in $(timeout 10 ctr tasks ls -q 2>/dev/null); do
+      timeout 20 ctr tasks kill -s KILL "$c"; timeout 30 ctr tasks delete -f "$c"
+    done >/dev/null 2>&1
+    for c in $(timeout 10 ctr containers ls -q 2>/dev/null); do
+      timeout 10 ctr containers rm "$c"
+    done >/dev/null 2>&1
     kill -TERM "$containerd_pid" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$containerd_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$containerd_pid" 2>/dev/null
   fi
-  # Shims of this containerd carry its socket path in their arguments.
-  for p in $(pgrep -f -- "-address $sock" 2>/dev/null); do kill -KILL "$p"; done
+  # What this test started carries its directory in its arguments: shims (-address),
+  # monitors (--root), QEMU (the image); brokers die with their monitor.
+  for p in $(pgrep -f -- "$tmp/" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
   grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' TERM INT
 
 # Guest image and the shim's helpers; QEMU (TCG): this test is about the shim, not KVM.
 # The default kernel first; Debian's cloud kernel when that one cannot be packed.
@@ -60,6 +66,8 @@ ln -s "$shim" "$tmp/bin/containerd-shim-runvm-v2"
 export PATH=$tmp/bin:$PATH
 export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
 export RUNVM_HYPERVISOR=qemu RUNVM_CLI=$runvm RUNVM_SHIM_ROOT=$tmp/runvm
+# A TCG boot takes 2-3 s on an idle machine and over 30 s on a loaded one.
+export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 
 cat > "$tmp/config.toml" <<TOML
 version = 2

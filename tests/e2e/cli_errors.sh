@@ -21,7 +21,7 @@ set -e
 expect_contains "$out" "no-kernel" "missing kernel error"
 set +e; "$RUNVM" --root "$root" state k1 >/dev/null 2>&1; rc=$?; set -e
 [ $rc -ne 0 ] || fail "a failed create left state behind"
-expect_clean "missing kernel"
+expect_gone "$root" k1 "missing kernel"
 
 # Bad ids, unknown containers, delete --force of nothing.
 set +e

@@ -28,17 +28,6 @@ json.dump(c, open(path, "w"), indent=1)
 PY
 }
 
-# Nothing of a sandbox may outlive it: no broker/qemu child, no VM dir.
-expect_clean() {
-  local what=$1
-  if pgrep -f "runvm-vm/" >/dev/null 2>&1; then
-    pgrep -af "runvm-vm/" >&2; fail "$what: processes of a sandbox left behind"
-  fi
-  if [ -d /run/runvm-vm ] && [ -n "$(ls -A /run/runvm-vm 2>/dev/null)" ]; then
-    ls -la /run/runvm-vm >&2; fail "$what: sandbox directory left behind"
-  fi
-}
-
 # sandbox_dir ROOT ID: the container's VM directory (ContainerStore::run_dir: FNV-1a of
 # "ROOT\nID", 12 hex digits, under /run/runvm-vm for root).
 sandbox_dir() {

@@ -49,7 +49,7 @@ if command -v runc >/dev/null; then
   expect_eq "$rrc" 7 "runc exit status"
   expect_eq "$(head -3 "$tmp/rout")" "$(head -3 "$tmp/out")" "runc and runvm agree"
 fi
-expect_clean "after run"
+expect_gone "$root" r1 "after run"
 
 # 2. containerd's sequence
 make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0.1; done"]'
@@ -71,7 +71,7 @@ for _ in $(seq 100); do kill -0 "$monitor" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$monitor" 2>/dev/null && fail "monitor still running after kill"
 expect_eq "$("$RUNVM" --root "$root" state c2 | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["status"], s["runvm"]["exit_status"])')" "stopped 42" "state after kill"
 "$RUNVM" --root "$root" delete c2
-expect_clean "after delete"
+expect_gone "$root" c2 "after delete"
 
 # 3. a tty through --console-socket (create and exec --tty, runc's contract), a second
 #    container beside it, then delete --force of both while they run.
@@ -104,5 +104,6 @@ expect_contains "$(cat "$tmp/econ.out")" "echo exec-\$((2+3))" "exec --tty: the 
 wait_receiver "$con_pid" "$tmp/con.out" "create --console-socket"
 expect_contains "$(cat "$tmp/con.out")" "echo typed-\$((1+2))" "tty: the typed line echoed"
 expect_eq "$("$RUNVM" --root "$root" list -q)" "" "list after delete --force"
-expect_clean "after delete --force"
+expect_gone "$root" c3 "after delete --force"
+expect_gone "$root" c4 "after delete --force"
 echo "qemu lifecycle: ok"

@@ -1,6 +1,7 @@
 // virtio-blk through the real vhost-user backend and the test frontend: reads, writes,
 // flush, GET_ID, discard/write-zeroes, read-only images, bounds and host I/O errors.
 #define BOOST_TEST_MODULE broker_blk
+#include <chrono>
 #include <cstring>
 
 #include <boost/test/unit_test.hpp>
@@ -171,4 +172,45 @@ BOOST_AUTO_TEST_CASE(works_without_event_idx_and_indirect) {
     const uint64_t data = f.h->memory().alloc(512);
     BOOST_TEST(f.request(blk::T_IN, 1, data, 512, true).first == blk::S_OK);
     BOOST_TEST(std::memcmp(f.h->memory().host(data), f.file_bytes(512, 512).data(), 512) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(event_idx_interrupts_only_where_the_driver_asked) {
+    BlkFixture f;
+    TestGuestMemory& m = f.h->memory();
+    // Eight reads in one kick; the driver wants an interrupt at the third completion (as
+    // virtqueue_enable_cb_delayed asks), then at none of the next eight.
+    auto submit_eight = [&] {
+        for (int i = 0; i < 8; ++i) {
+            const uint64_t hdr = m.alloc(16), data = m.alloc(512), status = m.alloc(1);
+            const uint32_t type = blk::T_IN;
+            const uint64_t sector = static_cast<uint64_t>(i);
+            std::memcpy(m.host(hdr), &type, 4);
+            std::memset(m.host(hdr) + 4, 0, 4);
+            std::memcpy(m.host(hdr) + 8, &sector, 8);
+            BOOST_REQUIRE(
+                f.q->add({{hdr, 16, false}, {data, 512, true}, {status, 1, true}}).has_value());
+        }
+    };
+    // Polls the used ring (no interrupt is due for the rest), for at most 5 s.
+    auto take_eight = [&] {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        for (int n = 0; n < 8;) {
+            BOOST_REQUIRE(std::chrono::steady_clock::now() < deadline);
+            n += f.q->take_used() ? 1 : 0;
+        }
+    };
+    submit_eight();
+    f.q->arm_interrupt_after(3);
+    f.q->publish();
+    REQUIRE_OK(f.h->frontend().kick(0));
+    BOOST_REQUIRE(f.h->frontend().wait_call(0, 5000).value());
+    take_eight();
+    BOOST_TEST(f.h->frontend().take_calls(0) == 0u); // the one interrupt, already taken
+
+    submit_eight();
+    f.q->arm_interrupt_after(100);
+    f.q->publish();
+    REQUIRE_OK(f.h->frontend().kick(0));
+    take_eight();
+    BOOST_TEST(f.h->frontend().take_calls(0) == 0u);
 }
