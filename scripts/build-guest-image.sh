@@ -78,6 +78,9 @@ file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || {
   echo "build-guest-image: $busybox is not a static busybox (apt-get install busybox-static)" >&2; exit 1; }
 install -m 0755 "$busybox" "$tree/bin/busybox"
 install -m 0755 "$init" "$tree/sbin/runvm-agent"
+# Debug info is most of an unstripped agent (64 MB vs a few MB): the guest never needs it, and
+# it would make the initramfs (and every boot's copy into guest RAM) several times larger.
+if command -v strip >/dev/null; then strip --strip-all "$tree/sbin/runvm-agent"; fi
 cat > "$tree/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mount -t tmpfs -o mode=0755 tmpfs /newroot || exec /sbin/runvm-agent

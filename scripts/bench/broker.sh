@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs broker_bench (blk and vsock through the broker vs raw pread / socketpair) and
 # rewrites the Broker section of docs/benchmarks.md between its markers.
-# usage: scripts/bench/broker.sh [IMAGE_MB]   env: BUILD_DIR (default build), NO_DOC=1
+# usage: scripts/bench/broker.sh [IMAGE_MB] [ROUNDS]   env: BUILD_DIR (default build), NO_DOC=1
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 cmake --build "$build" --target broker_bench >&2
-table=$("$build/broker/broker_bench" "${1:-256}")
+table=$("$build/broker/broker_bench" "${1:-256}" "${2:-3}")
 echo "$table"
 [ -n "${NO_DOC:-}" ] && exit 0
 doc=$root/docs/benchmarks.md

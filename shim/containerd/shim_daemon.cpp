@@ -2,6 +2,7 @@
 // a reaper for the container monitors; it exits when containerd calls Shutdown with no
 // containers left, or on SIGTERM.
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/event_fd.hpp"
@@ -62,6 +64,17 @@ Result<UniqueFd> listening_socket(const ShimFlags& flags) {
     return UniqueFd(3);
 }
 
+// The path a listening Unix socket is bound to (empty for an abstract or unnamed one).
+std::string socket_file_of(int fd) {
+    sockaddr_un addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        len <= offsetof(sockaddr_un, sun_path) || addr.sun_path[0] == '\0') {
+        return "";
+    }
+    return std::string(addr.sun_path, ::strnlen(addr.sun_path, sizeof addr.sun_path));
+}
+
 } // namespace
 
 int run_daemon(const ShimFlags& flags) {
@@ -84,6 +97,7 @@ int run_daemon(const ShimFlags& flags) {
         spdlog::error("{}", listener.error().str());
         return 1;
     }
+    const std::string bound_path = socket_file_of(listener->get());
     UniqueFd term_fd(::signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK));
     auto stop = EventFd::create();
     if (!term_fd || !stop) {
@@ -140,11 +154,10 @@ int run_daemon(const ShimFlags& flags) {
         // No exit callback may reach the service once it is gone.
         reaper->reset();
     }
-    // The socket's file goes with us (containerd 1.6 shims do the same through "address").
-    if (auto address = read_file("address")) {
-        if (auto path = socket_path(*address)) {
-            ::unlink(path->c_str());
-        }
+    // The socket's file goes with us. Its name comes from the socket itself: containerd
+    // removes the bundle (and its "address" file) as soon as our connections close.
+    if (!bound_path.empty()) {
+        ::unlink(bound_path.c_str());
     }
     return 0;
 }

@@ -142,7 +142,15 @@ done
 expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" STOPPED "task c2 after kill"
 ctr tasks delete c2 >"$tmp/delete.out"
 ctr containers rm c2
-grep -q '/tasks/exit' "$tmp/containerd.log" || true
+
+# The shims' events reached containerd (its exchange logs each forward at debug level):
+# every topic of this slice was forwarded and none was refused.
+forwarded() { grep 'event forwarded' "$tmp/containerd.log" | grep -o 'topic=[^ ]*' | cut -d= -f2; }
+for t in /tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused \
+         /tasks/resumed /tasks/exit /tasks/delete; do
+  forwarded | grep -qx "$t" || { forwarded >&2; fail "event $t was not forwarded"; }
+done
+if grep 'error forwarding event' "$tmp/containerd.log" >&2; then fail "containerd refused an event"; fi
 
 # Nothing of the shim or the VMs may outlive the tasks.
 sleep 1
@@ -156,4 +164,9 @@ if pgrep -f "runvm-vm/" >/dev/null; then
   pgrep -af "runvm-vm/" >&2; fail "a broker or VM process is left"
 fi
 [ -z "$(ls -A "$tmp/runvm/default" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/default")"
+# Each shim removed its socket (containerd 1.6's name: sha256 of address/namespace/id).
+for id in c1 c2; do
+  s=/run/containerd/s/$(printf '%s' "$sock/default/$id" | sha256sum | cut -d' ' -f1)
+  [ ! -e "$s" ] || fail "the shim of $id left its socket $s"
+done
 echo "ctr run: guest kernel $guest_release, exit 3; exec, ps, pause/resume, metrics, kill, delete: ok"

@@ -22,7 +22,7 @@ kcache=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
 vmm=$build/vmm/runvm-vmm
-for b in "$agent" "$broker" "$vmm"; do [ -x "$b" ] || skip "$b not built"; done
+for b in "$RUNVM" "$agent" "$broker" "$vmm"; do [ -x "$b" ] || skip "$b not built"; done
 
 tmp=$(mktemp -d /tmp/runvm-kvm-nested.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,7 +49,8 @@ check() { # description file pattern
   if grep -q -- "$3" "$2"; then pass "$1"; else bad "$1: no '$3' in $2"; cat "$2"; fi
 }
 clean() { # what
-  if pgrep runvm-vmm >/dev/null || pgrep runvm-broker >/dev/null; then
+  # Debian's busybox has no pgrep.
+  if ps | grep -v grep | grep -q -e runvm-vmm -e runvm-broker; then
     ps; bad "$1: runvm-vmm or runvm-broker left running"
   elif [ -n "$(ls -A /run/runvm-vm 2>/dev/null)" ]; then
     ls -la /run/runvm-vm; bad "$1: sandbox directory left behind"
@@ -58,7 +59,14 @@ clean() { # what
   fi
 }
 now() { cut -d' ' -f1 /proc/uptime; }
-logs() { for f in /run/runvm-vm/*/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -c 3000 "$f"; }; done; }
+# A failed create removes its VM directory: keep copies of its logs for the report.
+mkdir -p /tmp/keep
+(while :; do for d in /run/runvm-vm/*/; do [ -d "$d" ] && cp "$d"*.log "$d"*.json /tmp/keep/ 2>/dev/null; done; sleep 1; done) &
+keeper=$!
+logs() {
+  for f in /tmp/keep/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -c 3000 "$f"; }; done
+  dmesg | grep -i -e segfault -e 'traps:' | tail -5
+}
 
 # 1. run
 t0=$(now)
@@ -99,6 +107,7 @@ check "exit status 42 from the TERM trap" /tmp/state3 '"exit_status": *42'
 runvm --root $root delete c2 || bad "delete"
 [ -e $root/c2 ] && bad "state directory left after delete"
 clean "after delete"
+kill $keeper
 [ $fail = 0 ] || { echo "--- run log"; cat /tmp/run.log; echo "--- c2 log"; cat /tmp/c2.log; }
 exit $fail
 INNER
@@ -111,5 +120,6 @@ adds=(--add "$tmp/image:/work/image" --add "$tmp/b1:/work/b1" --add "$tmp/b2:/wo
       --add "$(command -v mke2fs):/usr/sbin/mke2fs")
 for b in "$tmp"/bin/*; do adds+=(--add "$b:/work/bin/$(basename "$b")"); done
 [ -f /etc/mke2fs.conf ] && adds+=(--add /etc/mke2fs.conf:/etc/mke2fs.conf)
-exec "$repo/scripts/kvm-nested.sh" --timeout "${RUNVM_KVM_NESTED_TIMEOUT:-360}" "${adds[@]}" \
+# Not exec: the EXIT trap removes $tmp. The L1 command's status is this script's.
+"$repo/scripts/kvm-nested.sh" --timeout "${RUNVM_KVM_NESTED_TIMEOUT:-360}" "${adds[@]}" \
   -- sh /work/inner.sh
