@@ -62,6 +62,7 @@ cat > "$tmp/runvm-runtime" <<EOF
 echo "\$*" >> $tmp/calls.log
 export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz
 export RUNVM_BROKER=$broker RUNVM_HYPERVISOR=qemu
+export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 exec $RUNVM "\$@" 2>>$tmp/runvm.log
 EOF
 chmod 0755 "$tmp/runvm-runtime"

@@ -24,6 +24,8 @@ root=$tmp/state
 image=$(guest_image "$agent" "$tmp/image") || exit 77
 export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
 export RUNVM_HYPERVISOR=qemu
+# TCG boots slow down a lot when ctest runs two VM tests at once on 2 cores.
+export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 host_release=$(uname -r)
 
 # 1. run
