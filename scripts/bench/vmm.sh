@@ -2,26 +2,34 @@
 # VMM start-up benchmark: runvm-vmm beside QEMU (-accel kvm -machine microvm) booting the
 # same Debian cloud bzImage and busybox initramfs, in one nested-KVM L1 run
 # (scripts/kvm-nested.sh). Rewrites the VMM section of docs/benchmarks.md unless NO_DOC=1.
-# usage: scripts/bench/vmm.sh   (BUILD_DIR, default build/; ROUNDS, default 2)
+# usage: scripts/bench/vmm.sh   (BUILD_DIR, default build/; ROUNDS, default 2;
+#        KERNEL=cloud|minimal, default cloud: minimal is scripts/build-kernel.sh's bzImage)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 rounds=${ROUNDS:-2}
 cmake --build "$build" --target runvm-vmm >/dev/null
-kdir=$("$root/scripts/guest-kernel.sh")
+case "${KERNEL:-cloud}" in
+  cloud) kernel=$("$root/scripts/guest-kernel.sh")/vmlinuz
+         kernel_label="Debian cloud bzImage" ;;
+  minimal) kernel=${RUNVM_MINIMAL_KERNEL_DIR:-/var/cache/runvm/kernel-minimal}/bzImage
+           [ -s "$kernel" ] || { echo "vmm bench: no $kernel (scripts/build-kernel.sh)" >&2; exit 1; }
+           kernel_label="runvm's minimal bzImage (kernel_config/)" ;;
+  *) echo "vmm bench: KERNEL wants cloud or minimal" >&2; exit 2 ;;
+esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmm-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 "$root/tests/integration/vmm_initramfs.sh" "$tmp/l2.cpio.gz"
 printf 'ROUNDS=%s sh /work/bench.sh\n' "$rounds" > "$tmp/run.sh"
 "$root/scripts/kvm-nested.sh" --timeout 900 \
-  --add "$build/vmm/runvm-vmm:/work/runvm-vmm" --add "$kdir/vmlinuz:/work/vmlinuz" \
+  --add "$build/vmm/runvm-vmm:/work/runvm-vmm" --add "$kernel:/work/vmlinuz" \
   --add "$tmp/l2.cpio.gz:/work/l2.cpio.gz" --add "$root/scripts/bench/vmm_inner.sh:/work/bench.sh" \
   --add "$tmp/run.sh:/work/run.sh" \
   --add "$(command -v qemu-system-x86_64):/usr/bin/qemu-system-x86_64" \
   --add "$(readlink -f /usr/share/qemu/bios-microvm.bin):/usr/share/qemu/bios-microvm.bin" \
   -- sh /work/run.sh | tee "$tmp/out.log"
 grep '^RESULT' "$tmp/out.log" | tr -d '\r' > "$tmp/results"
-python3 - "$tmp/results" "$root/docs/benchmarks.md" "${NO_DOC:-0}" "$(uptime | sed 's/.*load average: //')" <<'PY'
+python3 - "$tmp/results" "$root/docs/benchmarks.md" "${NO_DOC:-0}" "$(uptime | sed 's/.*load average: //')" "$kernel_label" <<'PY'
 import re, statistics, sys
 rows = [dict(kv.split('=', 1) for kv in line.split()[1:]) for line in open(sys.argv[1])]
 def med(vmm, key):
@@ -32,7 +40,7 @@ v_rss, q_rss = med('runvm-vmm', 'rss_kib'), med('qemu', 'rss_kib')
 fmt = lambda x, unit='': '–' if x is None else f'{x:,.0f}{unit}'
 ratio = lambda a, b: '–' if a is None or b is None or b == 0 else f'{a / b:.2f}x'
 n = len([r for r in rows if r['vmm'] == 'runvm-vmm'])
-table = f"""Debian cloud bzImage + 1 MB busybox initramfs, 256 MiB, 1 vCPU, `quiet`; L2 guests on
+table = f"""{sys.argv[5]} + 1 MB busybox initramfs, 256 MiB, 1 vCPU, `quiet`; L2 guests on
 KVM nested in a QEMU/TCG L1 (AMD SVM, nested paging) on this 2-core machine; median of {n}
 rounds; load average {sys.argv[4]} at the end.
 
