@@ -14,6 +14,12 @@ int main(int argc, char** argv) {
     app.add_option("--blk", options.blk,
                    "<vhost-user sock>,path=<raw image>[,ro][,nodiscard][,serial=<id>]");
     app.add_option("--console", options.console, "<vhost-user sock>,log=<file>");
+    app.add_option("--net", options.net,
+                   "<vhost-user sock>,tap=<name>|fd=<inherited tap fd>[,mac=<xx:..>][,mtu=<n>]"
+                   "[,nooffload]");
+    app.add_option("--fs", options.fs,
+                   "<vhost-user sock>,dir=<shared dir>,tag=<mount tag>"
+                   "[,cache=none|auto|always][,ro]");
     app.add_option("--log-level", log.level, "trace, debug, info, warn, error, off");
     app.add_option("--log-file", log.path, "log here instead of stderr");
     app.add_flag("--no-harden", no_harden, "keep capabilities and skip seccomp (debugging)");

@@ -62,34 +62,22 @@ esac
 
 # The cloud kernel's virtio and vsock drivers are modules; ext4 is built in. Load order per
 # docs/guest-image.md; each module's own dependencies (modinfo) come before it.
-wanted=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio
-        virtio_console vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
-        virtio_blk overlay)
+# Both hypervisors give the guest virtio-mmio only (microvm, no PCI), so no virtio_pci; each
+# finit_module costs tens of ms under TCG.
+wanted=(virtio_ring virtio virtio_mmio virtio_console vsock vmw_vsock_virtio_transport_common
+        vmw_vsock_virtio_transport virtio_blk overlay)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/runvm-image.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 tree=$tmp/tree
-mkdir -p "$tree"/{dev,proc,sys,run,tmp,mnt,etc/runvm,bin,sbin,newroot}
-# The initramfs root (rootfs) cannot be pivot_root'ed away from, and the agent pivot_roots into
-# each container: a busybox /init moves everything onto a tmpfs and switch_roots to the agent,
-# which then runs as PID 1 on a real mount.
-busybox=${RUNVM_BUSYBOX:-/bin/busybox}
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || {
-  echo "build-guest-image: $busybox is not a static busybox (apt-get install busybox-static)" >&2; exit 1; }
-install -m 0755 "$busybox" "$tree/bin/busybox"
-install -m 0755 "$init" "$tree/sbin/runvm-agent"
+mkdir -p "$tree"/{dev,proc,sys,run,tmp,mnt,etc/runvm,newroot}
+# The agent is /init. The initramfs root (rootfs) cannot be pivot_root'ed away from, and the
+# agent pivot_roots into each container, so it first moves itself onto a tmpfs root (as
+# switch_root does; guest_agent/pid1/initramfs_root.cpp): no shell, no copying.
+install -m 0755 "$init" "$tree/init"
 # Debug info is most of an unstripped agent (64 MB vs a few MB): the guest never needs it, and
 # it would make the initramfs (and every boot's copy into guest RAM) several times larger.
-if command -v strip >/dev/null; then strip --strip-all "$tree/sbin/runvm-agent"; fi
-cat > "$tree/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox mount -t tmpfs -o mode=0755 tmpfs /newroot || exec /sbin/runvm-agent
-for d in /bin /sbin /etc /lib /dev /proc /sys /run /tmp /mnt; do
-  [ -e "$d" ] && /bin/busybox cp -a "$d" /newroot/
-done
-exec /bin/busybox switch_root /newroot /sbin/runvm-agent
-INIT
-chmod 0755 "$tree/init"
+if command -v strip >/dev/null; then strip --strip-all "$tree/init"; fi
 : > "$tree/etc/runvm/modules.manifest"
 
 declare -A placed=()
@@ -118,7 +106,7 @@ fi
   echo "# runvm guest image manifest"
   echo "kernel_release $release"
   echo "kernel $(basename "$vmlinuz") $(sha256sum < "$vmlinuz" | cut -d' ' -f1)"
-  echo "init $(sha256sum < "$tree/sbin/runvm-agent" | cut -d' ' -f1)"
+  echo "init $(sha256sum < "$tree/init" | cut -d' ' -f1)"
   (cd "$tree" && { find lib -type f 2>/dev/null || true; } | LC_ALL=C sort | while read -r f; do
      echo "module /$f $(sha256sum < "$f" | cut -d' ' -f1)"; done)
 } > "$tree/etc/runvm/manifest"

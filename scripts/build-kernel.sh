@@ -16,7 +16,7 @@ if [ -z "$tarball" ]; then
   echo "build-kernel: /usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1; scripts/setup.sh does)" >&2
   exit 1
 fi
-for tool in make gcc flex bison bc; do
+for tool in make gcc flex bison bc lz4; do  # lz4: kernel_config/boot.config
   command -v $tool >/dev/null || { echo "build-kernel: $tool missing (scripts/setup.sh installs it)" >&2; exit 1; }
 done
 work=${RUNVM_KERNEL_WORK:-/var/tmp/runvm-kernel-build}

@@ -78,7 +78,7 @@ constexpr int ALLOWED[] = {
 
 } // namespace
 
-Result<void> install_seccomp_filter() {
+Result<void> install_seccomp_filter(std::span<const int> extra) {
     scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_ERRNO(EPERM));
     if (ctx == nullptr) {
         return Err(Error::msg("seccomp_init"));
@@ -86,6 +86,11 @@ Result<void> install_seccomp_filter() {
     Result<void> result;
     int rc = ::seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
     for (const int nr : ALLOWED) {
+        if (rc == 0) {
+            rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+        }
+    }
+    for (const int nr : extra) {
         if (rc == 0) {
             rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
         }

@@ -2,12 +2,15 @@
 // docs/broker.md lists each syscall and why it is needed.
 #pragma once
 
+#include <span>
+
 #include "base/result.hpp"
 
 namespace runvm::broker {
 
 // Loads the filter into every thread of the process (TSYNC). Needs no_new_privs or
-// CAP_SYS_ADMIN; drop_all_capabilities() sets no_new_privs.
-Result<void> install_seccomp_filter();
+// CAP_SYS_ADMIN; drop_all_capabilities() sets no_new_privs. `extra`: syscalls a device adds
+// to the list (virtio-fs: the file operations it makes for the guest; docs/virtiofs.md).
+Result<void> install_seccomp_filter(std::span<const int> extra = {});
 
 } // namespace runvm::broker

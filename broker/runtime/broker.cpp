@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <memory>
+#include <span>
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,9 @@
 #include "base/unique_fd.hpp"
 #include "broker/devices/blk/device.hpp"
 #include "broker/devices/console/device.hpp"
+#include "broker/devices/fs/device.hpp"
+#include "broker/devices/fs/hardening.hpp"
+#include "broker/devices/net/device.hpp"
 #include "broker/devices/vsock/device.hpp"
 #include "broker/hardening/capabilities.hpp"
 #include "broker/hardening/seccomp_filter.hpp"
@@ -58,6 +62,51 @@ Result<std::unique_ptr<Device>> make_console(const DeviceSpec& spec) {
     return std::unique_ptr<Device>(std::move(dev));
 }
 
+Result<std::unique_ptr<Device>> make_net(const DeviceSpec& spec) {
+    net::NetOptions o;
+    const bool by_name = spec.options.count("tap") != 0;
+    if (by_name == (spec.options.count("fd") != 0)) {
+        return Err(Error::with_errno(EINVAL, "net " + spec.socket + ": give tap= or fd="));
+    }
+    try {
+        if (by_name) {
+            o.tap_name = spec.options.at("tap");
+        } else {
+            o.tap_fd = std::stoi(spec.options.at("fd"));
+        }
+        if (spec.options.count("mtu")) {
+            const int mtu = std::stoi(spec.options.at("mtu"));
+            if (mtu < 68 || mtu > 65535) {
+                throw std::out_of_range("mtu");
+            }
+            o.mtu = static_cast<uint16_t>(mtu);
+        }
+    } catch (const std::exception&) {
+        return Err(Error::with_errno(EINVAL, "net " + spec.socket + ": bad fd= or mtu="));
+    }
+    if (spec.options.count("mac")) {
+        RUNVM_ASSIGN_OR_RETURN(o.mac, net::parse_mac(spec.options.at("mac")));
+    }
+    o.offloads = spec.options.count("nooffload") == 0;
+    RUNVM_ASSIGN_OR_RETURN(auto dev, net::NetDevice::open(o));
+    return std::unique_ptr<Device>(std::move(dev));
+}
+
+Result<std::unique_ptr<Device>> make_fs(const DeviceSpec& spec) {
+    fs::FsOptions o;
+    if (!spec.options.count("dir") || !spec.options.count("tag")) {
+        return Err(Error::with_errno(EINVAL, "fs " + spec.socket + ": dir= and tag= are required"));
+    }
+    o.shared_dir = spec.options.at("dir");
+    o.tag = spec.options.at("tag");
+    o.read_only = spec.options.count("ro") != 0;
+    if (spec.options.count("cache")) {
+        RUNVM_ASSIGN_OR_RETURN(o.cache, fs::parse_cache_mode(spec.options.at("cache")));
+    }
+    RUNVM_ASSIGN_OR_RETURN(auto dev, fs::FsDevice::open(o));
+    return std::unique_ptr<Device>(std::move(dev));
+}
+
 Result<std::vector<std::unique_ptr<DeviceServer>>> create_servers(const BrokerOptions& o) {
     std::vector<std::unique_ptr<DeviceServer>> servers;
     auto add = [&](const std::string& text, std::initializer_list<const char*> keys,
@@ -76,6 +125,12 @@ Result<std::vector<std::unique_ptr<DeviceServer>>> create_servers(const BrokerOp
     }
     for (const auto& s : o.console) {
         RUNVM_TRY(add(s, {"log"}, make_console));
+    }
+    for (const auto& s : o.net) {
+        RUNVM_TRY(add(s, {"tap", "fd", "mac", "mtu", "nooffload"}, make_net));
+    }
+    for (const auto& s : o.fs) {
+        RUNVM_TRY(add(s, {"dir", "tag", "cache", "ro"}, make_fs));
     }
     if (servers.empty()) {
         return Err(Error::with_errno(EINVAL, "no devices given"));
@@ -110,7 +165,9 @@ int run_broker(const BrokerOptions& options) {
         return EXIT_SETUP;
     }
     if (options.harden) {
-        auto dropped = drop_all_capabilities();
+        // virtio-fs acts on files for the guest: it keeps the file capabilities only.
+        auto dropped =
+            options.fs.empty() ? drop_all_capabilities() : fs::keep_only_fs_capabilities();
         if (!dropped) {
             spdlog::error("setup: {}", dropped.error().str());
             return EXIT_SETUP;
@@ -124,7 +181,9 @@ int run_broker(const BrokerOptions& options) {
         }
     }
     if (options.harden) {
-        auto filtered = install_seccomp_filter();
+        auto filtered = install_seccomp_filter(options.fs.empty()
+                                                   ? std::span<const int>()
+                                                   : std::span<const int>(fs::fs_extra_syscalls()));
         if (!filtered) {
             spdlog::error("setup: {}", filtered.error().str());
             return EXIT_SETUP;

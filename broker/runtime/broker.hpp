@@ -11,6 +11,8 @@ struct BrokerOptions {
     std::vector<std::string> vsock;   // "<sock>,uds=<path>,cid=<n>"
     std::vector<std::string> blk;     // "<sock>,path=<image>[,ro][,nodiscard][,serial=<id>]"
     std::vector<std::string> console; // "<sock>,log=<file>"
+    std::vector<std::string> net;     // "<sock>,tap=<name>|fd=<n>[,mac=..][,mtu=..][,nooffload]"
+    std::vector<std::string> fs;      // "<sock>,dir=<shared dir>,tag=<tag>[,cache=..][,ro]"
     bool harden = true;               // drop capabilities and load the seccomp filter
 };
 

@@ -1,4 +1,5 @@
-// PID 1 duties at boot: early mounts, kernel modules from the manifest, hostname.
+// PID 1 duties at boot: kernel modules from the manifest, leaving the initramfs root, early
+// mounts, hostname.
 #pragma once
 
 #include <string>

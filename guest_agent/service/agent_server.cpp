@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <ctime>
 #include <thread>
 
 #include <linux/vm_sockets.h>
@@ -133,7 +134,11 @@ int run_agent(const AgentRunOptions& o) {
         spdlog::error("{}", r.error().str());
         return 1;
     }
-    spdlog::info("runvm-agent serving on {}", pid1 ? "vsock port 1024" : o.socket_path);
+    // The guest's uptime here is the boot timeline's "agent listening" as the guest sees it.
+    timespec up{};
+    ::clock_gettime(CLOCK_BOOTTIME, &up);
+    spdlog::info("runvm-agent serving on {} ({}.{:03} s after the kernel started)",
+                 pid1 ? "vsock port 1024" : o.socket_path, up.tv_sec, up.tv_nsec / 1000000);
     std::atomic<bool> stop{false};
     std::thread acceptor;
     if (vsock) {

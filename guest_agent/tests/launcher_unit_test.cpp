@@ -14,6 +14,7 @@
 #include "guest_agent/launcher/fs_paths.hpp"
 #include "guest_agent/launcher/launch_plan.hpp"
 #include "guest_agent/launcher/mount_options.hpp"
+#include "guest_agent/pid1/initramfs_root.hpp"
 #include "guest_agent/pid1/modules.hpp"
 #include "guest_agent/pid1/reaper.hpp"
 #include "guest_agent/service/request_checks.hpp"
@@ -152,6 +153,19 @@ BOOST_AUTO_TEST_CASE(module_manifest_parsing) {
     auto bad = parse_module_manifest("/ok.ko\nrelative.ko\n");
     BOOST_REQUIRE(!bad.ok());
     BOOST_TEST(bad.error().message().find("line 2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(initramfs_root_found_in_mountinfo) {
+    const std::string initramfs = "1 1 0:2 / / rw - rootfs rootfs rw,size=120k\n"
+                                  "22 1 0:21 / /proc rw,nosuid - proc proc rw\n";
+    BOOST_TEST(mountinfo_root_is_rootfs(initramfs));
+    // After the switch a tmpfs is mounted over "/": the last mount on "/" is what counts.
+    BOOST_TEST(!mountinfo_root_is_rootfs(initramfs + "30 1 0:25 / / rw - tmpfs tmpfs rw\n"));
+    BOOST_TEST(!mountinfo_root_is_rootfs("25 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"));
+    // A mount point that only starts with "/" is not the root; "rootfs" as a source is not a type.
+    BOOST_TEST(!mountinfo_root_is_rootfs("23 1 0:2 / /rootfs rw - rootfs rootfs rw\n"
+                                         "24 1 0:3 / / rw - tmpfs rootfs rw\n"));
+    BOOST_TEST(!mountinfo_root_is_rootfs(""));
 }
 
 BOOST_AUTO_TEST_CASE(request_checks_refuse_bad_input) {

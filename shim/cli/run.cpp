@@ -50,6 +50,7 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& g) {
         }
         o->start_immediately = true;
         const int status = shim::run_monitor(*o);
+        spdlog::debug("run {}: monitor done, status {}", a->id, status);
         if (!a->keep) {
             if (auto r = shim::delete_container(g.root, a->id, true); !r) {
                 spdlog::debug("run: delete {}: {}", a->id, r.error().str());

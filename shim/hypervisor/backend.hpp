@@ -27,7 +27,7 @@ public:
     virtual Result<void> start() = 0;
     // The raw wait status once the hypervisor exited; nullopt after `timeout`.
     virtual Result<std::optional<int>> wait(std::chrono::milliseconds timeout) = 0;
-    // SIGTERM, SIGKILL after `grace`, reaped. Idempotent.
+    // SIGTERM, SIGKILL after `grace` (at once when it is 0), reaped. Idempotent.
     virtual void stop(std::chrono::milliseconds grace) = 0;
     virtual pid_t pid() const = 0;
 };

@@ -32,7 +32,7 @@ void ProcessBackend::stop(std::chrono::milliseconds grace) {
     if (!child_.running()) {
         return;
     }
-    if (child_.signal(SIGTERM).ok()) {
+    if (grace.count() > 0 && child_.signal(SIGTERM).ok()) {
         auto exited = child_.wait_for(static_cast<int>(grace.count()));
         if (exited.ok() && exited->has_value()) {
             return;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -105,6 +106,7 @@ Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
             return fd;
         }
         last = std::move(fd).error();
+        spdlog::debug("vsock connect {} port {}: {}", uds, port, last.str());
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }

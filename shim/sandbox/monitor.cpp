@@ -311,6 +311,8 @@ int Monitor::run() {
         }
     }
     waiter.join();
+    spdlog::debug("container {}: wait returned ({})", o_.id,
+                  status ? std::to_string(*status) : wait_error);
     // A lost agent connection is most often a dead broker or hypervisor (the broker holds
     // the vsock connection): name that, once its exit is visible (bounded).
     for (int i = 0; !status && vm_error.empty() && i < 20; ++i) {
@@ -322,6 +324,7 @@ int Monitor::run() {
     }
     if (init_bridge_) {
         init_bridge_->wait_output_done(2s);
+        spdlog::debug("container {}: output drained", o_.id);
     }
     std::lock_guard lock(s_.mu);
     if (!status) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the L2 test initramfs: static busybox as /init's shell; /init writes the boot
-# timer (devmem on its MMIO page), prints a marker on the console and reboots (i8042), or
-# powers off (ACPI S5) when the kernel command line has runvm.end=poweroff.
+# timer (/dev/port, else devmem on its MMIO page), prints a marker on the console and
+# reboots (i8042), or powers off (ACPI S5) when the kernel command line has
+# runvm.end=poweroff; with runvm.diag it prints uptime, clocksource, dmesg and
+# /proc/interrupts after the marker.
 # With MODULE_DIR (the kernel's lib/modules/<release>), /init also loads the virtio-mmio,
 # virtio-blk, virtio-console and vsock drivers and prints what it finds: online CPUs, the
 # first bytes of /dev/vda, which virtio devices have a driver bound; it writes a line to
@@ -24,8 +26,23 @@ cat > "$tmp/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mount -t devtmpfs dev /dev
 /bin/busybox mount -t proc proc /proc
-/bin/busybox devmem 0xd0000000 8 123
+# Boot timer: magic 123 to I/O port 0x440 through /dev/port (CONFIG_DEVPORT: the minimal
+# kernel has it but no /dev/mem), else to its MMIO page through /dev/mem.
+if [ -c /dev/port ]; then
+  printf '\173' | /bin/busybox dd of=/dev/port bs=1 seek=1088 2>/dev/null
+else
+  /bin/busybox devmem 0xd0000000 8 123
+fi
 echo "runvm-init: reached /init"
+# Diagnostics for scripts/bench/vmm.sh (DIAG=1): where the boot went, printed after the
+# marker so it does not count. printk.time=1 stamps the ring buffer even under `quiet`.
+case " $(/bin/busybox cat /proc/cmdline) " in *" runvm.diag "*)
+  /bin/busybox mount -t sysfs sys /sys 2>/dev/null
+  echo "runvm-diag: uptime $(/bin/busybox cat /proc/uptime)"
+  echo "runvm-diag: clocksource $(/bin/busybox cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
+  /bin/busybox dmesg | /bin/busybox sed 's/^/runvm-dmesg: /'
+  /bin/busybox cat /proc/interrupts | /bin/busybox sed 's/^/runvm-irqs: /' ;;
+esac
 INIT
 if [ -n "$moddir" ]; then
   mkdir -p "$tmp/lib/modules"

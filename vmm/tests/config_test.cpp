@@ -88,8 +88,24 @@ BOOST_AUTO_TEST_CASE(cpuid_template) {
     auto plain = guest_cpuid(supported, 0, 1, {});
     BOOST_TEST(plain.size() == 4u);
     BOOST_TEST((plain[0].ecx & (1u << 26)) != 0u);
+    BOOST_TEST((plain[0].ecx & (1u << 24)) == 0u); // no TSC deadline unless KVM has it
     BOOST_TEST(validate_cpuid_mask({"la57", "xsave"}).ok());
     BOOST_TEST(!validate_cpuid_mask({"nope"}).ok());
+}
+
+BOOST_AUTO_TEST_CASE(cpuid_tsc_deadline_timer_from_kvm_capability) {
+    std::vector<kvm_cpuid_entry2> supported(1);
+    supported[0].function = 1;
+    supported[0].ecx = 1u << 0; // SSE3, untouched
+    CpuidHostCaps caps;
+    caps.tsc_deadline_timer = true;
+    auto with = guest_cpuid(supported, 0, 1, default_cpuid_mask(), caps);
+    BOOST_TEST((with[0].ecx & (1u << 24)) != 0u);
+    BOOST_TEST((with[0].ecx & 1u) != 0u);
+    auto masked = guest_cpuid(supported, 0, 1, {"tsc_deadline"}, caps);
+    BOOST_TEST((masked[0].ecx & (1u << 24)) == 0u);
+    auto without = guest_cpuid(supported, 0, 1, {}, CpuidHostCaps{});
+    BOOST_TEST((without[0].ecx & (1u << 24)) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(long_mode_register_state) {

@@ -1,4 +1,4 @@
-// CPUID template: topology per vCPU, hypervisor bit, feature masks.
+// CPUID template: topology per vCPU, hypervisor bit, TSC-deadline timer, feature masks.
 #include "vmm/arch/x86_64/cpuid.hpp"
 
 #include <algorithm>
@@ -77,13 +77,17 @@ Result<void> validate_cpuid_mask(const std::vector<std::string>& mask) {
 
 std::vector<kvm_cpuid_entry2> guest_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                           uint32_t id, uint32_t count,
-                                          const std::vector<std::string>& mask) {
+                                          const std::vector<std::string>& mask,
+                                          const CpuidHostCaps& host) {
     auto entries = supported;
     for (auto& e : entries) {
         if (e.function == 1) {
             // APIC id, logical processor count, CLFLUSH size 8 qwords; hypervisor present.
             e.ebx = (id << 24) | (std::min(count, 255u) << 16) | (8u << 8) | (e.ebx & 0xff);
             e.ecx |= 1u << 31;
+            if (host.tsc_deadline_timer) {
+                e.ecx |= 1u << 24; // before the mask, so "tsc_deadline" can still hide it
+            }
             if (count > 1) {
                 e.edx |= 1u << 28; // HTT: more than one logical processor
             }

@@ -34,9 +34,18 @@ std::vector<std::string> kvm_pvm_cpuid_mask();
 // Checks names first: an unknown name is an error, not silently ignored.
 Result<void> validate_cpuid_mask(const std::vector<std::string>& mask);
 
+// What KVM offers beyond KVM_GET_SUPPORTED_CPUID, from KVM_CHECK_EXTENSION.
+struct CpuidHostCaps {
+    // KVM_CAP_TSC_DEADLINE_TIMER: the in-kernel LAPIC emulates TSC-deadline mode, but
+    // KVM never sets CPUID.1:ECX[24] in the supported list; the VMM must (QEMU and
+    // Firecracker do). Without it Linux calibrates the LAPIC timer by polling for 100 ms.
+    bool tsc_deadline_timer = false;
+};
+
 // The CPUID entries for vCPU `id` of `count`.
 std::vector<kvm_cpuid_entry2> guest_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                           uint32_t id, uint32_t count,
-                                          const std::vector<std::string>& mask);
+                                          const std::vector<std::string>& mask,
+                                          const CpuidHostCaps& host = {});
 
 } // namespace runvm::vmm::x86_64

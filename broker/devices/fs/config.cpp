@@ -1,0 +1,49 @@
+// virtio-fs features, configuration space and the cache-mode key.
+#include "broker/devices/fs/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "broker/devices/le_bytes.hpp"
+#include "broker/virtio/virtio_spec.hpp"
+
+namespace runvm::broker::fs {
+
+Result<CacheMode> parse_cache_mode(const std::string& text) {
+    if (text == "none") {
+        return CacheMode::none;
+    }
+    if (text == "auto") {
+        return CacheMode::auto_;
+    }
+    if (text == "always") {
+        return CacheMode::always;
+    }
+    return Err(Error::with_errno(EINVAL, "fs cache mode '" + text + "' (none, auto, always)"));
+}
+
+const char* cache_mode_name(CacheMode mode) {
+    switch (mode) {
+    case CacheMode::none:
+        return "none";
+    case CacheMode::always:
+        return "always";
+    case CacheMode::auto_:
+        break;
+    }
+    return "auto";
+}
+
+uint64_t fs_features() {
+    return virtio::F_VERSION_1 | virtio::F_RING_INDIRECT_DESC | virtio::F_RING_EVENT_IDX;
+}
+
+std::vector<uint8_t> fs_config_space(const FsOptions& options) {
+    std::vector<uint8_t> c(CONFIG_BYTES, 0);
+    // The tag is not NUL-terminated when it fills all 36 bytes (virtio 1.2, 5.11.4).
+    std::copy_n(options.tag.begin(), std::min<size_t>(options.tag.size(), TAG_BYTES), c.begin());
+    put_le<uint32_t>(c, TAG_BYTES, REQUEST_QUEUES);
+    return c;
+}
+
+} // namespace runvm::broker::fs

@@ -1,0 +1,116 @@
+// FuseServer: answers FUSE requests (protocol 7.31+) against one shared host directory.
+// Every guest-given name is one component resolved beneath its parent's O_PATH fd; no
+// request follows a symlink or leaves the shared directory; every request is answered
+// (an errno at worst) except FORGET and BATCH_FORGET, which have no reply.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "broker/devices/fs/config.hpp"
+#include "broker/devices/fs/confine.hpp"
+#include "broker/devices/fs/handle_table.hpp"
+#include "broker/devices/fs/inode_table.hpp"
+#include "broker/devices/fs/request.hpp"
+
+namespace runvm::broker::fs {
+
+struct FsStats {
+    uint64_t requests = 0;
+    uint64_t errors = 0;      // answered with an errno
+    uint64_t malformed = 0;   // refused before reaching an operation
+    uint64_t unsupported = 0; // ENOSYS
+};
+
+class FuseServer {
+public:
+    // Opens the shared directory and /proc/self/fd (both before any hardening).
+    static Result<std::unique_ptr<FuseServer>> open(const FsOptions& options);
+
+    // Serves one request; returns the used length (bytes written to the driver).
+    uint32_t handle(const DescriptorChain& chain);
+    // Drops every node id and handle the guest holds (the root stays).
+    void reset();
+
+    const FsStats& stats() const { return stats_; }
+    size_t inode_count() const { return inodes_.size(); }
+    size_t handle_count() const { return handles_.size(); }
+
+private:
+    FuseServer(const FsOptions& options, ProcSelfFd proc, UniqueFd root, const struct stat& st);
+
+    // Each operation fills reply_ and returns 0, or returns the errno to answer with.
+    // NO_REPLY: the request (FORGET) has no answer.
+    static constexpr int NO_REPLY = -1;
+    int dispatch(const FuseRequest& r);
+
+    int op_init(const FuseRequest& r);
+    int op_lookup(const FuseRequest& r);
+    int op_forget(const FuseRequest& r);
+    int op_batch_forget(const FuseRequest& r);
+    int op_getattr(const FuseRequest& r);
+    int op_setattr(const FuseRequest& r);
+    int op_readlink(const FuseRequest& r);
+    int op_symlink(const FuseRequest& r);
+    int op_mknod(const FuseRequest& r);
+    int op_mkdir(const FuseRequest& r);
+    int op_remove(const FuseRequest& r, bool dir);
+    int op_rename(const FuseRequest& r, bool v2);
+    int op_link(const FuseRequest& r);
+    int op_open(const FuseRequest& r, bool dir);
+    int op_create(const FuseRequest& r);
+    int op_read(const FuseRequest& r);
+    int op_write(const FuseRequest& r);
+    int op_release(const FuseRequest& r, bool dir);
+    int op_fsync(const FuseRequest& r, bool dir);
+    int op_flush(const FuseRequest& r);
+    int op_statfs(const FuseRequest& r);
+    int op_access(const FuseRequest& r);
+    int op_fallocate(const FuseRequest& r);
+    int op_lseek(const FuseRequest& r);
+    int op_copy_file_range(const FuseRequest& r);
+    int op_readdir(const FuseRequest& r, bool plus);
+    int op_getxattr(const FuseRequest& r, bool list);
+    int op_setxattr(const FuseRequest& r);
+    int op_removexattr(const FuseRequest& r);
+    int op_destroy(const FuseRequest& r);
+
+    // The parent inode and a checked entry name: the shape of most namespace requests.
+    int parent_and_name(const FuseRequest& r, size_t* at, Inode** parent, std::string_view* name);
+    // Looks `name` up beneath `parent` (O_PATH, no symlink following) and fills a
+    // fuse_entry_out counting one lookup.
+    int lookup_entry(Inode& parent, std::string_view name, fuse_entry_out* out);
+    // The same for an fd already open on the new inode (CREATE).
+    int entry_from_fd(int fd, fuse_entry_out* out);
+    // After MKNOD/MKDIR/SYMLINK created `name`: gives the node the requester's owner (when
+    // the broker runs as root) and the exact mode asked for (the broker's umask must not
+    // apply twice), then replies its entry. On failure the node is removed again.
+    int finish_new_node(Inode& parent, std::string_view name, const fuse_in_header& in,
+                        mode_t mode);
+    // Owner and mode of a new node held by `fd` (O_PATH or open); `parent_fd` decides the
+    // group when the parent directory is set-group-ID.
+    int adopt(int fd, int parent_fd, const fuse_in_header& in, mode_t mode, bool is_symlink);
+    int stat_inode(const Inode& n, struct stat* st) const;
+    fuse_attr_out attr_out(const struct stat& st) const;
+    void fill_entry(uint64_t nodeid, const struct stat& st, fuse_entry_out* out) const;
+
+    FsOptions options_;
+    ProcSelfFd proc_;
+    InodeTable inodes_;
+    HandleTable handles_;
+    FsStats stats_;
+    FuseRequest request_;
+    FuseReply reply_;
+    mode_t umask_;         // the broker's, undone on nodes the guest creates
+    bool chown_new_nodes_; // running as root: new nodes belong to the requester
+    uint64_t entry_timeout_s_;
+    std::vector<iovec> iov_;       // READ/WRITE segments, reused
+    std::vector<uint8_t> dirents_; // getdents64 buffer, reused
+};
+
+} // namespace runvm::broker::fs

@@ -1,0 +1,106 @@
+// NetDevice: tap setup, the event loop registrations and the negotiated features.
+#include "broker/devices/net/device.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace runvm::broker::net {
+
+Result<std::unique_ptr<NetDevice>> NetDevice::open(const NetOptions& options) {
+    Tap tap;
+    if (options.tap_fd >= 0) {
+        RUNVM_ASSIGN_OR_RETURN(tap, adopt_tap(UniqueFd(options.tap_fd), options.offloads));
+    } else {
+        RUNVM_ASSIGN_OR_RETURN(tap, open_tap(options.tap_name, options.offloads));
+    }
+    spdlog::info("net: tap {} (guest csum offload {}, guest tso {})", tap.name, tap.offloads.csum,
+                 tap.offloads.tso);
+    return std::unique_ptr<NetDevice>(new NetDevice(options, std::move(tap)));
+}
+
+std::unique_ptr<NetDevice> NetDevice::over_fd(const NetOptions& options, UniqueFd fd) {
+    return std::unique_ptr<NetDevice>(
+        new NetDevice(options, Tap{std::move(fd), "fd", TapOffloads{}}));
+}
+
+NetDevice::~NetDevice() {
+    if (loop_ != nullptr) {
+        loop_->remove(tap_token_);
+        loop_->remove(resume_token_);
+    }
+}
+
+Result<void> NetDevice::attach(DeviceContext* context, EventLoop* loop) {
+    context_ = context;
+    loop_ = loop;
+    RUNVM_ASSIGN_OR_RETURN(resume_, EventFd::create());
+    RUNVM_ASSIGN_OR_RETURN(resume_token_,
+                           loop_->add(resume_.get(), EPOLLIN, [this](uint32_t) { on_resume(); }));
+    // Registered with no events: the tap is watched only while the guest has rx buffers.
+    RUNVM_ASSIGN_OR_RETURN(tap_token_,
+                           loop_->add(tap_.fd.get(), 0, [this](uint32_t) { pump_rx(); }));
+    return Ok();
+}
+
+void NetDevice::watch_tap(bool on) {
+    if (on == tap_watched_ || tap_failed_) {
+        return;
+    }
+    if (auto r = loop_->modify(tap_token_, on ? uint32_t{EPOLLIN} : 0U); !r) {
+        spdlog::warn("net: tap {}: {}", tap_.name, r.error().str());
+        return;
+    }
+    tap_watched_ = on;
+}
+
+void NetDevice::forget_tap() {
+    loop_->remove(tap_token_);
+    tap_failed_ = true;
+    tap_watched_ = false;
+}
+
+void NetDevice::apply_features() {
+    const uint64_t acked = context_->acked_features();
+    if (acked == applied_features_) {
+        return;
+    }
+    applied_features_ = acked;
+    if (!options_.offloads) {
+        return;
+    }
+    // Under the broker's seccomp filter ioctl is refused: the tap then keeps the offloads
+    // probed at open, and frames the guest did not ask for are dropped in pump_rx.
+    if (auto r = set_tap_offloads(tap_.fd.get(), acked); !r) {
+        spdlog::debug("net: tap {}: {}", tap_.name, r.error().str());
+    }
+}
+
+void NetDevice::on_kick(uint16_t queue) {
+    apply_features();
+    if (queue == TXQ) {
+        process_tx();
+    } else if (queue == RXQ) {
+        pump_rx();
+    }
+}
+
+void NetDevice::on_resume() {
+    resume_.drain();
+    process_tx();
+}
+
+void NetDevice::reset() {
+    // Once per frontend (disconnect or stop), not in the destructor: a device destroyed at
+    // exit must not log after spdlog's registry is gone.
+    const NetStats& s = stats_;
+    spdlog::info("net: tap {}: tx {} frames {} bytes (dropped: {} short, {} long, {} bad header, "
+                 "{} tap errors), rx {} frames {} bytes ({} dropped, {} waits for buffers)",
+                 tap_.name, s.tx_frames, s.tx_bytes, s.tx_too_short, s.tx_too_long, s.tx_bad_header,
+                 s.tx_errors, s.rx_frames, s.rx_bytes, s.rx_dropped, s.rx_out_of_buffers);
+    if (loop_ != nullptr) {
+        watch_tap(false);
+        resume_.drain();
+    }
+    applied_features_ = ~0ULL;
+}
+
+} // namespace runvm::broker::net

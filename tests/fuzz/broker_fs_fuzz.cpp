@@ -1,0 +1,108 @@
+// libFuzzer: hostile FUSE requests (headers, lengths, opcodes, node ids, names, argument
+// structs) decoded and dispatched by the broker's virtio-fs device over a scratch share.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <linux/fuse.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/devices/fs/device.hpp"
+#include "broker/testing/direct_queues.hpp"
+#include "broker/testing/temp_dir.hpp"
+
+using namespace runvm::broker;
+
+namespace {
+
+struct World {
+    testing::TempDir dir = testing::TempDir::create("runvm-fs-fuzz").value();
+    std::unique_ptr<fs::FsDevice> device;
+    testing::DirectQueues* current = nullptr;
+
+    struct Context : DeviceContext {
+        World* w;
+        Virtqueue* queue(uint16_t i) override {
+            return w->current ? w->current->queue(i) : nullptr;
+        }
+        void notify(uint16_t i) override {
+            if (w->current) {
+                w->current->notify(i);
+            }
+        }
+        uint64_t acked_features() const override { return 0; }
+    } context;
+
+    World() {
+        context.w = this;
+        // A few things to find: a file, a directory, a symlink pointing out.
+        ::mkdir(dir.file("share").c_str(), 0755);
+        ::mkdir(dir.file("share/d").c_str(), 0755);
+        FILE* f = std::fopen(dir.file("share/f").c_str(), "w");
+        if (f != nullptr) {
+            std::fputs("data", f);
+            std::fclose(f);
+        }
+        ::symlink("/etc", dir.file("share/out").c_str());
+        device =
+            fs::FsDevice::open({dir.file("share"), "fuzz", fs::CacheMode::auto_, false}).value();
+        (void)device->attach(&context, nullptr);
+    }
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    static World world;
+    auto queues = testing::DirectQueues::create(2, 64, 1 << 20, (size & 1) != 0);
+    if (!queues) {
+        return 0;
+    }
+    testing::DirectQueues& q = **queues;
+    world.current = &q;
+    testing::TestGuestMemory& ram = q.ram();
+    // Requests: u16 length, u8 shape, then that many bytes. The shape's bits make the
+    // header's len match the bytes (so decoding reaches the operations), point the node id
+    // at one of the first few nodes, pick the queue and the reply room.
+    size_t at = 0;
+    int requests = 0;
+    while (at + 3 <= size && requests < 32) {
+        uint16_t len;
+        std::memcpy(&len, data + at, 2);
+        const uint8_t shape = data[at + 2];
+        at += 3;
+        len = static_cast<uint16_t>(std::min<size_t>(len % 2048, size - at));
+        const uint64_t in = ram.alloc(len + 1, 8);
+        std::memcpy(ram.host(in), data + at, len);
+        at += len;
+        if (len >= sizeof(fuse_in_header)) {
+            fuse_in_header h;
+            std::memcpy(&h, ram.host(in), sizeof(h));
+            if ((shape & 1) != 0) {
+                h.len = len;
+            }
+            if ((shape & 2) != 0) {
+                h.nodeid %= 8;
+            }
+            // Never let an input fill the disk: no FALLOCATE, no COPY_FILE_RANGE.
+            if (h.opcode == FUSE_FALLOCATE || h.opcode == FUSE_COPY_FILE_RANGE) {
+                h.opcode = FUSE_GETATTR;
+            }
+            std::memcpy(ram.host(in), &h, sizeof(h));
+        }
+        const uint16_t queue = (shape & 4) != 0 ? fs::HIPRIO_QUEUE : 1;
+        const uint32_t room = (shape & 8) != 0 ? 24 : 8192;
+        const uint64_t out = ram.alloc(room, 8);
+        std::vector<testing::DriverBuffer> bufs{{in, len, false}, {out, room, true}};
+        if (!q.driver(queue).add(bufs, (shape & 16) != 0).has_value()) {
+            break;
+        }
+        q.driver(queue).publish();
+        world.device->on_kick(queue);
+        ++requests;
+    }
+    world.device->reset();
+    world.current = nullptr;
+    return 0;
+}
