@@ -36,7 +36,7 @@ if [ -z "$init" ]; then
   fi
   [ -n "$agent" ] && [ -x "$agent" ] || {
     echo "build-guest-image: runvm-agent not found (build it, or pass --agent PATH)" >&2; exit 1; }
-  if ! file -L "$agent" 2>/dev/null | grep -q 'statically linked' && \
+  if ! file -L "$agent" 2>/dev/null | grep -Eq 'statically linked|static-pie linked' && \
      ldd "$agent" >/dev/null 2>&1; then
     echo "build-guest-image: $agent is dynamically linked; /init must be static" >&2; exit 1
   fi
@@ -63,9 +63,11 @@ esac
 # The cloud kernel's virtio and vsock drivers are modules; ext4 is built in. Load order per
 # docs/guest-image.md; each module's own dependencies (modinfo) come before it.
 # Both hypervisors give the guest virtio-mmio only (microvm, no PCI), so no virtio_pci; each
-# finit_module costs tens of ms under TCG.
+# finit_module costs tens of ms under TCG. fuse + virtiofs: the host's bind-mount sources
+# (docs/virtiofs.md, Runtime).
 wanted=(virtio_ring virtio virtio_mmio virtio_console vsock vmw_vsock_virtio_transport_common
-        vmw_vsock_virtio_transport virtio_blk overlay)
+        vmw_vsock_virtio_transport virtio_blk overlay fuse virtiofs
+        virtio_net) # + failover, net_failover (its dependencies): docs/networking.md
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/runvm-image.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/io.hpp"
+#include "guest_agent/network/loopback.hpp"
 #include "guest_agent/pid1/early_mounts.hpp"
 #include "guest_agent/pid1/initramfs_root.hpp"
 #include "guest_agent/pid1/modules.hpp"
@@ -26,6 +27,9 @@ Result<void> run_pid1_boot(const Pid1Options& o) {
     if (::sethostname(o.hostname.data(), o.hostname.size()) < 0) {
         return Err(Error::from_errno("sethostname " + o.hostname));
     }
+    // Containers run in this network namespace (the VM is theirs): loopback, as a new
+    // namespace's, but up, as runc's containers find it.
+    RUNVM_TRY(net::bring_up_loopback());
     return Ok();
 }
 

@@ -44,6 +44,23 @@ Result<UniqueFd> listen_vsock(uint32_t port) {
     return fd;
 }
 
+// Connects to the host's port (the hybrid vsock convention: the broker forwards it to the
+// Unix socket "<uds>_<port>", where the sandbox waits for the agent).
+Result<UniqueFd> dial_host_vsock(uint32_t port) {
+    UniqueFd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        return Err(Error::from_errno("socket AF_VSOCK"));
+    }
+    sockaddr_vm addr{};
+    addr.svm_family = AF_VSOCK;
+    addr.svm_cid = VMADDR_CID_HOST;
+    addr.svm_port = port;
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+        return Err(Error::from_errno("connect vsock host port " + std::to_string(port)));
+    }
+    return fd;
+}
+
 // Host mode: a private mount namespace so block-device rootfs mounts and a private cgroup2
 // mount never show on the host; cgroup2 comes from the host when it has one.
 Result<std::string> isolate_host_mode(const std::string& state_dir) {
@@ -116,7 +133,13 @@ int run_agent(const AgentRunOptions& o) {
         return 1;
     }
     AgentService service(ao, **reaper);
-    rpc::Server server;
+    rpc::ServerOptions server_options;
+    if (pid1) {
+        // One sandbox's host talks to it: the pool grows on demand, and every thread
+        // started before the first call is boot time under TCG.
+        server_options.workers = 1;
+    }
+    rpc::Server server(server_options);
     service.register_with(server);
     UniqueFd vsock;
     if (pid1) {
@@ -133,6 +156,16 @@ int run_agent(const AgentRunOptions& o) {
     if (auto r = server.start(); !r.ok()) {
         spdlog::error("{}", r.error().str());
         return 1;
+    }
+    if (pid1) {
+        // The sandbox listens before the VM starts; a host that does not (a test booting the
+        // image by hand) still reaches the listener above.
+        auto host = dial_host_vsock(kAgentVsockPort);
+        if (host.ok()) {
+            (void)server.serve_connection(std::move(host).value());
+        } else {
+            spdlog::info("{}: serving on the listener only", host.error().str());
+        }
     }
     // The guest's uptime here is the boot timeline's "agent listening" as the guest sees it.
     timespec up{};

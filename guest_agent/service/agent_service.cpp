@@ -106,6 +106,11 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
         teardown(*c);
         return st;
     };
+    if (req.has_shared_fs()) { // the spec's host bind mounts have their sources there
+        if (auto r = shared_fs_.ensure(req.shared_fs()); !r.ok()) {
+            return undo(to_status(r.error(), "CreateContainer shared_fs"));
+        }
+    }
     if (req.rootfs().has_block_device()) {
         auto mounted = mount_block_rootfs(options_.state_dir, c->id, req.rootfs());
         if (!mounted.ok()) {
@@ -320,6 +325,7 @@ void AgentService::register_with(rpc::Server& s) {
     RUNVM_AGENT_METHOD("Health", health, pb::HealthRequest, pb::HealthResponse);
     RUNVM_AGENT_METHOD("Version", version, pb::VersionRequest, pb::VersionResponse);
     RUNVM_AGENT_METHOD("DestroySandbox", destroy_sandbox, pb::DestroySandboxRequest, Empty);
+    RUNVM_AGENT_METHOD("ConfigureNetwork", configure_network, pb::ConfigureNetworkRequest, Empty);
 #undef RUNVM_AGENT_METHOD
 }
 

@@ -10,6 +10,7 @@
 #include "agent.pb.h"
 #include "guest_agent/pid1/reaper.hpp"
 #include "guest_agent/service/container_state.hpp"
+#include "guest_agent/service/shared_fs.hpp"
 #include "guest_agent/service/stdio_transport.hpp"
 #include "rpc/server.hpp"
 
@@ -67,6 +68,8 @@ public:
     Status health(const Ctx&, const pb::HealthRequest&, pb::HealthResponse&);
     Status version(const Ctx&, const pb::VersionRequest&, pb::VersionResponse&);
     Status destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest&, google::protobuf::Empty&);
+    Status configure_network(const Ctx&, const pb::ConfigureNetworkRequest&,
+                             google::protobuf::Empty&);
 
 private:
     std::shared_ptr<ContainerState> find(const std::string& id);
@@ -78,7 +81,8 @@ private:
     Reaper& reaper_;
     std::mutex mu_; // guards containers_ (not the containers themselves)
     std::map<std::string, std::shared_ptr<ContainerState>> containers_;
-    std::mutex lifecycle_mu_; // one create/start/remove at a time per agent
+    std::mutex lifecycle_mu_;  // one create/start/remove at a time per agent
+    SharedFsMounts shared_fs_; // the host's virtio-fs shares, mounted on first use
 };
 
 } // namespace runvm::agent

@@ -62,6 +62,20 @@ Result<void> check_id(const std::string& id, const char* field, bool allow_empty
     return Ok();
 }
 
+Result<void> check_shared_fs(const runvm::agent::v1::SharedFs& fs) {
+    const std::string& tag = fs.tag();
+    if (tag.empty() || tag.size() > 36 || tag.find('\0') != std::string::npos) {
+        return Err(invalid("shared_fs.tag: empty, over 36 bytes or with a NUL"));
+    }
+    const std::string& mp = fs.mount_point();
+    if (mp.size() < 2 || mp[0] != '/' || mp.find("..") != std::string::npos ||
+        mp.find('\0') != std::string::npos || mp.back() == '/') {
+        return Err(invalid("shared_fs.mount_point: must be an absolute path below / without "
+                           "\"..\""));
+    }
+    return Ok();
+}
+
 Result<oci::Spec> check_create(const runvm::agent::v1::CreateContainerRequest& req) {
     RUNVM_TRY(check_id(req.container_id(), "container_id", false));
     const auto& rootfs = req.rootfs();
@@ -71,6 +85,9 @@ Result<oci::Spec> check_create(const runvm::agent::v1::CreateContainerRequest& r
     const std::string& src = rootfs.has_block_device() ? rootfs.block_device() : rootfs.directory();
     if (src.empty() || src[0] != '/' || src.find("..") != std::string::npos) {
         return Err(invalid("rootfs: must be an absolute path without \"..\""));
+    }
+    if (req.has_shared_fs()) {
+        RUNVM_TRY(check_shared_fs(req.shared_fs()));
     }
     auto spec = oci::parse_spec(req.oci_spec_json());
     if (!spec.ok()) {

@@ -14,7 +14,11 @@ namespace runvm::agent {
 // path components and cgroup names).
 Result<void> check_id(const std::string& id, const char* field, bool allow_empty);
 
-// CreateContainer: ids, the spec (parse + validate + what the launcher resolves), rootfs.
+// A virtio-fs share to mount: tag at most 36 bytes, an absolute mount point without "..".
+Result<void> check_shared_fs(const runvm::agent::v1::SharedFs& fs);
+
+// CreateContainer: ids, the spec (parse + validate + what the launcher resolves), rootfs,
+// the shared file system.
 Result<oci::Spec> check_create(const runvm::agent::v1::CreateContainerRequest& req);
 
 // ExecProcess: ids and the process object (a runtime-spec Process).

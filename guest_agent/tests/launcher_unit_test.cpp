@@ -183,6 +183,24 @@ BOOST_AUTO_TEST_CASE(request_checks_refuse_bad_input) {
     BOOST_TEST(r.error().message().find("process.user.uid") != std::string::npos);
     req.mutable_rootfs()->set_directory("relative");
     BOOST_TEST(!check_create(req).ok());
+    runvm::agent::v1::SharedFs fs;
+    fs.set_tag("runvm");
+    fs.set_mount_point("/run/runvm/shared");
+    BOOST_TEST(check_shared_fs(fs).ok());
+    for (const char* bad : {"", "relative", "/", "/run/../etc", "/run/x/"}) {
+        fs.set_mount_point(bad);
+        BOOST_TEST(!check_shared_fs(fs).ok(), "mount point " << bad);
+    }
+    fs.set_mount_point("/run/runvm/shared");
+    for (const std::string& bad : {std::string(), std::string(37, 't'), std::string("a\0b", 3)}) {
+        fs.set_tag(bad);
+        BOOST_TEST(!check_shared_fs(fs).ok());
+    }
+    req.mutable_rootfs()->set_directory("/rootfs");
+    *req.mutable_shared_fs() = fs; // a bad shared_fs fails CreateContainer's checks
+    auto bad_fs = check_create(req);
+    BOOST_REQUIRE(!bad_fs.ok());
+    BOOST_TEST(bad_fs.error().message().find("shared_fs.tag") != std::string::npos);
     runvm::agent::v1::UpdateContainerRequest up;
     up.set_container_id("c1");
     up.set_resources_json(R"({"pids":{"limit":"many"}})");

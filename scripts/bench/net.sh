@@ -1,82 +1,110 @@
 #!/usr/bin/env bash
-# virtio-net benchmark: TCP throughput and ping RTT from a QEMU guest (TCG, microvm) through
-# runvm-broker's net device + tc mirroring to a peer namespace, beside the same between two
-# namespaces joined directly by a veth pair. Prints the figures; the lead copies them into
-# docs/benchmarks.md. Needs root.
-# usage: scripts/bench/net.sh [MIB=256] [PINGS=20]   (env BUILD_DIR, default build)
+# Container networking benchmark: TCP throughput and ping round trip from a container to a
+# peer namespace, through runvm (the container in a QEMU/TCG VM: virtio-net, the broker,
+# the tap and tc mirroring) beside the same container under runc, in the same namespaces
+# and in one run: namespace A (the container's, given by path in config.json, as CNI and
+# containerd do) and B (the peer), joined by a veth pair. Writes its table between the
+# markers in docs/benchmarks.md. Needs root, QEMU, runc and a build.
+# usage: scripts/bench/net.sh [MIB=64] [PINGS=20]   (env BUILD_DIR, default build/)
 set -euo pipefail
-mib=${1:-256}
+mib=${1:-64}
 pings=${2:-20}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
-broker=$build/broker/runvm-broker
-netplumb=$build/shim/network/runvm-netplumb
-kernel_dir=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
-release=$(cat "$kernel_dir/release")
-[ "$(id -u)" = 0 ] || { echo "net.sh: needs root"; exit 1; }
+runvm=$build/shim/cli/runvm
+[ "$(id -u)" = 0 ] || { echo "net.sh: needs root" >&2; exit 1; }
+for t in runc qemu-system-x86_64 ip busybox; do
+  command -v "$t" >/dev/null || { echo "net.sh: $t missing" >&2; exit 1; }
+done
 
 work=$(mktemp -d /tmp/runvm-bench-net.XXXXXX)
-ns=(rvbA$$ rvbB$$ rvbC$$ rvbD$$)
-pids=()
+nsa=rvnbA$$ nsb=rvnbB$$
 cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    for n in "${ns[@]}"; do ip netns del "$n" 2>/dev/null || true; done
-    rm -rf "$work"
+  for c in $("$runvm" --root "$work/state" list -q 2>/dev/null); do
+    "$runvm" --root "$work/state" delete --force "$c" || true
+  done
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  ip netns del "$nsa" 2>/dev/null || true
+  ip netns del "$nsb" 2>/dev/null || true
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
-gcc -static -O2 -o "$work/net-io" "$root/tests/integration/broker_net_io.c"
-mkdir -p "$work/initrd"/{bin,proc,sys,dev,tmp,lib/modules}
-cp /bin/busybox "$work/initrd/bin/busybox"
-cp "$work/net-io" "$work/initrd/bin/net-io"
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio \
-         failover net_failover virtio_net; do
-    cp "$(find "$kernel_dir/modules/$release" -name "$m.ko" | head -1)" "$work/initrd/lib/modules/"
-done
-cp "$root/scripts/bench/net_guest_init.sh" "$work/initrd/init"
-(cd "$work/initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+ip netns add "$nsa"; ip netns add "$nsb"
+ip link add eth0 netns "$nsa" type veth peer name eth0 netns "$nsb"
+ip -n "$nsa" addr add 10.97.0.1/24 dev eth0; ip -n "$nsa" link set eth0 up; ip -n "$nsa" link set lo up
+ip -n "$nsb" addr add 10.97.0.2/24 dev eth0; ip -n "$nsb" link set eth0 up; ip -n "$nsb" link set lo up
 
-pair() { # nsX nsY: a veth pair with 10.97.0.1 and .2
-    ip netns add "$1"; ip netns add "$2"
-    ip link add va netns "$1" type veth peer name vb netns "$2"
-    ip -n "$1" addr add 10.97.0.1/24 dev va; ip -n "$1" link set va up
-    ip -n "$2" addr add 10.97.0.2/24 dev vb; ip -n "$2" link set vb up
+# The bundle: busybox and net-io (tests/integration/broker_net_io.c), static.
+b=$work/bundle
+mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/sys" "$b/rootfs/dev" "$b/rootfs/tmp"
+cp /bin/busybox "$b/rootfs/bin/"
+for a in sh ping tail; do ln -s busybox "$b/rootfs/bin/$a"; done
+gcc -static -O2 -o "$b/rootfs/bin/net-io" "$root/tests/integration/broker_net_io.c"
+(cd "$b" && "$runvm" spec)
+python3 - "$b/config.json" "$nsa" "$mib" "$pings" <<'PY'
+import json, sys
+p, ns, mib, pings = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+c = json.load(open(p))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c",
+    "ping -c %s -i 0.2 10.97.0.2 | tail -1; net-io send 10.97.0.2 7001 %s" % (pings, mib)]
+c["process"]["capabilities"] = {k: v + ["CAP_NET_RAW"] for k, v in
+                                c["process"]["capabilities"].items() if k != "ambient"}
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + \
+    [{"type": "network", "path": "/var/run/netns/" + ns}]
+json.dump(c, open(p, "w"), indent=1)
+PY
+
+# one NAME RUNTIME...: the sink in B, the container in A; "mbps rtt_avg_ms" on stdout.
+one() {
+  local name=$1; shift
+  ip netns exec "$nsb" "$b/rootfs/bin/net-io" sink 7001 > "$work/sink.$name" &
+  local sink=$!
+  sleep 0.3
+  "$@" run --bundle "$b" "net-$name" < /dev/null > "$work/out.$name"
+  wait "$sink"
+  # sink: "SINK bytes=N seconds=S MBps=R"; ping: "round-trip min/avg/max = a/b/c ms"
+  python3 - "$work/sink.$name" "$work/out.$name" <<'PY'
+import re, sys
+sink = open(sys.argv[1]).read()
+mbps = re.search(r"MBps=([0-9.]+)", sink).group(1)
+rtt = re.search(r"= [0-9.]+/([0-9.]+)/", open(sys.argv[2]).read()).group(1)
+print(mbps, rtt)
+PY
 }
 
-# Direct: C -> D over the veth pair, same tools.
-pair "${ns[2]}" "${ns[3]}"
-ip netns exec "${ns[3]}" "$work/net-io" sink 7001 > "$work/direct.sink" &
-direct_sink=$!
-pids+=($direct_sink)
-sleep 0.3
-direct_rtt=$(ip netns exec "${ns[2]}" busybox ping -c "$pings" -i 0.2 10.97.0.2 | tail -1)
-ip netns exec "${ns[2]}" "$work/net-io" send 10.97.0.2 7001 "$mib"
-wait $direct_sink
-# Through the VM: A (plumbed, broker, guest) -> B.
-pair "${ns[0]}" "${ns[1]}"
-"$netplumb" plumb "/var/run/netns/${ns[0]}" > "$work/plumb.json"
-read -r tap mac < <(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))[0]; print(i["tap"], i["mac"])' "$work/plumb.json")
-ip netns exec "${ns[0]}" "$broker" --log-file "$work/broker.log" \
-    --net "$work/net.vu,tap=$tap,mac=$mac,mtu=1500" &
-pids+=($!)
-for i in $(seq 50); do [ -S "$work/net.vu" ] && break; sleep 0.1; done
-ip netns exec "${ns[1]}" "$work/net-io" sink 7001 > "$work/vm.sink" &
-sink_pid=$!
-pids+=($sink_pid)
-tsc_khz=$(awk '/^cpu MHz/{printf "%d", $4*1000; exit}' /proc/cpuinfo)
-qemu-system-x86_64 -accel tcg -M microvm -m 512 -smp 1 -nodefaults -no-user-config \
-    -display none -no-reboot -serial "file:$work/serial.log" \
-    -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
-    -chardev socket,id=n0,path="$work/net.vu" -netdev vhost-user,id=net0,chardev=n0 \
-    -device virtio-net-device,netdev=net0,mac="$mac" \
-    -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet tsc_early_khz=$tsc_khz rvnet.addr=10.97.0.1/24 rvnet.peer=10.97.0.2 rvnet.mib=$mib rvnet.pings=$pings" &
-qemu_pid=$!
-pids+=($qemu_pid)
-wait $qemu_pid
-wait $sink_pid
+# This build's agent (ConfigureNetwork) and broker, not whichever build*/ comes first.
+image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent" --out "$work/image")
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_HYPERVISOR=qemu
+export RUNVM_BROKER=$build/broker/runvm-broker
+read -r runc_mbps runc_rtt < <(one runc runc --root "$work/runc")
+read -r vm_mbps vm_rtt < <(one runvm "$runvm" --root "$work/state")
 
-echo "virtio-net benchmark: $mib MiB guest -> peer, $pings pings (QEMU TCG guest; host $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
-echo "direct veth:   $(cat "$work/direct.sink")  rtt: $direct_rtt"
-echo "through VM:    $(cat "$work/vm.sink")  rtt: $(grep -a '^RTT' "$work/serial.log" | cut -d' ' -f2- | tr -d '\r')"
+table=$(cat <<EOT
+<!-- runvm-net-bench:begin -->
+## Container networking
+
+\`scripts/bench/net.sh $mib $pings\` on $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg):
+a container in namespace A sends $mib MiB over TCP to a peer in namespace B (a veth pair)
+and pings it $pings times; runc and runvm (QEMU TCG guest, virtio-net through the broker,
+tap + tc mirred) run the same bundle in the same namespaces.
+
+| measure | runc | runvm | runvm / runc |
+|---|---|---|---|
+| TCP throughput, container -> peer | $runc_mbps MB/s | $vm_mbps MB/s | $(python3 -c "print('%.2f' % ($vm_mbps/$runc_mbps))") |
+| ping round trip (avg) | $runc_rtt ms | $vm_rtt ms | $(python3 -c "print('%.1f' % ($vm_rtt/$runc_rtt))") |
+<!-- runvm-net-bench:end -->
+EOT
+)
+doc=$root/docs/benchmarks.md
+python3 - "$doc" "$table" <<'PY'
+import re, sys
+path, table = sys.argv[1], sys.argv[2]
+text = open(path).read()
+pat = re.compile(r"<!-- runvm-net-bench:begin -->.*?<!-- runvm-net-bench:end -->", re.S)
+text = pat.sub(table, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + table + "\n"
+open(path, "w").write(text)
+PY
+echo "$table"

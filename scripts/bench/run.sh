@@ -12,9 +12,13 @@ tmp=$(mktemp -d /tmp/runvm-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 # The agent without its debug info: a 3.5 MB initramfs instead of 23 MB.
 strip -o "$tmp/runvm-agent" "$build/guest_agent/runvm-agent"
-# RUNVM_GUEST_KERNEL: cloud (default, Debian's) or minimal (scripts/build-kernel.sh's).
+# RUNVM_GUEST_KERNEL: auto (default, as the runtime's image: the minimal kernel of
+# scripts/build-kernel.sh when built, else Debian's cloud kernel), cloud or minimal.
 image=$("$root/scripts/build-guest-image.sh" --agent "$tmp/runvm-agent" --out "$tmp/image" \
-  --kernel "${RUNVM_GUEST_KERNEL:-cloud}")
+  --kernel "${RUNVM_GUEST_KERNEL:-auto}")
+kernel_desc=$(awk '$1=="kernel_release"{print $2}' "$image/manifest")
+if grep -q '^module ' "$image/manifest"; then kernel_desc="$kernel_desc, Debian's cloud kernel";
+else kernel_desc="$kernel_desc, the minimal kernel"; fi
 # Plain boots of the same kernel, to /init, which reboots at once (reboot=t and -no-reboot make
 # that QEMU's exit, with or without ACPI in the kernel). "same initramfs": the guest image
 # itself with a tiny /plain-init appended as a second cpio (the kernel unpacks both) and
@@ -70,6 +74,7 @@ for i in $(seq "$runs"); do
     rc+=($((t1 - t0)))
   fi
 done
+echo "samples (ms): plain ${plain[*]}; tiny ${tiny[*]}; runvm ${vm[*]}; runc ${rc[*]:-}" >&2
 p=$(printf '%s\n' "${plain[@]}" | median); pt=$(printf '%s\n' "${tiny[@]}" | median); v=$(printf '%s\n' "${vm[@]}" | median)
 r=$( [ ${#rc[@]} -gt 0 ] && printf '%s\n' "${rc[@]}" | median || echo n/a)
 phases=$(python3 - "$tmp"/state-b*.json <<'PY'
@@ -86,7 +91,8 @@ table=$(cat <<EOT
 <!-- runvm-cli-bench:begin -->
 ## CLI end to end
 
-\`scripts/bench/run.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores, QEMU TCG (medians of $runs):
+\`scripts/bench/run.sh $runs\` on $(date -u +%Y-%m-%d), $(nproc) cores, QEMU TCG, guest kernel $kernel_desc
+(medians of $runs):
 
 | measure | value |
 |---|---|

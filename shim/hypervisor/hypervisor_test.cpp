@@ -131,6 +131,27 @@ BOOST_AUTO_TEST_CASE(vmm_config_lists_the_brokers_devices) {
     BOOST_TEST(::access((d.path + "/vmm.json").c_str(), R_OK) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(virtiofs_device_only_when_a_share_is_configured) {
+    TempDir d;
+    VmConfig c = config_in(d);
+    QemuBackend plain;
+    BOOST_REQUIRE(plain.prepare(c).ok());
+    for (const auto& a : plain.command()) {
+        BOOST_TEST(a.find("vhost-user-fs") == std::string::npos);
+    }
+    BOOST_TEST(VmmBackend::make_config(c)["devices"].size() == 2u);
+    c.fs_socket = d.path + "/fs.sock";
+    c.fs_tag = "runvm";
+    QemuBackend qemu;
+    BOOST_REQUIRE(qemu.prepare(c).ok());
+    BOOST_TEST(has(qemu.command(), "socket,id=fs0,path=" + d.path + "/fs.sock"));
+    BOOST_TEST(has(qemu.command(), "vhost-user-fs-device,chardev=fs0,tag=runvm"));
+    const auto j = VmmBackend::make_config(c);
+    BOOST_REQUIRE(j["devices"].size() == 3u);
+    BOOST_TEST(j["devices"][2]["type"] == "fs");
+    BOOST_TEST(j["devices"][2]["socket"] == d.path + "/fs.sock");
+}
+
 BOOST_AUTO_TEST_CASE(auto_picks_by_dev_kvm_and_says_why) {
     std::string why;
     const HypervisorKind k = resolve_hypervisor(HypervisorKind::automatic, &why);
@@ -178,4 +199,30 @@ BOOST_AUTO_TEST_CASE(qemu_process_starts_and_stops) {
     BOOST_TEST(!early->has_value());
     idle.stop(std::chrono::milliseconds(2000));
     BOOST_TEST(::kill(pid, 0) != 0); // reaped: the pid is gone
+}
+
+BOOST_AUTO_TEST_CASE(net_devices_reach_qemu_and_the_vmm) {
+    TempDir d;
+    VmConfig c = config_in(d);
+    QemuBackend plain;
+    BOOST_REQUIRE(plain.prepare(c).ok());
+    BOOST_TEST(!has(plain.command(), "-netdev")); // no namespace plumbed: loopback only
+    c.net_devices = {{d.path + "/net0.sock", "02:42:ac:11:00:02"}, {d.path + "/net1.sock", ""}};
+    QemuBackend qemu;
+    BOOST_REQUIRE(qemu.prepare(c).ok());
+    const auto& argv = qemu.command();
+    BOOST_TEST(has(argv, "socket,id=net0,path=" + d.path + "/net0.sock"));
+    BOOST_TEST(has(argv, "vhost-user,id=netdev0,chardev=net0"));
+    BOOST_TEST(has(argv, "virtio-net-device,netdev=netdev0,mac=02:42:ac:11:00:02"));
+    BOOST_TEST(has(argv, "socket,id=net1,path=" + d.path + "/net1.sock"));
+    BOOST_TEST(has(argv, "virtio-net-device,netdev=netdev1"));
+    const auto j = VmmBackend::make_config(c);
+    size_t nets = 0;
+    for (const auto& dev : j["devices"]) {
+        if (dev["type"] == "net") {
+            BOOST_TEST(dev["socket"] == d.path + "/net" + std::to_string(nets) + ".sock");
+            ++nets;
+        }
+    }
+    BOOST_TEST(nets == 2u);
 }

@@ -43,9 +43,13 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
              use_kvm_ ? "kvm" : "tcg", "-machine", "microvm,acpi=on,memory-backend=mem",
              "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-m", mem, "-smp",
              std::to_string(config.vcpus),
-             // vhost-user backends map guest memory: it must be a shareable fd.
-             "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on", "-kernel",
-             config.kernel, "-initrd", config.initrd, "-append", cmdline, "-serial",
+             // vhost-user backends map guest memory: it must be a shareable fd. A file on a
+             // huge-page tmpfs needs its mapping 2 MiB-aligned to get huge pages.
+             "-object",
+             config.memory_file.empty() ? "memory-backend-memfd,id=mem,size=" + mem + ",share=on"
+                                        : "memory-backend-file,id=mem,size=" + mem + ",mem-path=" +
+                                              config.memory_file + ",share=on,align=2M",
+             "-kernel", config.kernel, "-initrd", config.initrd, "-append", cmdline, "-serial",
              config.console_log.empty() ? "null" : "file:" + config.console_log, "-chardev",
              "socket,id=vsock0,path=" + config.vsock_socket,
              // The guest's CID is the broker's (--vsock ...,cid=): QEMU 7.2's
@@ -54,6 +58,21 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
     if (!config.blk_socket.empty()) {
         argv_.insert(argv_.end(), {"-chardev", "socket,id=blk0,path=" + config.blk_socket,
                                    "-device", "vhost-user-blk,chardev=blk0,num-queues=1"});
+    }
+    // QEMU's own virtio-net frontend over vhost-user: it keeps the control queue itself and
+    // takes the MAC from mac= (the broker's config space carries the same one).
+    for (size_t i = 0; i < config.net_devices.size(); ++i) {
+        const auto& net = config.net_devices[i];
+        const std::string n = std::to_string(i);
+        argv_.insert(argv_.end(),
+                     {"-chardev", "socket,id=net" + n + ",path=" + net.socket, "-netdev",
+                      "vhost-user,id=netdev" + n + ",chardev=net" + n, "-device",
+                      "virtio-net-device,netdev=netdev" + n +
+                          (net.mac.empty() ? std::string() : ",mac=" + net.mac)});
+    }
+    if (!config.fs_socket.empty()) {
+        argv_.insert(argv_.end(), {"-chardev", "socket,id=fs0,path=" + config.fs_socket, "-device",
+                                   "vhost-user-fs-device,chardev=fs0,tag=" + config.fs_tag});
     }
     log_path_ = config.work_dir.empty() ? "/dev/null" : config.work_dir + "/qemu.log";
     return Ok();

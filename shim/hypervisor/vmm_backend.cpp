@@ -27,8 +27,15 @@ nlohmann::json VmmBackend::make_config(const VmConfig& config) {
     if (!config.blk_socket.empty()) {
         devices.push_back({{"type", "blk"}, {"socket", config.blk_socket}});
     }
+    if (!config.fs_socket.empty()) { // the tag is in the device's config space (GET_CONFIG)
+        devices.push_back({{"type", "fs"}, {"socket", config.fs_socket}});
+    }
     if (!config.console_socket.empty()) {
         devices.push_back({{"type", "console"}, {"socket", config.console_socket}});
+    }
+    // The MAC is the broker's (--net ...,mac=): runvm-vmm reads config space through GET_CONFIG.
+    for (const auto& net : config.net_devices) {
+        devices.push_back({{"type", "net"}, {"socket", net.socket}});
     }
     return {{"kernel", config.kernel},
             {"initrd", config.initrd},

@@ -144,4 +144,9 @@ Result<void> AgentClient::destroy_sandbox(std::chrono::milliseconds timeout) {
     return call("DestroySandbox", req, &resp, timeout);
 }
 
+Result<void> AgentClient::configure_network(const av::ConfigureNetworkRequest& req) {
+    Empty resp;
+    return call("ConfigureNetwork", req, &resp, kAgentCallTimeout);
+}
+
 } // namespace runvm::shim

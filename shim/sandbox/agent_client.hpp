@@ -34,6 +34,7 @@ public:
     Result<void> resume(const std::string& id);
     Result<void> remove(const std::string& id, bool force);
     Result<void> destroy_sandbox(std::chrono::milliseconds timeout);
+    Result<void> configure_network(const agent::v1::ConfigureNetworkRequest& req);
 
     bool connected() const { return client_.connected(); }
     void close() { client_.close(); }

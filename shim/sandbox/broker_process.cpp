@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,9 +20,19 @@ std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
         argv.push_back("--blk");
         argv.push_back(c.blk_socket + ",path=" + c.blk_image + (c.blk_readonly ? ",ro" : ""));
     }
+    if (!c.fs_socket.empty()) { // --fs <vu sock>,dir=<dir>,tag=<tag> (docs/virtiofs.md)
+        argv.push_back("--fs");
+        argv.push_back(c.fs_socket + ",dir=" + c.fs_dir + ",tag=" + c.fs_tag);
+    }
     if (!c.console_socket.empty()) {
         argv.push_back("--console");
         argv.push_back(c.console_socket + ",log=" + c.console_log);
+    }
+    for (const auto& n : c.net) {
+        argv.push_back("--net");
+        argv.push_back(n.socket + ",fd=" + std::to_string(n.tap_fd) +
+                       (n.mac.empty() ? "" : ",mac=" + n.mac) +
+                       (n.mtu ? ",mtu=" + std::to_string(n.mtu) : ""));
     }
     return argv;
 }
@@ -29,17 +40,33 @@ std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
 Result<BrokerProcess> BrokerProcess::start(const BrokerConfig& config,
                                            std::chrono::milliseconds timeout) {
     BrokerProcess b;
-    for (const auto* s : {&config.vsock_socket, &config.blk_socket, &config.console_socket}) {
+    for (const auto* s :
+         {&config.vsock_socket, &config.blk_socket, &config.fs_socket, &config.console_socket}) {
         if (!s->empty()) {
             ::unlink(s->c_str());
             b.sockets_.push_back(*s);
         }
     }
+    for (const auto& n : config.net) {
+        ::unlink(n.socket.c_str());
+        b.sockets_.push_back(n.socket);
+    }
     SpawnOptions options;
     options.stdin_null = true;
     options.stdout_path = config.log_path;
     options.stderr_path = config.log_path;
-    RUNVM_ASSIGN_OR_RETURN(b.child_, ChildProcess::spawn(command(config), options));
+    // The tap fds cross exec: FD_CLOEXEC off for the spawn only (the sandbox boots before the
+    // monitor starts threads that spawn, so no other child inherits them), then back on.
+    for (const auto& n : config.net) {
+        if (::fcntl(n.tap_fd, F_SETFD, 0) != 0) {
+            return Err(Error::from_errno("fcntl F_SETFD tap fd " + std::to_string(n.tap_fd)));
+        }
+    }
+    auto spawned = ChildProcess::spawn(command(config), options);
+    for (const auto& n : config.net) {
+        (void)::fcntl(n.tap_fd, F_SETFD, FD_CLOEXEC);
+    }
+    RUNVM_ASSIGN_OR_RETURN(b.child_, std::move(spawned));
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         bool all = true;

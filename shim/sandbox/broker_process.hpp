@@ -11,6 +11,15 @@
 
 namespace runvm::shim {
 
+// A virtio-net device over a tap the parent created in the container's network namespace
+// (shim/network plumb); the broker inherits the fd and adopts it (--net ...,fd=).
+struct BrokerNetDevice {
+    std::string socket; // vhost-user socket
+    int tap_fd = -1;    // the parent's fd; the broker gets the same number
+    std::string mac;    // config space MAC ("" : none)
+    uint32_t mtu = 0;   // config space MTU (0: none)
+};
+
 struct BrokerConfig {
     std::string binary = "runvm-broker";
     std::string vsock_socket; // vhost-user socket of the vsock device
@@ -19,9 +28,13 @@ struct BrokerConfig {
     std::string blk_socket; // empty: no blk device
     std::string blk_image;
     bool blk_readonly = false;
+    std::string fs_socket; // empty: no virtio-fs device
+    std::string fs_dir;    // the shared directory (host_shares.hpp)
+    std::string fs_tag;
     std::string console_socket; // empty: no console device
     std::string console_log;
     std::string log_path; // the broker's own log
+    std::vector<BrokerNetDevice> net;
 };
 
 class BrokerProcess {

@@ -110,6 +110,54 @@ BOOST_AUTO_TEST_CASE(vsock_retry_reports_the_deadline) {
     BOOST_TEST(fd.error().str().find("did not answer") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_agent_dialing_in_is_accepted_on_the_host_port_path) {
+    TempDir d;
+    const std::string path = vsock_host_port_path(d.path + "/vsock", 1024);
+    BOOST_TEST(path == d.path + "/vsock_1024");
+    auto listener = listen_unix(path, 1);
+    BOOST_REQUIRE(listener.ok());
+    int asked = 0;
+    std::thread guest([&] {
+        std::this_thread::sleep_for(60ms); // a few polls of the VM first
+        auto c = connect_unix(path, false);
+        BOOST_REQUIRE(c.ok());
+        BOOST_REQUIRE(::write(c->get(), "hi", 2) == 2);
+    });
+    auto fd = vsock_accept_guest(listener->get(), std::chrono::steady_clock::now() + 5s,
+                                 [&]() -> Result<void> {
+                                     ++asked;
+                                     return Ok();
+                                 });
+    guest.join();
+    BOOST_REQUIRE(fd.ok());
+    BOOST_TEST(read_some(fd->get()) == "hi");
+    BOOST_TEST(asked >= 2);
+    // Blocking, as the RPC client wants it.
+    BOOST_TEST((::fcntl(fd->get(), F_GETFL) & O_NONBLOCK) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_for_the_agent_stops_when_the_vm_died_or_at_the_deadline) {
+    TempDir d;
+    auto listener = listen_unix(d.path + "/vsock_1024", 1);
+    BOOST_REQUIRE(listener.ok());
+    int asked = 0;
+    auto died = vsock_accept_guest(listener->get(), std::chrono::steady_clock::now() + 5s,
+                                   [&]() -> Result<void> {
+                                       if (++asked == 3) {
+                                           return Err(Error::msg("qemu exited with status 1"));
+                                       }
+                                       return Ok();
+                                   });
+    BOOST_REQUIRE(!died.ok());
+    BOOST_TEST(died.error().str() == "qemu exited with status 1");
+    BOOST_TEST(asked == 3);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto late = vsock_accept_guest(listener->get(), t0 + 100ms, nullptr);
+    BOOST_REQUIRE(!late.ok());
+    BOOST_TEST(late.error().code() == ETIMEDOUT);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));
+}
+
 BOOST_AUTO_TEST_CASE(stdio_bridge_copies_both_ways_and_reports_output_eof) {
     TempDir d;
     int in[2], out[2], err[2];

@@ -17,6 +17,8 @@
 #include "shim/sandbox/container_store.hpp"
 #include "shim/sandbox/control_channel.hpp"
 #include "shim/sandbox/hooks.hpp"
+#include "shim/sandbox/host_shares.hpp"
+#include "shim/sandbox/sandbox_network.hpp"
 
 namespace runvm::shim {
 
@@ -164,9 +166,27 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
         }
         std::this_thread::sleep_for(10ms);
     }
+    // A killed monitor left its VM directory: the virtio-fs share's mounts, sockets, logs,
+    // the rootfs image. Unmounted first; only files and empty directories are removed.
+    const std::string vm_dir = store.run_dir(id); // never a path read back from the state
+    for (const std::string& dir : {vm_dir + "/shared", vm_dir}) {
+        if (auto r = release_host_shares(dir); !r) {
+            spdlog::warn("delete {}: {}", id, r.error().str());
+            break;
+        }
+    }
+    auto spec = oci::load_spec(rec.bundle + "/config.json");
+    // A monitor that died (killed, crashed) left the tc qdiscs on the namespace's interfaces
+    // (its taps went with the broker); after a clean teardown this finds nothing.
+    if (auto netns = spec ? network_namespace_path(*spec) : std::nullopt;
+        netns && rec.monitor_pid != ::getpid()) {
+        if (auto r = cleanup_network_namespace(*netns); !r) {
+            spdlog::warn("container {}: network cleanup: {}", id, r.error().str());
+        }
+    }
     // poststop hooks: after the container is deleted, before delete returns; failures are
     // logged (runtime-spec).
-    if (auto spec = oci::load_spec(rec.bundle + "/config.json"); spec && spec->hooks) {
+    if (spec && spec->hooks) {
         json state = {{"ociVersion", spec->oci_version},
                       {"id", id},
                       {"status", "stopped"},

@@ -1,6 +1,7 @@
 // The host side of the hybrid vsock handshake, with deadlines on every step.
 #include "shim/sandbox/hybrid_vsock.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <thread>
@@ -113,6 +114,38 @@ Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
     return Err(Error::with_errno(
         ETIMEDOUT, "agent on vsock port " + std::to_string(port) +
                        " did not answer before the deadline (last: " + last.str() + ")"));
+}
+
+std::string vsock_host_port_path(const std::string& uds, uint32_t port) {
+    return uds + "_" + std::to_string(port);
+}
+
+Result<UniqueFd> vsock_accept_guest(int listener, Clock::time_point deadline,
+                                    const std::function<Result<void>()>& keep_going) {
+    // The slice bounds how late a dead VM is noticed, not how late the guest is served.
+    constexpr int slice_ms = 20;
+    for (;;) {
+        if (keep_going) {
+            RUNVM_TRY(keep_going());
+        }
+        const int left = remaining_ms(deadline);
+        if (left == 0) {
+            return Err(Error::with_errno(
+                ETIMEDOUT, "the agent did not answer before the deadline (it never dialed in)"));
+        }
+        pollfd p{listener, POLLIN, 0};
+        const int r = ::poll(&p, 1, std::min(left, slice_ms));
+        if (r < 0 && errno != EINTR) {
+            return Err(Error::from_errno("poll agent listener"));
+        }
+        if (r <= 0) {
+            continue;
+        }
+        RUNVM_ASSIGN_OR_RETURN(UniqueFd fd, accept_unix(listener, false, "agent listener"));
+        if (fd) {
+            return fd;
+        }
+    }
 }
 
 } // namespace runvm::shim

@@ -23,6 +23,16 @@ Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
                                      std::chrono::steady_clock::time_point deadline,
                                      const std::function<Result<void>()>& keep_going);
 
+// The other direction: a guest connecting to host port P reaches the Unix socket
+// "<uds>_P", where the host listens.
+std::string vsock_host_port_path(const std::string& uds, uint32_t port);
+
+// Waits until `deadline` for the guest to connect to `listener` (a listen_unix socket);
+// `keep_going` is asked every few milliseconds (an error: the VM died, give up at once).
+// The fd comes back blocking.
+Result<UniqueFd> vsock_accept_guest(int listener, std::chrono::steady_clock::time_point deadline,
+                                    const std::function<Result<void>()>& keep_going);
+
 // Parses the handshake reply; exposed for tests and the fuzzer.
 Result<uint32_t> parse_vsock_ok(const std::string& line);
 

@@ -106,7 +106,8 @@ private:
 
     const MonitorOptions& o_;
     MonitorState s_;
-    oci::Spec guest_spec_; // s_.spec as the agent gets it (guest_spec.hpp)
+    oci::Spec guest_spec_;          // s_.spec as the agent gets it (guest_spec.hpp)
+    std::vector<HostShare> shares_; // the host bind-mount sources guest_spec_ names
     HostStdio stdio_;
     std::unique_ptr<StdioBridge> init_bridge_;
     UniqueFd listener_;
@@ -127,9 +128,11 @@ Result<void> Monitor::create() {
         return Err(Error::msg("config.json: root.path is required"));
     }
     // Checked before anything boots: a host directory the guest cannot see fails here.
+    // Host files and directories reach the guest through virtio-fs, which needs bind mounts
+    // (root); without, host files are left out and host directories refused.
     std::vector<std::string> notes;
-    RUNVM_ASSIGN_OR_RETURN(guest_spec_,
-                           guest_spec(s_.spec, absolute(o_.bundle, s_.spec.root->path), &notes));
+    RUNVM_ASSIGN_OR_RETURN(guest_spec_, guest_spec(s_.spec, absolute(o_.bundle, s_.spec.root->path),
+                                                   &notes, ::geteuid() == 0 ? &shares_ : nullptr));
     for (const auto& n : notes) {
         spdlog::info("container {}: {}", o_.id, n);
     }
@@ -167,7 +170,12 @@ Result<void> Monitor::create() {
     so.vmm_binary = settings.vmm_binary;
     so.rootfs_dir = s_.record.rootfs;
     so.rootfs_readonly = s_.spec.root->readonly.value_or(false);
+    so.shares = shares_;
     so.boot_timeout = settings.boot_timeout;
+    so.netns_path = network_namespace_path(s_.spec);
+    if (so.netns_path) {
+        so.name_files = guest_name_files(s_.spec);
+    }
     if (::mkdir(::getuid() == 0 ? "/run/runvm-vm" : "/tmp/runvm-vm", 0711) != 0 &&
         errno != EEXIST) {
         return Err(Error::from_errno("mkdir sandbox base dir"));
@@ -190,6 +198,10 @@ Result<void> Monitor::create_container() {
     rootfs->set_block_device("/dev/vda");
     rootfs->set_fs_type("ext4");
     rootfs->set_readonly(s_.spec.root->readonly.value_or(false));
+    if (!shares_.empty()) {
+        req.mutable_shared_fs()->set_tag(kShareTag);
+        req.mutable_shared_fs()->set_mount_point(kGuestShareDir);
+    }
     auto* stdio = req.mutable_stdio();
     stdio->set_stdin_port(init_bridge_->ports().stdin_port);
     stdio->set_stdout_port(init_bridge_->ports().stdout_port);

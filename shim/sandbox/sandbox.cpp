@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "base/io.hpp"
+#include "base/unix_socket.hpp"
+#include "shim/hypervisor/guest_memory_file.hpp"
 #include "shim/sandbox/hybrid_vsock.hpp"
 #include "shim/sandbox/rootfs_image.hpp"
 
@@ -43,10 +45,23 @@ Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
         RUNVM_TRY(build_rootfs_image(options.rootfs_dir, sb->image_));
         sb->timeline_.mark("rootfs image built");
     }
+    if (!options.shares.empty()) {
+        RUNVM_ASSIGN_OR_RETURN(sb->shares_,
+                               HostShareDir::create(options.run_dir + "/shared", options.shares));
+    }
+    if (options.netns_path) {
+        RUNVM_ASSIGN_OR_RETURN(auto net, SandboxNetwork::plumb(*options.netns_path));
+        sb->network_.emplace(std::move(net));
+        sb->timeline_.mark("network plumbed");
+    }
     RUNVM_TRY(sb->start_vm());
     auto connected = sb->connect_agent();
     if (!connected) {
         return Err(Error::msg("sandbox " + options.id + ": boot: " + connected.error().str() +
+                              sb->guest_report()));
+    }
+    if (auto net = sb->configure_guest_network(); !net) {
+        return Err(Error::msg("sandbox " + options.id + ": guest network: " + net.error().str() +
                               sb->guest_report()));
     }
     return sb;
@@ -63,6 +78,22 @@ Result<void> Sandbox::start_vm() {
         broker.blk_image = image_;
         broker.blk_readonly = options_.rootfs_readonly;
     }
+    if (network_) {
+        for (size_t i = 0; i < network_->interfaces().size(); ++i) {
+            const auto& iface = network_->interfaces()[i];
+            BrokerNetDevice net;
+            net.socket = options_.run_dir + "/net" + std::to_string(i) + ".vhost";
+            net.tap_fd = network_->tap_fds().at(i).get();
+            net.mac = mac_string(iface.mac);
+            net.mtu = iface.mtu;
+            broker.net.push_back(std::move(net));
+        }
+    }
+    if (!shares_.dir().empty()) {
+        broker.fs_socket = options_.run_dir + "/fs.vhost";
+        broker.fs_dir = shares_.dir();
+        broker.fs_tag = kShareTag;
+    }
     // The hypervisor's inputs (kernel, initramfs) are checked before anything starts.
     std::string why;
     const HypervisorKind kind = resolve_hypervisor(options_.hypervisor, &why);
@@ -76,17 +107,48 @@ Result<void> Sandbox::start_vm() {
     vm.memory_mib = options_.memory_mib;
     vm.vsock_socket = broker.vsock_socket;
     vm.blk_socket = broker.blk_socket;
+    vm.fs_socket = broker.fs_socket;
+    vm.fs_tag = broker.fs_tag;
     vm.console_log = console_log_;
+    for (const auto& net : broker.net) {
+        vm.net_devices.push_back({net.socket, net.mac});
+    }
     vm.work_dir = options_.run_dir;
     vm.binary = kind == HypervisorKind::kvm ? options_.vmm_binary : options_.qemu_binary;
+    if (kind != HypervisorKind::kvm) { // runvm-vmm makes its own memfd and asks for huge pages
+        auto ram = open_huge_guest_memory(options_.run_dir + "/ram", vm.memory_mib << 20);
+        if (ram.ok()) {
+            guest_memory_ = std::move(ram).value();
+            vm.memory_file = fd_path_for_peer(guest_memory_.get());
+        } else {
+            spdlog::debug("sandbox {}: guest RAM in a memfd: {}", options_.id, ram.error().str());
+        }
+    }
     RUNVM_TRY(hypervisor_->prepare(vm));
     spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);
 
+    // The agent dials the host as soon as it serves: no polling for it, no time lost
+    // between its first listen and the host's next try.
+    agent_listen_path_ = vsock_host_port_path(vsock_uds_, kAgentVsockPort);
+    RUNVM_ASSIGN_OR_RETURN(agent_listener_, listen_unix(agent_listen_path_, 1));
     RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
     broker_.emplace(std::move(b));
+    if (network_) {
+        network_->tap_fds().clear(); // the broker holds them: the taps now go with it
+    }
     timeline_.mark("broker listening");
     RUNVM_TRY(hypervisor_->start());
     timeline_.mark("hypervisor started");
+    return Ok();
+}
+
+Result<void> Sandbox::configure_guest_network() {
+    if (!network_) {
+        return Ok();
+    }
+    RUNVM_TRY(
+        agent_->configure_network(network_request(network_->interfaces(), options_.name_files)));
+    timeline_.mark("network configured");
     return Ok();
 }
 
@@ -125,8 +187,9 @@ Result<void> Sandbox::connect_agent() {
         }
         return check_alive();
     };
-    RUNVM_ASSIGN_OR_RETURN(UniqueFd fd,
-                           vsock_connect_retry(vsock_uds_, kAgentVsockPort, deadline, watch));
+    RUNVM_ASSIGN_OR_RETURN(UniqueFd fd, vsock_accept_guest(agent_listener_.get(), deadline, watch));
+    agent_listener_.reset();
+    ::unlink(agent_listen_path_.c_str());
     timeline_.mark("kernel running");
     agent_ = std::make_unique<AgentClient>(rpc::Client(std::move(fd)));
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -209,22 +272,36 @@ void Sandbox::shutdown() {
     if (agent_) {
         agent_->close();
     }
-    // SIGKILL at once: a graceful QEMU exit takes ~150 ms under TCG and saves nothing.
-    if (hypervisor_ && hypervisor_->pid() > 0) {
+    // SIGKILL at once: a graceful QEMU exit takes ~150 ms under TCG and saves nothing. Both
+    // are signalled before either is reaped, so their exits (~10 ms each) overlap; the
+    // broker holds no state that outlives it (the image goes below, files are written
+    // through).
+    const pid_t hypervisor_pid = hypervisor_ ? hypervisor_->pid() : -1;
+    if (hypervisor_pid > 0) {
+        ::kill(hypervisor_pid, SIGKILL);
+    }
+    if (broker_ && broker_->pid() > 0) {
+        ::kill(broker_->pid(), SIGKILL);
+    }
+    if (hypervisor_pid > 0) {
         hypervisor_->stop(0ms);
         spdlog::debug("sandbox {}: {} stopped", options_.id, hypervisor_name_);
     }
     if (broker_) {
-        broker_->stop(1s);
+        broker_->stop(0ms);
         spdlog::debug("sandbox {}: broker stopped", options_.id);
     }
     if (!image_.empty()) {
         ::unlink(image_.c_str());
     }
+    shares_.release(); // after the broker: it serves from there until it is gone
     for (const char* f : {"/console.log", "/broker.log", "/qemu.log", "/vmm.log", "/vmm.json"}) {
         ::unlink((options_.run_dir + f).c_str());
     }
     ::unlink(vsock_uds_.c_str());
+    if (!agent_listen_path_.empty()) {
+        ::unlink(agent_listen_path_.c_str());
+    }
     ::rmdir(options_.run_dir.c_str());
 }
 

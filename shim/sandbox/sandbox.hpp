@@ -8,10 +8,13 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "base/unique_fd.hpp"
 #include "shim/hypervisor/backend.hpp"
 #include "shim/sandbox/agent_client.hpp"
 #include "shim/sandbox/boot_timeline.hpp"
 #include "shim/sandbox/broker_process.hpp"
+#include "shim/sandbox/host_shares.hpp"
+#include "shim/sandbox/sandbox_network.hpp"
 
 namespace runvm::shim {
 
@@ -29,7 +32,14 @@ struct SandboxOptions {
     std::string vmm_binary;
     std::string rootfs_dir; // the bundle's rootfs; becomes /dev/vda
     bool rootfs_readonly = false;
+    // Host files and directories the container bind-mounts (guest_spec): served through one
+    // virtio-fs device, tag kShareTag, from run_dir/shared. Empty: no virtio-fs device.
+    std::vector<HostShare> shares;
     std::chrono::milliseconds boot_timeout{30'000};
+    // The container's pre-made network namespace (the spec's path): plumbed before the VM
+    // boots, its interfaces given to the guest. nullopt: loopback only.
+    std::optional<std::string> netns_path;
+    GuestNameFiles name_files; // the guest's /etc/resolv.conf and /etc/hosts, with netns_path
 };
 
 class Sandbox {
@@ -67,6 +77,7 @@ public:
 private:
     explicit Sandbox(SandboxOptions options) : options_(std::move(options)) {}
     Result<void> start_vm();
+    Result<void> configure_guest_network();
     Result<void> connect_agent();
 
     SandboxOptions options_;
@@ -77,9 +88,16 @@ private:
     std::string kernel_release_;
     std::string hypervisor_name_;
     std::string ended_; // what check_alive saw end, in order
+    // Declared before broker_: destroyed after it, so the taps' qdiscs go once the broker has.
+    std::optional<SandboxNetwork> network_;
     std::optional<BrokerProcess> broker_;
     std::unique_ptr<HypervisorBackend> hypervisor_;
     std::unique_ptr<AgentClient> agent_;
+    HostShareDir shares_;   // run_dir/shared with its bind mounts, when there are shares
+    UniqueFd guest_memory_; // the hypervisor's RAM file, when on a huge-page tmpfs
+    // Where the agent dials in at boot (vsock host port kAgentVsockPort), until it has.
+    UniqueFd agent_listener_;
+    std::string agent_listen_path_;
     bool shut_down_ = false;
 };
 

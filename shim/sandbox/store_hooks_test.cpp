@@ -151,6 +151,13 @@ BOOST_AUTO_TEST_CASE(broker_command_line_follows_docs_broker_md) {
     BOOST_REQUIRE(argv.size() == 5u);
     BOOST_TEST(argv[2] == "/r/v.sock,uds=/r/vsock,cid=3");
     BOOST_TEST(argv[4] == "/r/b.sock,path=/r/rootfs.img,ro");
+    c.fs_socket = "/r/fs.sock";
+    c.fs_dir = "/r/shared";
+    c.fs_tag = "runvm";
+    const auto with_fs = BrokerProcess::command(c);
+    BOOST_REQUIRE(with_fs.size() == 7u);
+    BOOST_TEST(with_fs[5] == "--fs");
+    BOOST_TEST(with_fs[6] == "/r/fs.sock,dir=/r/shared,tag=runvm");
 }
 
 BOOST_AUTO_TEST_CASE(broker_that_dies_at_start_is_reported) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # e2e with Debian's dockerd 20.10: a private daemon (its own data root, exec root, pid file
 # and socket; no iptables, no bridge) registers runvm with --add-runtime and runs an
-# imported busybox image in a microVM: the guest's kernel, the hostname, the output, and
-# the exit status through `docker run`. Skips (77) when dockerd is missing or won't start.
+# imported busybox image in a microVM: the guest's kernel, the hostname, the output, the
+# files Docker bind-mounts (/etc/hosts, resolv.conf, hostname: virtio-fs) and the exit
+# status through `docker run`. Skips (77) when dockerd is missing or won't start.
 set -euo pipefail
 RUNVM=$1
 build=$2
@@ -87,18 +88,31 @@ docker info --format '{{json .Runtimes}}' | grep -q '"runvm"' || fail "runvm not
 # A busybox image from a rootfs tar.
 mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/tmp"
 cp /bin/busybox "$tmp/rootfs/bin/busybox"
-for a in sh echo uname hostname cat sleep true; do ln -sf busybox "$tmp/rootfs/bin/$a"; done
+for a in sh echo uname hostname cat sleep true md5sum grep; do ln -sf busybox "$tmp/rootfs/bin/$a"; done
 echo 'root:x:0:0:root:/:/bin/sh' > "$tmp/rootfs/etc/passwd"
 tar -C "$tmp/rootfs" -c . | docker import - runvm-e2e/busybox:latest >/dev/null
 
 set +e
-out=$(docker run --rm --runtime runvm --network none runvm-e2e/busybox \
-      sh -c 'uname -r; hostname; echo hi' 2>"$tmp/run.err")
+out=$(docker run --name runvm-fs --runtime runvm --network none runvm-e2e/busybox \
+      sh -c 'uname -r; hostname; echo hi; md5sum /etc/hosts /etc/resolv.conf /etc/hostname; grep -c localhost /etc/hosts' \
+      2>"$tmp/run.err")
 rc=$?
 set -e
 echo "--- docker run: status $rc" >&2; echo "$out" >&2; cat "$tmp/run.err" >&2
 expect_eq "$rc" 0 "docker run status"
 expect_eq "$(echo "$out" | sed -n 3p)" "hi" "docker run output"
+# Docker's bind mounts of its own hosts, resolv.conf and hostname files reach the guest
+# (virtio-fs): the container saw exactly the files Docker wrote.
+line=4
+for f in HostsPath ResolvConfPath HostnamePath; do
+  path=$(docker inspect -f "{{.$f}}" runvm-fs)
+  [ -f "$path" ] || fail "docker inspect: $f '$path' is not a file"
+  expect_eq "$(echo "$out" | sed -n ${line}p | cut -d' ' -f1)" "$(md5sum < "$path" | cut -d' ' -f1)" \
+    "the guest's view of docker's $f"
+  line=$((line + 1))
+done
+[ "$(echo "$out" | sed -n 7p)" -ge 1 ] || fail "docker's /etc/hosts has no localhost line"
+docker rm runvm-fs >/dev/null
 guest_release=$(echo "$out" | sed -n 1p)
 [ -n "$guest_release" ] && [ "$guest_release" != "$(uname -r)" ] ||
   fail "docker run: kernel '$guest_release' is not a guest's (host: $(uname -r))"

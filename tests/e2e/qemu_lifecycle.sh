@@ -5,7 +5,10 @@
 #  2. containerd's sequence: create --pid-file, start, state, exec, exec --detach, kill,
 #     delete; the pid-file process exits with the container's status.
 #  3. a tty through --console-socket for create and exec --tty (runc beside it), a second
-#     container beside it, then delete --force of both while they run.
+#     container beside it, then delete --force of both (the second's monitor killed first).
+# Each bundle bind-mounts Docker-style host files and volumes (virtio-fs): 1 compares them
+# with runc and checks a rw volume write (owner too) and a refused ro one; 2 a live host
+# edit and exec writes; 3 `delete --force` after a monitor crash; no mount is left after any.
 set -euo pipefail
 RUNVM=$1
 build=$2
@@ -28,9 +31,27 @@ export RUNVM_HYPERVISOR=qemu
 export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 host_release=$(uname -r)
 
+# Docker-style bind mounts of host files and directories (virtio-fs, docs/virtiofs.md):
+# hosts, resolv.conf, hostname, a volume (rw) and a read-only one.
+share=$tmp/share
+mkdir -p "$share/vol" "$share/rovol"
+chmod 0777 "$share/vol"
+printf '127.0.0.1\tlocalhost\n10.1.2.3\te2e-host\n' > "$share/hosts"
+printf 'nameserver 10.1.2.53\nsearch e2e.test\n' > "$share/resolv.conf"
+echo e2e-hostname > "$share/hostname"
+echo read-only-data > "$share/rovol/r"
+binds="for d, n, o in (('/etc/hosts', 'hosts', []), ('/etc/resolv.conf', 'resolv.conf', []),
+                      ('/etc/hostname', 'hostname', []), ('/vol', 'vol', []), ('/rovol', 'rovol', ['ro'])):
+    c['mounts'].append({'destination': d, 'type': 'bind', 'source': '$share/' + n,
+                        'options': ['rbind', 'rprivate'] + o})"
+# Mount points in the image (a read-only rootfs cannot get them made).
+bind_points() { touch "$1/rootfs/etc/hosts" "$1/rootfs/etc/resolv.conf" "$1/rootfs/etc/hostname"; mkdir -p "$1/rootfs/vol" "$1/rootfs/rovol"; }
+
 # 1. run
-make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo err >&2; echo \"env=$FOO cwd=$(pwd) uid=$(id -u) host=$(hostname)\"; touch /ro 2>/dev/null || echo readonly; uname -r; exit 7"]' \
-  'c["process"]["env"].append("FOO=bar"); c["process"]["cwd"]="/work"; c["process"]["user"]={"uid":1000,"gid":1000}; c["root"]["readonly"]=True'
+make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo err >&2; echo \"env=$FOO cwd=$(pwd) uid=$(id -u) host=$(hostname)\"; touch /ro 2>/dev/null || echo readonly; cat /etc/hosts /etc/resolv.conf /etc/hostname /rovol/r; echo \"written by $(id -u)\" > /vol/w && cat /vol/w; touch /rovol/x 2>/dev/null || echo rovol-refused; ls /vol /rovol; uname -r; exit 7"]' \
+  'c["process"]["env"].append("FOO=bar"); c["process"]["cwd"]="/work"; c["process"]["user"]={"uid":1000,"gid":1000}; c["root"]["readonly"]=True
+'"$binds"
+bind_points "$tmp/b1"
 set +e
 echo piped | "$RUNVM" --root "$root" run --bundle "$tmp/b1" r1 >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -43,18 +64,32 @@ expect_contains "$(cat "$tmp/out")" "readonly" "read-only rootfs"
 expect_contains "$(cat "$tmp/err")" "err" "stderr"
 guest_release=$(tail -1 "$tmp/out")
 [ "$guest_release" != "$host_release" ] || fail "guest kernel is the host's"
+expect_contains "$(cat "$tmp/out")" "10.1.2.3	e2e-host
+nameserver 10.1.2.53
+search e2e.test
+e2e-hostname
+read-only-data
+written by 1000
+rovol-refused" "bind mounts of host files and directories"
+expect_eq "$(cat "$share/vol/w")" "written by 1000" "a write into the rw volume, on the host"
+expect_eq "$(stat -c %u "$share/vol/w")" 1000 "the file's owner on the host"
+[ ! -e "$share/rovol/x" ] || fail "a file made in the read-only volume"
+expect_gone "$root" r1 "after run"
 if command -v runc >/dev/null; then
+  rm "$share/vol/w"
   set +e
   echo piped | runc --root "$tmp/runc" run --bundle "$tmp/b1" r1runc >"$tmp/rout" 2>/dev/null
   rrc=$?
   set -e
   expect_eq "$rrc" 7 "runc exit status"
-  expect_eq "$(head -3 "$tmp/rout")" "$(head -3 "$tmp/out")" "runc and runvm agree"
+  # Everything but the kernel release (the last line): the binds too.
+  expect_eq "$(head -n -1 "$tmp/rout")" "$(head -n -1 "$tmp/out")" "runc and runvm agree"
+  expect_eq "$(stat -c %u "$share/vol/w")" 1000 "runc's file owner on the host"
 fi
-expect_gone "$root" r1 "after run"
 
 # 2. containerd's sequence
-make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0.1; done"]'
+make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0.1; done"]' "$binds"
+bind_points "$tmp/b2"
 "$RUNVM" --root "$root" --log "$tmp/log.json" --log-format json create --bundle "$tmp/b2" \
   --pid-file "$tmp/pid" c2 </dev/null >"$tmp/c2.out" 2>&1
 monitor=$(cat "$tmp/pid")
@@ -65,6 +100,14 @@ expect_eq "$("$RUNVM" --root "$root" state c2 | python3 -c 'import json,sys; s=j
 expect_eq "$("$RUNVM" --root "$root" exec c2 sh -c 'echo exec-ok; exit 3'; echo "rc=$?")" "exec-ok
 rc=3" "exec output and status"
 echo '{"args":["sh","-c","sleep 0.3; exit 5"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}}' > "$tmp/proc.json"
+# A host edit of a bound file while the container runs is seen in it (as with runc), once
+# the guest's attribute cache (cache=auto: 1 s) has expired.
+printf '10.9.9.9\tadded-live\n' >> "$share/hosts"
+sleep 1.2
+expect_eq "$("$RUNVM" --root "$root" exec c2 sh -c 'tail -1 /etc/hosts; echo c2 > /vol/c2; ls /vol')" "10.9.9.9	added-live
+c2
+w" "exec: a live host edit and a volume write"
+expect_eq "$(cat "$share/vol/c2")" c2 "the exec's write, on the host"
 "$RUNVM" --root "$root" exec --process "$tmp/proc.json" --detach --pid-file "$tmp/epid" c2
 epid=$(cat "$tmp/epid")
 kill -0 "$epid"
@@ -89,7 +132,8 @@ console_receiver "$tmp/con" "$tmp/con.out" tty /dev/pts/ 'echo typed-$((1+2))' t
 con_pid=$receiver_pid
 "$RUNVM" --root "$root" create --bundle "$tmp/b4" --console-socket "$tmp/con" c3 </dev/null
 "$RUNVM" --root "$root" start c3
-make_bundle "$tmp/b3" '["sleep","1000"]'
+make_bundle "$tmp/b3" '["sleep","1000"]' "$binds"
+bind_points "$tmp/b3"
 "$RUNVM" --root "$root" run --detach --bundle "$tmp/b3" c4 </dev/null
 expect_eq "$("$RUNVM" --root "$root" list -q | tr '\n' ' ')" "c3 c4 " "two containers"
 console_receiver "$tmp/econ" "$tmp/econ.out" tty /dev/pts/ 'echo exec-$((2+3))' exec-5 'exit 4' ''
@@ -100,6 +144,12 @@ set -e
 wait_receiver "$receiver_pid" "$tmp/econ.out" "exec --tty"
 expect_eq "$rc" 4 "exec --tty exit status"
 expect_contains "$(cat "$tmp/econ.out")" "echo exec-\$((2+3))" "exec --tty: the typed line echoed"
+# c4's monitor crashes: its share stays mounted until `delete --force` clears it.
+c4_dir=$(sandbox_dir "$root" c4)
+c4_monitor=$("$RUNVM" --root "$root" state c4 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+grep -q " $c4_dir/shared/" /proc/self/mountinfo || fail "c4: no share mounted under $c4_dir"
+kill -9 "$c4_monitor"
+for _ in $(seq 100); do pgrep -f "$c4_dir" >/dev/null || break; sleep 0.1; done
 "$RUNVM" --root "$root" delete --force c3
 "$RUNVM" --root "$root" delete --force c4
 # The VM is gone: the console's slave side closed, the receiver got EIO and finished.
