@@ -4,8 +4,8 @@ set -euo pipefail
 RUNVM=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "needs root (state under /run)"; exit 77; }
-command -v busybox >/dev/null || { echo "busybox missing"; exit 77; }
+require_root "state under /run"
+require_tools busybox
 tmp=$(mktemp -d /tmp/runvm-e2e.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/state

@@ -11,17 +11,14 @@ build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-for tool in qemu-system-x86_64 runc ip busybox; do
-  command -v "$tool" >/dev/null || { echo "$tool missing"; exit 77; }
-done
+require_root
+require_tools qemu-system-x86_64 runc ip busybox
 cni_bin=${CNI_PATH:-/usr/lib/cni}
 [ -x "$cni_bin/bridge" ] && [ -x "$cni_bin/host-local" ] && [ -x "$cni_bin/loopback" ] ||
-  { echo "CNI plugins missing in $cni_bin (containernetworking-plugins)"; exit 77; }
+  skip "CNI plugins missing in $cni_bin (containernetworking-plugins)"
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
-[ -x "$agent" ] || { echo "runvm-agent not built ($agent)"; exit 77; }
-[ -x "$broker" ] || { echo "runvm-broker not built ($broker)"; exit 77; }
+require_built "$agent" "$broker"
 
 tmp=$(mktemp -d /tmp/runvm-cni.XXXXXX)
 root=$tmp/state

@@ -10,17 +10,16 @@ build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+require_root
 # Debian's docker.io (another `docker` may come first on PATH).
 dockerd=/usr/sbin/dockerd
 docker_cli=/usr/bin/docker
-[ -x "$dockerd" ] && [ -x "$docker_cli" ] || { echo "docker.io missing"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "qemu missing"; exit 77; }
-file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || { echo "busybox-static missing"; exit 77; }
+[ -x "$dockerd" ] && [ -x "$docker_cli" ] || skip "docker.io missing"
+require_tools qemu-system-x86_64
+require_static_busybox
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
-[ -x "$agent" ] || { echo "runvm-agent not built ($agent)"; exit 77; }
-[ -x "$broker" ] || { echo "runvm-broker not built ($broker)"; exit 77; }
+require_built "$agent" "$broker"
 
 tmp=$(mktemp -d /tmp/runvm-docker.XXXXXX)
 sock=$tmp/docker.sock

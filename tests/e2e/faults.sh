@@ -14,14 +14,12 @@ build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "qemu missing"; exit 77; }
-command -v cpio >/dev/null || { echo "cpio missing"; exit 77; }
-file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || { echo "busybox-static missing"; exit 77; }
+require_root
+require_tools qemu-system-x86_64 cpio
+require_static_busybox
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
-[ -x "$agent" ] || { echo "runvm-agent not built ($agent)"; exit 77; }
-[ -x "$broker" ] || { echo "runvm-broker not built ($broker)"; exit 77; }
+require_built "$agent" "$broker"
 tmp=$(mktemp -d /tmp/runvm-faults.XXXXXX)
 root=$tmp/state
 trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; rm -rf "$tmp"' EXIT

@@ -12,17 +12,15 @@ build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-skip() { echo "kvm_nested: $*: skipped"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
-file -L /bin/busybox | grep -q 'statically linked' || skip "busybox-static missing"
-command -v mke2fs >/dev/null || skip "mke2fs missing"
+require_tools qemu-system-x86_64 mke2fs
+require_static_busybox
 kcache=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
 [ -s "$kcache/vmlinuz" ] && [ -s "$kcache/release" ] ||
   skip "no kernel cache in $kcache (scripts/guest-kernel.sh fills it)"
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
 vmm=$build/vmm/runvm-vmm
-for b in "$RUNVM" "$agent" "$broker" "$vmm"; do [ -x "$b" ] || skip "$b not built"; done
+require_built "$RUNVM" "$agent" "$broker" "$vmm"
 
 tmp=$(mktemp -d /tmp/runvm-kvm-nested.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -3,6 +3,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 expect_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in '$1'";; esac; }
 
+# What makes a script skip (exit 77: ctest counts it as skipped), each naming what is missing.
+skip() { echo "$*: skipped"; exit 77; }
+require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root${1:+ ($1)}"; }
+require_tools() { local t; for t in "$@"; do command -v "$t" >/dev/null || skip "$t missing"; done; }
+require_static_busybox() {
+  file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || skip "busybox-static missing"
+}
+require_built() { local b; for b in "$@"; do [ -x "$b" ] || skip "$b not built"; done; }
+
 # make_bundle DIR ARGS_JSON [EXTRA_JQ_PYTHON]: a busybox rootfs and runc's default config
 # with process.args = ARGS_JSON, terminal off.
 make_bundle() {

@@ -11,16 +11,14 @@ build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-for tool in qemu-system-x86_64 ip tc gcc python3 sha256sum; do
-  command -v $tool >/dev/null || { echo "$tool missing"; exit 77; }
-done
-file -L /bin/busybox | grep -q 'statically linked' || { echo "static busybox missing"; exit 77; }
-[ -c /dev/net/tun ] || { echo "/dev/net/tun missing"; exit 77; }
+require_root
+require_tools qemu-system-x86_64 ip tc gcc python3 sha256sum
+require_static_busybox
+[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
 netplumb=$build/shim/network/runvm-netplumb
-for b in "$agent" "$broker" "$netplumb"; do [ -x "$b" ] || { echo "$b not built"; exit 77; }; done
+require_built "$agent" "$broker" "$netplumb"
 
 tmp=$(mktemp -d /tmp/runvm-e2e-net.XXXXXX)
 ns_a=rvnetA$$

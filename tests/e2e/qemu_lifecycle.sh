@@ -15,12 +15,11 @@ build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "qemu missing"; exit 77; }
+require_root
+require_tools qemu-system-x86_64
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
-[ -x "$agent" ] || { echo "runvm-agent not built ($agent)"; exit 77; }
-[ -x "$broker" ] || { echo "runvm-broker not built ($broker)"; exit 77; }
+require_built "$agent" "$broker"
 tmp=$(mktemp -d /tmp/runvm-e2e.XXXXXX)
 trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; rm -rf "$tmp"' EXIT
 root=$tmp/state
