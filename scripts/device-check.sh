@@ -4,14 +4,25 @@
 # reporting main() → first KVM_RUN (wall and CPU), the run's total wall time and the peak
 # RSS outside guest memory. Exit 77 without /dev/kvm.
 # usage: scripts/device-check.sh [BUILD_DIR]
+#        scripts/device-check.sh --prebuilt DIR   (DIR/vmm/runvm-vmm, DIR/vmm/guests/*.bin and
+#        optionally DIR/broker/runvm-broker, copied from a build here: both programs link
+#        statically, so a machine without our build dependencies can run them)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+prebuilt=0
+[ "${1:-}" = --prebuilt ] && { prebuilt=1; shift; }
 build=${1:-$root/build-device}
 [ -c /dev/kvm ] || { echo "device-check: no /dev/kvm: skipped"; exit 77; }
-cmake -S "$root" -B "$build" -G Ninja -DRUNVM_FUZZERS=OFF >/dev/null
-cmake --build "$build" --target runvm-vmm vmm_test_guests
+echo "device-check: $(uname -r), $(nproc) CPUs, kvm modules: $(ls /sys/module | grep -E '^kvm' | tr '\n' ' ')"
 broker=-
-cmake --build "$build" --target runvm-broker >/dev/null 2>&1 && broker=$build/broker/runvm-broker
+if [ $prebuilt = 0 ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DRUNVM_FUZZERS=OFF >/dev/null
+  cmake --build "$build" --target runvm-vmm vmm_test_guests
+  cmake --build "$build" --target runvm-broker >/dev/null 2>&1 && broker=$build/broker/runvm-broker
+else
+  [ -x "$build/vmm/runvm-vmm" ] || { echo "device-check: no $build/vmm/runvm-vmm" >&2; exit 2; }
+  [ -x "$build/broker/runvm-broker" ] && broker=$build/broker/runvm-broker
+fi
 "$root/tests/integration/vmm_tiny_guests.sh" "$build/vmm/runvm-vmm" "$build/vmm/guests" "$broker"
 
 work=$(mktemp -d)

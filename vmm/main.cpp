@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     CLI::App app{"runvm-vmm: a thin KVM VMM; devices come from runvm-broker over vhost-user"};
     std::string config_path, kernel, initrd, cmdline, serial_log, control, format, log_level;
     std::vector<std::string> devices;
+    std::string cpuid_mask;
     uint32_t vcpus = 0;
     uint64_t memory = 0;
     bool no_seccomp = false;
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
     app.add_option("--device", devices, "TYPE=SOCKET, a vhost-user device (repeatable)");
     app.add_option("--serial-log", serial_log, "serial console output file (default stdout)");
     app.add_option("--control-socket", control, "Unix socket for 'status'/'stop'");
+    app.add_option("--cpuid-mask", cpuid_mask,
+                   "features hidden from the guest, comma-separated, or kvm_pvm");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
     app.add_flag("--no-seccomp", no_seccomp, "keep capabilities and skip seccomp (debugging)");
     app.add_flag("--no-acpi", no_acpi,
@@ -41,7 +44,8 @@ int main(int argc, char** argv) {
     MachineConfig config;
     if (!config_path.empty()) {
         auto text = read_file(config_path);
-        auto parsed = text.ok() ? parse_machine_config(*text) : Result<MachineConfig>(text.error());
+        auto parsed =
+            text.ok() ? decode_machine_config(*text) : Result<MachineConfig>(text.error());
         if (!parsed.ok()) {
             std::fprintf(stderr, "runvm-vmm: %s\n", parsed.error().str().c_str());
             return kExitUsage;
@@ -70,7 +74,16 @@ int main(int argc, char** argv) {
         config.seccomp = false;
     if (no_acpi)
         config.acpi = false;
-    if (config_path.empty() && config.cpuid_mask.empty()) {
+    if (cpuid_mask == "kvm_pvm") {
+        config.cpuid_mask = x86_64::kvm_pvm_cpuid_mask();
+    } else if (!cpuid_mask.empty()) {
+        config.cpuid_mask.clear();
+        for (size_t at = 0; at <= cpuid_mask.size();) {
+            const size_t comma = std::min(cpuid_mask.find(',', at), cpuid_mask.size());
+            config.cpuid_mask.push_back(cpuid_mask.substr(at, comma - at));
+            at = comma + 1;
+        }
+    } else if (config_path.empty()) {
         config.cpuid_mask = x86_64::default_cpuid_mask();
     }
     for (const auto& d : devices) {

@@ -22,14 +22,24 @@
 #include "broker/hardening/seccomp_filter.hpp"
 #include "broker/runtime/device_server.hpp"
 #include "broker/runtime/device_spec.hpp"
+#include "broker/runtime/share_namespace.hpp"
 
 namespace runvm::broker {
 
 namespace {
 
+std::string vsock_uds(const DeviceSpec& spec) {
+    return spec.options.count("uds") ? spec.options.at("uds") : spec.socket + ".host";
+}
+
+std::string parent_dir(const std::string& path) {
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
 Result<std::unique_ptr<Device>> make_vsock(const DeviceSpec& spec) {
     vsock::VsockOptions o;
-    o.uds_path = spec.options.count("uds") ? spec.options.at("uds") : spec.socket + ".host";
+    o.uds_path = vsock_uds(spec);
     if (spec.options.count("cid")) {
         try {
             o.guest_cid = std::stoull(spec.options.at("cid"));
@@ -107,18 +117,29 @@ Result<std::unique_ptr<Device>> make_fs(const DeviceSpec& spec) {
     return std::unique_ptr<Device>(std::move(dev));
 }
 
-Result<std::vector<std::unique_ptr<DeviceServer>>> create_servers(const BrokerOptions& o) {
+// The devices, their sockets bound; the fs devices' sockets only: their directories are
+// opened once the broker is in its own mount namespace (see open_fs_servers).
+struct Setup {
     std::vector<std::unique_ptr<DeviceServer>> servers;
+    std::vector<std::pair<DeviceSpec, VhostUserSocket>> fs_pending;
+    std::vector<KeptDirectory> kept; // what the devices still reach by path
+};
+
+Result<Setup> create_servers(const BrokerOptions& o) {
+    Setup setup;
     auto add = [&](const std::string& text, std::initializer_list<const char*> keys,
                    auto make) -> Result<void> {
         RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec, parse_device_spec(text, keys));
         RUNVM_ASSIGN_OR_RETURN(auto device, make(spec));
         RUNVM_ASSIGN_OR_RETURN(auto server, DeviceServer::create(std::move(device), spec.socket));
-        servers.push_back(std::move(server));
+        setup.servers.push_back(std::move(server));
         return Ok();
     };
     for (const auto& s : o.vsock) {
         RUNVM_TRY(add(s, {"uds", "cid"}, make_vsock));
+        // Guest-initiated connections dial "<uds>_<port>" files made later by the host.
+        RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec, parse_device_spec(s, {"uds", "cid"}));
+        setup.kept.push_back({parent_dir(vsock_uds(spec)), false});
     }
     for (const auto& s : o.blk) {
         RUNVM_TRY(add(s, {"path", "ro", "nodiscard", "serial"}, make_blk));
@@ -130,12 +151,49 @@ Result<std::vector<std::unique_ptr<DeviceServer>>> create_servers(const BrokerOp
         RUNVM_TRY(add(s, {"tap", "fd", "mac", "mtu", "nooffload"}, make_net));
     }
     for (const auto& s : o.fs) {
-        RUNVM_TRY(add(s, {"dir", "tag", "cache", "ro"}, make_fs));
+        RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec,
+                               parse_device_spec(s, {"dir", "tag", "cache", "ro"}));
+        if (!spec.options.count("dir") || !spec.options.count("tag")) {
+            return Err(
+                Error::with_errno(EINVAL, "fs " + spec.socket + ": dir= and tag= are required"));
+        }
+        setup.kept.push_back({spec.options.at("dir"), spec.options.count("ro") != 0});
+        RUNVM_ASSIGN_OR_RETURN(VhostUserSocket socket, VhostUserSocket::listen(spec.socket));
+        setup.fs_pending.emplace_back(std::move(spec), std::move(socket));
     }
-    if (servers.empty()) {
+    if (setup.servers.empty() && setup.fs_pending.empty()) {
         return Err(Error::with_errno(EINVAL, "no devices given"));
     }
-    return servers;
+    return setup;
+}
+
+// The fs devices open their shared directory (and /proc/self/fd) here, after the pivot:
+// an fd opened before would hold the host's mount, whose submounts (the bind mounts a
+// share directory is made of) the lazy unmount of the old root disconnects from it.
+Result<void> open_fs_servers(Setup& setup) {
+    for (auto& [spec, socket] : setup.fs_pending) {
+        RUNVM_ASSIGN_OR_RETURN(auto device, make_fs(spec));
+        RUNVM_ASSIGN_OR_RETURN(auto server,
+                               DeviceServer::create(std::move(device), std::move(socket)));
+        setup.servers.push_back(std::move(server));
+    }
+    setup.fs_pending.clear();
+    return Ok();
+}
+
+// Only a broker serving files gets its own root: the others reach nothing by path.
+Result<void> confine_mounts(const Setup& setup) {
+    if (setup.fs_pending.empty()) {
+        return Ok();
+    }
+    auto entered = enter_share_namespace(setup.kept);
+    if (!entered && entered.error().code() == EPERM) {
+        spdlog::warn("no mount namespace of the shared directories ({}): the broker runs "
+                     "without CAP_SYS_ADMIN",
+                     entered.error().str());
+        return Ok();
+    }
+    return entered;
 }
 
 } // namespace
@@ -159,13 +217,25 @@ int run_broker(const BrokerOptions& options) {
         return EXIT_SETUP;
     }
 
-    auto servers = create_servers(options);
-    if (!servers) {
-        spdlog::error("setup: {}", servers.error().str());
+    auto setup = create_servers(options);
+    if (!setup) {
+        spdlog::error("setup: {}", setup.error().str());
         return EXIT_SETUP;
     }
     if (options.harden) {
-        // virtio-fs acts on files for the guest: it keeps the file capabilities only.
+        if (auto confined = confine_mounts(*setup); !confined) {
+            spdlog::error("setup: {}", confined.error().str());
+            return EXIT_SETUP;
+        }
+    }
+    if (auto opened = open_fs_servers(*setup); !opened) {
+        spdlog::error("setup: {}", opened.error().str());
+        return EXIT_SETUP;
+    }
+    auto* servers = &setup->servers;
+    if (options.harden) {
+        // virtio-fs acts on files for the guest: it keeps the file capabilities only
+        // (CAP_SYS_ADMIN, needed for the namespace above, goes here).
         auto dropped =
             options.fs.empty() ? drop_all_capabilities() : fs::keep_only_fs_capabilities();
         if (!dropped) {

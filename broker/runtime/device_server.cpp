@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -30,24 +31,44 @@ Result<void> set_timeouts(int fd) {
 
 } // namespace
 
-DeviceServer::DeviceServer(std::unique_ptr<Device> device, std::string socket_path,
-                           UniqueFd listener, std::unique_ptr<EventLoop> loop)
-    : device_(std::move(device)), socket_path_(std::move(socket_path)),
-      listener_(std::move(listener)), loop_(std::move(loop)) {}
+Result<VhostUserSocket> VhostUserSocket::listen(const std::string& path) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
+    VhostUserSocket s;
+    s.path = path;
+    s.name = slash == std::string::npos ? path : path.substr(slash + 1);
+    s.dir = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!s.dir) {
+        return Err(Error::from_errno("open directory of vhost-user socket " + path));
+    }
+    RUNVM_ASSIGN_OR_RETURN(s.listener, listen_unix(path, 4));
+    return s;
+}
+
+DeviceServer::DeviceServer(std::unique_ptr<Device> device, VhostUserSocket socket,
+                           std::unique_ptr<EventLoop> loop)
+    : device_(std::move(device)), socket_(std::move(socket)), loop_(std::move(loop)) {}
 
 Result<std::unique_ptr<DeviceServer>> DeviceServer::create(std::unique_ptr<Device> device,
                                                            std::string socket_path) {
+    RUNVM_ASSIGN_OR_RETURN(VhostUserSocket socket, VhostUserSocket::listen(socket_path));
+    return create(std::move(device), std::move(socket));
+}
+
+Result<std::unique_ptr<DeviceServer>> DeviceServer::create(std::unique_ptr<Device> device,
+                                                           VhostUserSocket socket) {
     RUNVM_ASSIGN_OR_RETURN(auto loop, EventLoop::create());
-    RUNVM_ASSIGN_OR_RETURN(UniqueFd listener, listen_unix(socket_path, 4));
     std::unique_ptr<DeviceServer> server(
-        new DeviceServer(std::move(device), socket_path, std::move(listener), std::move(loop)));
+        new DeviceServer(std::move(device), std::move(socket), std::move(loop)));
     server->session_ =
         std::make_unique<vhost_user::BackendSession>(*server->device_, *server->loop_);
     RUNVM_TRY(server->device_->attach(server->session_.get(), server->loop_.get()));
     DeviceServer* self = server.get();
     server->loop_->on_tick(
         [self] { self->stats_.malformed_chains = self->session_->malformed_chains(); });
-    RUNVM_TRY(server->loop_->add(server->listener_.get(), EPOLLIN,
+    RUNVM_TRY(server->loop_->add(server->socket_.listener.get(), EPOLLIN,
                                  [self](uint32_t) { self->on_listener_ready(); }));
     return server;
 }
@@ -57,7 +78,7 @@ DeviceServer::~DeviceServer() {
     // The session and device go before the loop they registered fds with.
     session_.reset();
     device_.reset();
-    ::unlink(socket_path_.c_str());
+    ::unlinkat(socket_.dir.get(), socket_.name.c_str(), 0);
 }
 
 Result<void> DeviceServer::start() {
@@ -80,7 +101,7 @@ void DeviceServer::stop() {
 }
 
 void DeviceServer::on_listener_ready() {
-    auto accepted = accept_unix(listener_.get(), false, socket_path_.c_str());
+    auto accepted = accept_unix(socket_.listener.get(), false, socket_.path.c_str());
     if (!accepted) {
         spdlog::warn("{}: {}", device_->name(), accepted.error().str());
         return;
@@ -91,7 +112,7 @@ void DeviceServer::on_listener_ready() {
     }
     if (connection_) {
         // vhost-user has one frontend per device; a second one is turned away.
-        spdlog::warn("{}: second frontend on {} refused", device_->name(), socket_path_);
+        spdlog::warn("{}: second frontend on {} refused", device_->name(), socket_.path);
         return;
     }
     auto timed = set_timeouts(fd.get());
@@ -108,7 +129,7 @@ void DeviceServer::on_listener_ready() {
     connection_ = std::move(fd);
     connection_token_ = *token;
     ++stats_.connections;
-    spdlog::info("{}: frontend connected on {}", device_->name(), socket_path_);
+    spdlog::info("{}: frontend connected on {}", device_->name(), socket_.path);
 }
 
 void DeviceServer::drop_connection(const std::string& why) {

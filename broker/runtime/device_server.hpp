@@ -22,11 +22,25 @@ struct DeviceServerStats {
     std::atomic<uint64_t> malformed_chains{0};
 };
 
+// A listening vhost-user socket and an O_PATH fd of its directory: the file is removed
+// through that fd, so also after the broker has left the host's mount namespace.
+struct VhostUserSocket {
+    static Result<VhostUserSocket> listen(const std::string& path);
+
+    std::string path;
+    UniqueFd listener;
+    UniqueFd dir;
+    std::string name; // the last component of path
+};
+
 class DeviceServer {
 public:
     // Binds the socket, creates the loop and attaches the device; nothing runs yet.
     static Result<std::unique_ptr<DeviceServer>> create(std::unique_ptr<Device> device,
                                                         std::string socket_path);
+    // The same with a socket bound earlier (before the broker entered its namespace).
+    static Result<std::unique_ptr<DeviceServer>> create(std::unique_ptr<Device> device,
+                                                        VhostUserSocket socket);
     ~DeviceServer();
     DeviceServer(const DeviceServer&) = delete;
     DeviceServer& operator=(const DeviceServer&) = delete;
@@ -35,12 +49,12 @@ public:
     // Stops and joins the thread; idempotent. The socket file is removed on destruction.
     void stop();
 
-    const std::string& socket_path() const { return socket_path_; }
+    const std::string& socket_path() const { return socket_.path; }
     const DeviceServerStats& stats() const { return stats_; }
     Device& device() { return *device_; }
 
 private:
-    DeviceServer(std::unique_ptr<Device> device, std::string socket_path, UniqueFd listener,
+    DeviceServer(std::unique_ptr<Device> device, VhostUserSocket socket,
                  std::unique_ptr<EventLoop> loop);
 
     void on_listener_ready();
@@ -49,8 +63,7 @@ private:
     void serve();
 
     std::unique_ptr<Device> device_;
-    std::string socket_path_;
-    UniqueFd listener_;
+    VhostUserSocket socket_;
     std::unique_ptr<EventLoop> loop_;
     std::unique_ptr<vhost_user::BackendSession> session_;
     UniqueFd connection_;

@@ -1,9 +1,12 @@
 // Process handlers (exec, signal, wait, tty, stdin, list) and the cgroup ones (stats,
 // update, pause, resume).
 #include <csignal>
+#include <sstream>
+#include <thread>
 
 #include <sys/socket.h>
 
+#include "base/io.hpp"
 #include "guest_agent/launcher/terminal.hpp"
 #include "guest_agent/service/agent_service.hpp"
 #include "guest_agent/service/request_checks.hpp"
@@ -20,6 +23,40 @@ Status not_found(const std::string& what) {
 
 Status no_cgroup(const std::string& id) {
     return Status{rpc::kFailedPrecondition, "container " + id + ": no cgroup v2 in this agent"};
+}
+
+// memory.events' oom_kill counter (hierarchical: the container's whole tree); 0 when the
+// file is missing or unreadable (no memory controller).
+uint64_t oom_kill_count(const std::string& cgroup_dir) {
+    auto text = read_file(cgroup_dir + "/memory.events");
+    if (!text) {
+        return 0;
+    }
+    std::istringstream in(*text);
+    std::string key;
+    uint64_t value = 0;
+    while (in >> key >> value) {
+        if (key == "oom_kill") {
+            return value;
+        }
+    }
+    return 0;
+}
+
+// Linux 6.1 counts MEMCG_OOM_KILL right after sending SIGKILL; with the victim on another
+// vCPU its exit can be reaped first, so a SIGKILL exit gets one short second look.
+bool container_oom_killed(const ContainerState& c, int shell_status) {
+    if (!c.cgroup) {
+        return false;
+    }
+    if (oom_kill_count(c.cgroup->path()) > 0) {
+        return true;
+    }
+    if (shell_status != 128 + SIGKILL) {
+        return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return oom_kill_count(c.cgroup->path()) > 0;
 }
 } // namespace
 
@@ -132,7 +169,9 @@ Status AgentService::wait_process(const Ctx& ctx, const pb::WaitProcessRequest& 
     // Polls so a closed connection or server shutdown ends the wait.
     for (;;) {
         if (auto rec = p->wait_exit(std::chrono::milliseconds(200))) {
-            resp.set_exit_status(static_cast<uint32_t>(shell_exit_status(rec->wait_status)));
+            const int status = shell_exit_status(rec->wait_status);
+            resp.set_exit_status(static_cast<uint32_t>(status));
+            resp.set_oom_killed(container_oom_killed(*c, status));
             const auto ns =
                 std::chrono::duration_cast<std::chrono::nanoseconds>(rec->at.time_since_epoch())
                     .count();

@@ -41,6 +41,7 @@ Result<shim::MonitorOptions> monitor_options(const GlobalOptions& g, const std::
     }
     o.console_socket = console_socket;
     o.settings = shim::default_settings();
+    RUNVM_TRY(shim::apply_config_file(o.settings));
     RUNVM_TRY(shim::apply_environment(o.settings));
     return o;
 }

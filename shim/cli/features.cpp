@@ -45,7 +45,8 @@ nlohmann::json features() {
               {"io.runvm.vcpus", "vCPUs of the container's VM"},
               {"io.runvm.memory", "memory of the container's VM, MiB"},
               {"io.runvm.kernel", "guest kernel path"},
-              {"io.runvm.initrd", "guest initramfs path"}}}};
+              {"io.runvm.initrd", "guest initramfs path"},
+              {"io.runvm.rootfs", "block (an ext4 copy) or virtiofs (the directory itself)"}}}};
 }
 
 } // namespace

@@ -36,6 +36,8 @@ Result<RuntimeConfig> apply_annotations(const RuntimeConfig& base,
                                          parse_absolute_path));
     RUNVM_TRY(override_with<Hypervisor>(annotations, "io.runvm.hypervisor", config.hypervisor,
                                         parse_hypervisor));
+    RUNVM_TRY(override_with<RootfsMode>(annotations, "io.runvm.rootfs", config.rootfs,
+                                        parse_rootfs_mode));
     return config;
 }
 

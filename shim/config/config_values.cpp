@@ -39,6 +39,19 @@ Result<Hypervisor> parse_hypervisor(std::string_view text) {
     return Err(Error::msg("must be auto, kvm or qemu, got " + shown(text)));
 }
 
+std::string_view rootfs_mode_name(RootfsMode m) {
+    return m == RootfsMode::virtiofs ? "virtiofs" : "block";
+}
+
+Result<RootfsMode> parse_rootfs_mode(std::string_view text) {
+    for (const RootfsMode m : {RootfsMode::block, RootfsMode::virtiofs}) {
+        if (text == rootfs_mode_name(m)) {
+            return m;
+        }
+    }
+    return Err(Error::msg("must be block or virtiofs, got " + shown(text)));
+}
+
 Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max) {
     uint64_t value = 0;
     const char* end = text.data() + text.size();

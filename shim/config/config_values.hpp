@@ -17,6 +17,7 @@ inline constexpr uint32_t kMinMemoryMib = 64;
 inline constexpr uint32_t kMaxMemoryMib = 1048576;
 
 Result<Hypervisor> parse_hypervisor(std::string_view text);
+Result<RootfsMode> parse_rootfs_mode(std::string_view text);
 Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max);
 Result<uint32_t> parse_vcpus(std::string_view text);
 Result<uint32_t> parse_memory_mib(std::string_view text);

@@ -53,6 +53,8 @@ const std::vector<Key> kKeys = {
     {"vcpus", [](std::string_view v, RuntimeConfig& c) { return assign(c.vcpus, parse_vcpus, v); }},
     {"memory_mib", [](std::string_view v,
                       RuntimeConfig& c) { return assign(c.memory_mib, parse_memory_mib, v); }},
+    {"rootfs",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.rootfs, parse_rootfs_mode, v); }},
     {"log_level",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.log_level, parse_log_level, v); }},
     {"log_format", [](std::string_view v,

@@ -18,6 +18,13 @@ enum class Hypervisor { automatic, kvm, qemu };
 
 std::string_view hypervisor_name(Hypervisor h); // "auto", "kvm", "qemu"
 
+// How the container's rootfs reaches the guest. block: an ext4 image copied from the
+// bundle's rootfs, served by the broker's blk device; virtiofs: the bundle's rootfs
+// directory itself, through the VM's virtio-fs share (writes land on the host, as with runc).
+enum class RootfsMode { block, virtiofs };
+
+std::string_view rootfs_mode_name(RootfsMode m); // "block", "virtiofs"
+
 // Helper programs; a name without a slash is looked up in $PATH.
 struct HelperPaths {
     std::string broker = "runvm-broker";
@@ -28,10 +35,11 @@ struct HelperPaths {
 
 struct RuntimeConfig {
     Hypervisor hypervisor = Hypervisor::automatic;
-    std::string kernel;             // empty: the guest image's default kernel
-    std::string initrd;             // empty: the guest image's default initramfs
-    uint32_t vcpus = 1;             // 1..255
-    uint32_t memory_mib = 256;      // 64..1048576
+    std::string kernel;        // empty: the guest image's default kernel
+    std::string initrd;        // empty: the guest image's default initramfs
+    uint32_t vcpus = 1;        // 1..255
+    uint32_t memory_mib = 256; // 64..1048576
+    RootfsMode rootfs = RootfsMode::block;
     std::string log_level = "info"; // trace, debug, info, warn, error
     LogFormat log_format = LogFormat::text;
     std::string log_file;                  // empty: stderr
@@ -46,7 +54,7 @@ Result<RuntimeConfig> parse_runtime_config(std::string_view yaml_text, const std
 // A missing file means the defaults; an unreadable or invalid one is an error.
 Result<RuntimeConfig> load_runtime_config(const std::string& path = kDefaultConfigPath);
 
-// The io.runvm.{vcpus,memory_mib,kernel,hypervisor} annotations override `base`; a bad
+// The io.runvm.{vcpus,memory_mib,kernel,hypervisor,rootfs} annotations override `base`; a bad
 // value is an error naming the annotation. Other annotations are left to their owners.
 Result<RuntimeConfig> apply_annotations(const RuntimeConfig& base,
                                         const std::map<std::string, std::string>& annotations);

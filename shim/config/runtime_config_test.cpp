@@ -40,6 +40,7 @@ BOOST_AUTO_TEST_CASE(empty_file_means_defaults) {
     BOOST_TEST(defaults.state_root == "/run/runvm");
     BOOST_TEST(defaults.paths.qemu == "qemu-system-x86_64");
     BOOST_TEST(defaults.kernel.empty());
+    BOOST_TEST((defaults.rootfs == RootfsMode::block));
 }
 
 BOOST_AUTO_TEST_CASE(reads_every_key) {
@@ -49,6 +50,7 @@ kernel: /usr/share/runvm/vmlinuz
 initrd: /usr/share/runvm/initrd.img
 vcpus: 4
 memory_mib: "2048"
+rootfs: virtiofs
 log_level: debug
 log_format: json
 log_file: /var/log/runvm.log
@@ -63,6 +65,7 @@ paths:
     BOOST_TEST(c.initrd == "/usr/share/runvm/initrd.img");
     BOOST_TEST(c.vcpus == 4u);
     BOOST_TEST(c.memory_mib == 2048u);
+    BOOST_TEST((c.rootfs == RootfsMode::virtiofs));
     BOOST_TEST(c.log_level == "debug");
     BOOST_TEST((c.log_format == runvm::LogFormat::json));
     BOOST_TEST(c.log_file == "/var/log/runvm.log");
@@ -71,6 +74,7 @@ paths:
     BOOST_TEST(c.paths.vmm == "runvm-vmm");
     BOOST_TEST(c.paths.qemu == "/usr/bin/qemu-system-x86_64");
     BOOST_TEST((parse_ok("hypervisor: kvm\n").hypervisor == Hypervisor::kvm));
+    BOOST_TEST((parse_ok("rootfs: block\n") == RuntimeConfig{}));
     BOOST_TEST((parse_ok("hypervisor: auto\nkernel: \"\"\n") == RuntimeConfig{}));
     BOOST_TEST(parse_ok("vcpus: 255\nmemory_mib: 1048576\n").memory_mib == 1048576u);
 }
@@ -85,6 +89,7 @@ BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
         {"memory_mib: 63\n",
          R"(cfg.yaml:1: memory_mib: must be an integer from 64 to 1048576, got "63")"},
         {"hypervisor: xen\n", R"(cfg.yaml:1: hypervisor: must be auto, kvm or qemu, got "xen")"},
+        {"rootfs: 9p\n", R"(cfg.yaml:1: rootfs: must be block or virtiofs, got "9p")"},
         {"log_level: verbose\n",
          R"(cfg.yaml:1: log_level: must be trace, debug, info, warn or error, got "verbose")"},
         {"log_format: xml\n", R"(cfg.yaml:1: log_format: must be text or json, got "xml")"},
@@ -140,12 +145,14 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
                                       {"io.runvm.memory_mib", "1024"},
                                       {"io.runvm.kernel", "/boot/custom"},
                                       {"io.runvm.hypervisor", "kvm"},
+                                      {"io.runvm.rootfs", "virtiofs"},
                                       {"io.kubernetes.cri.sandbox-id", "abc"}});
     BOOST_TEST_REQUIRE(c.ok());
     BOOST_TEST(c->vcpus == 2u);
     BOOST_TEST(c->memory_mib == 1024u);
     BOOST_TEST(c->kernel == "/boot/custom");
     BOOST_TEST((c->hypervisor == Hypervisor::kvm));
+    BOOST_TEST((c->rootfs == RootfsMode::virtiofs));
     BOOST_TEST((*apply_annotations(base, {}) == base));
 
     const std::vector<std::pair<std::pair<std::string, std::string>, std::string>> bad = {
@@ -157,6 +164,8 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
          R"(annotation io.runvm.kernel: must be an absolute path, got "vmlinuz")"},
         {{"io.runvm.hypervisor", "firecracker"},
          R"(annotation io.runvm.hypervisor: must be auto, kvm or qemu, got "firecracker")"},
+        {{"io.runvm.rootfs", "ext4"},
+         R"(annotation io.runvm.rootfs: must be block or virtiofs, got "ext4")"},
     };
     for (const auto& [annotation, message] : bad) {
         BOOST_TEST_CONTEXT(annotation.first) {

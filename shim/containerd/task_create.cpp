@@ -171,7 +171,7 @@ rpc::Status TaskService::create(const taskapi::CreateTaskRequest& req,
         events_.publish(topic::kTaskCreate, ev);
     }
     // The monitor exits with the container's status; it is our child by now (subreaper).
-    reaper_.watch(static_cast<pid_t>(*pid), [this, init](int code) { on_exit(init, code); });
+    reaper_.watch(static_cast<pid_t>(*pid), [this, init](int code) { on_init_exit(init, code); });
     resp.set_pid(*pid);
     return rpc::Status::Ok();
 }

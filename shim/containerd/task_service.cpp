@@ -109,6 +109,12 @@ rpc::Status TaskService::find_locked(const std::string& id, const std::string& e
 }
 
 void TaskService::publish_exit_locked(const TaskProcess& p) {
+    // containerd's order (runc's shim does the same): TaskOOM, then TaskExit.
+    if (p.oom_killed) {
+        ::containerd::events::TaskOOM oom;
+        oom.set_container_id(p.container_id);
+        events_.publish(topic::kTaskOOM, oom);
+    }
     ::containerd::events::TaskExit ev;
     ev.set_container_id(p.container_id);
     ev.set_id(p.exec_id.empty() ? p.container_id : p.exec_id);
@@ -116,6 +122,16 @@ void TaskService::publish_exit_locked(const TaskProcess& p) {
     ev.set_exit_status(static_cast<uint32_t>(p.exit_status));
     *ev.mutable_exited_at() = to_timestamp(p.exited_at);
     events_.publish(topic::kTaskExit, ev);
+}
+
+void TaskService::on_init_exit(const std::shared_ptr<TaskProcess>& p, int status) {
+    // The monitor wrote its record (exit status, OOM kill) before it exited.
+    auto record = shim::ContainerStore(options_.runvm_root).load(p->container_id);
+    if (record && record->oom_killed) {
+        std::lock_guard lock(mu_);
+        p->oom_killed = true;
+    }
+    on_exit(p, status);
 }
 
 void TaskService::on_exit(const std::shared_ptr<TaskProcess>& p, int status) {

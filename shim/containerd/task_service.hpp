@@ -74,6 +74,8 @@ private:
     rpc::Status start_exec(TaskProcess& p, const std::shared_ptr<TaskProcess>& holder);
     // Called from the reaper (init) or an exec's waiter with the exit status.
     void on_exit(const std::shared_ptr<TaskProcess>& p, int status);
+    // The init's monitor exited: its record says whether the guest saw an OOM kill.
+    void on_init_exit(const std::shared_ptr<TaskProcess>& p, int status);
     void publish_exit_locked(const TaskProcess& p);
     std::string control_socket(const std::string& id) const;
 

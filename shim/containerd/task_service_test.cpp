@@ -2,8 +2,10 @@
 // calls that answer from the shim's own state.
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 
 #include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim/containerd/event_sink_test_support.hpp"
@@ -126,6 +128,46 @@ BOOST_AUTO_TEST_CASE(failed_runvm_create_leaves_no_task_and_no_event) {
     BOOST_TEST(f.service->state(sq, sr).code == rpc::kNotFound);
     BOOST_TEST(f.events->flush(5s));
     BOOST_TEST(f.sink.topics().empty());
+}
+
+// A stand-in for `runvm create` (argv: --root R --log L create --bundle B --pid-file P ID):
+// its "monitor" writes the record the real one leaves (exit 137, an OOM kill seen by the
+// agent) and dies by SIGKILL; the shim must publish TaskOOM, then TaskExit.
+BOOST_AUTO_TEST_CASE(oom_killed_init_publishes_task_oom_before_task_exit) {
+    std::string fake = "/tmp/runvm-fake-runvm-" + std::to_string(::getpid());
+    {
+        std::ofstream out(fake);
+        out << "#!/bin/sh\n"
+               "mkdir -p \"$2/${10}\" || exit 1\n"
+               "printf '{\"id\":\"%s\",\"bundle\":\"%s\",\"status\":\"stopped\","
+               "\"exit_status\":137,\"oom_killed\":true}' \"${10}\" \"$7\" "
+               "> \"$2/${10}/state.json\"\n"
+               "sh -c 'sleep 0.3; kill -KILL $$' </dev/null >/dev/null 2>&1 &\n"
+               "echo $! > \"$9\"\n";
+    }
+    ::chmod(fake.c_str(), 0755);
+    ServiceFixture f(fake);
+    std::filesystem::create_directories(f.dir + "/root");
+    taskapi::CreateTaskRequest q;
+    q.set_id("c1");
+    q.set_bundle(f.dir + "/bundle");
+    taskapi::CreateTaskResponse r;
+    auto st = f.service->create(q, r);
+    ::unlink(fake.c_str());
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.message);
+    taskapi::WaitRequest wq;
+    wq.set_id("c1");
+    taskapi::WaitResponse wr;
+    BOOST_TEST(f.service->wait(rpc::CallContext{}, wq, wr).ok());
+    BOOST_TEST(wr.exit_status() == 137u);
+    BOOST_TEST(f.events->flush(5s));
+    const std::vector<std::string> expected = {"/tasks/create", "/tasks/oom", "/tasks/exit"};
+    BOOST_TEST(f.sink.topics() == expected, boost::test_tools::per_element());
+    ::containerd::events::TaskOOM oom;
+    BOOST_REQUIRE(f.sink.envelopes().size() >= 2u);
+    BOOST_TEST(f.sink.envelopes()[1].event().type_url() == "containerd.events.TaskOOM");
+    BOOST_TEST(oom.ParseFromString(f.sink.envelopes()[1].event().value()));
+    BOOST_TEST(oom.container_id() == "c1");
 }
 
 BOOST_AUTO_TEST_CASE(create_with_a_rootfs_mount_that_fails_reports_the_mount) {

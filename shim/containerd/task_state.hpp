@@ -24,6 +24,7 @@ struct TaskProcess {
     ProcessState state = ProcessState::creating;
     uint32_t pid = 0; // init: the monitor's host pid; exec: the guest pid
     int exit_status = 0;
+    bool oom_killed = false; // init: the guest saw an OOM kill in the container's cgroup
     std::chrono::system_clock::time_point exited_at{};
     nlohmann::json exec_spec;             // exec: the runtime-spec Process
     std::unique_ptr<ExecSession> session; // exec: the monitor connection

@@ -36,6 +36,9 @@ nlohmann::json ContainerRecord::to_json() const {
     if (!error.empty()) {
         j["error"] = error;
     }
+    if (oom_killed) {
+        j["oom_killed"] = true;
+    }
     return j;
 }
 
@@ -52,6 +55,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j) {
             r.exit_status = j["exit_status"].get<int>();
         }
         r.error = j.value("error", "");
+        r.oom_killed = j.value("oom_killed", false);
         r.annotations = j.value("annotations", std::map<std::string, std::string>{});
         r.run_dir = j.value("run_dir", "");
         r.hypervisor = j.value("hypervisor", "");

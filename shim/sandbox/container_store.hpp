@@ -24,7 +24,8 @@ struct ContainerRecord {
     std::string status;  // creating, created, running, paused, stopped
     int monitor_pid = 0; // the --pid-file process (see docs/cli.md)
     std::optional<int> exit_status;
-    std::string error; // why it stopped, when not by its own exit
+    std::string error;       // why it stopped, when not by its own exit
+    bool oom_killed = false; // the agent saw an OOM kill in its cgroup (containerd's TaskOOM)
     std::map<std::string, std::string> annotations;
     std::string run_dir;
     std::string hypervisor;

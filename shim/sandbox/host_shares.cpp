@@ -130,6 +130,15 @@ Result<void> remove_share_dir(const std::string& dir) {
 
 } // namespace
 
+HostShare rootfs_share(const std::string& rootfs_dir) {
+    HostShare s;
+    s.source = rootfs_dir;
+    s.name = kRootfsShareName;
+    s.directory = true;
+    s.recursive = true;
+    return s;
+}
+
 std::vector<std::string> mount_points_under(const std::string& mountinfo, const std::string& dir) {
     std::vector<std::string> out;
     std::istringstream lines(mountinfo);

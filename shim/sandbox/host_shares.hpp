@@ -13,6 +13,11 @@ namespace runvm::shim {
 inline constexpr char kShareTag[] = "runvm";
 inline constexpr char kGuestShareDir[] = "/run/runvm/shared";
 
+// rootfs: virtiofs: the bundle's rootfs in the same share under this name (the bind
+// sources are numbered, so none can take it), the container's root in the guest.
+inline constexpr char kRootfsShareName[] = "rootfs";
+inline constexpr char kGuestRootfsDir[] = "/run/runvm/shared/rootfs";
+
 // One bind-mount source of the spec, seen in the share as `name`.
 struct HostShare {
     std::string source; // host path (file or directory)
@@ -21,6 +26,12 @@ struct HostShare {
     bool readonly = false;
     bool recursive = false; // rbind: submounts of the source come along
 };
+
+// The bundle's rootfs as a share: all of it (rbind: a rootfs that is itself a stack of
+// mounts comes whole), writable also for root.readonly: runc makes missing mount points in
+// the bundle's rootfs and only then makes the container's "/" read-only; the guest's
+// launcher does the same (a read-only host file system still fails the mkdir, as in runc).
+HostShare rootfs_share(const std::string& rootfs_dir);
 
 // The share directory on the host: one bind mount per HostShare (nosuid, nodev, read-only
 // where the share says so) under a private self bind mount of the directory, so nothing

@@ -108,6 +108,7 @@ private:
     MonitorState s_;
     oci::Spec guest_spec_;          // s_.spec as the agent gets it (guest_spec.hpp)
     std::vector<HostShare> shares_; // the host bind-mount sources guest_spec_ names
+    bool rootfs_shared_ = false;    // rootfs: virtiofs: the rootfs is in shares_ too
     HostStdio stdio_;
     std::unique_ptr<StdioBridge> init_bridge_;
     UniqueFd listener_;
@@ -140,6 +141,14 @@ Result<void> Monitor::create() {
     if (s_.spec.annotations) {
         RUNVM_TRY(apply_annotations(settings, *s_.spec.annotations));
     }
+    if (settings.rootfs == config::RootfsMode::virtiofs) {
+        if (::geteuid() != 0) {
+            return Err(Error::with_errno(EPERM, "rootfs: virtiofs needs root (the bundle's "
+                                                "rootfs is bind-mounted into the VM's share)"));
+        }
+        rootfs_shared_ = true;
+        shares_.push_back(rootfs_share(absolute(o_.bundle, s_.spec.root->path)));
+    }
     {
         std::lock_guard lock(s_.mu);
         auto& r = s_.record;
@@ -168,8 +177,11 @@ Result<void> Monitor::create() {
     so.broker_binary = settings.broker_binary;
     so.qemu_binary = settings.qemu_binary;
     so.vmm_binary = settings.vmm_binary;
-    so.rootfs_dir = s_.record.rootfs;
-    so.rootfs_readonly = s_.spec.root->readonly.value_or(false);
+    so.rootfs_dir = rootfs_shared_ ? "" : s_.record.rootfs; // empty: no image, no blk device
+    // Writable while the container's mounts are made, as runc's rootfs is: missing mount
+    // points are created (in the image, a copy); the launcher then makes "/" read-only for
+    // root.readonly, after the mounts, in runc's order.
+    so.rootfs_readonly = false;
     so.shares = shares_;
     so.boot_timeout = settings.boot_timeout;
     so.netns_path = network_namespace_path(s_.spec);
@@ -195,9 +207,13 @@ Result<void> Monitor::create_container() {
     req.set_container_id(o_.id);
     req.set_oci_spec_json(oci::serialize_spec(guest_spec_));
     auto* rootfs = req.mutable_rootfs();
-    rootfs->set_block_device("/dev/vda");
-    rootfs->set_fs_type("ext4");
-    rootfs->set_readonly(s_.spec.root->readonly.value_or(false));
+    if (rootfs_shared_) {
+        rootfs->set_directory(kGuestRootfsDir); // mounted with the share (shared_fs below)
+    } else {
+        rootfs->set_block_device("/dev/vda");
+        rootfs->set_fs_type("ext4");
+    }
+    rootfs->set_readonly(false); // root.readonly: the launcher's remount, after the mounts
     if (!shares_.empty()) {
         req.mutable_shared_fs()->set_tag(kShareTag);
         req.mutable_shared_fs()->set_mount_point(kGuestShareDir);
@@ -296,11 +312,13 @@ int Monitor::run() {
     // Phase 2: running; the waiter blocks in WaitProcess, this thread watches the VM.
     std::atomic<bool> done{false};
     std::optional<int> status;
+    bool oom_killed = false;
     std::string wait_error;
     std::thread waiter([&] {
         auto r = s_.sandbox->agent().wait_process(o_.id, "");
         if (r) {
             status = static_cast<int>(r->exit_status());
+            oom_killed = r->oom_killed();
         } else {
             wait_error = r.error().str();
         }
@@ -345,6 +363,7 @@ int Monitor::run() {
         status = 128 + SIGKILL;
     }
     s_.record.exit_status = *status;
+    s_.record.oom_killed = oom_killed;
     return *status;
 }
 

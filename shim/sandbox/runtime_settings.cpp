@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include "shim/config/config_values.hpp"
+
 namespace runvm::shim {
 
 namespace {
@@ -30,6 +32,14 @@ std::string self_dir() {
     }
     std::string exe(buf, static_cast<size_t>(n));
     return exe.substr(0, exe.rfind('/'));
+}
+
+Result<config::RootfsMode> parse_rootfs(const std::string& text, const std::string& what) {
+    auto mode = config::parse_rootfs_mode(text);
+    if (!mode) {
+        return Err(Error::with_errno(EINVAL, what + ": " + mode.error().message()));
+    }
+    return *mode;
 }
 
 } // namespace
@@ -59,6 +69,47 @@ RuntimeSettings default_settings() {
     return s;
 }
 
+void apply_config(RuntimeSettings& s, const config::RuntimeConfig& c) {
+    if (!c.kernel.empty()) {
+        s.kernel = c.kernel;
+    }
+    if (!c.initrd.empty()) {
+        s.initrd = c.initrd;
+    }
+    switch (c.hypervisor) {
+    case config::Hypervisor::automatic:
+        s.hypervisor = HypervisorKind::automatic;
+        break;
+    case config::Hypervisor::kvm:
+        s.hypervisor = HypervisorKind::kvm;
+        break;
+    case config::Hypervisor::qemu:
+        s.hypervisor = HypervisorKind::qemu;
+        break;
+    }
+    s.vcpus = c.vcpus;
+    s.memory_mib = c.memory_mib;
+    s.rootfs = c.rootfs;
+    const config::HelperPaths defaults;
+    if (c.paths.broker != defaults.broker) {
+        s.broker_binary = c.paths.broker;
+    }
+    if (c.paths.vmm != defaults.vmm) {
+        s.vmm_binary = c.paths.vmm;
+    }
+    if (c.paths.qemu != defaults.qemu) {
+        s.qemu_binary = c.paths.qemu;
+    }
+}
+
+Result<void> apply_config_file(RuntimeSettings& s) {
+    const char* path = std::getenv("RUNVM_CONFIG");
+    RUNVM_ASSIGN_OR_RETURN(
+        auto c, config::load_runtime_config(path && *path ? path : config::kDefaultConfigPath));
+    apply_config(s, c);
+    return Ok();
+}
+
 Result<void> apply_environment(RuntimeSettings& s) {
     auto env = [](const char* name) -> std::string {
         const char* v = std::getenv(name);
@@ -82,6 +133,9 @@ Result<void> apply_environment(RuntimeSettings& s) {
     }
     if (auto v = env("RUNVM_MEMORY_MIB"); !v.empty()) {
         RUNVM_ASSIGN_OR_RETURN(s.memory_mib, parse_number(v, "RUNVM_MEMORY_MIB", 64, 1 << 20));
+    }
+    if (auto v = env("RUNVM_ROOTFS"); !v.empty()) {
+        RUNVM_ASSIGN_OR_RETURN(s.rootfs, parse_rootfs(v, "RUNVM_ROOTFS"));
     }
     if (auto v = env("RUNVM_BROKER"); !v.empty()) {
         s.broker_binary = v;
@@ -113,6 +167,8 @@ Result<void> apply_annotations(RuntimeSettings& s,
             s.initrd = value;
         } else if (key == "io.runvm.hypervisor") {
             RUNVM_ASSIGN_OR_RETURN(s.hypervisor, parse_hypervisor_kind(value));
+        } else if (key == "io.runvm.rootfs") {
+            RUNVM_ASSIGN_OR_RETURN(s.rootfs, parse_rootfs(value, "annotation " + key));
         }
     }
     return Ok();

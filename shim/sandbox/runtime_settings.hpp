@@ -1,5 +1,6 @@
 // RuntimeSettings: where the guest image and helper programs are and how big a VM is;
-// defaults, then the environment (RUNVM_*), then the bundle's io.runvm.* annotations.
+// defaults, then /etc/runvm/config.yaml, then the environment (RUNVM_*), then the bundle's
+// io.runvm.* annotations.
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "shim/config/runtime_config.hpp"
 #include "shim/hypervisor/backend.hpp"
 
 namespace runvm::shim {
@@ -19,6 +21,7 @@ struct RuntimeSettings {
     HypervisorKind hypervisor = HypervisorKind::automatic;
     uint32_t vcpus = 1;
     uint64_t memory_mib = 256;
+    config::RootfsMode rootfs = config::RootfsMode::block; // docs/config.md, key rootfs
     std::string broker_binary;
     std::string vmm_binary;
     std::string qemu_binary;
@@ -29,12 +32,22 @@ struct RuntimeSettings {
 // beside this executable, in the build tree, or on PATH.
 RuntimeSettings default_settings();
 
+// config.yaml's VM keys (docs/config.md): kernel and initrd when set, hypervisor, vcpus,
+// memory_mib, rootfs, and paths.* other than the default names (which keep the helpers
+// found beside this executable).
+void apply_config(RuntimeSettings& s, const config::RuntimeConfig& c);
+
+// The file named by RUNVM_CONFIG, else /etc/runvm/config.yaml (a missing file: defaults),
+// applied by apply_config; an invalid file is an error naming its line and key.
+Result<void> apply_config_file(RuntimeSettings& s);
+
 // RUNVM_KERNEL, RUNVM_INITRD, RUNVM_HYPERVISOR, RUNVM_VCPUS, RUNVM_MEMORY_MIB,
-// RUNVM_BROKER, RUNVM_VMM, RUNVM_QEMU, RUNVM_BOOT_TIMEOUT_MS, RUNVM_KERNEL_CMDLINE.
+// RUNVM_BROKER, RUNVM_VMM, RUNVM_QEMU, RUNVM_BOOT_TIMEOUT_MS, RUNVM_KERNEL_CMDLINE,
+// RUNVM_ROOTFS.
 Result<void> apply_environment(RuntimeSettings& s);
 
 // io.runvm.vcpus, io.runvm.memory (MiB), io.runvm.kernel, io.runvm.initrd,
-// io.runvm.hypervisor.
+// io.runvm.hypervisor, io.runvm.rootfs.
 Result<void> apply_annotations(RuntimeSettings& s,
                                const std::map<std::string, std::string>& annotations);
 

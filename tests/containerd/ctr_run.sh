@@ -3,8 +3,12 @@
 # config, root, state and socket: an OCI image built here (busybox-static packed with umoci)
 # is imported, then
 #  1. ctr run --rm: the guest's kernel, output and exit status 3;
-#  2. a detached task: exec (output, status), ps, pause/resume, metrics, kill, delete;
-#  afterwards no shim, broker or VM process remains. Two VM boots in all (QEMU TCG).
+#  2. ctr run -t (under script(1)'s pty): a terminal in the guest, its size from ctr's
+#     ResizePty, exit status 4;
+#  3. ctr run --memory-limit of a command that overruns it: /tasks/oom, exit status 137;
+#  4. a detached task: exec (output, status), ps, pause/resume, metrics; containerd
+#     restarted under it (the task still RUNNING, exec works again); kill, delete;
+#  afterwards no shim, broker or VM process remains. Four VM boots in all (QEMU TCG).
 # usage: ctr_run.sh SHIM RUNVM BUILD_DIR   (RUNVM_TEST_AGENT / RUNVM_TEST_BROKER: other
 #        runvm-agent / runvm-broker binaries than BUILD_DIR's)
 set -euo pipefail
@@ -20,7 +24,7 @@ expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 expect_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in '$1'";; esac; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-for tool in containerd ctr umoci qemu-system-x86_64 python3; do
+for tool in containerd ctr umoci qemu-system-x86_64 python3 script; do
   command -v "$tool" >/dev/null || skip "$tool missing"
 done
 busybox=$(command -v busybox || true)
@@ -31,21 +35,12 @@ broker=${RUNVM_TEST_BROKER:-$build/broker/runvm-broker}
 [ -x "$broker" ] || skip "runvm-broker not built ($broker)"
 
 tmp=$(mktemp -d /tmp/runvm-ctr.XXXXXX)
-sock=$tmp/containerd.sock
-ctr() { command ctr --address "$sock" "$@"; }
-containerd_pid=""
+. "$here/lib.sh"
 cleanup() {
   set +e
   if [ -n "$containerd_pid" ]; then
-    for c in $(timeout 10 ctr tasks ls -q 2>/dev/null); do
-      timeout 20 ctr tasks kill -s KILL "$c"; timeout 30 ctr tasks delete -f "$c"
-    done >/dev/null 2>&1
-    for c in $(timeout 10 ctr containers ls -q 2>/dev/null); do
-      timeout 10 ctr containers rm "$c"
-    done >/dev/null 2>&1
-    kill -TERM "$containerd_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$containerd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$containerd_pid" 2>/dev/null
+    remove_all_tasks
+    stop_containerd
   fi
   # What this test started carries its directory in its arguments: shims (-address),
   # monitors (--root), QEMU (the image); brokers die with their monitor.
@@ -69,39 +64,10 @@ export RUNVM_HYPERVISOR=qemu RUNVM_CLI=$runvm RUNVM_SHIM_ROOT=$tmp/runvm
 # A TCG boot takes 2-3 s on an idle machine and over 30 s on a loaded one.
 export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 
-cat > "$tmp/config.toml" <<TOML
-version = 2
-root = "$tmp/root"
-state = "$tmp/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$tmp/opt"
-TOML
-containerd --config "$tmp/config.toml" --log-level debug >"$tmp/containerd.log" 2>&1 &
-containerd_pid=$!
-for _ in $(seq 300); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
-ctr version >/dev/null 2>&1 || { tail -20 "$tmp/containerd.log" >&2; fail "containerd did not start"; }
-
-# The image: busybox-static in an OCI layout, packed by umoci.
-oci=$tmp/oci
-umoci init --layout "$oci"
-umoci new --image "$oci:latest"
-umoci unpack --image "$oci:latest" "$tmp/unpacked" >/dev/null
-mkdir -p "$tmp/unpacked/rootfs/bin" "$tmp/unpacked/rootfs/etc"
-cp "$busybox" "$tmp/unpacked/rootfs/bin/busybox"
-for a in sh echo cat sleep uname trap true hostname; do ln -sf busybox "$tmp/unpacked/rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/:/bin/sh' > "$tmp/unpacked/rootfs/etc/passwd"
-umoci repack --image "$oci:latest" "$tmp/unpacked"
-umoci config --image "$oci:latest" --config.cmd sh --config.env PATH=/bin
-tar -C "$oci" -cf "$tmp/image.tar" .
-ctr images import --base-name localhost/runvm-busybox "$tmp/image.tar" >/dev/null
+start_containerd || fail "containerd did not start"
+import_busybox_image "$busybox" sh echo cat sleep uname trap true hostname tty stty tail ||
+  fail "image import: $(ctr images ls -q)"
 img=localhost/runvm-busybox:latest
-ctr images ls -q | grep -qx "$img" || fail "image import: $(ctr images ls -q)"
 
 # 1. ctr run --rm: output, the guest's own kernel, exit status.
 set +e
@@ -117,7 +83,40 @@ guest_release=$(head -1 "$tmp/run.out")
   fail "guest kernel '$guest_release' is the host's"
 ctr containers ls -q | grep -qx c1 && fail "--rm left container c1"
 
-# 2. A detached task and the verbs around it.
+# 2. ctr run -t: ctr wants a terminal of its own, script(1) gives it one of the size set
+# here; ctr sends that size with ResizePty after Start, so the container waits for it.
+# script(1) sends its end-of-input byte (NUL once ctr made the pty raw) through ctr to the
+# guest's terminal, which echoes it as ^@ before the answer of `tty`.
+cat >"$tmp/run-tty.sh" <<'SH'
+#!/bin/sh
+stty rows 33 cols 101
+exec ctr --address "$SOCK" run -t --rm --runtime io.containerd.runvm.v2 "$IMG" c3 sh -c '
+  tty; i=0
+  while [ "$(stty size)" != "33 101" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  echo size $(stty size); exit 4'
+SH
+chmod +x "$tmp/run-tty.sh"
+set +e
+SOCK=$sock IMG=$img script -qec "$tmp/run-tty.sh" /dev/null </dev/null >"$tmp/tty.out" 2>&1
+rc=$?
+set -e
+tr -d '\r' <"$tmp/tty.out" >&2
+expect_eq "$rc" 4 "ctr run -t exit status"
+expect_contains "$(tr -d '\r' <"$tmp/tty.out")" "/dev/" "ctr run -t: tty's answer"
+if tr -d '\r' <"$tmp/tty.out" | grep -qx 'not a tty'; then fail "ctr run -t: no terminal in the guest"; fi
+expect_contains "$(tr -d '\r' <"$tmp/tty.out")" "size 33 101" "ctr run -t: terminal size"
+
+# 3. Out of memory: tail buffers /dev/zero (no newline ever comes) past the cgroup's limit;
+# the guest's OOM killer ends it, the shim publishes TaskOOM before TaskExit.
+set +e
+ctr run --rm --memory-limit $((32 << 20)) --runtime io.containerd.runvm.v2 "$img" c4 \
+  tail /dev/zero </dev/null >"$tmp/oom.out" 2>&1
+rc=$?
+set -e
+cat "$tmp/oom.out" >&2
+expect_eq "$rc" 137 "ctr run of an OOM-killed task: exit status"
+
+# 4. A detached task and the verbs around it.
 ctr run -d --runtime io.containerd.runvm.v2 "$img" c2 \
   sh -c 'trap "exit 42" TERM; while true; do sleep 0.1; done' </dev/null
 expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" RUNNING "task c2 after run -d"
@@ -134,6 +133,16 @@ expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" PAUSED "task c2 after pau
 ctr tasks resume c2
 expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" RUNNING "task c2 after resume"
 ctr tasks metrics c2 >"$tmp/metrics" 2>&1 || { cat "$tmp/metrics" >&2; fail "ctr tasks metrics"; }
+
+# containerd restarts under the running task: it reloads the shim from its state directory
+# (the bundle's address file), reconnects and asks for the task's state.
+stop_containerd
+pgrep -f -- "-address $sock" >/dev/null || fail "the shim died with containerd"
+start_containerd || fail "containerd did not restart"
+expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" RUNNING "task c2 after containerd's restart"
+out=$(ctr tasks exec --exec-id e2 c2 sh -c 'echo after-restart' </dev/null) ||
+  fail "exec after containerd's restart"
+expect_eq "$out" "after-restart" "exec output after containerd's restart"
 ctr tasks kill c2
 for _ in $(seq 100); do
   [ "$(ctr tasks ls | awk '$1=="c2"{print $3}')" = STOPPED ] && break
@@ -147,7 +156,7 @@ ctr containers rm c2
 # every topic of this slice was forwarded and none was refused.
 forwarded() { grep 'event forwarded' "$tmp/containerd.log" | grep -o 'topic=[^ ]*' | cut -d= -f2; }
 for t in /tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused \
-         /tasks/resumed /tasks/exit /tasks/delete; do
+         /tasks/resumed /tasks/oom /tasks/exit /tasks/delete; do
   forwarded | grep -qx "$t" || { forwarded >&2; fail "event $t was not forwarded"; }
 done
 if grep 'error forwarding event' "$tmp/containerd.log" >&2; then fail "containerd refused an event"; fi
@@ -165,8 +174,9 @@ if pgrep -f "runvm-vm/" >/dev/null; then
 fi
 [ -z "$(ls -A "$tmp/runvm/default" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/default")"
 # Each shim removed its socket (containerd 1.6's name: sha256 of address/namespace/id).
-for id in c1 c2; do
+for id in c1 c2 c3 c4; do
   s=/run/containerd/s/$(printf '%s' "$sock/default/$id" | sha256sum | cut -d' ' -f1)
   [ ! -e "$s" ] || fail "the shim of $id left its socket $s"
 done
-echo "ctr run: guest kernel $guest_release, exit 3; exec, ps, pause/resume, metrics, kill, delete: ok"
+echo "ctr run: guest kernel $guest_release, exit 3; run -t, OOM (137, /tasks/oom); exec, ps," \
+  "pause/resume, metrics, containerd restart, kill, delete: ok"

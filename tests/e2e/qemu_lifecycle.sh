@@ -5,7 +5,9 @@
 #  2. containerd's sequence: create --pid-file, start, state, exec, exec --detach, kill,
 #     delete; the pid-file process exits with the container's status.
 #  3. a tty through --console-socket for create and exec --tty (runc beside it), a second
-#     container beside it, then delete --force of both (the second's monitor killed first).
+#     container beside it with `rootfs: virtiofs` (a write seen in the host's rootfs, a host
+#     file read, virtiofs as its /; its broker's mount namespace), then delete --force of
+#     both (the second's monitor killed first).
 # Each bundle bind-mounts Docker-style host files and volumes (virtio-fs): 1 compares them
 # with runc and checks a rw volume write (owner too) and a refused ro one; 2 a live host
 # edit and exec writes; 3 `delete --force` after a monitor crash; no mount is left after any.
@@ -43,14 +45,14 @@ binds="for d, n, o in (('/etc/hosts', 'hosts', []), ('/etc/resolv.conf', 'resolv
                       ('/etc/hostname', 'hostname', []), ('/vol', 'vol', []), ('/rovol', 'rovol', ['ro'])):
     c['mounts'].append({'destination': d, 'type': 'bind', 'source': '$share/' + n,
                         'options': ['rbind', 'rprivate'] + o})"
-# Mount points in the image (a read-only rootfs cannot get them made).
+# Mount points in the image. b1 has none: its read-only rootfs gets them made, as runc
+# makes them (in the image there, in the bundle's rootfs for runc).
 bind_points() { touch "$1/rootfs/etc/hosts" "$1/rootfs/etc/resolv.conf" "$1/rootfs/etc/hostname"; mkdir -p "$1/rootfs/vol" "$1/rootfs/rovol"; }
 
 # 1. run
 make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo err >&2; echo \"env=$FOO cwd=$(pwd) uid=$(id -u) host=$(hostname)\"; touch /ro 2>/dev/null || echo readonly; cat /etc/hosts /etc/resolv.conf /etc/hostname /rovol/r; echo \"written by $(id -u)\" > /vol/w && cat /vol/w; touch /rovol/x 2>/dev/null || echo rovol-refused; ls /vol /rovol; uname -r; exit 7"]' \
   'c["process"]["env"].append("FOO=bar"); c["process"]["cwd"]="/work"; c["process"]["user"]={"uid":1000,"gid":1000}; c["root"]["readonly"]=True
 '"$binds"
-bind_points "$tmp/b1"
 set +e
 echo piped | "$RUNVM" --root "$root" run --bundle "$tmp/b1" r1 >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -131,8 +133,12 @@ console_receiver "$tmp/con" "$tmp/con.out" tty /dev/pts/ 'echo typed-$((1+2))' t
 con_pid=$receiver_pid
 "$RUNVM" --root "$root" create --bundle "$tmp/b4" --console-socket "$tmp/con" c3 </dev/null
 "$RUNVM" --root "$root" start c3
-make_bundle "$tmp/b3" '["sleep","1000"]' "$binds"
+# c4's rootfs is the bundle's directory itself (rootfs: virtiofs, docs/config.md), writable.
+make_bundle "$tmp/b3" '["sh","-c","cat /from-host > /seen-by-guest; cat /proc/mounts > /guest-mounts; echo written-in-guest > /guest-file; exec sleep 1000"]' \
+  'c["root"]["readonly"]=False; c.setdefault("annotations", {})["io.runvm.rootfs"]="virtiofs"
+'"$binds"
 bind_points "$tmp/b3"
+echo put-there-by-host > "$tmp/b3/rootfs/from-host"
 "$RUNVM" --root "$root" run --detach --bundle "$tmp/b3" c4 </dev/null
 expect_eq "$("$RUNVM" --root "$root" list -q | tr '\n' ' ')" "c3 c4 " "two containers"
 console_receiver "$tmp/econ" "$tmp/econ.out" tty /dev/pts/ 'echo exec-$((2+3))' exec-5 'exit 4' ''
@@ -143,8 +149,19 @@ set -e
 wait_receiver "$receiver_pid" "$tmp/econ.out" "exec --tty"
 expect_eq "$rc" 4 "exec --tty exit status"
 expect_contains "$(cat "$tmp/econ.out")" "echo exec-\$((2+3))" "exec --tty: the typed line echoed"
-# c4's monitor crashes: its share stays mounted until `delete --force` clears it.
 c4_dir=$(sandbox_dir "$root" c4)
+for _ in $(seq 300); do [ -s "$tmp/b3/rootfs/guest-file" ] && break; sleep 0.1; done
+expect_eq "$(cat "$tmp/b3/rootfs/guest-file" 2>/dev/null)" written-in-guest "rootfs: virtiofs: a container write, in the host's rootfs"
+expect_eq "$(cat "$tmp/b3/rootfs/seen-by-guest")" put-there-by-host "rootfs: virtiofs: a host file, read in the container"
+expect_eq "$(awk '$2 == "/" {print $1, $3}' "$tmp/b3/rootfs/guest-mounts")" "runvm virtiofs" "rootfs: virtiofs: the container's /"
+[ ! -e "$c4_dir/rootfs.img" ] || fail "rootfs: virtiofs: an image was built"
+# c4's broker serves from its own mount namespace: a tmpfs root, /proc, the VM directory
+# (its vsock socket's, holding the share); the host's files are out of its reach.
+c4_broker=$(pgrep -f "fs.vhost,dir=$c4_dir/shared" | head -1)
+[ -n "$c4_broker" ] || fail "c4: no broker serving $c4_dir/shared"
+expect_eq "$(awk -v d="$c4_dir" '$5 != "/" && $5 != "/proc" && $5 != d && index($5, d "/") != 1' "/proc/$c4_broker/mountinfo")" "" "c4's broker: no mount outside its VM directory"
+[ ! -e "/proc/$c4_broker/root/etc/passwd" ] || fail "c4's broker reaches the host's /etc/passwd"
+# c4's monitor crashes: its share stays mounted until `delete --force` clears it.
 c4_monitor=$("$RUNVM" --root "$root" state c4 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 grep -q " $c4_dir/shared/" /proc/self/mountinfo || fail "c4: no share mounted under $c4_dir"
 kill -9 "$c4_monitor"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "broker/devices/fs/device.hpp"
-#include "broker/testing/direct_queues.hpp"
+#include "broker/testing/current_queues.hpp"
 #include "broker/testing/temp_dir.hpp"
 
 using namespace runvm::broker;
@@ -19,23 +19,9 @@ namespace {
 struct World {
     testing::TempDir dir = testing::TempDir::create("runvm-fs-fuzz").value();
     std::unique_ptr<fs::FsDevice> device;
-    testing::DirectQueues* current = nullptr;
-
-    struct Context : DeviceContext {
-        World* w;
-        Virtqueue* queue(uint16_t i) override {
-            return w->current ? w->current->queue(i) : nullptr;
-        }
-        void notify(uint16_t i) override {
-            if (w->current) {
-                w->current->notify(i);
-            }
-        }
-        uint64_t acked_features() const override { return 0; }
-    } context;
+    testing::CurrentQueues context;
 
     World() {
-        context.w = this;
         // A few things to find: a file, a directory, a symlink pointing out.
         ::mkdir(dir.file("share").c_str(), 0755);
         ::mkdir(dir.file("share/d").c_str(), 0755);
@@ -60,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     testing::DirectQueues& q = **queues;
-    world.current = &q;
+    world.context.set(&q);
     testing::TestGuestMemory& ram = q.ram();
     // Requests: u16 length, u8 shape, then that many bytes. The shape's bits make the
     // header's len match the bytes (so decoding reaches the operations), point the node id
@@ -103,6 +89,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ++requests;
     }
     world.device->reset();
-    world.current = nullptr;
+    world.context.set(nullptr);
     return 0;
 }

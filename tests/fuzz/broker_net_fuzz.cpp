@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "broker/devices/net/device.hpp"
-#include "broker/testing/direct_queues.hpp"
+#include "broker/testing/current_queues.hpp"
 #include "broker/virtio/virtio_spec.hpp"
 
 using namespace runvm::broker;
@@ -21,24 +21,9 @@ struct World {
     std::unique_ptr<EventLoop> loop = EventLoop::create().value();
     std::unique_ptr<net::NetDevice> device;
     int host_end = -1;
-    testing::DirectQueues* current = nullptr;
-    uint64_t acked = 0;
-
-    struct Context : DeviceContext {
-        World* w;
-        Virtqueue* queue(uint16_t i) override {
-            return w->current ? w->current->queue(i) : nullptr;
-        }
-        void notify(uint16_t i) override {
-            if (w->current) {
-                w->current->notify(i);
-            }
-        }
-        uint64_t acked_features() const override { return w->acked; }
-    } context;
+    testing::CurrentQueues context;
 
     World() {
-        context.w = this;
         spdlog::set_level(spdlog::level::off); // a warning per bad frame and stats per input
         int sv[2];
         if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -62,19 +47,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     // First byte: which features the "driver" acked.
     const uint8_t f = data[0];
-    world.acked = virtio::F_VERSION_1 | ((f & 1) ? net::F_MRG_RXBUF : 0) |
-                  ((f & 2) ? net::F_CSUM | net::F_HOST_TSO4 : 0) |
-                  ((f & 4) ? net::F_HOST_TSO6 : 0) |
-                  ((f & 8) ? net::F_GUEST_CSUM | net::F_GUEST_TSO4 : 0);
+    uint64_t acked = virtio::F_VERSION_1 | ((f & 1) ? net::F_MRG_RXBUF : 0) |
+                     ((f & 2) ? net::F_CSUM | net::F_HOST_TSO4 : 0) |
+                     ((f & 4) ? net::F_HOST_TSO6 : 0) |
+                     ((f & 8) ? net::F_GUEST_CSUM | net::F_GUEST_TSO4 : 0);
     if ((f & 0x80) != 0) {
-        world.acked &= ~virtio::F_VERSION_1;
+        acked &= ~virtio::F_VERSION_1;
     }
+    world.context.set_acked_features(acked);
     auto queues = testing::DirectQueues::create(2, 64, 1 << 20, (f & 16) != 0);
     if (!queues) {
         return 0;
     }
     testing::DirectQueues& q = **queues;
-    world.current = &q;
+    world.context.set(&q);
     testing::TestGuestMemory& ram = q.ram();
     const uint32_t rx_len = (f & 32) ? 256 : 2048;
     for (int i = 0; i < 24; ++i) {
@@ -120,6 +106,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     char sink[70000];
     while (::recv(world.host_end, sink, sizeof(sink), MSG_DONTWAIT) > 0) {
     }
-    world.current = nullptr;
+    world.context.set(nullptr);
     return 0;
 }

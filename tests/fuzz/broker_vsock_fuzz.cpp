@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "broker/devices/vsock/device.hpp"
-#include "broker/testing/direct_queues.hpp"
+#include "broker/testing/current_queues.hpp"
 
 using namespace runvm::broker;
 
@@ -16,24 +16,9 @@ namespace {
 struct World {
     std::unique_ptr<EventLoop> loop = EventLoop::create().value();
     std::unique_ptr<vsock::VsockDevice> device;
-    testing::DirectQueues* current = nullptr;
-
-    // Forwards to the queues of the input being run.
-    struct Context : DeviceContext {
-        World* w;
-        Virtqueue* queue(uint16_t i) override {
-            return w->current ? w->current->queue(i) : nullptr;
-        }
-        void notify(uint16_t i) override {
-            if (w->current) {
-                w->current->notify(i);
-            }
-        }
-        uint64_t acked_features() const override { return 0; }
-    } context;
+    testing::CurrentQueues context;
 
     World() {
-        context.w = this;
         const std::string uds = "/tmp/runvm-vsock-fuzz." + std::to_string(::getpid());
         device = vsock::VsockDevice::open({uds, 3}).value();
         (void)device->attach(&context, loop.get());
@@ -49,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     testing::DirectQueues& q = **queues;
-    world.current = &q;
+    world.context.set(&q);
     testing::TestGuestMemory& ram = q.ram();
     for (int i = 0; i < 16; ++i) {
         const uint64_t b = ram.alloc(512);
@@ -84,6 +69,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     world.device->on_kick(vsock::RXQ);
     (void)world.loop->run_once(0);
     world.device->reset();
-    world.current = nullptr;
+    world.context.set(nullptr);
     return 0;
 }

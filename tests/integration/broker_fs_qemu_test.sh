@@ -2,20 +2,15 @@
 # virtio-fs through runvm-broker with QEMU (TCG, microvm, vhost-user-fs-device) as the
 # frontend, in one boot: the guest mounts the share and runs the POSIX suite, whose listing
 # must equal the same suite's on a host directory; host and guest see each other's edits;
-# escape attempts never reach a canary beside the share. Exit 77 when QEMU, the guest
+# escape attempts never reach a canary beside the share; the broker's mount namespace holds
+# only the share. Exit 77 when QEMU, the guest
 # kernel or a tool is missing. usage: broker_fs_qemu_test.sh RUNVM_BROKER_BINARY
 set -euo pipefail
 broker=$1
 here=$(cd "$(dirname "$0")" && pwd)
 
-for tool in qemu-system-x86_64 cpio gcc; do
-    command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
-done
-[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
-    { echo "SKIP: static busybox missing (busybox-static)"; exit 77; }
-kernel_dir=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
-[ -s "$kernel_dir/vmlinuz" ] || { echo "SKIP: no guest kernel (run scripts/guest-kernel.sh)"; exit 77; }
-release=$(cat "$kernel_dir/release")
+. "$here/broker_qemu_lib.sh"
+require_guest_tools
 [ "$(id -u)" = 0 ] || { echo "SKIP: the suite's chown needs root"; exit 77; }
 
 t0=$(date +%s)
@@ -28,17 +23,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/initrd"/{bin,proc,sys,dev,mnt,tmp,lib/modules} "$work/bbin"
-cp /bin/busybox "$work/initrd/bin/busybox"
-gcc -static -O2 -o "$work/fs-helper" "$here/broker_fs_helper.c"
-cp "$work/fs-helper" "$work/initrd/bin/fs-helper"
-cp "$here/broker_fs_posix_suite.sh" "$work/initrd/bin/suite.sh"
-for m in virtio_ring virtio virtio_mmio fuse virtiofs; do
-    cp "$(find "$kernel_dir/modules/$release" -name "$m.ko" | head -1)" "$work/initrd/lib/modules/"
-done
-cp "$here/broker_fs_guest_init.sh" "$work/initrd/init"
-chmod +x "$work/initrd/init" "$work/initrd/bin/suite.sh"
-(cd "$work/initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+mkdir -p "$work/bbin"
+initrd_extra=("$here/broker_fs_posix_suite.sh:bin/suite.sh")
+make_guest_initrd "$here/broker_fs_guest_init.sh" "$here/broker_fs_helper.c" fs-helper \
+    virtio_ring virtio virtio_mmio fuse virtiofs
 
 # The share, and a canary beside it that no guest request may reach.
 mkdir "$work/share" "$work/hostref"
@@ -65,29 +53,12 @@ for i in $(seq 50); do [ -S "$work/fs.vu" ] && break; sleep 0.1; done
   echo "made on the host while mounted" > "$work/share/host-live.txt" ) &
 pids+=($!)
 
-tsc_khz=$(awk '/^cpu MHz/{printf "%d", $4*1000; exit}' /proc/cpuinfo)
 start=$(date +%s)
-qemu-system-x86_64 -accel tcg -M microvm -m 512 -smp 1 -nodefaults -no-user-config \
-    -display none -no-reboot -serial "file:$work/serial.log" \
-    -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
-    -chardev socket,id=fs,path="$work/fs.vu" -device vhost-user-fs-device,chardev=fs,tag=share \
-    -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet tsc_early_khz=$tsc_khz" &
-qemu_pid=$!
-pids+=($qemu_pid)
-for i in $(seq 1800); do kill -0 $qemu_pid 2>/dev/null || break; sleep 0.1; done
+boot_guest "" -chardev socket,id=fs,path="$work/fs.vu" -device vhost-user-fs-device,chardev=fs,tag=share
+wait_guest 180
 echo "setup $(( start - t0 )) s, guest ran $(( $(date +%s) - start )) s"
-
-status=0
-if kill -0 $qemu_pid 2>/dev/null; then
-    echo "FAIL: QEMU still running after 180 s"; status=1
-fi
 tr -d '\r' < "$work/serial.log" > "$work/serial.txt"
 grep '^S:' "$work/serial.txt" > "$work/guest.out" || true
-check() { # name expected actual
-    if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: want '$2' got '$3'"; status=1; fi
-}
-value() { grep -a "^$1=" "$work/serial.txt" | head -1 | cut -d= -f2-; }
 echo "guest uptime: suite $(value T_SUITE_START) -> $(value T_SUITE_END) s"
 if diff -u "$work/host.out" "$work/guest.out"; then
     echo "ok: POSIX suite identical on the share and on a host directory ($(wc -l < "$work/host.out") lines)"
@@ -110,6 +81,16 @@ tree_sum() {
 }
 check "guest-made tree on the host" "$(tree_sum "$work/hostref/suite" | md5sum)" \
     "$(tree_sum "$work/share/suite" | md5sum)"
+
+# The broker served all of the above from its own mount namespace (docs/virtiofs.md,
+# Confinement): a read-only tmpfs root, its /proc and the share; no host path reachable.
+check "broker's mount points" "$(printf '%s\n' / /proc "$(realpath "$work/share")" | sort | tr '\n' ' ')" \
+    "$(awk '{print $5}' "/proc/$broker_pid/mountinfo" | sort | tr '\n' ' ')"
+check "broker's root" "tmpfs ro" "$(awk '$5 == "/" {print $(NF-2), substr($6, 1, 2)}' "/proc/$broker_pid/mountinfo")"
+reach() { [ -e "/proc/$broker_pid/root$1" ] && echo reachable || echo unreachable; }
+check "the share in the broker's root" reachable "$(reach "$(realpath "$work/share")/from_host.txt")"
+check "host /etc/passwd from the broker" unreachable "$(reach /etc/passwd)"
+check "the canary from the broker" unreachable "$(reach "$(realpath "$work")/canary")"
 
 kill -TERM $broker_pid
 rc=0; wait $broker_pid || rc=$?

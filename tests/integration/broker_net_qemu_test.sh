@@ -12,15 +12,9 @@ netplumb=$2
 here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-for tool in qemu-system-x86_64 ip cpio gcc python3 sha256sum; do
-    command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
-done
-[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
-    { echo "SKIP: static busybox missing (busybox-static)"; exit 77; }
+. "$here/broker_qemu_lib.sh"
+require_guest_tools ip python3 sha256sum
 [ -c /dev/net/tun ] || { echo "SKIP: /dev/net/tun missing (modprobe tun)"; exit 77; }
-kernel_dir=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
-[ -s "$kernel_dir/vmlinuz" ] || { echo "SKIP: no guest kernel (run scripts/guest-kernel.sh)"; exit 77; }
-release=$(cat "$kernel_dir/release")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/runvm-broker-net.XXXXXX")
 ns_a=rvnetA$$
@@ -35,17 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/initrd"/{bin,proc,sys,dev,tmp,lib/modules}
-cp /bin/busybox "$work/initrd/bin/busybox"
-gcc -static -O2 -o "$work/initrd/bin/net-io" "$here/broker_net_io.c"
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio \
-         failover net_failover virtio_net; do
-    ko=$(find "$kernel_dir/modules/$release" -name "$m.ko" | head -1)
-    [ -n "$ko" ] || { echo "SKIP: guest module $m.ko missing"; exit 77; }
-    cp "$ko" "$work/initrd/lib/modules/"
-done
-cp "$here/broker_net_guest_init.sh" "$work/initrd/init"
-(cd "$work/initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+make_guest_initrd "$here/broker_net_guest_init.sh" "$here/broker_net_io.c" net-io \
+    virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio \
+    failover net_failover virtio_net
 
 ip netns add $ns_a
 ip netns add $ns_b
@@ -79,30 +65,15 @@ ip netns exec $ns_b python3 "$here/broker_net_peer.py" fetch 10.98.0.1 8000 "$wo
 fetch_pid=$!
 pids+=($fetch_pid)
 
-tsc_khz=$(awk '/^cpu MHz/{printf "%d", $4*1000; exit}' /proc/cpuinfo)
-qemu-system-x86_64 -accel tcg -M microvm -m 512 -smp 1 -nodefaults -no-user-config \
-    -display none -no-reboot -serial "file:$work/serial.log" \
-    -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
+boot_guest "rvnet.addr=10.98.0.1/24 rvnet.peer=10.98.0.2" \
     -chardev socket,id=n0,path="$work/net.vu" -netdev vhost-user,id=net0,chardev=n0 \
-    -device virtio-net-device,netdev=net0,mac="$mac" \
-    -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet tsc_early_khz=$tsc_khz rvnet.addr=10.98.0.1/24 rvnet.peer=10.98.0.2" &
-qemu_pid=$!
-pids+=($qemu_pid)
+    -device virtio-net-device,netdev=net0,mac="$mac"
 
-for i in $(seq 1500); do kill -0 $qemu_pid 2>/dev/null || break; sleep 0.1; done
-status=0
-if kill -0 $qemu_pid 2>/dev/null; then
-    echo "FAIL: QEMU still running after 150 s"; status=1
-fi
+wait_guest
 wait $echo_pid || { echo "FAIL: echo server in B"; status=1; }
 wait $fetch_pid || { echo "FAIL: B reading from the guest's server"; status=1; }
 
 echo "--- guest serial"; grep -aE 'GUEST|_SHA=|PING=' "$work/serial.log" || true
-check() { # name expected actual
-    if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: want '$2' got '$3'"; status=1; fi
-}
-value() { grep -a "^$1=" "$work/serial.log" | head -1 | cut -d= -f2 | tr -d '\r'; }
 check "guest MAC is A's veth's" "$mac" "$(value GUEST_MAC)"
 check "ping B from the guest" ok "$(value PING)"
 check "16 MiB TCP echo through B" "$(value ECHO_SENT_SHA)" "$(value ECHO_BACK_SHA)"

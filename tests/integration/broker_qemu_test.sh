@@ -9,14 +9,8 @@ broker=$1
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-for tool in qemu-system-x86_64 mke2fs debugfs cpio gcc python3 sha256sum; do
-    command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
-done
-[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
-    { echo "SKIP: static busybox missing (busybox-static)"; exit 77; }
-kernel_dir=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
-[ -s "$kernel_dir/vmlinuz" ] || { echo "SKIP: no guest kernel (run scripts/guest-kernel.sh)"; exit 77; }
-release=$(cat "$kernel_dir/release")
+. "$here/broker_qemu_lib.sh"
+require_guest_tools mke2fs debugfs python3 sha256sum
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/runvm-broker-qemu.XXXXXX")
 pids=()
@@ -28,17 +22,9 @@ cleanup() {
 trap cleanup EXIT
 
 # Guest image: busybox, the virtio modules, the vsock helper, /init.
-mkdir -p "$work/initrd"/{bin,proc,sys,dev,mnt,tmp,lib/modules}
-cp /bin/busybox "$work/initrd/bin/busybox"
-gcc -static -O2 -o "$work/initrd/bin/vsock-io" "$here/broker_vsock_io.c"
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio \
-         virtio_console vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport \
-         virtio_blk; do
-    cp "$(find "$kernel_dir/modules/$release" -name "$m.ko" | head -1)" "$work/initrd/lib/modules/"
-done
-cp "$here/broker_guest_init.sh" "$work/initrd/init"
-chmod +x "$work/initrd/init"
-(cd "$work/initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+make_guest_initrd "$here/broker_guest_init.sh" "$here/broker_vsock_io.c" vsock-io \
+    virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio \
+    virtio_console vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport virtio_blk
 
 # Disk: ext4 with a file of known checksum.
 mkdir "$work/disk"
@@ -61,36 +47,20 @@ python3 "$here/broker_host_vsock.py" serve "$work/v.sock_6000" "$work/g2h.bin" &
 pids+=($!)
 serve_pid=$!
 
-tsc_khz=$(awk '/^cpu MHz/{printf "%d", $4*1000; exit}' /proc/cpuinfo)
-qemu-system-x86_64 -accel tcg -M microvm -m 512 -smp 1 -nodefaults -no-user-config \
-    -display none -no-reboot -serial "file:$work/serial.log" \
-    -object memory-backend-memfd,id=mem,size=512M,share=on -machine memory-backend=mem \
-    -chardev socket,id=vsock,path="$work/vsock.vu" \
+boot_guest "" -chardev socket,id=vsock,path="$work/vsock.vu" \
     -device vhost-user-vsock-device,chardev=vsock \
-    -chardev socket,id=blk,path="$work/blk.vu" -device vhost-user-blk,chardev=blk \
-    -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet tsc_early_khz=$tsc_khz" &
-qemu_pid=$!
-pids+=($qemu_pid)
+    -chardev socket,id=blk,path="$work/blk.vu" -device vhost-user-blk,chardev=blk
 
 python3 "$here/broker_host_vsock.py" send "$work/v.sock" 5000 "$work/h2g.bin" &
 send_pid=$!
 pids+=($send_pid)
 
 # The guest powers off when done; TCG boots in ~2-3 s, the rest is 32 MiB of vsock.
-for i in $(seq 1500); do kill -0 $qemu_pid 2>/dev/null || break; sleep 0.1; done
-status=0
-if kill -0 $qemu_pid 2>/dev/null; then
-    echo "FAIL: QEMU still running after 150 s"; status=1
-fi
+wait_guest
 wait $send_pid || { echo "FAIL: host -> guest send"; status=1; }
 wait $serve_pid || { echo "FAIL: guest -> host receive"; status=1; }
 
 echo "--- guest serial"; grep -E 'GUEST|_SHA=' "$work/serial.log" || true
-check() { # name expected actual
-    if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: want '$2' got '$3'"; status=1; fi
-}
-value() { grep -a "^$1=" "$work/serial.log" | head -1 | cut -d= -f2 | tr -d '\r'; }
 check "blk file checksum in the guest" "$blk_sha" "$(value BLK_SHA)"
 check "16 MiB host -> guest over vsock" "$h2g_sha" "$(value H2G_SHA)"
 g2h_host=$(sha256sum < "$work/g2h.bin" 2>/dev/null | cut -d' ' -f1)

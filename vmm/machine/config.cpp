@@ -29,7 +29,7 @@ Result<void> take(const nlohmann::json& j, const char* key, T& out) {
 
 } // namespace
 
-Result<MachineConfig> parse_machine_config(const std::string& json_text) {
+Result<MachineConfig> decode_machine_config(const std::string& json_text) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(json_text);
@@ -84,6 +84,11 @@ Result<MachineConfig> parse_machine_config(const std::string& json_text) {
             c.devices.push_back(dev);
         }
     }
+    return c;
+}
+
+Result<MachineConfig> parse_machine_config(const std::string& json_text) {
+    RUNVM_ASSIGN_OR_RETURN(auto c, decode_machine_config(json_text));
     RUNVM_TRY(validate_machine_config(c));
     return c;
 }

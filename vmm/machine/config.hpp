@@ -37,6 +37,9 @@ struct MachineConfig {
 
 // Parses JSON text; unknown keys are errors so a typo cannot be silently ignored.
 Result<MachineConfig> parse_machine_config(const std::string& json_text);
+// The same without the final validation, for a document that flags complete (runvm-vmm
+// --config with --kernel): main() validates the merged result.
+Result<MachineConfig> decode_machine_config(const std::string& json_text);
 Result<void> validate_machine_config(const MachineConfig& config);
 
 // Whether the guest learns of virtio-mmio devices from `virtio_mmio.device=` words on its

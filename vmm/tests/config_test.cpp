@@ -61,6 +61,17 @@ BOOST_AUTO_TEST_CASE(config_errors_name_the_key) {
     expect("{", "config");
 }
 
+// runvm-vmm --config doc.json --kernel K: the document alone may lack what flags supply.
+BOOST_AUTO_TEST_CASE(config_decoded_before_flags_complete_it) {
+    auto d = decode_machine_config(R"({"memory_mib": 64, "cpuid_mask": "kvm_pvm"})");
+    BOOST_REQUIRE(d.ok());
+    BOOST_TEST(d->memory_mib == 64u);
+    BOOST_TEST(!validate_machine_config(*d).ok());
+    d->kernel = "/k";
+    BOOST_TEST(validate_machine_config(*d).ok());
+    BOOST_TEST(!decode_machine_config(R"({"memory": 64})").ok());
+}
+
 BOOST_AUTO_TEST_CASE(cpuid_template) {
     std::vector<kvm_cpuid_entry2> supported(4);
     supported[0].function = 1;

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# containerd 1.6's own CRI plugin with runvm as runtime handler `runvm`, driven by runvm-cri
+# the way the kubelet drives it: a locally built busybox image (umoci) imported into the
+# k8s.io namespace and set as sandbox_image; RunPodSandbox (host network), two containers
+# created and started in the pod, ExecSync in each, ContainerStatus after one exits with 7,
+# StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox; afterwards no shim,
+# broker or VM process, no socket and no state is left. QEMU TCG VMs.
+# usage: cri_pod.sh RUNVM_CRI SHIM RUNVM BUILD_DIR
+set -euo pipefail
+cri_client=$(readlink -f "$1")
+shim=$(readlink -f "$2")
+runvm=$(readlink -f "$3")
+build=$(readlink -f "$4")
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+expect_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in '$1'";; esac; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+for tool in containerd ctr umoci qemu-system-x86_64; do
+  command -v "$tool" >/dev/null || skip "$tool missing"
+done
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' || skip "busybox-static missing"
+agent=${RUNVM_TEST_AGENT:-$build/guest_agent/runvm-agent}
+broker=${RUNVM_TEST_BROKER:-$build/broker/runvm-broker}
+[ -x "$agent" ] || skip "runvm-agent not built ($agent)"
+[ -x "$broker" ] || skip "runvm-broker not built ($broker)"
+
+tmp=$(mktemp -d /tmp/runvm-cri.XXXXXX)
+# lib.sh's ctr, image and containerd helpers, all in the CRI plugin's namespace.
+export CONTAINERD_NAMESPACE=k8s.io
+. "$repo/tests/containerd/lib.sh"
+cri() { "$cri_client" --endpoint "unix://$sock" "$@"; }
+cleanup() {
+  set +e
+  if [ -n "$containerd_pid" ]; then
+    remove_all_tasks
+    stop_containerd
+  fi
+  for p in $(pgrep -f -- "$tmp/" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  # The CRI plugin mounts each pod's /dev/shm under its state directory.
+  grep -o " $tmp[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' TERM INT
+
+image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --out "$tmp/image" 2>/dev/null) ||
+  image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --kernel cloud --out "$tmp/image") ||
+  skip "guest image could not be built"
+mkdir -p "$tmp/bin" "$tmp/cni" "$tmp/logs"
+ln -s "$shim" "$tmp/bin/containerd-shim-runvm-v2"
+export PATH=$tmp/bin:$PATH
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
+export RUNVM_HYPERVISOR=qemu RUNVM_CLI=$runvm RUNVM_SHIM_ROOT=$tmp/runvm
+export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+
+img=localhost/runvm-busybox:latest
+# lib.sh's config with the CRI plugin enabled: runvm as runtime handler `runvm`, the test's
+# image as the pod sandbox (pause) image.
+write_containerd_config
+sed -i 's/"io.containerd.grpc.v1.cri", //' "$tmp/config.toml"
+cat >> "$tmp/config.toml" <<TOML
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$img"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runvm]
+      runtime_type = "io.containerd.runvm.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$tmp/cni"
+TOML
+grep -q '"io.containerd.grpc.v1.cri"' "$tmp/config.toml" || fail "CRI plugin config"
+start_containerd || fail "containerd did not start"
+for _ in $(seq 100); do cri version >/dev/null 2>&1 && break; sleep 0.1; done
+version=$(cri version) || { tail -20 "$tmp/containerd.log" >&2; fail "containerd's CRI did not answer"; }
+echo "CRI: $version"
+
+# The image, busybox-static packed by umoci, is also the pod's sandbox (pause) image: its
+# command sleeps.
+image_cmd=(sleep 2147483647)
+import_busybox_image "$busybox" sh echo cat sleep uname touch true || fail "image import"
+for _ in $(seq 50); do cri image-status "$img" >/dev/null 2>&1 && break; sleep 0.1; done
+cri image-status "$img" >/dev/null || fail "CRI does not see the imported image $img"
+
+# The pod: runtime handler runvm, the node's network.
+pod_flags=(--pod-name runvm-pod --log-dir "$tmp/logs" --host-network)
+pod=$(cri run-pod "${pod_flags[@]}" --runtime-handler runvm) || fail "RunPodSandbox"
+status=$(cri pod-status "$pod")
+expect_contains "$status" "state=SANDBOX_READY" "PodSandboxStatus"
+expect_contains "$status" "handler=runvm" "PodSandboxStatus"
+
+# Two containers; c2 exits 7 once the exec into it says so.
+c1=$(cri create "${pod_flags[@]}" --log-path c1.log --env GREETING=hello-from-c1 "$pod" c1 "$img" \
+  -- sh -c 'echo "$GREETING"; exec sleep 2147483647') || fail "CreateContainer c1"
+c2=$(cri create "${pod_flags[@]}" --log-path c2.log "$pod" c2 "$img" \
+  -- sh -c 'while [ ! -e /go ]; do sleep 0.1; done; echo c2-done; exit 7') ||
+  fail "CreateContainer c2"
+cri start "$c1" || fail "StartContainer c1"
+cri start "$c2" || fail "StartContainer c2"
+expect_contains "$(cri status "$c1")" "state=CONTAINER_RUNNING" "ContainerStatus c1"
+
+set +e
+out1=$(cri exec "$c1" -- sh -c 'uname -r; hostname; cat /proc/sys/kernel/random/boot_id; exit 3')
+rc=$?
+set -e
+expect_eq "$rc" 3 "ExecSync c1: exit status"
+release=$(echo "$out1" | sed -n 1p)
+[ -n "$release" ] && [ "$release" != "$(uname -r)" ] || fail "ExecSync c1: kernel '$release' is the host's"
+boot1=$(echo "$out1" | sed -n 3p)
+boot2=$(cri exec "$c2" -- sh -c 'cat /proc/sys/kernel/random/boot_id; touch /go') ||
+  fail "ExecSync c2"
+for _ in $(seq 300); do
+  case "$(cri status "$c2")" in *CONTAINER_EXITED*) break ;; esac
+  sleep 0.1
+done
+expect_contains "$(cri status "$c2")" "state=CONTAINER_EXITED exit_code=7" "ContainerStatus c2"
+# The kubelet reads what containers print from the CRI log files containerd writes.
+expect_contains "$(cat "$tmp/logs/c1.log")" "stdout F hello-from-c1" "c1's CRI log"
+expect_contains "$(cat "$tmp/logs/c2.log")" "stdout F c2-done" "c2's CRI log"
+if [ "$boot1" = "$boot2" ]; then
+  echo "the pod's containers share one VM (boot id $boot1)"
+else
+  echo "the pod's containers run in VMs of their own (boot ids $boot1, $boot2)"
+fi
+
+cri stop --grace 2 "$c1" || fail "StopContainer c1"
+expect_contains "$(cri status "$c1")" "state=CONTAINER_EXITED" "ContainerStatus c1 after stop"
+cri rm "$c1" || fail "RemoveContainer c1"
+cri rm "$c2" || fail "RemoveContainer c2"
+cri stop-pod "$pod" || fail "StopPodSandbox"
+cri rm-pod "$pod" || fail "RemovePodSandbox"
+
+sleep 1
+if pgrep -af -- "-address $sock" >&2; then fail "a shim process is left"; fi
+if pgrep -af "$tmp/image" >&2; then fail "a VM (qemu) process is left"; fi
+if pgrep -af "runvm-vm/" >&2; then fail "a broker or VM process is left"; fi
+[ -z "$(ls -A "$tmp/runvm/k8s.io" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/k8s.io")"
+echo "CRI pod through runvm: RunPodSandbox, 2 containers, ExecSync (guest kernel $release)," \
+  "exit 7 seen by ContainerStatus, CRI logs, stop and remove: ok"
