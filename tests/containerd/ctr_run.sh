@@ -36,33 +36,12 @@ broker=${RUNVM_TEST_BROKER:-$build/broker/runvm-broker}
 
 tmp=$(mktemp -d /tmp/runvm-ctr.XXXXXX)
 . "$here/lib.sh"
-cleanup() {
-  set +e
-  if [ -n "$containerd_pid" ]; then
-    remove_all_tasks
-    stop_containerd
-  fi
-  # What this test started carries its directory in its arguments: shims (-address),
-  # monitors (--root), QEMU (the image); brokers die with their monitor.
-  for p in $(pgrep -f -- "$tmp/" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-  grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap cleanup_containerd_test EXIT
 trap 'exit 1' TERM INT
 
 # Guest image and the shim's helpers; QEMU (TCG): this test is about the shim, not KVM.
 # The default kernel first; Debian's cloud kernel when that one cannot be packed.
-image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --out "$tmp/image" 2>/dev/null) ||
-  image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --kernel cloud --out "$tmp/image") ||
-  skip "guest image could not be built"
-mkdir -p "$tmp/bin"
-ln -s "$shim" "$tmp/bin/containerd-shim-runvm-v2"
-export PATH=$tmp/bin:$PATH
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
-export RUNVM_HYPERVISOR=qemu RUNVM_CLI=$runvm RUNVM_SHIM_ROOT=$tmp/runvm
-# A TCG boot takes 2-3 s on an idle machine and over 30 s on a loaded one.
-export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+use_runvm_shim "$shim" "$runvm" "$agent" "$broker" || skip "guest image could not be built"
 
 start_containerd || fail "containerd did not start"
 import_busybox_image "$busybox" sh echo cat sleep uname trap true hostname tty stty tail ||

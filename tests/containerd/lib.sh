@@ -1,7 +1,8 @@
 # Shared by tests/containerd/ctr_run.sh and scripts/bench/containerd.sh: a private containerd
 # 1.6 (own config, root, state, socket under $tmp) and a busybox-static image built with umoci.
 # Source it after setting tmp=<a fresh directory>; it defines sock, ctr, start_containerd,
-# stop_containerd, import_busybox_image and remove_all_tasks.
+# stop_containerd, import_busybox_image, remove_all_tasks, use_runvm_shim and
+# cleanup_containerd_test.
 
 sock=$tmp/containerd.sock
 containerd_pid=""
@@ -83,4 +84,37 @@ remove_all_tasks() {
   done >/dev/null 2>&1
   for _ in $(seq 100); do pgrep -f -- "-address $sock" >/dev/null || break; sleep 0.1; done
   return 0
+}
+
+# use_runvm_shim SHIM RUNVM AGENT BROKER: the guest image (the default kernel, else Debian's
+# cloud kernel) built under $tmp, the shim on containerd's PATH and runvm's settings in its
+# environment: QEMU (TCG), since these tests are about the shim, not KVM. Returns 1 when no
+# image could be built.
+use_runvm_shim() {
+  local shim=$1 runvm=$2 agent=$3 broker=$4 repo image
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --out "$tmp/image" 2>/dev/null) ||
+    image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --kernel cloud --out "$tmp/image") ||
+    return 1
+  mkdir -p "$tmp/bin"
+  ln -s "$shim" "$tmp/bin/containerd-shim-runvm-v2"
+  export PATH=$tmp/bin:$PATH
+  export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
+  export RUNVM_HYPERVISOR=qemu RUNVM_CLI=$runvm RUNVM_SHIM_ROOT=$tmp/runvm
+  # A TCG boot takes 2-3 s on an idle machine and over 30 s on a loaded one.
+  export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+}
+
+# The EXIT trap of a test: tasks and containerd stopped, then whatever still carries $tmp in
+# its arguments (shims: -address, monitors: --root, QEMU: the image; brokers die with their
+# monitor) killed, mounts under $tmp (rootfs, CRI's /dev/shm) detached, $tmp removed.
+cleanup_containerd_test() {
+  set +e
+  if [ -n "$containerd_pid" ]; then
+    remove_all_tasks
+    stop_containerd
+  fi
+  for p in $(pgrep -f -- "$tmp/" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  grep -o " $tmp[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$tmp"
 }

@@ -35,29 +35,11 @@ tmp=$(mktemp -d /tmp/runvm-cri.XXXXXX)
 export CONTAINERD_NAMESPACE=k8s.io
 . "$repo/tests/containerd/lib.sh"
 cri() { "$cri_client" --endpoint "unix://$sock" "$@"; }
-cleanup() {
-  set +e
-  if [ -n "$containerd_pid" ]; then
-    remove_all_tasks
-    stop_containerd
-  fi
-  for p in $(pgrep -f -- "$tmp/" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-  # The CRI plugin mounts each pod's /dev/shm under its state directory.
-  grep -o " $tmp[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap cleanup_containerd_test EXIT
 trap 'exit 1' TERM INT
 
-image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --out "$tmp/image" 2>/dev/null) ||
-  image=$("$repo/scripts/build-guest-image.sh" --agent "$agent" --kernel cloud --out "$tmp/image") ||
-  skip "guest image could not be built"
-mkdir -p "$tmp/bin" "$tmp/cni" "$tmp/logs"
-ln -s "$shim" "$tmp/bin/containerd-shim-runvm-v2"
-export PATH=$tmp/bin:$PATH
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
-export RUNVM_HYPERVISOR=qemu RUNVM_CLI=$runvm RUNVM_SHIM_ROOT=$tmp/runvm
-export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+use_runvm_shim "$shim" "$runvm" "$agent" "$broker" || skip "guest image could not be built"
+mkdir -p "$tmp/cni" "$tmp/logs"
 
 img=localhost/runvm-busybox:latest
 # lib.sh's config with the CRI plugin enabled: runvm as runtime handler `runvm`, the test's
