@@ -1,4 +1,4 @@
-// fork/exec of one hook with the state on a pipe, a deadline, and kill+reap on expiry.
+// fork/exec of one hook with the state on its stdin, a deadline, and kill+reap on expiry.
 #include "shim/sandbox/hooks.hpp"
 
 #include <chrono>
@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,26 +34,26 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& what, const std:
         envp.push_back(e.data());
     }
     envp.push_back(nullptr);
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-        return Err(Error::from_errno("pipe for " + what));
+    // The state goes in a memfd rather than a pipe: a hook that never reads its stdin can
+    // neither block us on a full pipe nor raise SIGPIPE in a caller that did not ignore it.
+    UniqueFd state_fd(::memfd_create("runvm-hook-state", MFD_CLOEXEC));
+    if (!state_fd) {
+        return Err(Error::from_errno("memfd_create for " + what));
     }
-    UniqueFd rd(fds[0]);
-    UniqueFd wr(fds[1]);
+    RUNVM_TRY(write_all(state_fd.get(), state.data(), state.size(), what.c_str()));
+    if (::lseek(state_fd.get(), 0, SEEK_SET) != 0) {
+        return Err(Error::from_errno("lseek state of " + what));
+    }
     const pid_t pid = ::fork();
     if (pid < 0) {
         return Err(Error::from_errno("fork for " + what));
     }
     if (pid == 0) {
-        ::dup2(rd.get(), 0);
+        ::dup2(state_fd.get(), 0);
         ::execve(hook.path.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
-    rd.reset();
-    // A hook that does not read its stdin must not fail the write: SIGPIPE is ignored by
-    // the runtime, and EPIPE here is fine.
-    (void)write_all(wr.get(), state.data(), state.size(), what.c_str());
-    wr.reset();
+    state_fd.reset();
     const auto timeout = std::chrono::seconds(hook.timeout.value_or(default_timeout_s));
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;

@@ -94,6 +94,21 @@ BOOST_AUTO_TEST_CASE(hooks_get_the_state_on_stdin_in_order) {
     BOOST_TEST(slurp(log) == "{\"id\":\"c\"}\nsecond y\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_hook_that_ignores_its_stdin_neither_blocks_nor_kills_the_caller) {
+    // Larger than a pipe's buffer, and SIGPIPE left at its default action: with the state
+    // on a pipe this would block until the timeout or kill the test process.
+    ::signal(SIGPIPE, SIG_DFL);
+    const std::string state(1 << 20, 'x');
+    oci::Hook ignores;
+    ignores.path = "/bin/true";
+    ignores.timeout = 5;
+    BOOST_TEST(run_hooks(std::vector<oci::Hook>{ignores}, "prestart", state).ok());
+    oci::Hook counts;
+    counts.path = "/bin/sh";
+    counts.args = std::vector<std::string>{"sh", "-c", "test $(wc -c) = 1048576"};
+    BOOST_TEST(run_hooks(std::vector<oci::Hook>{counts}, "prestart", state).ok());
+}
+
 BOOST_AUTO_TEST_CASE(failing_and_slow_hooks_are_reported) {
     oci::Hook fails;
     fails.path = "/bin/false";
