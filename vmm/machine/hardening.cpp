@@ -96,11 +96,16 @@ Result<void> apply_seccomp(ThreadRole role) {
         RUNVM_TRY(allow(nr));
     }
     if (role == ThreadRole::vcpu) {
-        // A vCPU thread's one ioctl is KVM_RUN.
-        const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                                        SCMP_A1(SCMP_CMP_EQ, KVM_RUN));
-        if (rc != 0) {
-            return Err(Error::with_errno(-rc, "seccomp_rule_add ioctl KVM_RUN"));
+        // A vCPU thread runs the guest; KVM_GET_REGS only reads its registers for the
+        // report of a guest that KVM could not run.
+        for (const unsigned long request : {static_cast<unsigned long>(KVM_RUN), KVM_GET_REGS}) {
+            const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                            SCMP_A1(SCMP_CMP_EQ, request));
+            if (rc != 0) {
+                return Err(Error::with_errno(
+                    -rc, "seccomp_rule_add ioctl " +
+                             std::string(request == KVM_RUN ? "KVM_RUN" : "KVM_GET_REGS")));
+            }
         }
     } else {
         for (int nr : {SCMP_SYS(accept4), SCMP_SYS(close), SCMP_SYS(shutdown), SCMP_SYS(epoll_wait),

@@ -1,6 +1,7 @@
 // vCPU run loop and exit dispatch.
 #include "vmm/machine/vcpu_thread.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -163,8 +164,7 @@ bool VcpuThread::handle_exit() {
         sink_.request_exit(kExitGuestFault);
         return false;
     case KVM_EXIT_INTERNAL_ERROR:
-        spdlog::error("vcpu {}: KVM_EXIT_INTERNAL_ERROR suberror {}", vcpu_.id(),
-                      run->internal.suberror);
+        report_internal_error(*run);
         sink_.request_exit(kExitGuestFault);
         return false;
     default:
@@ -172,6 +172,25 @@ bool VcpuThread::handle_exit() {
         sink_.request_exit(kExitGuestFault);
         return false;
     }
+}
+
+void VcpuThread::report_internal_error(const kvm_run& run) const {
+    std::string where = "rip unknown";
+    if (auto regs = vcpu_.regs(); regs.ok()) {
+        where = fmt::format("rip {:#x}", regs->rip);
+    }
+    std::string insn;
+    if (run.internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+        (run.emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+        const size_t n = std::min<size_t>(run.emulation_failure.insn_size,
+                                          sizeof(run.emulation_failure.insn_bytes));
+        insn = ", instruction bytes";
+        for (size_t i = 0; i < n; ++i) {
+            insn += fmt::format(" {:02x}", run.emulation_failure.insn_bytes[i]);
+        }
+    }
+    spdlog::error("vcpu {}: KVM_EXIT_INTERNAL_ERROR suberror {} at {}{}", vcpu_.id(),
+                  run.internal.suberror, where, insn);
 }
 
 } // namespace runvm::vmm

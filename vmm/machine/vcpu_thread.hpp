@@ -43,6 +43,9 @@ private:
     void loop();
     // Returns false when the VM must stop.
     bool handle_exit();
+    // Logs what KVM could not run: suberror, RIP and, when KVM gives them, the bytes of
+    // the instruction its emulator failed on.
+    void report_internal_error(const kvm_run& run) const;
 
     kvm::Vcpu& vcpu_;
     Bus& pio_;
