@@ -118,16 +118,11 @@ int FuseServer::op_open(const FuseRequest& r, bool dir) {
 }
 
 int FuseServer::op_create(const FuseRequest& r) {
-    size_t at = 0;
-    fuse_create_in in{};
-    Inode* parent = nullptr;
-    std::string_view name;
-    if (!r.take(&at, &in)) {
-        return EINVAL;
-    }
-    if (const int err = parent_and_name(r, &at, &parent, &name); err != 0) {
+    NamedRequest<fuse_create_in> q;
+    if (const int err = take_named(r, &q); err != 0) {
         return err;
     }
+    auto& [in, parent, name] = q;
     const std::string n(name);
     const int flags = host_open_flags(in.flags);
     const mode_t mode = S_IFREG | (in.mode & 07777);

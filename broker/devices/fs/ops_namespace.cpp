@@ -57,16 +57,11 @@ int FuseServer::finish_new_node(Inode& parent, std::string_view name, const fuse
 }
 
 int FuseServer::op_mknod(const FuseRequest& r) {
-    size_t at = 0;
-    fuse_mknod_in in{};
-    Inode* parent = nullptr;
-    std::string_view name;
-    if (!r.take(&at, &in)) {
-        return EINVAL;
-    }
-    if (const int err = parent_and_name(r, &at, &parent, &name); err != 0) {
+    NamedRequest<fuse_mknod_in> q;
+    if (const int err = take_named(r, &q); err != 0) {
         return err;
     }
+    auto& [in, parent, name] = q;
     const std::string n(name);
     if (::mknodat(parent->fd.get(), n.c_str(), in.mode, decode_dev(in.rdev)) < 0) {
         return errno;
@@ -75,16 +70,11 @@ int FuseServer::op_mknod(const FuseRequest& r) {
 }
 
 int FuseServer::op_mkdir(const FuseRequest& r) {
-    size_t at = 0;
-    fuse_mkdir_in in{};
-    Inode* parent = nullptr;
-    std::string_view name;
-    if (!r.take(&at, &in)) {
-        return EINVAL;
-    }
-    if (const int err = parent_and_name(r, &at, &parent, &name); err != 0) {
+    NamedRequest<fuse_mkdir_in> q;
+    if (const int err = take_named(r, &q); err != 0) {
         return err;
     }
+    auto& [in, parent, name] = q;
     const std::string n(name);
     if (::mkdirat(parent->fd.get(), n.c_str(), in.mode & 07777) < 0) {
         return errno;
@@ -115,16 +105,11 @@ int FuseServer::op_symlink(const FuseRequest& r) {
 }
 
 int FuseServer::op_link(const FuseRequest& r) {
-    size_t at = 0;
-    fuse_link_in in{};
-    Inode* parent = nullptr;
-    std::string_view name;
-    if (!r.take(&at, &in)) {
-        return EINVAL;
-    }
-    if (const int err = parent_and_name(r, &at, &parent, &name); err != 0) {
+    NamedRequest<fuse_link_in> q;
+    if (const int err = take_named(r, &q); err != 0) {
         return err;
     }
+    auto& [in, parent, name] = q;
     Inode* old = inodes_.get(in.oldnodeid);
     if (old == nullptr) {
         return EBADF;

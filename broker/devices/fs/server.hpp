@@ -4,6 +4,7 @@
 // (an errno at worst) except FORGET and BATCH_FORGET, which have no reply.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -82,6 +83,22 @@ private:
 
     // The parent inode and a checked entry name: the shape of most namespace requests.
     int parent_and_name(const FuseRequest& r, size_t* at, Inode** parent, std::string_view* name);
+    // A fixed-size body, then an entry name under the request's node: the prologue of
+    // CREATE, MKNOD, MKDIR and LINK.
+    template <typename In>
+    struct NamedRequest {
+        In in{};
+        Inode* parent = nullptr;
+        std::string_view name;
+    };
+    template <typename In>
+    int take_named(const FuseRequest& r, NamedRequest<In>* q) {
+        size_t at = 0;
+        if (!r.take(&at, &q->in)) {
+            return EINVAL;
+        }
+        return parent_and_name(r, &at, &q->parent, &q->name);
+    }
     // Looks `name` up beneath `parent` (O_PATH, no symlink following) and fills a
     // fuse_entry_out counting one lookup.
     int lookup_entry(Inode& parent, std::string_view name, fuse_entry_out* out);
