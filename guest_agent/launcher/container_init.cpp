@@ -13,6 +13,7 @@
 
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
+#include "guest_agent/launcher/child_exit.hpp"
 #include "guest_agent/launcher/devices.hpp"
 #include "guest_agent/launcher/fs_paths.hpp"
 #include "guest_agent/launcher/hooks.hpp"
@@ -28,15 +29,10 @@ namespace runvm::agent {
 
 namespace {
 
-[[noreturn]] void fail(const SyncChannel& sync, const char* step, const Error& e, int code = 1) {
-    sync.send_error(step, e);
-    ::_exit(code);
-}
-
 template <typename R>
 void must(const SyncChannel& sync, const char* step, R&& result) {
     if (!result.ok()) {
-        fail(sync, step, result.error());
+        fail_step(sync, step, result.error());
     }
 }
 
@@ -112,7 +108,7 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
     must(sync, "unshare namespaces", check_errno(::unshare(flags), "unshare namespaces"));
     const pid_t pid = ::fork();
     if (pid < 0) {
-        fail(sync, "fork container init", Error::from_errno("fork"));
+        fail_step(sync, "fork container init", Error::from_errno("fork"));
     }
     if (pid == 0) {
         run_container_init(plan, sync);
@@ -196,7 +192,7 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
     const char* step = "process";
     auto target = setup_process(plan.process, &step);
     if (!target.ok()) {
-        fail(sync, step, target.error(), 127);
+        fail_step(sync, step, target.error(), 127);
     }
     must(sync, "report created", sync.send_type(SyncType::created));
     auto go = sync.receive(std::chrono::milliseconds(-1));
@@ -208,18 +204,7 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
          run_hooks(hooks_of(spec, &oci::Hooks::start_container),
                    hook_state_json(plan.id, "created", ::getpid(), plan.bundle), "startContainer"));
     must(sync, "seccomp", load_late_seccomp(plan.process));
-    std::vector<char*> argv, envp;
-    for (auto& a : target->args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    for (auto& e : target->env) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
-    ::execve(target->path.c_str(), argv.data(), envp.data());
-    fail(sync, "exec", Error::from_errno("exec \"" + target->args[0] + "\""),
-         errno == ENOENT ? 127 : 126);
+    exec_target(sync, *target);
 }
 
 } // namespace runvm::agent

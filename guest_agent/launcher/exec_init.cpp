@@ -13,16 +13,13 @@
 
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
+#include "guest_agent/launcher/child_exit.hpp"
 #include "guest_agent/launcher/process_setup.hpp"
 #include "guest_agent/launcher/terminal.hpp"
 
 namespace runvm::agent {
 
 namespace {
-[[noreturn]] void fail(const SyncChannel& sync, const char* step, const Error& e, int code = 1) {
-    sync.send_error(step, e);
-    ::_exit(code);
-}
 
 // Joins the namespace `name` of `pid` unless it is already ours (setns to one's own user
 // namespace is EINVAL).
@@ -63,31 +60,32 @@ Result<void> setup_stdio(const StdioFds& fds) {
 [[noreturn]] void run_exec_child(const ExecPlan& plan, const SyncChannel& sync) {
     ::prctl(PR_SET_PDEATHSIG, 0);
     if (::setsid() < 0) {
-        fail(sync, "setsid", Error::from_errno("setsid"));
+        fail_step(sync, "setsid", Error::from_errno("setsid"));
     }
     if (plan.process.terminal) {
         auto pty = open_pty(plan.process.process.console_size);
         if (!pty.ok()) {
-            fail(sync, "console", pty.error());
+            fail_step(sync, "console", pty.error());
         }
         SyncMessage m;
         m.type = SyncType::console;
         (void)sync.send(m, pty->master.get());
         for (int fd = 0; fd < 3; ++fd) {
             if (::dup2(pty->slave.get(), fd) < 0) {
-                fail(sync, "console", Error::from_errno("dup2 pty slave to " + std::to_string(fd)));
+                fail_step(sync, "console",
+                          Error::from_errno("dup2 pty slave to " + std::to_string(fd)));
             }
         }
         if (::ioctl(0, TIOCSCTTY, 0) < 0) {
-            fail(sync, "console", Error::from_errno("ioctl TIOCSCTTY"));
+            fail_step(sync, "console", Error::from_errno("ioctl TIOCSCTTY"));
         }
     } else if (auto r = setup_stdio(plan.stdio); !r.ok()) {
-        fail(sync, "stdio", r.error());
+        fail_step(sync, "stdio", r.error());
     }
     const char* step = "process";
     auto target = setup_process(plan.process, &step);
     if (!target.ok()) {
-        fail(sync, step, target.error(), 127);
+        fail_step(sync, step, target.error(), 127);
     }
     if (auto r = sync.send_type(SyncType::created); !r.ok()) {
         ::_exit(1);
@@ -98,20 +96,9 @@ Result<void> setup_stdio(const StdioFds& fds) {
     }
     prepare_exec_environment();
     if (auto r = load_late_seccomp(plan.process); !r.ok()) {
-        fail(sync, "seccomp", r.error());
+        fail_step(sync, "seccomp", r.error());
     }
-    std::vector<char*> argv, envp;
-    for (auto& a : target->args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    for (auto& e : target->env) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
-    ::execve(target->path.c_str(), argv.data(), envp.data());
-    fail(sync, "exec", Error::from_errno("exec \"" + target->args[0] + "\""),
-         errno == ENOENT ? 127 : 126);
+    exec_target(sync, *target);
 }
 } // namespace
 
@@ -122,7 +109,7 @@ Result<void> setup_stdio(const StdioFds& fds) {
         const std::string procs = plan.cgroup_dir + "/cgroup.procs";
         UniqueFd fd(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
         if (!fd || !write_all(fd.get(), "0", 1, procs.c_str()).ok()) {
-            fail(sync, "join cgroup", Error::from_errno("write " + procs));
+            fail_step(sync, "join cgroup", Error::from_errno("write " + procs));
         }
     }
     static const std::pair<const char*, int> kOrder[] = {
@@ -132,12 +119,12 @@ Result<void> setup_stdio(const StdioFds& fds) {
     };
     for (const auto& [name, flag] : kOrder) {
         if (auto r = join(plan.init_pid, name, flag); !r.ok()) {
-            fail(sync, "join namespaces", r.error());
+            fail_step(sync, "join namespaces", r.error());
         }
     }
     const pid_t pid = ::fork();
     if (pid < 0) {
-        fail(sync, "fork exec process", Error::from_errno("fork"));
+        fail_step(sync, "fork exec process", Error::from_errno("fork"));
     }
     if (pid == 0) {
         run_exec_child(plan, sync);
