@@ -36,12 +36,12 @@ Result<void> Device::negotiate() {
         return Err(Error::msg("vhost-user " + frontend_.path() +
                               ": backend does not offer VIRTIO_F_VERSION_1"));
     }
-    if ((backend_features_ & kFeatureProtocolFeatures) != 0) {
+    if ((backend_features_ & F_PROTOCOL_FEATURES) != 0) {
         RUNVM_ASSIGN_OR_RETURN(const uint64_t offered, frontend_.get_protocol_features());
-        protocol_features_ = offered & (kProtocolReplyAck | kProtocolConfig | kProtocolMq);
+        protocol_features_ = offered & (PROTOCOL_F_REPLY_ACK | PROTOCOL_F_CONFIG | PROTOCOL_F_MQ);
         RUNVM_TRY(frontend_.set_protocol_features(protocol_features_));
     }
-    if ((protocol_features_ & kProtocolMq) != 0) {
+    if ((protocol_features_ & PROTOCOL_F_MQ) != 0) {
         RUNVM_ASSIGN_OR_RETURN(const uint64_t n, frontend_.get_queue_num());
         if (n < type_.backend_queues) {
             return Err(Error::msg("vhost-user " + frontend_.path() + ": backend has " +
@@ -58,12 +58,12 @@ Result<void> Device::negotiate() {
 }
 
 uint64_t Device::device_features() const {
-    return backend_features_ & ~kFeatureProtocolFeatures;
+    return backend_features_ & ~F_PROTOCOL_FEATURES;
 }
 
 void Device::read_config(uint64_t offset, std::span<uint8_t> data) {
     std::memset(data.data(), 0, data.size());
-    if ((protocol_features_ & kProtocolConfig) == 0 || offset >= type_.config_size ||
+    if ((protocol_features_ & PROTOCOL_F_CONFIG) == 0 || offset >= type_.config_size ||
         data.size() > type_.config_size - offset) {
         return;
     }
@@ -76,7 +76,7 @@ void Device::read_config(uint64_t offset, std::span<uint8_t> data) {
 }
 
 void Device::write_config(uint64_t offset, std::span<const uint8_t> data) {
-    if ((protocol_features_ & kProtocolConfig) == 0 || offset >= type_.config_size ||
+    if ((protocol_features_ & PROTOCOL_F_CONFIG) == 0 || offset >= type_.config_size ||
         data.size() > type_.config_size - offset) {
         return;
     }
@@ -106,7 +106,7 @@ Result<void> Device::program_queue(uint16_t index, const virtio_mmio::QueueConfi
                                        reinterpret_cast<uint64_t>(avail)));
     RUNVM_TRY(frontend_.set_vring_kick(index, kicks_[index].get()));
     RUNVM_TRY(frontend_.set_vring_call(index, call_.get()));
-    if ((backend_features_ & kFeatureProtocolFeatures) != 0) {
+    if ((backend_features_ & F_PROTOCOL_FEATURES) != 0) {
         RUNVM_TRY(frontend_.set_vring_enable(index, true));
     }
     return Ok();
@@ -114,7 +114,7 @@ Result<void> Device::program_queue(uint16_t index, const virtio_mmio::QueueConfi
 
 Result<void> Device::activate(uint64_t features,
                               const std::vector<virtio_mmio::QueueConfig>& queues) {
-    RUNVM_TRY(frontend_.set_features(features | (backend_features_ & kFeatureProtocolFeatures)));
+    RUNVM_TRY(frontend_.set_features(features | (backend_features_ & F_PROTOCOL_FEATURES)));
     RUNVM_TRY(frontend_.set_mem_table(mem_));
     for (uint16_t i = 0; i < type_.backend_queues && i < queues.size(); ++i) {
         if (queues[i].ready) {

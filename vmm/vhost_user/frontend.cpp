@@ -33,7 +33,7 @@ std::string Frontend::what(uint32_t request) const {
 Result<void> Frontend::send(uint32_t request, const void* payload, uint32_t size,
                             const std::vector<int>& fds, bool need_reply) {
     std::vector<uint8_t> msg(sizeof(Header) + size);
-    Header h{request, kVersion | (need_reply ? kFlagNeedReply : 0u), size};
+    Header h{request, VERSION | (need_reply ? FLAG_NEED_REPLY : 0u), size};
     std::memcpy(msg.data(), &h, sizeof h);
     if (size != 0) {
         std::memcpy(msg.data() + sizeof h, payload, size);
@@ -55,13 +55,13 @@ Result<std::vector<uint8_t>> Frontend::receive(uint32_t request) {
             Error::msg(what(request) + ": no reply within " + std::to_string(timeout_ms_) + " ms"));
     }
     // The backend writes header and payload in one sendmsg; a stream may still split it.
-    std::vector<uint8_t> buf(sizeof(Header) + kMaxPayload);
+    std::vector<uint8_t> buf(sizeof(Header) + MAX_PAYLOAD);
     Header h{};
     RUNVM_ASSIGN_OR_RETURN(const bool got, read_exact(fd_.get(), &h, sizeof h, path_.c_str()));
     if (!got) {
         return Err(Error::msg(what(request) + ": backend closed the connection"));
     }
-    if (h.request != request || (h.flags & kFlagReply) == 0 || h.size > kMaxPayload) {
+    if (h.request != request || (h.flags & FLAG_REPLY) == 0 || h.size > MAX_PAYLOAD) {
         return Err(Error::msg(what(request) + ": bad reply (request " + std::to_string(h.request) +
                               ", flags " + hex(h.flags) + ", size " + std::to_string(h.size) +
                               ")"));
@@ -107,85 +107,85 @@ Result<void> Frontend::set(uint32_t request, const void* payload, uint32_t size,
 }
 
 Result<void> Frontend::set_owner() {
-    return set(kSetOwner, nullptr, 0);
+    return set(SET_OWNER, nullptr, 0);
 }
 Result<uint64_t> Frontend::get_features() {
-    return get_u64(kGetFeatures);
+    return get_u64(GET_FEATURES);
 }
 Result<void> Frontend::set_features(uint64_t f) {
-    return set(kSetFeatures, &f, sizeof f);
+    return set(SET_FEATURES, &f, sizeof f);
 }
 Result<uint64_t> Frontend::get_protocol_features() {
-    return get_u64(kGetProtocolFeatures);
+    return get_u64(GET_PROTOCOL_FEATURES);
 }
 Result<uint64_t> Frontend::get_queue_num() {
-    return get_u64(kGetQueueNum);
+    return get_u64(GET_QUEUE_NUM);
 }
 
 Result<void> Frontend::set_protocol_features(uint64_t f) {
-    RUNVM_TRY(set(kSetProtocolFeatures, &f, sizeof f));
-    reply_ack_ = (f & kProtocolReplyAck) != 0;
+    RUNVM_TRY(set(SET_PROTOCOL_FEATURES, &f, sizeof f));
+    reply_ack_ = (f & PROTOCOL_F_REPLY_ACK) != 0;
     return Ok();
 }
 
 Result<std::vector<uint8_t>> Frontend::get_config(uint32_t offset, uint32_t size) {
-    if (size > kMaxConfigSize) {
-        return Err(Error::msg(what(kGetConfig) + ": size " + std::to_string(size) + " too big"));
+    if (size > MAX_CONFIG_SIZE) {
+        return Err(Error::msg(what(GET_CONFIG) + ": size " + std::to_string(size) + " too big"));
     }
     std::vector<uint8_t> msg(sizeof(ConfigHeader) + size, 0);
     ConfigHeader h{offset, size, 0};
     std::memcpy(msg.data(), &h, sizeof h);
-    RUNVM_TRY(send(kGetConfig, msg.data(), static_cast<uint32_t>(msg.size()), {}, false));
-    RUNVM_ASSIGN_OR_RETURN(auto reply, receive(kGetConfig));
+    RUNVM_TRY(send(GET_CONFIG, msg.data(), static_cast<uint32_t>(msg.size()), {}, false));
+    RUNVM_ASSIGN_OR_RETURN(auto reply, receive(GET_CONFIG));
     if (reply.size() != msg.size()) {
-        return Err(Error::msg(what(kGetConfig) + ": reply of " + std::to_string(reply.size()) +
+        return Err(Error::msg(what(GET_CONFIG) + ": reply of " + std::to_string(reply.size()) +
                               " bytes, want " + std::to_string(msg.size())));
     }
     return std::vector<uint8_t>(reply.begin() + sizeof(ConfigHeader), reply.end());
 }
 
 Result<void> Frontend::set_config(uint32_t offset, const std::vector<uint8_t>& data) {
-    if (data.size() > kMaxConfigSize) {
-        return Err(Error::msg(what(kSetConfig) + ": too big"));
+    if (data.size() > MAX_CONFIG_SIZE) {
+        return Err(Error::msg(what(SET_CONFIG) + ": too big"));
     }
     std::vector<uint8_t> msg(sizeof(ConfigHeader) + data.size());
     ConfigHeader h{offset, static_cast<uint32_t>(data.size()), 0};
     std::memcpy(msg.data(), &h, sizeof h);
     std::memcpy(msg.data() + sizeof h, data.data(), data.size());
-    return set(kSetConfig, msg.data(), static_cast<uint32_t>(msg.size()));
+    return set(SET_CONFIG, msg.data(), static_cast<uint32_t>(msg.size()));
 }
 
 Result<void> Frontend::set_mem_table(const GuestMemory& mem) {
     MemoryTable t{};
     std::vector<int> fds;
     for (const auto& r : mem.regions()) {
-        if (t.nregions == kMaxMemRegions) {
-            return Err(Error::msg(what(kSetMemTable) + ": too many regions"));
+        if (t.header.nregions == MAX_MEM_REGIONS) {
+            return Err(Error::msg(what(SET_MEM_TABLE) + ": too many regions"));
         }
-        t.regions[t.nregions++] = {r.gpa, r.size, reinterpret_cast<uint64_t>(r.host),
-                                   r.file_offset};
+        t.regions[t.header.nregions++] = {r.gpa, r.size, reinterpret_cast<uint64_t>(r.host),
+                                          r.file_offset};
         fds.push_back(mem.fd());
     }
-    const auto size = static_cast<uint32_t>(8 + t.nregions * sizeof(MemoryRegion));
-    return set(kSetMemTable, &t, size, fds);
+    const auto size = static_cast<uint32_t>(8 + t.header.nregions * sizeof(MemoryRegionDesc));
+    return set(SET_MEM_TABLE, &t, size, fds);
 }
 
 Result<void> Frontend::set_vring_num(uint32_t index, uint32_t num) {
     VringState s{index, num};
-    return set(kSetVringNum, &s, sizeof s);
+    return set(SET_VRING_NUM, &s, sizeof s);
 }
 
 Result<void> Frontend::set_vring_base(uint32_t index, uint32_t base) {
     VringState s{index, base};
-    return set(kSetVringBase, &s, sizeof s);
+    return set(SET_VRING_BASE, &s, sizeof s);
 }
 
 Result<uint32_t> Frontend::get_vring_base(uint32_t index) {
     VringState s{index, 0};
-    RUNVM_TRY(send(kGetVringBase, &s, sizeof s, {}, false));
-    RUNVM_ASSIGN_OR_RETURN(const auto reply, receive(kGetVringBase));
+    RUNVM_TRY(send(GET_VRING_BASE, &s, sizeof s, {}, false));
+    RUNVM_ASSIGN_OR_RETURN(const auto reply, receive(GET_VRING_BASE));
     if (reply.size() != sizeof s) {
-        return Err(Error::msg(what(kGetVringBase) + ": short reply"));
+        return Err(Error::msg(what(GET_VRING_BASE) + ": short reply"));
     }
     std::memcpy(&s, reply.data(), sizeof s);
     return s.num;
@@ -194,22 +194,22 @@ Result<uint32_t> Frontend::get_vring_base(uint32_t index) {
 Result<void> Frontend::set_vring_addr(uint32_t index, uint64_t desc, uint64_t used,
                                       uint64_t avail) {
     VringAddr a{index, 0, desc, used, avail, 0};
-    return set(kSetVringAddr, &a, sizeof a);
+    return set(SET_VRING_ADDR, &a, sizeof a);
 }
 
 Result<void> Frontend::set_vring_kick(uint32_t index, int fd) {
     uint64_t v = index;
-    return set(kSetVringKick, &v, sizeof v, {fd});
+    return set(SET_VRING_KICK, &v, sizeof v, {fd});
 }
 
 Result<void> Frontend::set_vring_call(uint32_t index, int fd) {
     uint64_t v = index;
-    return set(kSetVringCall, &v, sizeof v, {fd});
+    return set(SET_VRING_CALL, &v, sizeof v, {fd});
 }
 
 Result<void> Frontend::set_vring_enable(uint32_t index, bool enable) {
     VringState s{index, enable ? 1u : 0u};
-    return set(kSetVringEnable, &s, sizeof s);
+    return set(SET_VRING_ENABLE, &s, sizeof s);
 }
 
 } // namespace runvm::vmm::vhost_user

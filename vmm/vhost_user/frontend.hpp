@@ -43,7 +43,7 @@ private:
     Frontend(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
     Result<void> send(uint32_t request, const void* payload, uint32_t size,
                       const std::vector<int>& fds, bool need_reply);
-    // Reads one reply to `request` (header + up to kMaxPayload bytes).
+    // Reads one reply to `request` (header + up to MAX_PAYLOAD bytes).
     Result<std::vector<uint8_t>> receive(uint32_t request);
     Result<uint64_t> get_u64(uint32_t request);
     // Sends a "set" request; with REPLY_ACK, waits for the backend's 0 ack.
