@@ -301,6 +301,16 @@ BOOST_AUTO_TEST_CASE(xattrs_set_get_list_remove) {
     s.size = 50;
     BOOST_TEST(f.c->call(FUSE_SETXATTR, n, FuseArgs().add(s).str("user.k").raw("v")).error ==
                EINVAL);
+    // A symlink's xattrs are neither changed nor read (the path would follow the link), and
+    // an unknown node is EBADF.
+    BOOST_REQUIRE(::symlink("x", f.in_share("link").c_str()) == 0);
+    const uint64_t link = f.node(ROOT, "link");
+    s.size = 1;
+    BOOST_TEST(f.c->call(FUSE_SETXATTR, link, FuseArgs().add(s).str("user.k").raw("v")).error ==
+               EPERM);
+    BOOST_TEST(f.c->call(FUSE_REMOVEXATTR, link, FuseArgs().str("user.k")).error == EPERM);
+    BOOST_TEST(f.c->call(FUSE_GETXATTR, link, FuseArgs().add(g).str("user.k")).error == ENODATA);
+    BOOST_TEST(f.c->call(FUSE_REMOVEXATTR, 999999, FuseArgs().str("user.k")).error == EBADF);
 }
 
 BOOST_AUTO_TEST_CASE(statfs_access_fsync_fallocate_lseek_copy) {

@@ -22,6 +22,18 @@ int check_xattr_name(std::string_view name) {
 
 } // namespace
 
+int FuseServer::writable_xattr_path(uint64_t nodeid, std::string* path) {
+    Inode* n = inodes_.get(nodeid);
+    if (n == nullptr) {
+        return EBADF;
+    }
+    if (n->is_symlink()) {
+        return EPERM;
+    }
+    *path = ProcSelfFd::path(n->fd.get());
+    return 0;
+}
+
 int FuseServer::op_getxattr(const FuseRequest& r, bool list) {
     size_t at = 0;
     fuse_getxattr_in in{};
@@ -85,14 +97,10 @@ int FuseServer::op_setxattr(const FuseRequest& r) {
     if (r.args_size() - at != in.size || in.size > XATTR_SIZE_MAX) {
         return EINVAL;
     }
-    Inode* n = inodes_.get(r.nodeid());
-    if (n == nullptr) {
-        return EBADF;
+    std::string path;
+    if (const int err = writable_xattr_path(r.nodeid(), &path); err != 0) {
+        return err;
     }
-    if (n->is_symlink()) {
-        return EPERM;
-    }
-    const std::string path = ProcSelfFd::path(n->fd.get());
     const std::string key(name);
     if (::setxattr(path.c_str(), key.c_str(), r.args() + at, in.size, static_cast<int>(in.flags)) <
         0) {
@@ -110,14 +118,10 @@ int FuseServer::op_removexattr(const FuseRequest& r) {
     if (const int err = check_xattr_name(name); err != 0) {
         return err;
     }
-    Inode* n = inodes_.get(r.nodeid());
-    if (n == nullptr) {
-        return EBADF;
+    std::string path;
+    if (const int err = writable_xattr_path(r.nodeid(), &path); err != 0) {
+        return err;
     }
-    if (n->is_symlink()) {
-        return EPERM;
-    }
-    const std::string path = ProcSelfFd::path(n->fd.get());
     const std::string key(name);
     if (::removexattr(path.c_str(), key.c_str()) < 0) {
         return errno;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -81,6 +82,9 @@ private:
     int op_removexattr(const FuseRequest& r);
     int op_destroy(const FuseRequest& r);
 
+    // The /proc/self/fd path of the node whose xattrs SET/REMOVEXATTR change (symlinks:
+    // EPERM).
+    int writable_xattr_path(uint64_t nodeid, std::string* path);
     // The parent inode and a checked entry name: the shape of most namespace requests.
     int parent_and_name(const FuseRequest& r, size_t* at, Inode** parent, std::string_view* name);
     // A fixed-size body, then an entry name under the request's node: the prologue of
