@@ -1,4 +1,5 @@
-// runvm-agent: PID 1 of the guest (no arguments), or `--host` mode on a host for tests.
+// runvm-agent: PID 1 of the guest, or `--host` mode on a host for tests. As PID 1 it takes
+// its arguments from the kernel command line after `--` (e.g. `-- --log-level debug`).
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -14,7 +15,8 @@ int main(int argc, char** argv) {
         app.add_option("--state-dir", o.state_dir, "rootfs mounts and private cgroup2");
         app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error");
         CLI11_PARSE(app, argc, argv);
-        if (!o.host_mode || o.socket_path.empty() || o.stdio_dir.empty()) {
+        const bool guest_init = ::getpid() == 1 && !o.host_mode;
+        if (!guest_init && (!o.host_mode || o.socket_path.empty() || o.stdio_dir.empty())) {
             std::fprintf(stderr, "runvm-agent: not PID 1: use --host --socket P --stdio-dir D\n");
             return 2;
         }

@@ -118,6 +118,34 @@ Result<void> mount_proc() {
     return Err(Error::from_errno("mount proc on /proc in the broker's root"));
 }
 
+// A tmpfs on kStage becomes "/", the old root below it at kOldRoot.
+Result<void> pivot_onto_stage() {
+    if (::mount("tmpfs", kStage, "tmpfs", kSafeFlags, "mode=0755,size=1m,nr_inodes=4096") != 0) {
+        return Err(Error::from_errno(std::string("mount tmpfs on ") + kStage));
+    }
+    const std::string put_old = std::string(kStage) + kOldRoot;
+    if (::mkdir(put_old.c_str(), 0700) != 0) {
+        return Err(Error::from_errno("mkdir " + put_old));
+    }
+    if (::syscall(SYS_pivot_root, kStage, put_old.c_str()) != 0) {
+        const Error e = Error::from_errno(std::string("pivot_root ") + kStage);
+        ::umount2(kStage, MNT_DETACH);
+        return Err(e);
+    }
+    return Ok();
+}
+
+// Makes the process root a bind mount of "/" (on kStage), which pivot_root accepts.
+Result<void> reroot_on_bind_of_root() {
+    if (::mount("/", kStage, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        return Err(Error::from_errno(std::string("bind / on ") + kStage));
+    }
+    if (::chroot(kStage) != 0 || ::chdir("/") != 0) {
+        return Err(Error::from_errno(std::string("chroot ") + kStage));
+    }
+    return Ok();
+}
+
 } // namespace
 
 Result<void> enter_share_namespace(const std::vector<KeptDirectory>& kept) {
@@ -134,15 +162,15 @@ Result<void> enter_share_namespace(const std::vector<KeptDirectory>& kept) {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
         return Err(Error::from_errno("mount / rprivate"));
     }
-    if (::mount("tmpfs", kStage, "tmpfs", kSafeFlags, "mode=0755,size=1m,nr_inodes=4096") != 0) {
-        return Err(Error::from_errno(std::string("mount tmpfs on ") + kStage));
-    }
-    const std::string put_old = std::string(kStage) + kOldRoot;
-    if (::mkdir(put_old.c_str(), 0700) != 0) {
-        return Err(Error::from_errno("mkdir " + put_old));
-    }
-    if (::syscall(SYS_pivot_root, kStage, put_old.c_str()) != 0) {
-        return Err(Error::from_errno(std::string("pivot_root ") + kStage));
+    if (auto pivoted = pivot_onto_stage(); !pivoted.ok()) {
+        if (pivoted.error().code() != EINVAL) {
+            return pivoted;
+        }
+        // "/" is the initramfs (rootfs), which pivot_root cannot move: enter a bind mount
+        // of it first, as switch_root-less systems do, and pivot from there.
+        spdlog::debug("pivot_root from the initramfs: re-rooting on a bind mount of /");
+        RUNVM_TRY(reroot_on_bind_of_root());
+        RUNVM_TRY(pivot_onto_stage());
     }
     if (::chdir("/") != 0) {
         return Err(Error::from_errno("chdir / after pivot_root"));

@@ -46,7 +46,8 @@ nlohmann::json features() {
               {"io.runvm.memory", "memory of the container's VM, MiB"},
               {"io.runvm.kernel", "guest kernel path"},
               {"io.runvm.initrd", "guest initramfs path"},
-              {"io.runvm.rootfs", "block (an ext4 copy) or virtiofs (the directory itself)"}}}};
+              {"io.runvm.rootfs", "auto (virtiofs as root, else block), block (an ext4 copy) or "
+                                  "virtiofs (the directory itself)"}}}};
 }
 
 } // namespace

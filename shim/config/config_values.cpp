@@ -40,16 +40,24 @@ Result<Hypervisor> parse_hypervisor(std::string_view text) {
 }
 
 std::string_view rootfs_mode_name(RootfsMode m) {
-    return m == RootfsMode::virtiofs ? "virtiofs" : "block";
+    switch (m) {
+    case RootfsMode::automatic:
+        return "auto";
+    case RootfsMode::block:
+        return "block";
+    case RootfsMode::virtiofs:
+        return "virtiofs";
+    }
+    return "?";
 }
 
 Result<RootfsMode> parse_rootfs_mode(std::string_view text) {
-    for (const RootfsMode m : {RootfsMode::block, RootfsMode::virtiofs}) {
+    for (const RootfsMode m : {RootfsMode::automatic, RootfsMode::block, RootfsMode::virtiofs}) {
         if (text == rootfs_mode_name(m)) {
             return m;
         }
     }
-    return Err(Error::msg("must be block or virtiofs, got " + shown(text)));
+    return Err(Error::msg("must be auto, block or virtiofs, got " + shown(text)));
 }
 
 Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max) {

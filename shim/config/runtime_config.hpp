@@ -20,10 +20,11 @@ std::string_view hypervisor_name(Hypervisor h); // "auto", "kvm", "qemu"
 
 // How the container's rootfs reaches the guest. block: an ext4 image copied from the
 // bundle's rootfs, served by the broker's blk device; virtiofs: the bundle's rootfs
-// directory itself, through the VM's virtio-fs share (writes land on the host, as with runc).
-enum class RootfsMode { block, virtiofs };
+// directory itself, through the VM's virtio-fs share (writes land on the host, as with runc);
+// automatic: virtiofs when runvm runs as root (it bind-mounts the rootfs), else block.
+enum class RootfsMode { automatic, block, virtiofs };
 
-std::string_view rootfs_mode_name(RootfsMode m); // "block", "virtiofs"
+std::string_view rootfs_mode_name(RootfsMode m); // "auto", "block", "virtiofs"
 
 // Helper programs; a name without a slash is looked up in $PATH.
 struct HelperPaths {
@@ -39,7 +40,7 @@ struct RuntimeConfig {
     std::string initrd;        // empty: the guest image's default initramfs
     uint32_t vcpus = 1;        // 1..255
     uint32_t memory_mib = 256; // 64..1048576
-    RootfsMode rootfs = RootfsMode::block;
+    RootfsMode rootfs = RootfsMode::automatic;
     std::string log_level = "info"; // trace, debug, info, warn, error
     LogFormat log_format = LogFormat::text;
     std::string log_file;                  // empty: stderr

@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(empty_file_means_defaults) {
     BOOST_TEST(defaults.state_root == "/run/runvm");
     BOOST_TEST(defaults.paths.qemu == "qemu-system-x86_64");
     BOOST_TEST(defaults.kernel.empty());
-    BOOST_TEST((defaults.rootfs == RootfsMode::block));
+    BOOST_TEST((defaults.rootfs == RootfsMode::automatic));
 }
 
 BOOST_AUTO_TEST_CASE(reads_every_key) {
@@ -74,7 +74,8 @@ paths:
     BOOST_TEST(c.paths.vmm == "runvm-vmm");
     BOOST_TEST(c.paths.qemu == "/usr/bin/qemu-system-x86_64");
     BOOST_TEST((parse_ok("hypervisor: kvm\n").hypervisor == Hypervisor::kvm));
-    BOOST_TEST((parse_ok("rootfs: block\n") == RuntimeConfig{}));
+    BOOST_TEST((parse_ok("rootfs: auto\n") == RuntimeConfig{}));
+    BOOST_TEST((parse_ok("rootfs: block\n").rootfs == RootfsMode::block));
     BOOST_TEST((parse_ok("hypervisor: auto\nkernel: \"\"\n") == RuntimeConfig{}));
     BOOST_TEST(parse_ok("vcpus: 255\nmemory_mib: 1048576\n").memory_mib == 1048576u);
 }
@@ -89,7 +90,7 @@ BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
         {"memory_mib: 63\n",
          R"(cfg.yaml:1: memory_mib: must be an integer from 64 to 1048576, got "63")"},
         {"hypervisor: xen\n", R"(cfg.yaml:1: hypervisor: must be auto, kvm or qemu, got "xen")"},
-        {"rootfs: 9p\n", R"(cfg.yaml:1: rootfs: must be block or virtiofs, got "9p")"},
+        {"rootfs: 9p\n", R"(cfg.yaml:1: rootfs: must be auto, block or virtiofs, got "9p")"},
         {"log_level: verbose\n",
          R"(cfg.yaml:1: log_level: must be trace, debug, info, warn or error, got "verbose")"},
         {"log_format: xml\n", R"(cfg.yaml:1: log_format: must be text or json, got "xml")"},
@@ -165,7 +166,7 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
         {{"io.runvm.hypervisor", "firecracker"},
          R"(annotation io.runvm.hypervisor: must be auto, kvm or qemu, got "firecracker")"},
         {{"io.runvm.rootfs", "ext4"},
-         R"(annotation io.runvm.rootfs: must be block or virtiofs, got "ext4")"},
+         R"(annotation io.runvm.rootfs: must be auto, block or virtiofs, got "ext4")"},
     };
     for (const auto& [annotation, message] : bad) {
         BOOST_TEST_CONTEXT(annotation.first) {

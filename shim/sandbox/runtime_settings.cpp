@@ -39,7 +39,7 @@ Result<config::RootfsMode> parse_rootfs(const std::string& text, const std::stri
     if (!mode) {
         return Err(Error::with_errno(EINVAL, what + ": " + mode.error().message()));
     }
-    return *mode;
+    return resolve_rootfs_mode(*mode, ::geteuid());
 }
 
 } // namespace
@@ -58,8 +58,19 @@ std::string find_helper(const std::string& name, const std::string& build_subdir
     return name;
 }
 
+config::RootfsMode resolve_rootfs_mode(config::RootfsMode mode, uid_t euid) {
+    if (mode != config::RootfsMode::automatic) {
+        return mode;
+    }
+    // virtio-fs starts faster (no image to build, no ext4 to mount in the guest) and keeps
+    // runc's semantics (writes land in the bundle's rootfs), but the bind mount into the
+    // share needs root.
+    return euid == 0 ? config::RootfsMode::virtiofs : config::RootfsMode::block;
+}
+
 RuntimeSettings default_settings() {
     RuntimeSettings s;
+    s.rootfs = resolve_rootfs_mode(config::RootfsMode::automatic, ::geteuid());
     const std::string image = "/var/cache/runvm/image";
     s.kernel = image + "/vmlinuz";
     s.initrd = image + "/initramfs.cpio.gz";
@@ -89,7 +100,7 @@ void apply_config(RuntimeSettings& s, const config::RuntimeConfig& c) {
     }
     s.vcpus = c.vcpus;
     s.memory_mib = c.memory_mib;
-    s.rootfs = c.rootfs;
+    s.rootfs = resolve_rootfs_mode(c.rootfs, ::geteuid());
     const config::HelperPaths defaults;
     if (c.paths.broker != defaults.broker) {
         s.broker_binary = c.paths.broker;

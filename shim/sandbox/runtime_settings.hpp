@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include <sys/types.h>
+
 #include "base/result.hpp"
 #include "shim/config/runtime_config.hpp"
 #include "shim/hypervisor/backend.hpp"
@@ -21,12 +23,16 @@ struct RuntimeSettings {
     HypervisorKind hypervisor = HypervisorKind::automatic;
     uint32_t vcpus = 1;
     uint64_t memory_mib = 256;
-    config::RootfsMode rootfs = config::RootfsMode::block; // docs/config.md, key rootfs
+    // docs/config.md, key rootfs; never automatic here (resolve_rootfs_mode).
+    config::RootfsMode rootfs = config::RootfsMode::block;
     std::string broker_binary;
     std::string vmm_binary;
     std::string qemu_binary;
     std::chrono::milliseconds boot_timeout{30'000};
 };
+
+// `auto` becomes virtiofs for root (euid 0) and block for anyone else.
+config::RootfsMode resolve_rootfs_mode(config::RootfsMode mode, uid_t euid);
 
 // Defaults: the image from scripts/build-guest-image.sh (/var/cache/runvm/image), helpers
 // beside this executable, in the build tree, or on PATH.

@@ -29,13 +29,26 @@ BOOST_AUTO_TEST_CASE(rootfs_mode_from_environment_and_annotation) {
     auto bad = apply_annotations(s, {{"io.runvm.rootfs", "overlay"}});
     BOOST_TEST_REQUIRE(!bad.ok());
     BOOST_TEST(bad.error().message() ==
-               R"(annotation io.runvm.rootfs: must be block or virtiofs, got "overlay")");
+               R"(annotation io.runvm.rootfs: must be auto, block or virtiofs, got "overlay")");
     ::setenv("RUNVM_ROOTFS", "9p", 1);
     auto bad_env = apply_environment(s);
     ::unsetenv("RUNVM_ROOTFS");
     BOOST_TEST_REQUIRE(!bad_env.ok());
-    BOOST_TEST(bad_env.error().message() == R"(RUNVM_ROOTFS: must be block or virtiofs, got "9p")");
+    BOOST_TEST(bad_env.error().message() ==
+               R"(RUNVM_ROOTFS: must be auto, block or virtiofs, got "9p")");
     BOOST_TEST((s.rootfs == RootfsMode::virtiofs)); // a refused value changes nothing
+}
+
+BOOST_AUTO_TEST_CASE(rootfs_auto_is_virtiofs_for_root_and_block_otherwise) {
+    BOOST_TEST((resolve_rootfs_mode(RootfsMode::automatic, 0) == RootfsMode::virtiofs));
+    BOOST_TEST((resolve_rootfs_mode(RootfsMode::automatic, 1000) == RootfsMode::block));
+    BOOST_TEST((resolve_rootfs_mode(RootfsMode::block, 0) == RootfsMode::block));
+    BOOST_TEST((resolve_rootfs_mode(RootfsMode::virtiofs, 1000) == RootfsMode::virtiofs));
+    const RootfsMode mine = ::geteuid() == 0 ? RootfsMode::virtiofs : RootfsMode::block;
+    BOOST_TEST((default_settings().rootfs == mine));
+    RuntimeSettings s;
+    BOOST_TEST_REQUIRE(apply_annotations(s, {{"io.runvm.rootfs", "auto"}}).ok());
+    BOOST_TEST((s.rootfs == mine));
 }
 
 BOOST_AUTO_TEST_CASE(rootfs_share_is_the_whole_writable_rootfs) {

@@ -2,7 +2,8 @@
 # e2e on KVM through runvm-vmm: one L1 QEMU/TCG boot with nested KVM (scripts/kvm-nested.sh)
 # carries runvm, the broker, the VMM, the guest image and two busybox bundles; inside L1
 # `runvm` with hypervisor auto must pick runvm-vmm (/dev/kvm opens) and boot two L2 VMs:
-#  1. `runvm run`: stdin piped in, uname -r and hostname printed, exit status 3 propagated.
+#  1. `runvm run`: stdin piped in, uname -r and hostname printed, the rootfs served by the
+#     broker's virtio-fs through runvm-vmm, exit status 3 propagated.
 #  2. create, start, exec (output and status), kill TERM (the trap's 42), delete.
 # After each, no runvm-vmm or runvm-broker process and no sandbox directory may be left.
 # usage: kvm_nested.sh RUNVM BUILD_DIR
@@ -29,7 +30,7 @@ rm -f "$tmp/image/runvm-agent.stripped"
 # Stripped copies: debug info is most of each file, and L1's initramfs is read by TCG.
 mkdir -p "$tmp/bin"
 for b in "$RUNVM" "$broker" "$vmm"; do strip -o "$tmp/bin/$(basename "$b")" "$b"; done
-make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo \"host=$(hostname)\"; echo \"release=$(uname -r)\"; exit 3"]'
+make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo \"host=$(hostname)\"; echo \"release=$(uname -r)\"; echo \"root=$(grep \" / \" /proc/mounts | cut -d\" \" -f3)\"; exit 3"]'
 make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0.1; done"]'
 
 cat > "$tmp/inner.sh" <<'INNER'
@@ -77,6 +78,7 @@ check "auto picked runvm-vmm" /tmp/run.log "runvm-vmm on KVM"
 check "stdin piped in" /tmp/out "^in=piped$"
 check "hostname" /tmp/out "^host=runvm-e2e$"
 check "guest uname -r" /tmp/out "^release=$(cat /work/release)$"
+check "rootfs over virtio-fs (the default as root)" /tmp/out "^root=virtiofs$"
 clean "after run"
 
 # 2. create, start, exec, kill, delete

@@ -121,7 +121,9 @@ expect_gone "$root" c2 "after delete"
 
 # 3. a tty through --console-socket (create and exec --tty, runc's contract), a second
 #    container beside it, then delete --force of both while they run.
-make_bundle "$tmp/b4" '["sh"]' 'c["process"]["terminal"]=True'
+# c3's rootfs is an ext4 copy on the broker's blk device (rootfs: block); the others take
+# the default, which for root is the bundle's directory over virtio-fs.
+make_bundle "$tmp/b4" '["sh"]' 'c["process"]["terminal"]=True; c.setdefault("annotations", {})["io.runvm.rootfs"]="block"'
 if command -v runc >/dev/null; then
   console_receiver "$tmp/rcon" "$tmp/rcon.out" tty /dev/pts/ 'echo typed-$((1+2))' typed-3 'exit' ''
   runc --root "$tmp/runc" create --bundle "$tmp/b4" --console-socket "$tmp/rcon" tty-runc
@@ -133,6 +135,7 @@ console_receiver "$tmp/con" "$tmp/con.out" tty /dev/pts/ 'echo typed-$((1+2))' t
 con_pid=$receiver_pid
 "$RUNVM" --root "$root" create --bundle "$tmp/b4" --console-socket "$tmp/con" c3 </dev/null
 "$RUNVM" --root "$root" start c3
+[ -s "$(sandbox_dir "$root" c3)/rootfs.img" ] || fail "rootfs: block: no ext4 image for c3"
 # c4's rootfs is the bundle's directory itself (rootfs: virtiofs, docs/config.md), writable.
 make_bundle "$tmp/b3" '["sh","-c","cat /from-host > /seen-by-guest; cat /proc/mounts > /guest-mounts; echo written-in-guest > /guest-file; exec sleep 1000"]' \
   'c["root"]["readonly"]=False; c.setdefault("annotations", {})["io.runvm.rootfs"]="virtiofs"
