@@ -9,11 +9,13 @@ namespace runvm::containerd {
 using namespace std::chrono_literals;
 
 Result<std::unique_ptr<ExecSession>> ExecSession::start(const std::string& control_socket,
+                                                        const std::string& container_id,
                                                         const nlohmann::json& process, bool tty,
                                                         const std::vector<int>& stdio) {
     RUNVM_ASSIGN_OR_RETURN(auto channel, shim::ControlChannel::connect(control_socket, 10s));
     std::unique_ptr<ExecSession> s(new ExecSession(std::move(channel)));
-    nlohmann::json req = {{"op", "exec"}, {"process", process}, {"tty", tty}};
+    nlohmann::json req = {
+        {"op", "exec"}, {"process", process}, {"tty", tty}, {"container", container_id}};
     req["process"]["terminal"] = tty;
     req["stdio"] =
         tty ? std::vector<bool>{true, false, false} : std::vector<bool>{true, true, true};

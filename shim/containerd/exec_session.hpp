@@ -22,6 +22,7 @@ public:
     // Sends the exec request with `stdio` (stdin, stdout, stderr; or only the pty slave
     // when `tty`) and waits for the monitor to report the guest pid.
     static Result<std::unique_ptr<ExecSession>> start(const std::string& control_socket,
+                                                      const std::string& container_id,
                                                       const nlohmann::json& process, bool tty,
                                                       const std::vector<int>& stdio);
     ~ExecSession(); // joins the waiter

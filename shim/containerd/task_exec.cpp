@@ -64,8 +64,8 @@ rpc::Status TaskService::start_exec(TaskProcess& p, const std::shared_ptr<TaskPr
     } else {
         fds = {(*io)->process_stdin(), (*io)->process_stdout(), (*io)->process_stderr()};
     }
-    auto session =
-        ExecSession::start(control_socket(p.container_id), p.exec_spec, p.io_paths.terminal, fds);
+    auto session = ExecSession::start(control_socket(p.container_id), p.container_id, p.exec_spec,
+                                      p.io_paths.terminal, fds);
     if (!session) {
         return status_from_error(session.error());
     }

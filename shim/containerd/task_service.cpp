@@ -81,7 +81,9 @@ TaskService::~TaskService() {
 }
 
 std::string TaskService::control_socket(const std::string& id) const {
-    return shim::ContainerStore(options_.runvm_root).control_socket(id);
+    // A pod member's requests go to its pod's monitor (they name the container).
+    auto routed = shim::control_socket_of(options_.runvm_root, id);
+    return routed ? *routed : shim::ContainerStore(options_.runvm_root).control_socket(id);
 }
 
 size_t TaskService::container_count() {

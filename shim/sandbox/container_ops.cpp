@@ -97,13 +97,25 @@ Result<pid_t> create_container(const MonitorOptions& options) {
     return Err(Error::msg("container monitor exited without reporting"));
 }
 
+std::string control_socket_of(const ContainerStore& store, const ContainerRecord& record) {
+    return store.control_socket(record.pod_sandbox.empty() ? record.id : record.pod_sandbox);
+}
+
+Result<std::string> control_socket_of(const std::string& root, const std::string& id) {
+    ContainerStore store(root);
+    RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
+    return control_socket_of(store, rec);
+}
+
 Result<json> monitor_request(const std::string& root, const std::string& id, const json& request) {
     ContainerStore store(root);
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
     if (effective_status(rec) == "stopped" || !process_alive(rec.monitor_pid)) {
         return Err(Error::with_errno(ESRCH, "container " + id + " is not running"));
     }
-    return control_call(store.control_socket(id), request, 60s);
+    json routed = request;
+    routed["container"] = id;
+    return control_call(control_socket_of(store, rec), routed, 60s);
 }
 
 Result<json> container_state(const std::string& root, const std::string& id) {
@@ -153,8 +165,13 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     RUNVM_ASSIGN_OR_RETURN(UniqueFd lock, store.lock(id));
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
     if (process_alive(rec.monitor_pid) && effective_status(rec) != "stopped") {
-        RUNVM_TRY(
-            control_call(store.control_socket(id), {{"op", "delete"}, {"force", force}}, 30s));
+        RUNVM_TRY(control_call(control_socket_of(store, rec),
+                               {{"op", "delete"}, {"force", force}, {"container", id}}, 30s));
+    } else if (!rec.pod_sandbox.empty()) {
+        // A member whose process was killed: its pod may still hold its mounts. Usually it
+        // has let go already and answers that it does not know the container.
+        (void)control_call(control_socket_of(store, rec),
+                           {{"op", "delete"}, {"force", true}, {"container", id}}, 30s);
     }
     // The monitor tears the VM down and exits; wait (bounded) so nothing is left running.
     // `runvm run` is its own monitor (already torn down by then): it must not wait for itself.
@@ -178,8 +195,9 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     auto spec = oci::load_spec(rec.bundle + "/config.json");
     // A monitor that died (killed, crashed) left the tc qdiscs on the namespace's interfaces
     // (its taps went with the broker); after a clean teardown this finds nothing.
+    // A pod member's namespace is its pod's: the sandbox container plumbed it and cleans it.
     if (auto netns = spec ? network_namespace_path(*spec) : std::nullopt;
-        netns && rec.monitor_pid != ::getpid()) {
+        netns && rec.monitor_pid != ::getpid() && rec.pod_sandbox.empty()) {
         if (auto r = cleanup_network_namespace(*netns); !r) {
             spdlog::warn("container {}: network cleanup: {}", id, r.error().str());
         }

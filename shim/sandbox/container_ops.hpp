@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.hpp"
+#include "shim/sandbox/container_store.hpp"
 #include "shim/sandbox/monitor.hpp"
 
 namespace runvm::shim {
@@ -27,7 +28,12 @@ Result<void> kill_container(const std::string& root, const std::string& id, int 
 // Stops the VM when needed (force), runs the poststop hooks, removes the state.
 Result<void> delete_container(const std::string& root, const std::string& id, bool force);
 
-// One control request to a live container's monitor ({"op": ...}).
+// Where a container's control requests go: its own monitor's socket, or, for a pod member,
+// its pod monitor's (requests then name the container: "container").
+std::string control_socket_of(const ContainerStore& store, const ContainerRecord& record);
+Result<std::string> control_socket_of(const std::string& root, const std::string& id);
+
+// One control request to a live container's monitor ({"op": ...}); "container" is added.
 Result<nlohmann::json> monitor_request(const std::string& root, const std::string& id,
                                        const nlohmann::json& request);
 

@@ -39,6 +39,9 @@ nlohmann::json ContainerRecord::to_json() const {
     if (oom_killed) {
         j["oom_killed"] = true;
     }
+    if (!pod_sandbox.empty()) {
+        j["pod_sandbox"] = pod_sandbox;
+    }
     return j;
 }
 
@@ -62,6 +65,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j) {
         r.guest_kernel = j.value("guest_kernel", "");
         r.timeline = j.value("timeline", nlohmann::json::array());
         r.owner_uid = j.value("owner_uid", 0u);
+        r.pod_sandbox = j.value("pod_sandbox", "");
         return r;
     } catch (const nlohmann::json::exception& e) {
         return Err(Error::msg(std::string("container record: ") + e.what()));

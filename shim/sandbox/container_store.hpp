@@ -32,6 +32,9 @@ struct ContainerRecord {
     std::string guest_kernel;
     nlohmann::json timeline = nlohmann::json::array();
     uint32_t owner_uid = 0;
+    // A pod member (pod.hpp): the pod's sandbox container, whose monitor runs it; its own
+    // monitor_pid is the light process that stands in for its init.
+    std::string pod_sandbox;
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j);

@@ -76,8 +76,8 @@ Result<ControlMessage> ControlChannel::receive(std::chrono::milliseconds timeout
             continue;
         }
         char buf[4096];
-        RUNVM_ASSIGN_OR_RETURN(ReceivedFds got,
-                               recv_with_fds(fd_.get(), buf, sizeof buf, 8, "control socket"));
+        RUNVM_ASSIGN_OR_RETURN(ReceivedFds got, recv_with_fds(fd_.get(), buf, sizeof buf,
+                                                              kMaxControlFds, "control socket"));
         if (got.bytes == 0) {
             return Err(Error::with_errno(ECONNRESET, "control socket: closed by peer"));
         }

@@ -43,5 +43,8 @@ Result<nlohmann::json> control_call(const std::string& socket, const nlohmann::j
                                     std::chrono::milliseconds timeout);
 
 inline constexpr size_t kMaxControlMessage = 1 << 20;
+// A pod member's add_container carries the most: 3 stdio fds, its rootfs and up to 64 bind
+// sources (pod.hpp).
+inline constexpr size_t kMaxControlFds = 3 + 1 + 64;
 
 } // namespace runvm::shim

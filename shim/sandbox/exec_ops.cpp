@@ -63,8 +63,12 @@ Result<ControlChannel> start_exec(const ExecOptions& o, std::optional<RawTermina
         want = {true, true, true};
     }
     RUNVM_ASSIGN_OR_RETURN(ControlChannel ch,
-                           ControlChannel::connect(store.control_socket(o.id), 10s));
-    json req = {{"op", "exec"}, {"process", o.process}, {"tty", o.tty}, {"stdio", want}};
+                           ControlChannel::connect(control_socket_of(store, rec), 10s));
+    json req = {{"op", "exec"},
+                {"process", o.process},
+                {"tty", o.tty},
+                {"stdio", want},
+                {"container", o.id}};
     req["process"]["terminal"] = o.tty;
     RUNVM_TRY(ch.send(req, fds));
     RUNVM_ASSIGN_OR_RETURN(ControlMessage started, ch.receive(60s));

@@ -4,18 +4,22 @@
 #define BOOST_TEST_MODULE host_shares_mount
 #define BOOST_TEST_NO_MAIN
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/io.hpp"
 #include "shim/sandbox/host_shares.hpp"
+#include "shim/sandbox/mount_namespace.hpp"
 #include "shim/sandbox/sandbox.hpp"
 #include "shim/sandbox/test_support.hpp"
 
@@ -154,6 +158,62 @@ BOOST_AUTO_TEST_CASE(a_sandbox_that_fails_to_boot_leaves_no_share_mounted) {
     BOOST_TEST(mounts_at_or_under(o.run_dir) == 0u);
     BOOST_TEST(!exists(o.run_dir));
     BOOST_TEST(slurp(s.vol + "/a") == "volume a\n");
+}
+
+// A pod member's mounts (mount_namespace.hpp): a detached copy of a host directory is
+// attached in another process's private mount namespace, shows there and not here, is
+// read-only where asked, and goes again on detach.
+BOOST_AUTO_TEST_CASE(detached_trees_attach_in_another_mount_namespace_only) {
+    Sources src;
+    TempDir share;
+    const std::string target = share.path + "/rootfs";
+    BOOST_REQUIRE(::mkdir(target.c_str(), 0700) == 0);
+    int ready[2];
+    BOOST_REQUIRE(::pipe(ready) == 0);
+    const pid_t peer = ::fork();
+    BOOST_REQUIRE(peer >= 0);
+    if (peer == 0) { // stands in for the broker: a private mount namespace of its own
+        char ok = ::unshare(CLONE_NEWNS) == 0 &&
+                          ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0
+                      ? '1'
+                      : '0';
+        [[maybe_unused]] ssize_t n = ::write(ready[1], &ok, 1);
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char ok = 0;
+    BOOST_REQUIRE(::read(ready[0], &ok, 1) == 1);
+    ::close(ready[0]);
+    auto peer_mounts = [&] {
+        auto info = read_file("/proc/" + std::to_string(peer) + "/mountinfo");
+        return info ? mount_points_under(*info, target).size() : 0;
+    };
+    BOOST_CHECK(ok == '1');
+    auto tree = clone_mount_tree(src.ro_vol, false, true);
+    BOOST_REQUIRE_MESSAGE(tree.ok(), (tree.ok() ? "" : tree.error().str()));
+    auto attached = attach_in_mount_namespace(peer, {{tree->get(), target}});
+    BOOST_CHECK_MESSAGE(attached.ok(), (attached.ok() ? "" : attached.error().str()));
+    BOOST_TEST(peer_mounts() == 1u);
+    BOOST_TEST(mounts_at_or_under(target) == 0u); // nothing shows on the host
+    const std::string seen = slurp("/proc/" + std::to_string(peer) + "/root" + target + "/b");
+    BOOST_TEST(seen == "read-only b\n");
+    const std::string write_path = "/proc/" + std::to_string(peer) + "/root" + target + "/new";
+    BOOST_TEST(::open(write_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600) < 0);
+    BOOST_TEST(errno == EROFS);
+    // A missing target is named in the error.
+    auto bad = clone_mount_tree(src.vol, true, false);
+    BOOST_REQUIRE(bad.ok());
+    auto missing = attach_in_mount_namespace(peer, {{bad->get(), share.path + "/nope"}});
+    BOOST_TEST(!missing.ok());
+    if (!missing.ok()) {
+        BOOST_TEST(missing.error().str().find(share.path + "/nope") != std::string::npos);
+    }
+    auto detached = detach_in_mount_namespace(peer, {target, share.path + "/nope"});
+    BOOST_CHECK_MESSAGE(detached.ok(), (detached.ok() ? "" : detached.error().str()));
+    BOOST_TEST(peer_mounts() == 0u);
+    ::kill(peer, SIGKILL);
+    ::waitpid(peer, nullptr, 0);
 }
 
 int main(int argc, char* argv[]) {

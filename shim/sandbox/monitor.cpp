@@ -16,9 +16,13 @@
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
 #include "shim/sandbox/console.hpp"
+#include "shim/sandbox/create_handshake.hpp"
 #include "shim/sandbox/guest_spec.hpp"
 #include "shim/sandbox/hooks.hpp"
+#include "shim/sandbox/host_stdio.hpp"
+#include "shim/sandbox/member_process.hpp"
 #include "shim/sandbox/monitor_state.hpp"
+#include "shim/sandbox/pod.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
 namespace runvm::shim {
@@ -27,66 +31,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-constexpr int kCreateFailed = 255;
-
-void report_ready(int fd, const std::string& line) {
-    if (fd >= 0) {
-        (void)write_all(fd, line.data(), line.size(), "ready pipe");
-        ::close(fd);
-    }
-}
-
-std::string absolute(const std::string& base, const std::string& path) {
-    return !path.empty() && path[0] == '/' ? path : base + "/" + path;
-}
-
-// The container's stdio on the host: a pty (terminal) or the monitor's own fds 0-2, which
-// are the fds `runvm create` was started with (runc's pass-through mode).
-struct HostStdio {
-    StdioFds fds;
-    UniqueFd tty; // the pty slave or our terminal, polled for window size changes
-    std::optional<RawTerminal> raw;
-};
-
-bool terminal_of(const oci::Spec& spec) {
-    return spec.process && spec.process->terminal.value_or(false);
-}
-
-Result<HostStdio> host_stdio(const MonitorOptions& o, const oci::Spec& spec) {
-    HostStdio h;
-    const bool terminal = terminal_of(spec);
-    if (terminal && !o.console_socket.empty()) {
-        unsigned rows = 0;
-        unsigned cols = 0;
-        if (spec.process->console_size) {
-            rows = spec.process->console_size->height;
-            cols = spec.process->console_size->width;
-        }
-        RUNVM_ASSIGN_OR_RETURN(PtyPair pty, open_pty(rows, cols));
-        RUNVM_TRY(send_console(o.console_socket, pty.master.get()));
-        h.fds.in = UniqueFd(::dup(pty.slave.get()));
-        h.fds.out = UniqueFd(::dup(pty.slave.get()));
-        h.tty = std::move(pty.slave);
-        return h;
-    }
-    if (terminal && !o.start_immediately) {
-        return Err(Error::msg("process.terminal needs --console-socket for create"));
-    }
-    if (terminal && ::isatty(0)) {
-        auto raw = RawTerminal::enter(0);
-        if (raw) {
-            h.raw.emplace(std::move(*raw));
-        }
-        h.tty = UniqueFd(::dup(0));
-    }
-    h.fds.in = UniqueFd(::fcntl(0, F_DUPFD_CLOEXEC, 3));
-    h.fds.out = UniqueFd(::fcntl(1, F_DUPFD_CLOEXEC, 3));
-    if (!terminal) {
-        h.fds.err = UniqueFd(::fcntl(2, F_DUPFD_CLOEXEC, 3));
-    }
-    return h;
-}
 
 class Monitor {
 public:
@@ -109,6 +53,7 @@ private:
     oci::Spec guest_spec_;          // s_.spec as the agent gets it (guest_spec.hpp)
     std::vector<HostShare> shares_; // the host bind-mount sources guest_spec_ names
     bool rootfs_shared_ = false;    // rootfs: virtiofs: the rootfs is in shares_ too
+    bool pod_sandbox_ = false;      // the pod's VM: members join it (pod.hpp)
     HostStdio stdio_;
     std::unique_ptr<StdioBridge> init_bridge_;
     UniqueFd listener_;
@@ -140,6 +85,8 @@ Result<void> Monitor::create() {
     RuntimeSettings settings = o_.settings;
     if (s_.spec.annotations) {
         RUNVM_TRY(apply_annotations(settings, *s_.spec.annotations));
+        pod_sandbox_ = pod_placement(o_.id, *s_.spec.annotations).role == PodRole::sandbox &&
+                       ::geteuid() == 0; // members' files are bind-mounted in: root only
     }
     if (settings.rootfs == config::RootfsMode::virtiofs) {
         if (::geteuid() != 0) {
@@ -183,6 +130,7 @@ Result<void> Monitor::create() {
     // root.readonly, after the mounts, in runc's order.
     so.rootfs_readonly = false;
     so.shares = shares_;
+    so.always_share = pod_sandbox_;
     so.boot_timeout = settings.boot_timeout;
     so.netns_path = network_namespace_path(s_.spec);
     if (so.netns_path) {
@@ -193,6 +141,9 @@ Result<void> Monitor::create() {
         return Err(Error::from_errno("mkdir sandbox base dir"));
     }
     RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
+    if (pod_sandbox_) {
+        s_.pod_share_dir = s_.sandbox->share_dir();
+    }
     RUNVM_TRY(create_container());
     return Ok();
 }
@@ -214,7 +165,7 @@ Result<void> Monitor::create_container() {
         rootfs->set_fs_type("ext4");
     }
     rootfs->set_readonly(false); // root.readonly: the launcher's remount, after the mounts
-    if (!shares_.empty()) {
+    if (!shares_.empty() || pod_sandbox_) {
         req.mutable_shared_fs()->set_tag(kShareTag);
         req.mutable_shared_fs()->set_mount_point(kGuestShareDir);
     }
@@ -378,13 +329,28 @@ void Monitor::teardown() {
     listener_.reset();
     ::unlink(s_.store.control_socket(o_.id).c_str());
     init_bridge_.reset();
+    {
+        std::lock_guard lock(s_.mu);
+        s_.closing = true; // pod members not started yet end now
+    }
+    s_.cv.notify_all();
     if (s_.sandbox) {
-        s_.sandbox->shutdown(); // closes the agent: pending exec waits fail and return
+        s_.sandbox->shutdown(); // closes the agent: pending exec and member waits fail
     }
     for (auto& t : connections_) {
         t.join();
     }
     connections_.clear();
+    if (!s_.pod_share_dir.empty()) {
+        // Members that were still there removed their mount points only now (the VM and
+        // its broker's mounts are gone): the share dir and VM dir go after them.
+        const std::string vm_dir = s_.record.run_dir;
+        for (const std::string& dir : {s_.pod_share_dir, vm_dir}) {
+            if (auto r = release_host_shares(dir); !r) {
+                spdlog::warn("pod {}: {}", o_.id, r.error().str());
+            }
+        }
+    }
     s_.sandbox.reset();
     if (dir_created_ && discard_) {
         (void)s_.store.remove(o_.id);
@@ -420,6 +386,12 @@ std::string MonitorState::hook_state_locked() const {
 
 int run_monitor(const MonitorOptions& options) {
     ::signal(SIGPIPE, SIG_IGN);
+    // A pod's app container boots no VM: a light process joins it to its pod's.
+    if (auto spec = oci::load_spec(options.bundle + "/config.json"); spec && spec->annotations) {
+        if (auto p = pod_placement(options.id, *spec->annotations); p.role == PodRole::member) {
+            return run_member(options, *spec, p.sandbox_id);
+        }
+    }
     std::string failure;
     int status = kCreateFailed;
     {

@@ -20,54 +20,94 @@ json error_reply(const Error& e) {
     return {{"error", e.str()}};
 }
 
-std::string status_of(MonitorState& s) {
+// The container a request names: this monitor's own, or a member of its pod.
+struct Target {
+    std::string id;
+    ContainerRecord* record = nullptr; // guarded by s.mu
+    bool* start_requested = nullptr;
+    bool* delete_requested = nullptr;
+    std::shared_ptr<PodMember> member; // held for the call
+    bool own = true;
+};
+
+Result<Target> resolve_target(MonitorState& s, const json& req) {
+    const std::string name = req.value("container", std::string());
+    if (name.empty() || name == s.record.id) {
+        return Target{s.record.id,         &s.record, &s.start_requested,
+                      &s.delete_requested, nullptr,   true};
+    }
     std::lock_guard lock(s.mu);
-    return s.record.status;
+    auto it = s.members.find(name);
+    if (it == s.members.end()) {
+        return Err(
+            Error::with_errno(ESRCH, "container " + name + " is not in the pod of " + s.record.id));
+    }
+    auto m = it->second;
+    return Target{name, &m->record, &m->start_requested, &m->delete_requested, m, false};
 }
 
-Result<json> do_start(MonitorState& s) {
+std::string status_of(MonitorState& s, const Target& t) {
+    std::lock_guard lock(s.mu);
+    return t.record->status;
+}
+
+Result<json> do_start(MonitorState& s, const Target& t) {
     std::string hook_state;
     {
         std::lock_guard lock(s.mu);
-        if (s.record.status != "created") {
-            return Err(Error::msg("cannot start a container in status " + s.record.status));
+        if (t.record->status != "created") {
+            return Err(Error::msg("cannot start a container in status " + t.record->status));
         }
     }
-    RUNVM_ASSIGN_OR_RETURN(uint32_t pid, s.sandbox->agent().start_container(s.record.id));
+    RUNVM_ASSIGN_OR_RETURN(uint32_t pid, s.sandbox->agent().start_container(t.id));
     {
         std::lock_guard lock(s.mu);
-        s.record.status = "running";
-        s.sandbox->timeline().mark("container started");
-        s.record.timeline = s.sandbox->timeline().to_json();
-        s.save_locked();
-        s.start_requested = true;
-        hook_state = s.hook_state_locked();
+        t.record->status = "running";
+        if (t.own) {
+            s.sandbox->timeline().mark("container started");
+            s.record.timeline = s.sandbox->timeline().to_json();
+            s.save_locked();
+            hook_state = s.hook_state_locked();
+        } else if (auto r = s.store.save(*t.record); !r) {
+            spdlog::warn("save state of {}: {}", t.id, r.error().str());
+        }
+        *t.start_requested = true;
     }
     s.cv.notify_all();
     // runtime-spec: a failing poststart hook is logged and the lifecycle goes on.
-    if (auto r = run_hooks(s.spec.hooks ? s.spec.hooks->poststart : std::nullopt, "poststart",
-                           hook_state);
-        !r) {
-        spdlog::warn("{}", r.error().str());
+    if (t.own) {
+        if (auto r = run_hooks(s.spec.hooks ? s.spec.hooks->poststart : std::nullopt, "poststart",
+                               hook_state);
+            !r) {
+            spdlog::warn("{}", r.error().str());
+        }
     }
     return json{{"guest_pid", pid}};
 }
 
-Result<json> do_kill(MonitorState& s, const json& req) {
-    const std::string st = status_of(s);
+Result<json> do_kill(MonitorState& s, const Target& t, const json& req) {
+    const std::string st = status_of(s, t);
     if (st == "stopped" || st == "creating") {
-        return Err(Error::with_errno(ESRCH, "container " + s.record.id + " is not running"));
+        return Err(Error::with_errno(ESRCH, "container " + t.id + " is not running"));
     }
     const uint32_t sig = req.value("signal", 15u);
     // An exec is named by the agent's exec id (the exec reply's "exec_id"); none: the init.
-    RUNVM_TRY(s.sandbox->agent().signal(s.record.id, req.value("exec_id", std::string()), sig,
+    RUNVM_TRY(s.sandbox->agent().signal(t.id, req.value("exec_id", std::string()), sig,
                                         req.value("all", false)));
     return json::object();
 }
 
+} // namespace
+
 // Runs one exec to its end, replying {"pid"} when it started and {"exit_status"} at exit.
-void do_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vector<UniqueFd> fds) {
-    if (status_of(s) != "running") {
+void serve_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vector<UniqueFd> fds) {
+    auto target = resolve_target(s, req);
+    if (!target) {
+        (void)ch.send(error_reply(target.error()));
+        return;
+    }
+    const Target& t = *target;
+    if (status_of(s, t) != "running") {
         (void)ch.send(error_reply(Error::msg("cannot exec in a container that is not running")));
         return;
     }
@@ -92,7 +132,7 @@ void do_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vector<U
     }
     const std::string exec_id = "exec-" + std::to_string(s.next_exec.fetch_add(1));
     agent::v1::ExecProcessRequest er;
-    er.set_container_id(s.record.id);
+    er.set_container_id(t.id);
     er.set_exec_id(exec_id);
     er.set_process_json(req.value("process", json::object()).dump());
     auto* stdio = er.mutable_stdio();
@@ -108,7 +148,7 @@ void do_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vector<U
     if (!ch.send({{"pid", *pid}, {"exec_id", exec_id}})) {
         return;
     }
-    auto waited = s.sandbox->agent().wait_process(s.record.id, exec_id);
+    auto waited = s.sandbox->agent().wait_process(t.id, exec_id);
     if (!waited) {
         (void)ch.send(error_reply(waited.error()));
         return;
@@ -117,22 +157,24 @@ void do_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vector<U
     (void)ch.send({{"exit_status", waited->exit_status()}});
 }
 
-Result<json> do_delete(MonitorState& s, const json& req) {
-    const std::string st = status_of(s);
+namespace {
+
+Result<json> do_delete(MonitorState& s, const Target& t, const json& req) {
+    const std::string st = status_of(s, t);
     const bool force = req.value("force", false);
     if ((st == "running" || st == "paused") && !force) {
-        return Err(Error::msg("cannot delete container " + s.record.id +
-                              " that is not stopped: " + st + " (use --force)"));
+        return Err(Error::msg("cannot delete container " + t.id + " that is not stopped: " + st +
+                              " (use --force)"));
     }
     if (st == "running" || st == "paused") {
-        auto r = s.sandbox->agent().signal(s.record.id, "", SIGKILL, true);
+        auto r = s.sandbox->agent().signal(t.id, "", SIGKILL, true);
         if (!r) {
             spdlog::debug("delete --force: {}", r.error().str());
         }
     }
     {
         std::lock_guard lock(s.mu);
-        s.delete_requested = true;
+        *t.delete_requested = true;
     }
     s.cv.notify_all();
     return json::object();
@@ -141,19 +183,20 @@ Result<json> do_delete(MonitorState& s, const json& req) {
 Result<json> handle(MonitorState& s, const json& req) {
     const std::string op = req.value("op", "");
     auto& agent = s.sandbox->agent();
-    const std::string& id = s.record.id;
+    RUNVM_ASSIGN_OR_RETURN(const Target t, resolve_target(s, req));
+    const std::string& id = t.id;
     if (op == "state") {
         std::lock_guard lock(s.mu);
-        return s.record.to_json();
+        return t.record->to_json();
     }
     if (op == "start") {
-        return do_start(s);
+        return do_start(s, t);
     }
     if (op == "kill") {
-        return do_kill(s, req);
+        return do_kill(s, t, req);
     }
     if (op == "delete") {
-        return do_delete(s, req);
+        return do_delete(s, t, req);
     }
     if (op == "ps") {
         RUNVM_ASSIGN_OR_RETURN(auto list, agent.list_processes(id));
@@ -177,14 +220,15 @@ Result<json> handle(MonitorState& s, const json& req) {
     if (op == "pause" || op == "resume") {
         const bool pause = op == "pause";
         const std::string want = pause ? "running" : "paused";
-        if (status_of(s) != want) {
-            return Err(
-                Error::msg("cannot " + op + " container " + id + " in status " + status_of(s)));
+        if (const std::string st = status_of(s, t); st != want) {
+            return Err(Error::msg("cannot " + op + " container " + id + " in status " + st));
         }
         RUNVM_TRY(pause ? agent.pause(id) : agent.resume(id));
         std::lock_guard lock(s.mu);
-        s.record.status = pause ? "paused" : "running";
-        s.save_locked();
+        t.record->status = pause ? "paused" : "running";
+        if (auto r = s.store.save(*t.record); !r) {
+            spdlog::warn("save state of {}: {}", id, r.error().str());
+        }
         return json::object();
     }
     if (op == "update") {
@@ -203,7 +247,11 @@ void serve_control_connection(MonitorState& state, ControlChannel channel) {
         return;
     }
     if (msg->body.value("op", "") == "exec") {
-        do_exec(state, channel, msg->body, std::move(msg->fds));
+        serve_exec(state, channel, msg->body, std::move(msg->fds));
+        return;
+    }
+    if (msg->body.value("op", "") == "add_container") {
+        serve_add_container(state, channel, std::move(*msg));
         return;
     }
     auto reply = handle(state, msg->body);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,14 @@
 
 namespace runvm::shim {
 
+// An app container of the pod whose sandbox this monitor runs (pod.hpp): it runs in this
+// monitor's VM; a light process of its own stands in for its init (member_process.hpp).
+struct PodMember {
+    ContainerRecord record;        // guarded by MonitorState::mu
+    bool start_requested = false;  // guarded by MonitorState::mu
+    bool delete_requested = false; // guarded by MonitorState::mu
+};
+
 struct MonitorState {
     ContainerStore store;
     oci::Spec spec;
@@ -28,6 +37,11 @@ struct MonitorState {
     ContainerRecord record;        // guarded by mu
     bool start_requested = false;  // guarded by mu
     bool delete_requested = false; // guarded by mu
+    // The sandbox container of a pod: the host side of the pod's share, where members'
+    // rootfs and bind sources go. Empty for any other container.
+    std::string pod_share_dir;
+    std::map<std::string, std::shared_ptr<PodMember>> members; // guarded by mu
+    bool closing = false; // guarded by mu: the VM goes down, members end
     std::atomic<uint32_t> next_port{0x10000};
     std::atomic<uint32_t> next_exec{1};
 
@@ -41,5 +55,14 @@ struct MonitorState {
 
 // Serves one control connection until it closes; runs in its own thread.
 void serve_control_connection(MonitorState& state, ControlChannel channel);
+
+// {"op":"add_container"} from a member's process (pod_members.cpp): mounts its files into
+// the pod's share, creates it in the VM, replies {"pid"}, then, on the same connection,
+// {"exit_status"} once it ended and its mounts are gone.
+void serve_add_container(MonitorState& state, ControlChannel& channel, ControlMessage message);
+
+// Runs one exec in `container` to its end on `channel` (monitor_control.cpp).
+void serve_exec(MonitorState& state, ControlChannel& channel, const nlohmann::json& request,
+                std::vector<UniqueFd> fds);
 
 } // namespace runvm::shim

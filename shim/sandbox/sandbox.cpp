@@ -45,7 +45,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
         RUNVM_TRY(build_rootfs_image(options.rootfs_dir, sb->image_));
         sb->timeline_.mark("rootfs image built");
     }
-    if (!options.shares.empty()) {
+    if (!options.shares.empty() || options.always_share) {
         RUNVM_ASSIGN_OR_RETURN(sb->shares_,
                                HostShareDir::create(options.run_dir + "/shared", options.shares));
     }

@@ -35,6 +35,9 @@ struct SandboxOptions {
     // Host files and directories the container bind-mounts (guest_spec): served through one
     // virtio-fs device, tag kShareTag, from run_dir/shared. Empty: no virtio-fs device.
     std::vector<HostShare> shares;
+    // A pod's VM: the share (and its virtio-fs device) exists also without shares, for
+    // the pod's members (pod.hpp) added later.
+    bool always_share = false;
     std::chrono::milliseconds boot_timeout{30'000};
     // The container's pre-made network namespace (the spec's path): plumbed before the VM
     // boots, its interfaces given to the guest. nullopt: loopback only.
@@ -57,6 +60,8 @@ public:
     const std::string& hypervisor_name() const { return hypervisor_name_; }
     pid_t hypervisor_pid() const { return hypervisor_ ? hypervisor_->pid() : -1; }
     pid_t broker_pid() const { return broker_ ? broker_->pid() : -1; }
+    // The host side of the virtio-fs share; empty without one.
+    const std::string& share_dir() const { return shares_.dir(); }
 
     // Ok while the hypervisor and the broker run; else an error naming which one ended and
     // the console's last lines (a kernel panic shows there).

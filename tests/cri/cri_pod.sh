@@ -3,7 +3,8 @@
 # the way the kubelet drives it: a locally built busybox image (umoci) imported into the
 # k8s.io namespace and set as sandbox_image; RunPodSandbox (host network), two containers
 # created and started in the pod, ExecSync in each, ContainerStatus after one exits with 7,
-# StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox; afterwards no shim,
+# StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox; one VM for the pod (both
+# containers see the same boot id, one QEMU runs); afterwards no shim,
 # broker or VM process, no socket and no state is left. QEMU TCG VMs.
 # usage: cri_pod.sh RUNVM_CRI SHIM RUNVM BUILD_DIR
 set -euo pipefail
@@ -110,11 +111,31 @@ expect_contains "$(cri status "$c2")" "state=CONTAINER_EXITED exit_code=7" "Cont
 # The kubelet reads what containers print from the CRI log files containerd writes.
 expect_contains "$(cat "$tmp/logs/c1.log")" "stdout F hello-from-c1" "c1's CRI log"
 expect_contains "$(cat "$tmp/logs/c2.log")" "stdout F c2-done" "c2's CRI log"
-if [ "$boot1" = "$boot2" ]; then
-  echo "the pod's containers share one VM (boot id $boot1)"
-else
-  echo "the pod's containers run in VMs of their own (boot ids $boot1, $boot2)"
-fi
+# One VM per pod: the sandbox (pause) container and both app containers in one guest.
+[ -n "$boot1" ] || fail "ExecSync c1: no boot id"
+expect_eq "$boot2" "$boot1" "c2's boot id (one VM per pod)"
+vms=$(pgrep -c -f "qemu-system-x86_64.*$tmp/image" || true) # the pause container's VM only
+expect_eq "$vms" 1 "VMs running for the pod"
+# c1's rootfs is attached in the pod broker's own mount namespace, not in the host's.
+vm_dir=$(pgrep -af "qemu-system-x86_64.*$tmp/image" | grep -o '/run/runvm-vm/[0-9a-f]*' | head -1)
+[ -n "$vm_dir" ] || fail "the pod VM's directory"
+broker_pid=$(pgrep -f "runvm-broker.*$vm_dir" | head -1)
+grep -q " $vm_dir/shared/containers/$c1/rootfs " "/proc/$broker_pid/mountinfo" ||
+  fail "c1's rootfs is not mounted in the pod broker's namespace"
+! grep -q "$vm_dir/shared/containers" /proc/self/mountinfo || fail "c1's rootfs shows on the host"
+echo "the pod's containers share one VM (boot id $boot1)"
+# The pod's host memory outside guest RAM (the RuntimeClass overhead, docs/containerd.md):
+# every process under the pod's one shim daemon, VmRSS less RssShmem (the guest's memfd).
+descendants() { echo "$1"; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do descendants "$c"; done; }
+pod_shim=$(pgrep -f -- "-address $sock" | head -1)
+[ -n "$pod_shim" ] || fail "no shim daemon for the pod"
+pod_kib=0 pod_procs=""
+for p in $(descendants "$pod_shim"); do
+  [ -r /proc/"$p"/status ] || continue
+  rss=$(awk '$1=="VmRSS:"{print $2}' /proc/"$p"/status) shm=$(awk '$1=="RssShmem:"{print $2}' /proc/"$p"/status)
+  pod_kib=$((pod_kib + ${rss:-0} - ${shm:-0})) pod_procs="$pod_procs $(cat /proc/"$p"/comm)=$((${rss:-0} - ${shm:-0}))"
+done
+echo "pod host memory outside guest RAM: $pod_kib KiB (pause + 2 containers;$pod_procs)"
 
 cri stop --grace 2 "$c1" || fail "StopContainer c1"
 expect_contains "$(cri status "$c1")" "state=CONTAINER_EXITED" "ContainerStatus c1 after stop"
@@ -128,5 +149,7 @@ if pgrep -af -- "-address $sock" >&2; then fail "a shim process is left"; fi
 if pgrep -af "$tmp/image" >&2; then fail "a VM (qemu) process is left"; fi
 if pgrep -af "runvm-vm/" >&2; then fail "a broker or VM process is left"; fi
 [ -z "$(ls -A "$tmp/runvm/k8s.io" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/k8s.io")"
+[ ! -e "$vm_dir" ] || fail "the pod VM's directory is left: $(ls -R "$vm_dir")"
+! grep -q " $vm_dir" /proc/self/mountinfo || fail "mounts left under $vm_dir"
 echo "CRI pod through runvm: RunPodSandbox, 2 containers, ExecSync (guest kernel $release)," \
   "exit 7 seen by ContainerStatus, CRI logs, stop and remove: ok"

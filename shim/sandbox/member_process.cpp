@@ -1,0 +1,182 @@
+// The pod member's process: state record, detached mounts of its rootfs and bind sources,
+// add_container to the pod monitor, then a wait for the container's end.
+#include "shim/sandbox/member_process.hpp"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "oci/spec_json.hpp"
+#include "oci/validate.hpp"
+#include "shim/sandbox/container_ops.hpp"
+#include "shim/sandbox/container_store.hpp"
+#include "shim/sandbox/control_channel.hpp"
+#include "shim/sandbox/create_handshake.hpp"
+#include "shim/sandbox/guest_spec.hpp"
+#include "shim/sandbox/host_stdio.hpp"
+#include "shim/sandbox/mount_namespace.hpp"
+#include "shim/sandbox/pod.hpp"
+
+namespace runvm::shim {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class Member {
+public:
+    Member(const MonitorOptions& o, const oci::Spec& spec, std::string sandbox_id)
+        : o_(o), spec_(spec), sandbox_id_(std::move(sandbox_id)), store_(o.root) {}
+
+    Result<void> create();
+    int wait();
+    void discard();
+
+private:
+    const MonitorOptions& o_;
+    const oci::Spec& spec_;
+    std::string sandbox_id_;
+    ContainerStore store_;
+    ContainerRecord record_;
+    HostStdio stdio_;
+    std::optional<ControlChannel> channel_;
+    bool dir_created_ = false;
+};
+
+Result<void> Member::create() {
+    if (::geteuid() != 0) {
+        return Err(Error::with_errno(EPERM, "pod member " + o_.id +
+                                                ": needs root (its rootfs is bind-mounted into "
+                                                "the pod VM's share)"));
+    }
+    RUNVM_TRY(oci::validate(spec_));
+    if (!spec_.root || spec_.root->path.empty()) {
+        return Err(Error::msg("config.json: root.path is required"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(const ContainerRecord pod, store_.load(sandbox_id_));
+    if (effective_status(pod) == "stopped" || !process_alive(pod.monitor_pid)) {
+        return Err(Error::with_errno(ESRCH, "pod sandbox " + sandbox_id_ + " of container " +
+                                                o_.id + " is not running"));
+    }
+    RUNVM_TRY(store_.create_dir(o_.id));
+    dir_created_ = true;
+    const std::string rootfs = absolute(o_.bundle, spec_.root->path);
+    std::vector<std::string> notes;
+    std::vector<HostShare> shares;
+    RUNVM_ASSIGN_OR_RETURN(oci::Spec gspec, guest_spec(spec_, rootfs, &notes, &shares));
+    relocate_member_sources(gspec, o_.id, shares);
+    for (const auto& n : notes) {
+        spdlog::info("container {}: {}", o_.id, n);
+    }
+    record_.id = o_.id;
+    record_.bundle = o_.bundle;
+    record_.rootfs = rootfs;
+    record_.created = rfc3339_now();
+    record_.status = "creating";
+    record_.monitor_pid = ::getpid();
+    record_.owner_uid = ::getuid();
+    record_.pod_sandbox = sandbox_id_;
+    if (spec_.annotations) {
+        record_.annotations = *spec_.annotations;
+    }
+    RUNVM_TRY(store_.save(record_));
+
+    // The trees are detached copies of the host's mounts: the pod monitor attaches them in
+    // its broker's mount namespace; nothing of them shows in the host's.
+    std::vector<UniqueFd> trees;
+    json mounts = json::array();
+    RUNVM_ASSIGN_OR_RETURN(UniqueFd root_tree, clone_mount_tree(rootfs, true, false));
+    trees.push_back(std::move(root_tree));
+    mounts.push_back({{"name", kRootfsShareName}, {"directory", true}});
+    for (const auto& s : shares) {
+        RUNVM_ASSIGN_OR_RETURN(UniqueFd tree, clone_mount_tree(s.source, s.recursive, s.readonly));
+        trees.push_back(std::move(tree));
+        mounts.push_back({{"name", s.name}, {"directory", s.directory}});
+    }
+    RUNVM_ASSIGN_OR_RETURN(stdio_, host_stdio(o_, spec_));
+    std::vector<int> fds;
+    std::vector<bool> want;
+    for (const UniqueFd* f : {&stdio_.fds.in, &stdio_.fds.out, &stdio_.fds.err}) {
+        want.push_back(static_cast<bool>(*f));
+        if (*f) {
+            fds.push_back(f->get());
+        }
+    }
+    for (const auto& t : trees) {
+        fds.push_back(t.get());
+    }
+    json req = {{"op", "add_container"},
+                {"container", o_.id},
+                {"spec", oci::serialize_spec(gspec)},
+                {"terminal", terminal_of(spec_)},
+                {"stdio", want},
+                {"mounts", mounts}};
+    RUNVM_ASSIGN_OR_RETURN(ControlChannel ch,
+                           ControlChannel::connect(store_.control_socket(sandbox_id_), 10s));
+    RUNVM_TRY(ch.send(req, fds));
+    // The pod monitor has its own copies now; ours close with the trees and stdio_.
+    RUNVM_ASSIGN_OR_RETURN(ControlMessage reply, ch.receive(60s));
+    if (reply.body.contains("error")) {
+        return Err(Error::msg(reply.body["error"].get<std::string>()));
+    }
+    stdio_.fds = StdioFds{};
+    channel_.emplace(std::move(ch));
+    return Ok();
+}
+
+int Member::wait() {
+    // No deadline: the container runs as long as it likes; the pod monitor's exit closes
+    // the connection.
+    auto done = channel_->receive(0ms);
+    if (done && done->body.contains("exit_status")) {
+        return done->body["exit_status"].get<int>();
+    }
+    // The pod went down under it: the record says why.
+    const std::string why = done ? done->body.value("error", std::string("no exit status"))
+                                 : "pod " + sandbox_id_ + " ended: " + done.error().str();
+    spdlog::error("container {}: {}", o_.id, why);
+    if (auto r = store_.load(o_.id)) {
+        r->status = "stopped";
+        r->exit_status = 128 + SIGKILL;
+        r->error = why;
+        (void)store_.save(*r);
+    }
+    return 128 + SIGKILL;
+}
+
+void Member::discard() {
+    if (dir_created_) {
+        (void)store_.remove(o_.id);
+    }
+}
+
+} // namespace
+
+int run_member(const MonitorOptions& options, const oci::Spec& spec,
+               const std::string& sandbox_id) {
+    Member m(options, spec, sandbox_id);
+    auto created = m.create();
+    if (created && !options.pid_file.empty()) {
+        created = write_file_atomic(options.pid_file, std::to_string(::getpid()), 0644);
+    }
+    if (!created) {
+        spdlog::error("create {}: {}", options.id, created.error().str());
+        m.discard();
+        report_ready(options.ready_fd, "error " + created.error().str() + "\n");
+        return kCreateFailed;
+    }
+    report_ready(options.ready_fd, "ok\n");
+    if (options.start_immediately) {
+        if (auto r = start_container(options.root, options.id); !r) {
+            spdlog::error("start {}: {}", options.id, r.error().str());
+            (void)delete_container(options.root, options.id, true);
+            return kCreateFailed;
+        }
+    }
+    return m.wait();
+}
+
+} // namespace runvm::shim

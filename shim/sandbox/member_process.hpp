@@ -1,0 +1,18 @@
+// A pod member's own process (pod.hpp): what `runvm create` leaves behind for an app
+// container of a pod instead of a monitor with a VM. It hands the container to its pod's
+// monitor and stands in for the container's init (the --pid-file pid): it exits with the
+// container's status.
+#pragma once
+
+#include <string>
+
+#include "oci/spec.hpp"
+#include "shim/sandbox/monitor.hpp"
+
+namespace runvm::shim {
+
+// Runs the member to its end; returns its exit status, or 255 when it could not be created
+// (the error went to ready_fd and the log), as run_monitor does.
+int run_member(const MonitorOptions& options, const oci::Spec& spec, const std::string& sandbox_id);
+
+} // namespace runvm::shim

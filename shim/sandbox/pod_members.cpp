@@ -1,0 +1,262 @@
+// The pod monitor's side of pod members: their files attached to the pod's share (in the
+// broker's mount namespace), their container created in the VM, and their end reported to
+// the member's process over the connection that added them.
+#include <csignal>
+#include <cstring>
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim/sandbox/container_ops.hpp"
+#include "shim/sandbox/monitor_state.hpp"
+#include "shim/sandbox/mount_namespace.hpp"
+#include "shim/sandbox/pod.hpp"
+#include "shim/sandbox/stdio_bridge.hpp"
+
+namespace runvm::shim {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// The member's directory in the pod's share and what is attached there; release() (also
+// on drop) detaches it in the broker's namespace and removes the mount points.
+class MemberFiles {
+public:
+    MemberFiles(std::string share_dir, std::string id, pid_t broker)
+        : containers_(share_dir + "/" + kPodMembersShareName),
+          dir_(member_share_dir(share_dir, id)), broker_(broker) {}
+    ~MemberFiles() { release(); }
+    MemberFiles(const MemberFiles&) = delete;
+    MemberFiles& operator=(const MemberFiles&) = delete;
+
+    Result<void> make_mount_points(const std::vector<MemberMount>& mounts) {
+        if (::mkdir(containers_.c_str(), 0700) != 0 && errno != EEXIST) {
+            return Err(Error::from_errno("mkdir " + containers_));
+        }
+        if (::mkdir(dir_.c_str(), 0700) != 0) {
+            return Err(Error::from_errno("mkdir pod member dir " + dir_));
+        }
+        made_dir_ = true;
+        for (const auto& m : mounts) {
+            const std::string target = dir_ + "/" + m.name;
+            if (m.directory ? ::mkdir(target.c_str(), 0700) != 0
+                            : !UniqueFd(::open(target.c_str(),
+                                               O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                                               0600))) {
+                return Err(Error::from_errno("create mount point " + target));
+            }
+            targets_.push_back(target);
+        }
+        return Ok();
+    }
+
+    Result<void> attach(std::vector<UniqueFd>::iterator trees) {
+        std::vector<TreeAttachment> list;
+        for (const auto& t : targets_) {
+            list.push_back({(trees++)->get(), t});
+        }
+        attached_ = true; // a partial attach is undone by release() as well
+        return attach_in_mount_namespace(broker_, list);
+    }
+
+    void release() {
+        if (attached_ && process_alive(broker_)) {
+            if (auto r = detach_in_mount_namespace(broker_, targets_); !r) {
+                spdlog::warn("pod member {}: {}", dir_, r.error().str());
+            }
+        }
+        attached_ = false;
+        for (const auto& t : targets_) {
+            if (::unlink(t.c_str()) != 0 && (errno != EISDIR || ::rmdir(t.c_str()) != 0) &&
+                errno != ENOENT) {
+                spdlog::warn("pod member: remove mount point {}: {}", t, std::strerror(errno));
+            }
+        }
+        targets_.clear();
+        if (made_dir_ && ::rmdir(dir_.c_str()) != 0) {
+            spdlog::warn("pod member: rmdir {}: {}", dir_, std::strerror(errno));
+        }
+        made_dir_ = false;
+        ::rmdir(containers_.c_str()); // the last member takes it along; ENOTEMPTY otherwise
+    }
+
+private:
+    std::string containers_;
+    std::string dir_;
+    pid_t broker_;
+    std::vector<std::string> targets_;
+    bool made_dir_ = false;
+    bool attached_ = false;
+};
+
+struct AddRequest {
+    std::string id;
+    std::string spec_json;
+    bool terminal = false;
+    std::vector<bool> stdio;
+    std::vector<MemberMount> mounts;
+};
+
+Result<AddRequest> parse_add(const json& body, size_t fd_count) {
+    AddRequest a;
+    a.id = body.value("container", std::string());
+    RUNVM_TRY(validate_container_id(a.id));
+    if (!body.contains("spec") || !body["spec"].is_string()) {
+        return Err(Error::with_errno(EINVAL, "add_container " + a.id + ": no spec"));
+    }
+    a.spec_json = body["spec"].get<std::string>();
+    a.terminal = body.value("terminal", false);
+    a.stdio = body.value("stdio", std::vector<bool>{});
+    RUNVM_ASSIGN_OR_RETURN(a.mounts, parse_member_mounts(body.value("mounts", json::array())));
+    size_t wanted = a.mounts.size();
+    for (size_t i = 0; i < a.stdio.size() && i < 3; ++i) {
+        wanted += a.stdio[i] ? 1 : 0;
+    }
+    if (a.stdio.size() > 3 || fd_count != wanted || a.mounts.empty() ||
+        a.mounts.front().name != kRootfsShareName) {
+        return Err(Error::with_errno(
+            EINVAL, "add_container " + a.id + ": " + std::to_string(fd_count) + " fds for " +
+                        std::to_string(wanted) + ", or the first mount is not the rootfs"));
+    }
+    return a;
+}
+
+// Creates the member in the VM; returns its guest pid.
+Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector<UniqueFd>& fds,
+                               MemberFiles& files, std::unique_ptr<StdioBridge>& bridge) {
+    RUNVM_TRY(files.make_mount_points(a.mounts));
+    StdioFds io;
+    size_t next = 0;
+    UniqueFd* slots[3] = {&io.in, &io.out, &io.err};
+    for (size_t i = 0; i < a.stdio.size(); ++i) {
+        if (a.stdio[i]) {
+            *slots[i] = std::move(fds[next++]);
+        }
+    }
+    RUNVM_TRY(files.attach(fds.begin() + static_cast<std::ptrdiff_t>(next)));
+    const uint32_t port = s.next_port.fetch_add(4);
+    RUNVM_ASSIGN_OR_RETURN(
+        bridge, StdioBridge::open(s.sandbox->vsock_uds(), port, std::move(io), a.terminal));
+    agent::v1::CreateContainerRequest req;
+    req.set_container_id(a.id);
+    req.set_oci_spec_json(a.spec_json);
+    req.mutable_rootfs()->set_directory(member_guest_rootfs(a.id));
+    req.mutable_rootfs()->set_readonly(false); // root.readonly: the launcher's remount
+    req.mutable_shared_fs()->set_tag(kShareTag);
+    req.mutable_shared_fs()->set_mount_point(kGuestShareDir);
+    auto* stdio = req.mutable_stdio();
+    stdio->set_stdin_port(bridge->ports().stdin_port);
+    stdio->set_stdout_port(bridge->ports().stdout_port);
+    stdio->set_stderr_port(bridge->ports().stderr_port);
+    stdio->set_terminal(a.terminal);
+    return s.sandbox->agent().create_container(req);
+}
+
+void save(MonitorState& s, const ContainerRecord& r) {
+    if (auto saved = s.store.save(r); !saved) {
+        spdlog::warn("save state of {}: {}", r.id, saved.error().str());
+    }
+}
+
+} // namespace
+
+void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg) {
+    auto reply_error = [&](const Error& e) { (void)ch.send({{"error", e.str()}}); };
+    if (s.pod_share_dir.empty()) {
+        reply_error(Error::with_errno(EINVAL, "container " + s.record.id +
+                                                  " is not a pod sandbox (" + kCriContainerType +
+                                                  "=sandbox): it takes no pod members"));
+        return;
+    }
+    auto add = parse_add(msg.body, msg.fds.size());
+    if (!add) {
+        reply_error(add.error());
+        return;
+    }
+    const std::string id = add->id;
+    auto record = s.store.load(id);
+    if (!record || record->pod_sandbox != s.record.id) {
+        reply_error(Error::with_errno(EINVAL, "container " + id + " has no state in " +
+                                                  s.store.root() + " naming pod " + s.record.id));
+        return;
+    }
+    auto member = std::make_shared<PodMember>();
+    member->record = std::move(record).value();
+    {
+        std::lock_guard lock(s.mu);
+        if (s.closing || s.members.count(id) != 0) {
+            reply_error(Error::with_errno(s.closing ? ESHUTDOWN : EEXIST,
+                                          "pod " + s.record.id + ": cannot add container " + id));
+            return;
+        }
+        s.members[id] = member; // reserved; "creating" until the agent has it
+    }
+    MemberFiles files(s.pod_share_dir, id, s.sandbox->broker_pid());
+    std::unique_ptr<StdioBridge> bridge;
+    auto pid = create_member(s, *add, msg.fds, files, bridge);
+    if (!pid) {
+        {
+            std::lock_guard lock(s.mu);
+            s.members.erase(id);
+        }
+        files.release();
+        reply_error(pid.error());
+        return;
+    }
+    {
+        std::lock_guard lock(s.mu);
+        auto& r = member->record;
+        r.status = "created";
+        r.hypervisor = s.sandbox->hypervisor_name();
+        r.guest_kernel = s.sandbox->guest_kernel_release();
+        r.run_dir = s.record.run_dir;
+        save(s, r);
+    }
+    spdlog::info("pod {}: container {} created (guest pid {})", s.record.id, id, *pid);
+    if (!ch.send({{"pid", *pid}})) {
+        spdlog::warn("pod {}: container {}: its process is gone", s.record.id, id);
+    }
+    bool started = false;
+    {
+        std::unique_lock lock(s.mu);
+        s.cv.wait(lock,
+                  [&] { return member->start_requested || member->delete_requested || s.closing; });
+        started = member->start_requested;
+    }
+    int status = 128 + SIGKILL;
+    bool oom_killed = false;
+    std::string error;
+    if (started) {
+        auto waited = s.sandbox->agent().wait_process(id, "");
+        if (waited) {
+            status = static_cast<int>(waited->exit_status());
+            oom_killed = waited->oom_killed();
+            bridge->wait_output_done(2s);
+        } else {
+            error = "pod " + s.record.id + ": " + waited.error().str();
+        }
+    }
+    bridge.reset();
+    if (auto removed = s.sandbox->agent().remove(id, true); !removed) {
+        spdlog::debug("pod {}: remove {}: {}", s.record.id, id, removed.error().str());
+    }
+    files.release();
+    {
+        std::lock_guard lock(s.mu);
+        auto& r = member->record;
+        r.status = "stopped";
+        r.exit_status = status;
+        r.oom_killed = oom_killed;
+        r.error = error;
+        save(s, r);
+        s.members.erase(id);
+    }
+    spdlog::info("pod {}: container {} ended with status {}", s.record.id, id, status);
+    (void)ch.send({{"exit_status", status}});
+}
+
+} // namespace runvm::shim
