@@ -8,6 +8,8 @@
 #  3. ctr run --memory-limit of a command that overruns it: /tasks/oom, exit status 137;
 #  4. a detached task: exec (output, status), ps, pause/resume, metrics; containerd
 #     restarted under it (the task still RUNNING, exec works again); kill, delete;
+#  5. with the CRI annotations, a second task joins the first one's VM as a pod (same
+#     guest boot id, one QEMU);
 #  afterwards no shim, broker or VM process remains. Four VM boots in all (QEMU TCG).
 # usage: ctr_run.sh SHIM RUNVM BUILD_DIR   (RUNVM_TEST_AGENT / RUNVM_TEST_BROKER: other
 #        runvm-agent / runvm-broker binaries than BUILD_DIR's)
@@ -96,7 +98,10 @@ cat "$tmp/oom.out" >&2
 expect_eq "$rc" 137 "ctr run of an OOM-killed task: exit status"
 
 # 4. A detached task and the verbs around it.
-ctr run -d --runtime io.containerd.runvm.v2 "$img" c2 \
+# c2 carries the CRI annotations of a pod's sandbox (pause) container: its VM is the pod's.
+pod_sandbox=(--annotation io.kubernetes.cri.container-type=sandbox
+             --annotation io.kubernetes.cri.sandbox-id=c2)
+ctr run -d --runtime io.containerd.runvm.v2 "${pod_sandbox[@]}" "$img" c2 \
   sh -c 'trap "exit 42" TERM; while true; do sleep 0.1; done' </dev/null
 expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" RUNNING "task c2 after run -d"
 set +e
@@ -122,6 +127,24 @@ expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" RUNNING "task c2 after co
 out=$(ctr tasks exec --exec-id e2 c2 sh -c 'echo after-restart' </dev/null) ||
   fail "exec after containerd's restart"
 expect_eq "$out" "after-restart" "exec output after containerd's restart"
+# 5. A pod of two containers in one VM: c5 names c2 as its sandbox, so it joins c2's VM
+# (no boot of its own) and sees the same guest boot id.
+ctr run -d --runtime io.containerd.runvm.v2 --annotation io.kubernetes.cri.container-type=container \
+  --annotation io.kubernetes.cri.sandbox-id=c2 "$img" c5 sleep 1000 </dev/null
+boot_c2=$(ctr tasks exec --exec-id b2 c2 cat /proc/sys/kernel/random/boot_id </dev/null)
+boot_c5=$(ctr tasks exec --exec-id b5 c5 cat /proc/sys/kernel/random/boot_id </dev/null)
+[ -n "$boot_c2" ] || fail "no boot id from c2"
+expect_eq "$boot_c5" "$boot_c2" "c5's guest boot id (one VM for the pod)"
+expect_eq "$(pgrep -c -f "qemu-system-x86_64.*$tmp/image")" 1 "VMs running for the pod"
+ctr tasks kill -s KILL c5
+for _ in $(seq 100); do
+  [ "$(ctr tasks ls | awk '$1=="c5"{print $3}')" = STOPPED ] && break
+  sleep 0.1
+done
+expect_eq "$(ctr tasks ls | awk '$1=="c5"{print $3}')" STOPPED "task c5 after kill"
+ctr tasks delete c5 >/dev/null
+ctr containers rm c5
+expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" RUNNING "the pod's sandbox c2 after c5 went"
 ctr tasks kill c2
 for _ in $(seq 100); do
   [ "$(ctr tasks ls | awk '$1=="c2"{print $3}')" = STOPPED ] && break
@@ -153,9 +176,9 @@ if pgrep -f "runvm-vm/" >/dev/null; then
 fi
 [ -z "$(ls -A "$tmp/runvm/default" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/default")"
 # Each shim removed its socket (containerd 1.6's name: sha256 of address/namespace/id).
-for id in c1 c2 c3 c4; do
+for id in c1 c2 c3 c4 c5; do
   s=/run/containerd/s/$(printf '%s' "$sock/default/$id" | sha256sum | cut -d' ' -f1)
   [ ! -e "$s" ] || fail "the shim of $id left its socket $s"
 done
 echo "ctr run: guest kernel $guest_release, exit 3; run -t, OOM (137, /tasks/oom); exec, ps," \
-  "pause/resume, metrics, containerd restart, kill, delete: ok"
+  "pause/resume, metrics, containerd restart, a pod of two in one VM, kill, delete: ok"
