@@ -149,4 +149,11 @@ Result<void> AgentClient::configure_network(const av::ConfigureNetworkRequest& r
     return call("ConfigureNetwork", req, &resp, kAgentCallTimeout);
 }
 
+void set_stdio_ports(av::StdioPorts* out, const StdioPortNumbers& ports, bool terminal) {
+    out->set_stdin_port(ports.stdin_port);
+    out->set_stdout_port(ports.stdout_port);
+    out->set_stderr_port(ports.stderr_port);
+    out->set_terminal(terminal);
+}
+
 } // namespace runvm::shim

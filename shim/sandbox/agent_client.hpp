@@ -9,6 +9,7 @@
 #include "agent.pb.h"
 #include "base/result.hpp"
 #include "rpc/client.hpp"
+#include "shim/sandbox/stdio_bridge.hpp"
 
 namespace runvm::shim {
 
@@ -48,5 +49,8 @@ private:
 inline constexpr const char* kAgentService = "runvm.agent.v1.Agent";
 inline constexpr uint32_t kAgentVsockPort = 1024;
 inline constexpr std::chrono::milliseconds kAgentCallTimeout{30'000};
+
+// The stdio part of a CreateContainer or ExecProcess request: where the agent dials.
+void set_stdio_ports(agent::v1::StdioPorts* out, const StdioPortNumbers& ports, bool terminal);
 
 } // namespace runvm::shim

@@ -169,11 +169,7 @@ Result<void> Monitor::create_container() {
         req.mutable_shared_fs()->set_tag(kShareTag);
         req.mutable_shared_fs()->set_mount_point(kGuestShareDir);
     }
-    auto* stdio = req.mutable_stdio();
-    stdio->set_stdin_port(init_bridge_->ports().stdin_port);
-    stdio->set_stdout_port(init_bridge_->ports().stdout_port);
-    stdio->set_stderr_port(init_bridge_->ports().stderr_port);
-    stdio->set_terminal(s_.spec.process && s_.spec.process->terminal.value_or(false));
+    set_stdio_ports(req.mutable_stdio(), init_bridge_->ports(), terminal_of(s_.spec));
     RUNVM_TRY(s_.sandbox->agent().create_container(req));
     std::string hook_state;
     {

@@ -135,11 +135,7 @@ void serve_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vecto
     er.set_container_id(t.id);
     er.set_exec_id(exec_id);
     er.set_process_json(req.value("process", json::object()).dump());
-    auto* stdio = er.mutable_stdio();
-    stdio->set_stdin_port((*bridge)->ports().stdin_port);
-    stdio->set_stdout_port((*bridge)->ports().stdout_port);
-    stdio->set_stderr_port((*bridge)->ports().stderr_port);
-    stdio->set_terminal(tty);
+    set_stdio_ports(er.mutable_stdio(), (*bridge)->ports(), tty);
     auto pid = s.sandbox->agent().exec_process(er);
     if (!pid) {
         (void)ch.send(error_reply(pid.error()));

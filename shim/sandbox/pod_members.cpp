@@ -148,11 +148,7 @@ Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector
     req.mutable_rootfs()->set_readonly(false); // root.readonly: the launcher's remount
     req.mutable_shared_fs()->set_tag(kShareTag);
     req.mutable_shared_fs()->set_mount_point(kGuestShareDir);
-    auto* stdio = req.mutable_stdio();
-    stdio->set_stdin_port(bridge->ports().stdin_port);
-    stdio->set_stdout_port(bridge->ports().stdout_port);
-    stdio->set_stderr_port(bridge->ports().stderr_port);
-    stdio->set_terminal(a.terminal);
+    set_stdio_ports(req.mutable_stdio(), bridge->ports(), a.terminal);
     return s.sandbox->agent().create_container(req);
 }
 
