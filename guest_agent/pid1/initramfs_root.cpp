@@ -2,38 +2,19 @@
 #include "guest_agent/pid1/initramfs_root.hpp"
 
 #include <cerrno>
-#include <sstream>
 
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
-#include "base/io.hpp"
+#include "base/error.hpp"
 
 namespace runvm::agent {
 
-bool mountinfo_root_is_rootfs(const std::string& mountinfo) {
-    // "36 1 0:1 / / rw - rootfs rootfs rw": field 5 is the mount point, the first field
-    // after " - " the filesystem type. The last mount on "/" is the one in effect.
-    std::istringstream in(mountinfo);
-    std::string line;
-    bool rootfs = false;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string id, parent, dev, root, point;
-        if (!(fields >> id >> parent >> dev >> root >> point) || point != "/") {
-            continue;
-        }
-        const auto dash = line.find(" - ");
-        if (dash == std::string::npos) {
-            continue;
-        }
-        std::istringstream tail(line.substr(dash + 3));
-        std::string type;
-        tail >> type;
-        rootfs = type == "rootfs";
-    }
-    return rootfs;
+bool initial_root_is_initramfs(int64_t f_type) {
+    return f_type == RAMFS_MAGIC || f_type == TMPFS_MAGIC;
 }
 
 Result<void> switch_to_tmpfs_root(const std::string& new_root) {
@@ -65,22 +46,11 @@ Result<void> switch_to_tmpfs_root(const std::string& new_root) {
 }
 
 Result<void> leave_initramfs_root(const std::string& new_root) {
-    if (::mkdir("/proc", 0555) < 0 && errno != EEXIST) {
-        return Err(Error::from_errno("mkdir /proc"));
+    struct statfs root {};
+    if (::statfs("/", &root) < 0) {
+        return Err(Error::from_errno("statfs /"));
     }
-    const bool mounted =
-        ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
-    if (!mounted && errno != EBUSY) {
-        return Err(Error::from_errno("mount proc on /proc"));
-    }
-    auto text = read_file("/proc/self/mountinfo");
-    if (mounted) {
-        ::umount2("/proc", MNT_DETACH);
-    }
-    if (!text) {
-        return Err(text.error());
-    }
-    if (!mountinfo_root_is_rootfs(*text)) {
+    if (!initial_root_is_initramfs(static_cast<int64_t>(root.f_type))) {
         return Ok();
     }
     return switch_to_tmpfs_root(new_root);

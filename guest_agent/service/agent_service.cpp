@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "base/step_clock.hpp"
 #include "guest_agent/launcher/fs_paths.hpp"
 #include "guest_agent/service/request_checks.hpp"
 #include "guest_agent/service/status_map.hpp"
@@ -91,10 +92,12 @@ std::shared_ptr<ContainerState> AgentService::find(const std::string& id) {
 
 Status AgentService::create_container(const Ctx&, const pb::CreateContainerRequest& req,
                                       pb::CreateContainerResponse& resp) {
+    StepClock steps;
     auto spec = check_create(req);
     if (!spec.ok()) {
         return to_status(spec.error(), "CreateContainer");
     }
+    steps.lap("spec");
     std::lock_guard life(lifecycle_mu_);
     if (find(req.container_id())) {
         return Status{rpc::kAlreadyExists, "container " + req.container_id()};
@@ -120,6 +123,7 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
     } else {
         c->rootfs = req.rootfs().directory();
     }
+    steps.lap("rootfs");
     auto plan = plan_launch(c->id, c->rootfs, c->rootfs, c->spec);
     if (!plan.ok()) {
         return undo(to_status(plan.error(), "CreateContainer"));
@@ -149,11 +153,13 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
     } else if (c->spec.linux && c->spec.linux->resources) {
         spdlog::warn("container {}: no cgroup v2 here, linux.resources not applied", c->id);
     }
+    steps.lap("plan and cgroup");
     auto streams = open_process_streams(options_.stdio, req.stdio(), options_.setup_timeout);
     if (!streams.ok()) {
         return undo(to_status(streams.error(), "CreateContainer stdio"));
     }
     plan->stdio = streams->fds();
+    steps.lap("stdio");
     auto launched = ContainerProcess::create(*plan, reaper_, options_.setup_timeout);
     if (!launched.ok()) {
         const LaunchError le = ContainerProcess::describe(launched.error());
@@ -172,7 +178,8 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
     resp.set_pid(static_cast<uint32_t>(init->pid));
     std::lock_guard lock(mu_);
     containers_[c->id] = c;
-    spdlog::info("container {} created, init pid {}", c->id, init->pid);
+    steps.lap("launch");
+    spdlog::info("container {} created, init pid {} ({})", c->id, init->pid, steps.str());
     return Status::Ok();
 }
 

@@ -46,32 +46,37 @@ mkdir -p "$tmp/b/rootfs/bin" "$tmp/b/rootfs/proc" "$tmp/b/rootfs/sys" "$tmp/b/ro
 cp /bin/busybox "$tmp/b/rootfs/bin/"; ln -s busybox "$tmp/b/rootfs/bin/true"; ln -s busybox "$tmp/b/rootfs/bin/sh"
 (cd "$tmp/b" && "$runvm" spec)
 python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["process"]["terminal"]=False; c["process"]["args"]=["true"]; json.dump(c,open(p,"w"))' "$tmp/b/config.json"
-ms() { python3 -c 'import time; print(int(time.monotonic()*1000))'; }
+# Timestamps from bash itself: a timer process inside the interval would count its own start
+# and exit (python3's are about 100 ms here, over half of runvm's overhead).
+elapsed_ms() { local a=${1/./} b=${2/./}; echo $(( (10#$b - 10#$a) / 1000 )); }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 plain=(); tiny=(); vm=(); rc=()
 export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_HYPERVISOR=qemu
 for i in $(seq "$runs"); do
-  plain_boot() { # initramfs, extra cmdline
+  plain_boot() { # initramfs, extra cmdline; sets $took (ms, QEMU alone)
+    local t0=$EPOCHREALTIME
     qemu-system-x86_64 -accel tcg -machine microvm,acpi=on -nodefaults -no-user-config \
       -nographic -no-reboot -m 256M -kernel "$image/vmlinuz" -initrd "$1" \
       -append "console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=$khz$2" \
       -serial "file:$tmp/plain-serial.log" >/dev/null
+    local t1=$EPOCHREALTIME
+    took=$(elapsed_ms "$t0" "$t1")
     # A boot whose init fails panics and reboots too: that would not be a boot to /init.
     if grep -q 'Kernel panic' "$tmp/plain-serial.log"; then
       echo "bench: plain boot with $1 panicked:" >&2; tail -5 "$tmp/plain-serial.log" >&2; exit 1
     fi
   }
-  t0=$(ms); plain_boot "$tmp/same.cpio.gz" " rdinit=/plain-init"; t1=$(ms)
-  plain+=($((t1 - t0)))
-  t0=$(ms); plain_boot "$tmp/tiny.cpio.gz" ""; t1=$(ms)
-  tiny+=($((t1 - t0)))
-  t0=$(ms); "$runvm" --root "$tmp/state" run --keep --bundle "$tmp/b" "b$i" </dev/null; t1=$(ms)
-  vm+=($((t1 - t0)))
+  plain_boot "$tmp/same.cpio.gz" " rdinit=/plain-init"
+  plain+=("$took")
+  plain_boot "$tmp/tiny.cpio.gz" ""
+  tiny+=("$took")
+  t0=$EPOCHREALTIME; "$runvm" --root "$tmp/state" run --keep --bundle "$tmp/b" "b$i" </dev/null; t1=$EPOCHREALTIME
+  vm+=("$(elapsed_ms "$t0" "$t1")")
   "$runvm" --root "$tmp/state" state "b$i" > "$tmp/state-b$i.json"
   "$runvm" --root "$tmp/state" delete "b$i"
   if command -v runc >/dev/null; then
-    t0=$(ms); runc --root "$tmp/runc" run --bundle "$tmp/b" "r$i" </dev/null; t1=$(ms)
-    rc+=($((t1 - t0)))
+    t0=$EPOCHREALTIME; runc --root "$tmp/runc" run --bundle "$tmp/b" "r$i" </dev/null; t1=$EPOCHREALTIME
+    rc+=("$(elapsed_ms "$t0" "$t1")")
   fi
 done
 echo "samples (ms): plain ${plain[*]}; tiny ${tiny[*]}; runvm ${vm[*]}; runc ${rc[*]:-}" >&2
