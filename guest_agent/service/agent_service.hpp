@@ -75,6 +75,8 @@ private:
     std::shared_ptr<ContainerState> find(const std::string& id);
     // Kills every process of `c` (the cgroup's, or the ones the agent started) and waits.
     void kill_all(ContainerState& c, int sig);
+    // Pause and Resume: freezes or thaws the container's cgroup; `method` names the RPC.
+    Status set_frozen(const std::string& id, bool frozen, const char* method);
     void teardown(ContainerState& c);
 
     AgentOptions options_;

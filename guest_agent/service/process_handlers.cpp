@@ -301,36 +301,29 @@ Status AgentService::update_container(const Ctx&, const pb::UpdateContainerReque
     return Status::Ok();
 }
 
-Status AgentService::pause_container(const Ctx&, const pb::PauseContainerRequest& req,
-                                     google::protobuf::Empty&) {
-    auto c = find(req.container_id());
+Status AgentService::set_frozen(const std::string& id, bool frozen, const char* method) {
+    auto c = find(id);
     if (!c) {
-        return not_found("container " + req.container_id());
+        return not_found("container " + id);
     }
     if (!c->cgroup) {
         return no_cgroup(c->id);
     }
-    if (auto r = c->cgroup->freeze(true); !r.ok()) {
-        return to_status(r.error(), "PauseContainer");
+    if (auto r = c->cgroup->freeze(frozen); !r.ok()) {
+        return to_status(r.error(), method);
     }
-    c->paused = true;
+    c->paused = frozen;
     return Status::Ok();
+}
+
+Status AgentService::pause_container(const Ctx&, const pb::PauseContainerRequest& req,
+                                     google::protobuf::Empty&) {
+    return set_frozen(req.container_id(), true, "PauseContainer");
 }
 
 Status AgentService::resume_container(const Ctx&, const pb::ResumeContainerRequest& req,
                                       google::protobuf::Empty&) {
-    auto c = find(req.container_id());
-    if (!c) {
-        return not_found("container " + req.container_id());
-    }
-    if (!c->cgroup) {
-        return no_cgroup(c->id);
-    }
-    if (auto r = c->cgroup->freeze(false); !r.ok()) {
-        return to_status(r.error(), "ResumeContainer");
-    }
-    c->paused = false;
-    return Status::Ok();
+    return set_frozen(req.container_id(), false, "ResumeContainer");
 }
 
 } // namespace runvm::agent
