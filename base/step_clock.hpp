@@ -1,4 +1,4 @@
-// StepClock: how long each step of a multi-step operation took, for one debug line.
+// StepClock: how long each step of a multi-step operation took, for one log line.
 #pragma once
 
 #include <chrono>
