@@ -71,12 +71,17 @@ Result<void> write_file(const std::string& path, const std::string& text) {
     return write_all(fd.get(), text.data(), text.size(), path.c_str());
 }
 
-std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
-                                std::optional<std::vector<oci::Hook>> oci::Hooks::*member) {
-    if (!spec.hooks || !((*spec.hooks).*member)) {
-        return {};
+// The state JSON is built only when there are hooks: the serializer is cold code that
+// every container start would otherwise run twice under TCG.
+Result<void> run_spec_hooks(const LaunchPlan& plan,
+                            std::optional<std::vector<oci::Hook>> oci::Hooks::*member,
+                            const char* phase) {
+    const auto& hooks = plan.spec.hooks;
+    if (!hooks || !((*hooks).*member) || ((*hooks).*member)->empty()) {
+        return Ok();
     }
-    return *((*spec.hooks).*member);
+    return run_hooks(*((*hooks).*member),
+                     hook_state_json(plan.id, "created", ::getpid(), plan.bundle), phase);
 }
 
 } // namespace
@@ -140,9 +145,7 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
         must(sync, "cwd", mkdir_all(*cwd, 0755));
     }
     must(sync, "createContainer hooks",
-         run_hooks(hooks_of(spec, &oci::Hooks::create_container),
-                   hook_state_json(plan.id, "created", ::getpid(), plan.bundle),
-                   "createContainer"));
+         run_spec_hooks(plan, &oci::Hooks::create_container, "createContainer"));
     if (needs_dev_setup(spec)) {
         std::vector<oci::Device> devices = default_devices();
         if (spec.linux && spec.linux->devices) {
@@ -201,8 +204,7 @@ std::vector<oci::Hook> hooks_of(const oci::Spec& spec,
     }
     prepare_exec_environment();
     must(sync, "startContainer hooks",
-         run_hooks(hooks_of(spec, &oci::Hooks::start_container),
-                   hook_state_json(plan.id, "created", ::getpid(), plan.bundle), "startContainer"));
+         run_spec_hooks(plan, &oci::Hooks::start_container, "startContainer"));
     must(sync, "seccomp", load_late_seccomp(plan.process));
     exec_target(sync, *target);
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <linux/vm_sockets.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
@@ -87,6 +88,12 @@ Result<std::string> isolate_host_mode(const std::string& state_dir) {
 
 int run_agent(const AgentRunOptions& o) {
     const bool pid1 = ::getpid() == 1 && !o.host_mode;
+    if (pid1) {
+        // One malloc arena: glibc's default gives each new thread its own (a 64 MiB mapping,
+        // trimmed and protected), kernel work at every thread's first malloc, which under
+        // TCG is boot time; on one vCPU there is no lock contention to spare.
+        ::mallopt(M_ARENA_MAX, 1);
+    }
     // Before any thread: every thread inherits the mask, SIGCHLD reaches only the reaper.
     sigset_t set;
     sigemptyset(&set);

@@ -252,7 +252,7 @@ void AgentService::teardown(ContainerState& c) {
 }
 
 Status AgentService::remove_container(const Ctx&, const pb::RemoveContainerRequest& req,
-                                      google::protobuf::Empty&) {
+                                      pb::Empty&) {
     std::lock_guard life(lifecycle_mu_);
     auto c = find(req.container_id());
     if (!c) {
@@ -268,8 +268,7 @@ Status AgentService::remove_container(const Ctx&, const pb::RemoveContainerReque
     return Status::Ok();
 }
 
-Status AgentService::destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest& req,
-                                     google::protobuf::Empty&) {
+Status AgentService::destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest& req, pb::Empty&) {
     std::map<std::string, std::shared_ptr<ContainerState>> all;
     {
         std::lock_guard life(lifecycle_mu_);
@@ -309,7 +308,7 @@ void AgentService::register_with(rpc::Server& s) {
     s.register_typed<Req, Resp>(                                                                   \
         kAgentService, name,                                                                       \
         [this](const Ctx& ctx, const Req& req, Resp& resp) { return fn(ctx, req, resp); })
-    using Empty = google::protobuf::Empty;
+    using Empty = pb::Empty;
     RUNVM_AGENT_METHOD("CreateContainer", create_container, pb::CreateContainerRequest,
                        pb::CreateContainerResponse);
     RUNVM_AGENT_METHOD("StartContainer", start_container, pb::StartContainerRequest,

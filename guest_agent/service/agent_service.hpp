@@ -51,25 +51,21 @@ public:
     Status start_container(const Ctx&, const pb::StartContainerRequest&,
                            pb::StartContainerResponse&);
     Status exec_process(const Ctx&, const pb::ExecProcessRequest&, pb::ExecProcessResponse&);
-    Status signal_process(const Ctx&, const pb::SignalProcessRequest&, google::protobuf::Empty&);
+    Status signal_process(const Ctx&, const pb::SignalProcessRequest&, pb::Empty&);
     Status wait_process(const Ctx&, const pb::WaitProcessRequest&, pb::WaitProcessResponse&);
-    Status resize_tty(const Ctx&, const pb::ResizeTtyRequest&, google::protobuf::Empty&);
-    Status close_stdin(const Ctx&, const pb::CloseStdinRequest&, google::protobuf::Empty&);
+    Status resize_tty(const Ctx&, const pb::ResizeTtyRequest&, pb::Empty&);
+    Status close_stdin(const Ctx&, const pb::CloseStdinRequest&, pb::Empty&);
     Status list_processes(const Ctx&, const pb::ListProcessesRequest&, pb::ListProcessesResponse&);
     Status stats_container(const Ctx&, const pb::StatsContainerRequest&,
                            pb::StatsContainerResponse&);
-    Status update_container(const Ctx&, const pb::UpdateContainerRequest&,
-                            google::protobuf::Empty&);
-    Status pause_container(const Ctx&, const pb::PauseContainerRequest&, google::protobuf::Empty&);
-    Status resume_container(const Ctx&, const pb::ResumeContainerRequest&,
-                            google::protobuf::Empty&);
-    Status remove_container(const Ctx&, const pb::RemoveContainerRequest&,
-                            google::protobuf::Empty&);
+    Status update_container(const Ctx&, const pb::UpdateContainerRequest&, pb::Empty&);
+    Status pause_container(const Ctx&, const pb::PauseContainerRequest&, pb::Empty&);
+    Status resume_container(const Ctx&, const pb::ResumeContainerRequest&, pb::Empty&);
+    Status remove_container(const Ctx&, const pb::RemoveContainerRequest&, pb::Empty&);
     Status health(const Ctx&, const pb::HealthRequest&, pb::HealthResponse&);
     Status version(const Ctx&, const pb::VersionRequest&, pb::VersionResponse&);
-    Status destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest&, google::protobuf::Empty&);
-    Status configure_network(const Ctx&, const pb::ConfigureNetworkRequest&,
-                             google::protobuf::Empty&);
+    Status destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest&, pb::Empty&);
+    Status configure_network(const Ctx&, const pb::ConfigureNetworkRequest&, pb::Empty&);
 
 private:
     std::shared_ptr<ContainerState> find(const std::string& id);

@@ -9,9 +9,8 @@
 
 namespace runvm::agent {
 
-AgentService::Status AgentService::configure_network(const Ctx&,
-                                                     const pb::ConfigureNetworkRequest& req,
-                                                     google::protobuf::Empty&) {
+AgentService::Status
+AgentService::configure_network(const Ctx&, const pb::ConfigureNetworkRequest& req, pb::Empty&) {
     auto spec = net::parse_network_request(req);
     if (!spec.ok()) {
         return to_status(spec.error(), "ConfigureNetwork");

@@ -120,8 +120,7 @@ Status AgentService::exec_process(const Ctx&, const pb::ExecProcessRequest& req,
     return Status::Ok();
 }
 
-Status AgentService::signal_process(const Ctx&, const pb::SignalProcessRequest& req,
-                                    google::protobuf::Empty&) {
+Status AgentService::signal_process(const Ctx&, const pb::SignalProcessRequest& req, pb::Empty&) {
     if (auto r = check_signal(req.signal()); !r.ok()) {
         return to_status(r.error(), "SignalProcess");
     }
@@ -188,8 +187,7 @@ Status AgentService::wait_process(const Ctx& ctx, const pb::WaitProcessRequest& 
     }
 }
 
-Status AgentService::resize_tty(const Ctx&, const pb::ResizeTtyRequest& req,
-                                google::protobuf::Empty&) {
+Status AgentService::resize_tty(const Ctx&, const pb::ResizeTtyRequest& req, pb::Empty&) {
     auto c = find(req.container_id());
     if (!c) {
         return not_found("container " + req.container_id());
@@ -205,8 +203,7 @@ Status AgentService::resize_tty(const Ctx&, const pb::ResizeTtyRequest& req,
     return Status::Ok();
 }
 
-Status AgentService::close_stdin(const Ctx&, const pb::CloseStdinRequest& req,
-                                 google::protobuf::Empty&) {
+Status AgentService::close_stdin(const Ctx&, const pb::CloseStdinRequest& req, pb::Empty&) {
     auto c = find(req.container_id());
     if (!c) {
         return not_found("container " + req.container_id());
@@ -283,7 +280,7 @@ Status AgentService::stats_container(const Ctx&, const pb::StatsContainerRequest
 }
 
 Status AgentService::update_container(const Ctx&, const pb::UpdateContainerRequest& req,
-                                      google::protobuf::Empty&) {
+                                      pb::Empty&) {
     auto resources = check_update(req);
     if (!resources.ok()) {
         return to_status(resources.error(), "UpdateContainer");
@@ -316,13 +313,12 @@ Status AgentService::set_frozen(const std::string& id, bool frozen, const char* 
     return Status::Ok();
 }
 
-Status AgentService::pause_container(const Ctx&, const pb::PauseContainerRequest& req,
-                                     google::protobuf::Empty&) {
+Status AgentService::pause_container(const Ctx&, const pb::PauseContainerRequest& req, pb::Empty&) {
     return set_frozen(req.container_id(), true, "PauseContainer");
 }
 
 Status AgentService::resume_container(const Ctx&, const pb::ResumeContainerRequest& req,
-                                      google::protobuf::Empty&) {
+                                      pb::Empty&) {
     return set_frozen(req.container_id(), false, "ResumeContainer");
 }
 

@@ -1,12 +1,10 @@
 // Typed wrappers over the agent's ttRPC methods; a failed Status becomes an Error naming it.
 #include "shim/sandbox/agent_client.hpp"
 
-#include <google/protobuf/empty.pb.h>
-
 namespace runvm::shim {
 
 namespace av = agent::v1;
-using google::protobuf::Empty;
+using av::Empty;
 
 Result<void> AgentClient::call(const char* method, const google::protobuf::MessageLite& req,
                                google::protobuf::MessageLite* resp,
