@@ -2,7 +2,8 @@
 # Builds runvm's guest image into a cache directory: the kernel (vmlinuz) and an initramfs
 # with the static runvm-agent as /init, the kernel modules it loads (for Debian's cloud
 # kernel, with their dependencies, in load order) and a manifest. Reproducible: the same
-# inputs give the same bytes (sorted cpio, fixed mtimes and owners, gzip -n).
+# inputs give the same bytes (sorted cpio, fixed mtimes and owners). Not compressed: the
+# kernel's gunzip of a 1.8 MB initramfs was ~100 ms of every TCG boot (docs/guest-image.md).
 # usage: scripts/build-guest-image.sh [--agent PATH] [--kernel auto|cloud|minimal]
 #                                     [--out DIR] [--init PATH (instead of the agent)]
 #   defaults: agent from build*/guest_agent/runvm-agent, kernel auto (the minimal kernel of
@@ -116,11 +117,12 @@ fi
 find "$tree" -exec touch -h -d "@$epoch" {} +
 mkdir -p "$out"
 (cd "$tree" && find . -mindepth 1 | LC_ALL=C sort |
-   cpio --quiet -o -H newc --reproducible --owner=0:0) | gzip -n -9 > "$tmp/initramfs.cpio.gz"
+   cpio --quiet -o -H newc --reproducible --owner=0:0) > "$tmp/initramfs.cpio"
 cp "$vmlinuz" "$tmp/vmlinuz"
 cp "$tree/etc/runvm/manifest" "$tmp/manifest"
-echo "initramfs $(sha256sum < "$tmp/initramfs.cpio.gz" | cut -d' ' -f1)" >> "$tmp/manifest"
-for f in vmlinuz initramfs.cpio.gz manifest; do
+echo "initramfs $(sha256sum < "$tmp/initramfs.cpio" | cut -d' ' -f1)" >> "$tmp/manifest"
+for f in vmlinuz initramfs.cpio manifest; do
   mv -f "$tmp/$f" "$out/$f.new" && mv -f "$out/$f.new" "$out/$f"
 done
+rm -f "$out/initramfs.cpio.gz" # an older image's (gzip) copy
 echo "$out"

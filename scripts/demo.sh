@@ -37,7 +37,7 @@ c["hostname"] = "runvm-demo"
 json.dump(c, open(sys.argv[1], "w"), indent=1)
 PY
 echo "host kernel: $(uname -r)"
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio
 "$runvm" --root "$state" run --keep --bundle "$bundle" demo
 "$runvm" --root "$state" state demo | python3 -c '
 import json, sys

@@ -39,7 +39,7 @@ image=$("$repo/scripts/build-guest-image.sh" --agent "$tmp/runvm-agent" --out "$
 mkdir -p "$tmp/bin"
 ln -s "$build/shim/containerd/containerd-shim-runvm-v2" "$tmp/bin/containerd-shim-runvm-v2"
 export PATH=$tmp/bin:$PATH
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio
 export RUNVM_BROKER=$build/broker/runvm-broker RUNVM_CLI=$build/shim/cli/runvm
 export RUNVM_HYPERVISOR=${RUNVM_HYPERVISOR:-qemu} RUNVM_SHIM_ROOT=$tmp/runvm
 start_containerd

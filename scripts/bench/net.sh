@@ -77,7 +77,7 @@ PY
 
 # This build's agent (ConfigureNetwork) and broker, not whichever build*/ comes first.
 image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent" --out "$work/image")
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_HYPERVISOR=qemu
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_HYPERVISOR=qemu
 export RUNVM_BROKER=$build/broker/runvm-broker
 read -r runc_mbps runc_rtt < <(one runc runc --root "$work/runc")
 read -r vm_mbps vm_rtt < <(one runvm "$runvm" --root "$work/state")

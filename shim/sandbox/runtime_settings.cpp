@@ -73,7 +73,7 @@ RuntimeSettings default_settings() {
     s.rootfs = resolve_rootfs_mode(config::RootfsMode::automatic, ::geteuid());
     const std::string image = "/var/cache/runvm/image";
     s.kernel = image + "/vmlinuz";
-    s.initrd = image + "/initramfs.cpio.gz";
+    s.initrd = image + "/initramfs.cpio";
     s.broker_binary = find_helper("runvm-broker", "broker");
     s.vmm_binary = find_helper("runvm-vmm", "vmm");
     s.qemu_binary = "qemu-system-x86_64";

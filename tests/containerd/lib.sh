@@ -99,7 +99,7 @@ use_runvm_shim() {
   mkdir -p "$tmp/bin"
   ln -s "$shim" "$tmp/bin/containerd-shim-runvm-v2"
   export PATH=$tmp/bin:$PATH
-  export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
+  export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
   export RUNVM_HYPERVISOR=qemu RUNVM_CLI=$runvm RUNVM_SHIM_ROOT=$tmp/runvm
   # A TCG boot takes 2-3 s on an idle machine and over 30 s on a loaded one.
   export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}

@@ -137,7 +137,7 @@ run_one runc runc --root "$tmp/runc"
 if [ "${RUNVM_CNI_REFERENCE_ONLY:-}" = 1 ]; then echo "runc reference passed"; exit 0; fi
 
 image=$(guest_image "$agent" "$tmp/image") || exit 77
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
 export RUNVM_HYPERVISOR=qemu
 export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 run_one runvm "$RUNVM" --root "$root"

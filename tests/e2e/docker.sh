@@ -60,7 +60,7 @@ image=$(guest_image "$agent" "$tmp/image") || exit 77
 cat > "$tmp/runvm-runtime" <<EOF
 #!/bin/sh
 echo "\$*" >> $tmp/calls.log
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio
 export RUNVM_BROKER=$broker RUNVM_HYPERVISOR=qemu
 export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 exec $RUNVM "\$@" 2>>$tmp/runvm.log

@@ -24,7 +24,7 @@ tmp=$(mktemp -d /tmp/runvm-faults.XXXXXX)
 root=$tmp/state
 trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; rm -rf "$tmp"' EXIT
 image=$(guest_image "$agent" "$tmp/image") || exit 77
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio.gz RUNVM_BROKER=$broker
+export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
 export RUNVM_HYPERVISOR=qemu
 
 # tiny_initramfs OUT INIT_SCRIPT: busybox and an /init shell script, nothing else.

@@ -36,7 +36,7 @@ make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0
 cat > "$tmp/inner.sh" <<'INNER'
 # Runs inside L1 (busybox only): the runvm CLI on nested KVM.
 export PATH=/work/bin:/usr/sbin:/sbin:/bin:/usr/bin
-export RUNVM_KERNEL=/work/image/vmlinuz RUNVM_INITRD=/work/image/initramfs.cpio.gz
+export RUNVM_KERNEL=/work/image/vmlinuz RUNVM_INITRD=/work/image/initramfs.cpio
 export RUNVM_BROKER=/work/bin/runvm-broker RUNVM_VMM=/work/bin/runvm-vmm
 export RUNVM_HYPERVISOR=auto RUNVM_BOOT_TIMEOUT_MS=240000
 mkdir -p /run
