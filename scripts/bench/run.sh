@@ -83,6 +83,10 @@ done
 echo "samples (ms): plain ${plain[*]}; tiny ${tiny[*]}; runvm ${vm[*]}; runc ${rc[*]:-}" >&2
 p=$(printf '%s\n' "${plain[@]}" | median); pt=$(printf '%s\n' "${tiny[@]}" | median); v=$(printf '%s\n' "${vm[@]}" | median)
 r=$( [ ${#rc[@]} -gt 0 ] && printf '%s\n' "${rc[@]}" | median || echo n/a)
+# Each round's runvm run over the plain boot just before it: the machine's load drifts less
+# within a round than across the run, so this median moves less between runs.
+paired=$(for i in "${!vm[@]}"; do echo "${vm[$i]} ${plain[$i]}"; done |
+  awk '{printf "%.4f\n", $1/$2}' | median)
 phases=$(python3 - "$tmp"/state-b*.json <<'PY'
 import json, sys, statistics
 per = {}
@@ -106,6 +110,7 @@ table=$(cat <<EOT
 | plain QEMU boot with a tiny (2 MB busybox) initramfs instead | $pt ms |
 | \`runvm run\` of \`true\` | $v ms |
 | ratio to the same-initramfs boot (the issue's goal: <= 1.2) | $(python3 -c "print('%.2f' % ($v/$p))") |
+| median of each round's ratio to the same-initramfs boot | $(printf '%.2f' "$paired") |
 | ratio to the tiny-initramfs boot | $(python3 -c "print('%.2f' % ($v/$pt))") |
 | \`runc run\` of \`true\` | $r ms |
 $phases
