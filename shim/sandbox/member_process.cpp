@@ -2,6 +2,7 @@
 // add_container to the pod monitor, then a wait for the container's end.
 #include "shim/sandbox/member_process.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <spdlog/spdlog.h>
@@ -68,8 +69,17 @@ Result<void> Member::create() {
     std::vector<HostShare> shares;
     RUNVM_ASSIGN_OR_RETURN(oci::Spec gspec, guest_spec(spec_, rootfs, &notes, &shares));
     relocate_member_sources(gspec, o_.id, shares);
+    // These stay shared with the sandbox: the pod monitor points them at its namespaces in
+    // the guest, not at new ones as guest_spec() noted.
+    const std::vector<std::string> pod_namespaces = sandbox_namespaces(spec_, pod.monitor_pid);
     for (const auto& n : notes) {
-        spdlog::info("container {}: {}", o_.id, n);
+        const bool joined =
+            std::any_of(pod_namespaces.begin(), pod_namespaces.end(), [&n](const std::string& t) {
+                return n.rfind("namespace " + t + " ", 0) == 0;
+            });
+        if (!joined) {
+            spdlog::info("container {}: {}", o_.id, n);
+        }
     }
     record_.id = o_.id;
     record_.bundle = o_.bundle;
@@ -113,7 +123,8 @@ Result<void> Member::create() {
                 {"spec", oci::serialize_spec(gspec)},
                 {"terminal", terminal_of(spec_)},
                 {"stdio", want},
-                {"mounts", mounts}};
+                {"mounts", mounts},
+                {"pod_namespaces", pod_namespaces}};
     RUNVM_ASSIGN_OR_RETURN(ControlChannel ch,
                            ControlChannel::connect(store_.control_socket(sandbox_id_), 10s));
     RUNVM_TRY(ch.send(req, fds));

@@ -170,10 +170,11 @@ Result<void> Monitor::create_container() {
         req.mutable_shared_fs()->set_mount_point(kGuestShareDir);
     }
     set_stdio_ports(req.mutable_stdio(), init_bridge_->ports(), terminal_of(s_.spec));
-    RUNVM_TRY(s_.sandbox->agent().create_container(req));
+    RUNVM_ASSIGN_OR_RETURN(const uint32_t guest_pid, s_.sandbox->agent().create_container(req));
     std::string hook_state;
     {
         std::lock_guard lock(s_.mu);
+        s_.pod_guest_pid = guest_pid;
         s_.sandbox->timeline().mark("container created");
         auto& r = s_.record;
         r.status = "created";

@@ -40,6 +40,8 @@ struct MonitorState {
     // The sandbox container of a pod: the host side of the pod's share, where members'
     // rootfs and bind sources go. Empty for any other container.
     std::string pod_share_dir;
+    // The sandbox container's init in the guest, whose ipc/uts/pid namespaces members join.
+    uint32_t pod_guest_pid = 0;                                // guarded by mu
     std::map<std::string, std::shared_ptr<PodMember>> members; // guarded by mu
     bool closing = false; // guarded by mu: the VM goes down, members end
     std::atomic<uint32_t> next_port{0x10000};

@@ -1,6 +1,7 @@
 // Pod roles from the CRI annotations and the layout of members in the pod's share.
 #include "shim/sandbox/pod.hpp"
 
+#include <cerrno>
 #include <set>
 
 namespace runvm::shim {
@@ -13,6 +14,45 @@ bool valid_component(const std::string& name) {
 }
 
 } // namespace
+
+std::vector<std::string> sandbox_namespaces(const oci::Spec& spec, int sandbox_pid) {
+    std::vector<std::string> types;
+    if (!spec.linux || !spec.linux->namespaces || sandbox_pid <= 0) {
+        return types;
+    }
+    const std::string prefix = "/proc/" + std::to_string(sandbox_pid) + "/ns/";
+    for (const auto& ns : *spec.linux->namespaces) {
+        if ((ns.type == "ipc" || ns.type == "uts" || ns.type == "pid") && ns.path &&
+            *ns.path == prefix + ns.type) {
+            types.push_back(ns.type);
+        }
+    }
+    return types;
+}
+
+Result<void> join_sandbox_namespaces(oci::Spec& guest, const std::vector<std::string>& types,
+                                     uint32_t sandbox_guest_pid) {
+    for (const auto& type : types) {
+        if (type != "ipc" && type != "uts" && type != "pid") {
+            return Err(Error::with_errno(EINVAL, "pod_namespaces: \"" + type +
+                                                     "\" is not ipc, uts or pid"));
+        }
+        bool found = false;
+        if (guest.linux && guest.linux->namespaces) {
+            for (auto& ns : *guest.linux->namespaces) {
+                if (ns.type == type) {
+                    ns.path = "/proc/" + std::to_string(sandbox_guest_pid) + "/ns/" + type;
+                    found = true;
+                }
+            }
+        }
+        if (!found) {
+            return Err(Error::with_errno(EINVAL, "pod_namespaces: the spec has no " + type +
+                                                     " namespace to join"));
+        }
+    }
+    return Ok();
+}
 
 PodPlacement pod_placement(const std::string& id,
                            const std::map<std::string, std::string>& annotations) {

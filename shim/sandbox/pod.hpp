@@ -47,6 +47,16 @@ std::string member_guest_rootfs(const std::string& id);
 void relocate_member_sources(oci::Spec& spec, const std::string& id,
                              const std::vector<HostShare>& shares);
 
+// The namespaces CRI points at the pod's sandbox: an app container's ipc (and uts, off the
+// node's network; pid with shareProcessNamespace) name /proc/<sandbox pid>/ns/<type>, the
+// pause container's on the host. Their types, in the spec's order.
+std::vector<std::string> sandbox_namespaces(const oci::Spec& spec, int sandbox_pid);
+
+// In the guest spec, each of those `types` (ipc, uts or pid, listed in the spec) becomes
+// the sandbox container's own namespace in the VM: /proc/<its guest pid>/ns/<type>.
+Result<void> join_sandbox_namespaces(oci::Spec& guest, const std::vector<std::string>& types,
+                                     uint32_t sandbox_guest_pid);
+
 // One entry of a member's share directory: "rootfs" or a bind source's number.
 struct MemberMount {
     std::string name;

@@ -1,6 +1,7 @@
 // The pod monitor's side of pod members: their files attached to the pod's share (in the
 // broker's mount namespace), their container created in the VM, and their end reported to
 // the member's process over the connection that added them.
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "oci/spec_json.hpp"
 #include "shim/sandbox/container_ops.hpp"
 #include "shim/sandbox/monitor_state.hpp"
 #include "shim/sandbox/mount_namespace.hpp"
@@ -99,6 +101,7 @@ struct AddRequest {
     bool terminal = false;
     std::vector<bool> stdio;
     std::vector<MemberMount> mounts;
+    std::vector<std::string> pod_namespaces; // joined with the sandbox's (pod.hpp)
 };
 
 Result<AddRequest> parse_add(const json& body, size_t fd_count) {
@@ -112,6 +115,15 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
     a.terminal = body.value("terminal", false);
     a.stdio = body.value("stdio", std::vector<bool>{});
     RUNVM_ASSIGN_OR_RETURN(a.mounts, parse_member_mounts(body.value("mounts", json::array())));
+    if (body.contains("pod_namespaces")) {
+        const auto& types = body["pod_namespaces"];
+        if (!types.is_array() || types.size() > 3 ||
+            !std::all_of(types.begin(), types.end(), [](const json& t) { return t.is_string(); })) {
+            return Err(Error::with_errno(EINVAL, "add_container " + a.id +
+                                                     ": pod_namespaces: not a list of types"));
+        }
+        a.pod_namespaces = types.get<std::vector<std::string>>();
+    }
     size_t wanted = a.mounts.size();
     for (size_t i = 0; i < a.stdio.size() && i < 3; ++i) {
         wanted += a.stdio[i] ? 1 : 0;
@@ -143,7 +155,23 @@ Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector
         bridge, StdioBridge::open(s.sandbox->vsock_uds(), port, std::move(io), a.terminal));
     agent::v1::CreateContainerRequest req;
     req.set_container_id(a.id);
-    req.set_oci_spec_json(a.spec_json);
+    if (a.pod_namespaces.empty()) {
+        req.set_oci_spec_json(a.spec_json);
+    } else {
+        RUNVM_ASSIGN_OR_RETURN(oci::Spec spec, oci::parse_spec(a.spec_json));
+        uint32_t sandbox_pid = 0;
+        {
+            std::lock_guard lock(s.mu);
+            sandbox_pid = s.pod_guest_pid;
+        }
+        if (sandbox_pid == 0) {
+            return Err(
+                Error::with_errno(EAGAIN, "add_container " + a.id +
+                                              ": the pod's sandbox container is not created yet"));
+        }
+        RUNVM_TRY(join_sandbox_namespaces(spec, a.pod_namespaces, sandbox_pid));
+        req.set_oci_spec_json(oci::serialize_spec(spec));
+    }
     req.mutable_rootfs()->set_directory(member_guest_rootfs(a.id));
     req.mutable_rootfs()->set_readonly(false); // root.readonly: the launcher's remount
     req.mutable_shared_fs()->set_tag(kShareTag);

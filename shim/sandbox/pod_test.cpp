@@ -90,3 +90,38 @@ BOOST_AUTO_TEST_CASE(member_requests_go_to_the_pod_monitor) {
     BOOST_TEST(back->pod_sandbox == "pod");
     BOOST_TEST(!own.to_json().contains("pod_sandbox"));
 }
+
+BOOST_AUTO_TEST_CASE(members_join_the_sandbox_namespaces_cri_points_at) {
+    auto ns = [](std::string type, std::optional<std::string> path) {
+        runvm::oci::Namespace n;
+        n.type = std::move(type);
+        n.path = std::move(path);
+        return n;
+    };
+    runvm::oci::Spec spec;
+    spec.linux.emplace();
+    spec.linux->namespaces = std::vector<runvm::oci::Namespace>{
+        ns("pid", std::nullopt),          ns("ipc", "/proc/42/ns/ipc"),
+        ns("uts", "/proc/42/ns/uts"),     ns("mount", std::nullopt),
+        ns("network", "/proc/42/ns/net"), ns("cgroup", "/proc/7/ns/cgroup")};
+    // CRI's paths name the sandbox's host pid; net is the VM's anyway, another pid is not
+    // the sandbox.
+    const auto types = sandbox_namespaces(spec, 42);
+    BOOST_TEST(types == (std::vector<std::string>{"ipc", "uts"}), boost::test_tools::per_element());
+    BOOST_TEST(sandbox_namespaces(spec, 43).empty());
+
+    auto guest = spec;
+    BOOST_REQUIRE(join_sandbox_namespaces(guest, types, 37).ok());
+    const auto& joined = *guest.linux->namespaces;
+    BOOST_TEST(*joined[1].path == "/proc/37/ns/ipc");
+    BOOST_TEST(*joined[2].path == "/proc/37/ns/uts");
+    BOOST_TEST(!joined[0].path.has_value()); // pid: the container's own
+
+    auto bad = join_sandbox_namespaces(guest, {"mount"}, 37);
+    BOOST_REQUIRE(!bad.ok());
+    BOOST_TEST(bad.error().str().find("\"mount\" is not ipc, uts or pid") != std::string::npos);
+    runvm::oci::Spec none;
+    auto missing = join_sandbox_namespaces(none, {"ipc"}, 37);
+    BOOST_REQUIRE(!missing.ok());
+    BOOST_TEST(missing.error().str().find("no ipc namespace") != std::string::npos);
+}
