@@ -137,9 +137,30 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
     return a;
 }
 
+// The member's spec for the agent: the namespaces it shares with the pod point at the
+// sandbox container's in the guest.
+Result<std::string> member_spec_json(MonitorState& s, const AddRequest& a) {
+    if (a.pod_namespaces.empty()) {
+        return a.spec_json;
+    }
+    RUNVM_ASSIGN_OR_RETURN(oci::Spec spec, oci::parse_spec(a.spec_json));
+    uint32_t sandbox_pid = 0;
+    {
+        std::lock_guard lock(s.mu);
+        sandbox_pid = s.pod_guest_pid;
+    }
+    if (sandbox_pid == 0) {
+        return Err(Error::with_errno(
+            EAGAIN, "add_container " + a.id + ": the pod's sandbox container is not created yet"));
+    }
+    RUNVM_TRY(join_sandbox_namespaces(spec, a.pod_namespaces, sandbox_pid));
+    return oci::serialize_spec(spec);
+}
+
 // Creates the member in the VM; returns its guest pid.
 Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector<UniqueFd>& fds,
                                MemberFiles& files, std::unique_ptr<StdioBridge>& bridge) {
+    RUNVM_ASSIGN_OR_RETURN(const std::string spec_json, member_spec_json(s, a));
     RUNVM_TRY(files.make_mount_points(a.mounts));
     StdioFds io;
     size_t next = 0;
@@ -155,23 +176,7 @@ Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector
         bridge, StdioBridge::open(s.sandbox->vsock_uds(), port, std::move(io), a.terminal));
     agent::v1::CreateContainerRequest req;
     req.set_container_id(a.id);
-    if (a.pod_namespaces.empty()) {
-        req.set_oci_spec_json(a.spec_json);
-    } else {
-        RUNVM_ASSIGN_OR_RETURN(oci::Spec spec, oci::parse_spec(a.spec_json));
-        uint32_t sandbox_pid = 0;
-        {
-            std::lock_guard lock(s.mu);
-            sandbox_pid = s.pod_guest_pid;
-        }
-        if (sandbox_pid == 0) {
-            return Err(
-                Error::with_errno(EAGAIN, "add_container " + a.id +
-                                              ": the pod's sandbox container is not created yet"));
-        }
-        RUNVM_TRY(join_sandbox_namespaces(spec, a.pod_namespaces, sandbox_pid));
-        req.set_oci_spec_json(oci::serialize_spec(spec));
-    }
+    req.set_oci_spec_json(spec_json);
     req.mutable_rootfs()->set_directory(member_guest_rootfs(a.id));
     req.mutable_rootfs()->set_readonly(false); // root.readonly: the launcher's remount
     req.mutable_shared_fs()->set_tag(kShareTag);
