@@ -17,12 +17,9 @@ cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
 bundle=$(mktemp -d /tmp/runvm-demo.XXXXXX)
 state=$(mktemp -d /tmp/runvm-demo-state.XXXXXX)
 trap 'rm -rf "$bundle" "$state"' EXIT
-# The guest image in /var/cache/runvm/image (runvm's default), with the agent stripped of
-# its debug info (a 3.5 MB initramfs instead of 23 MB).
-strip -o "$bundle/runvm-agent" "$build/guest_agent/runvm-agent"
-image=$("$root/scripts/build-guest-image.sh" --agent "$bundle/runvm-agent" \
+# The guest image in /var/cache/runvm/image (runvm's default); the script strips the agent.
+image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent" \
   --kernel "${RUNVM_GUEST_KERNEL:-cloud}")
-rm -f "$bundle/runvm-agent"
 runvm=$build/shim/cli/runvm
 mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev"
 cp /bin/busybox "$bundle/rootfs/bin/"

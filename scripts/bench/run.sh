@@ -10,11 +10,9 @@ runs=${1:-5}
 runvm=$build/shim/cli/runvm
 tmp=$(mktemp -d /tmp/runvm-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-# The agent without its debug info: a 3.5 MB initramfs instead of 23 MB.
-strip -o "$tmp/runvm-agent" "$build/guest_agent/runvm-agent"
 # RUNVM_GUEST_KERNEL: auto (default, as the runtime's image: the minimal kernel of
 # scripts/build-kernel.sh when built, else Debian's cloud kernel), cloud or minimal.
-image=$("$root/scripts/build-guest-image.sh" --agent "$tmp/runvm-agent" --out "$tmp/image" \
+image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent" --out "$tmp/image" \
   --kernel "${RUNVM_GUEST_KERNEL:-auto}")
 kernel_desc=$(awk '$1=="kernel_release"{print $2}' "$image/manifest")
 if grep -q '^module ' "$image/manifest"; then kernel_desc="$kernel_desc, Debian's cloud kernel";
