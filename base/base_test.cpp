@@ -1,7 +1,6 @@
 // Unit tests for base/: Result, UniqueFd, Mapping, I/O helpers.
 #define BOOST_TEST_MODULE base
 #include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include "base/mapping.hpp"
 #include "base/result.hpp"
 #include "base/scope_guard.hpp"
+#include "base/text.hpp"
 #include "base/unique_fd.hpp"
 
 using namespace runvm;
@@ -120,4 +120,41 @@ BOOST_AUTO_TEST_CASE(read_exact_reports_eof_and_short_reads) {
     BOOST_TEST(!partial.ok());
     auto eof = read_exact(r.get(), buf, 2, "pipe");
     BOOST_TEST((eof.ok() && !*eof));
+}
+
+BOOST_AUTO_TEST_CASE(split_keeps_empty_fields) {
+    const auto f = split("root:x:0:0::/root:", ':');
+    BOOST_TEST(f.size() == 7u);
+    BOOST_TEST(f[2] == "0");
+    BOOST_TEST(f[4].empty());
+    BOOST_TEST(f[5] == "/root");
+    BOOST_TEST(f[6].empty());
+    BOOST_TEST(split("", ':').size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(words_skip_every_kind_of_blank) {
+    const auto w = words("  cpu\tmemory\n pids\r\n");
+    BOOST_TEST(w.size() == 3u);
+    BOOST_TEST(w[0] == "cpu");
+    BOOST_TEST(w[1] == "memory");
+    BOOST_TEST(w[2] == "pids");
+    BOOST_TEST(words(" \n\t").empty());
+}
+
+BOOST_AUTO_TEST_CASE(parse_u64_takes_only_whole_numbers) {
+    BOOST_TEST(parse_u64("0").value() == 0u);
+    BOOST_TEST(parse_u64("18446744073709551615").value() == UINT64_MAX);
+    BOOST_TEST(!parse_u64("18446744073709551616").has_value());
+    BOOST_TEST(!parse_u64("max").has_value());
+    BOOST_TEST(!parse_u64("12x").has_value());
+    BOOST_TEST(!parse_u64("-1").has_value());
+    BOOST_TEST(!parse_u64("").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(parse_keyed_reads_cgroup_flat_keyed_files) {
+    const auto k = parse_keyed("low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\nbad x\nthree a b\n");
+    BOOST_TEST(k.size() == 5u);
+    BOOST_TEST(k.at("oom_kill") == 2u);
+    BOOST_TEST(k.at("max") == 3u);
+    BOOST_TEST(k.count("bad") == 0u);
 }

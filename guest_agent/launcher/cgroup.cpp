@@ -3,8 +3,7 @@
 
 #include <cerrno>
 #include <chrono>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
 #include <thread>
 
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/io.hpp"
+#include "base/text.hpp"
 #include "base/unique_fd.hpp"
 #include "guest_agent/launcher/fs_paths.hpp"
 
@@ -27,21 +27,13 @@ Result<void> write_text(const std::string& path, const std::string& text) {
 }
 
 std::map<std::string, uint64_t> read_keyed(const std::string& path) {
-    std::map<std::string, uint64_t> out;
-    std::ifstream in(path);
-    std::string key;
-    uint64_t value;
-    while (in >> key >> value) {
-        out[key] = value;
-    }
-    return out;
+    return parse_keyed(read_file(path).value_or(std::string()));
 }
 
+// 0 for a missing file or a word that is not a number ("max").
 uint64_t read_number(const std::string& path) {
-    std::ifstream in(path);
-    uint64_t v = 0;
-    in >> v;
-    return v;
+    const auto w = words(read_file(path).value_or(std::string()));
+    return w.empty() ? 0 : parse_u64(w[0]).value_or(0);
 }
 
 std::string limit_text(int64_t v) {
@@ -111,18 +103,19 @@ cgroup_v2_settings(const oci::Resources& r) {
 }
 
 std::optional<std::string> Cgroup::find_v2_mount() {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        // "... <mount point> <options> ... - cgroup2 <source> <super options>"
-        const auto dash = line.find(" - cgroup2 ");
-        if (dash == std::string::npos) {
+    const auto text = read_file("/proc/self/mountinfo");
+    if (!text) {
+        return std::nullopt;
+    }
+    for (const auto line : split(*text, '\n')) {
+        // "<id> <parent> <dev> <root> <mount point> <options> ... - cgroup2 <source> ..."
+        if (line.find(" - cgroup2 ") == std::string_view::npos) {
             continue;
         }
-        std::istringstream f(line);
-        std::string id, parent, dev, root, mount_point;
-        f >> id >> parent >> dev >> root >> mount_point;
-        return mount_point;
+        const auto f = words(line);
+        if (f.size() > 4) {
+            return std::string(f[4]);
+        }
     }
     return std::nullopt;
 }
@@ -131,16 +124,10 @@ Result<Cgroup> Cgroup::create(const std::string& mount, const std::string& relat
     const std::string rel = clean_path(relative);
     // Controllers must be enabled in each parent's subtree_control before a child has them.
     std::string cur = mount;
-    std::string controllers;
-    {
-        std::ifstream in(mount + "/cgroup.controllers");
-        std::getline(in, controllers);
-    }
-    std::istringstream names(controllers);
     std::string enable;
-    std::string name;
-    while (names >> name) {
-        enable += (enable.empty() ? "+" : " +") + name;
+    const auto controllers = read_file(mount + "/cgroup.controllers").value_or(std::string());
+    for (const auto name : words(controllers)) {
+        enable += (enable.empty() ? "+" : " +") + std::string(name);
     }
     size_t pos = 1;
     while (pos <= rel.size()) {
@@ -185,14 +172,14 @@ Result<void> Cgroup::freeze(bool frozen) const {
 }
 
 Result<std::vector<pid_t>> Cgroup::processes() const {
-    std::ifstream in(path_ + "/cgroup.procs");
-    if (!in) {
-        return Err(Error::from_errno("open " + path_ + "/cgroup.procs"));
-    }
+    RUNVM_ASSIGN_OR_RETURN(const std::string text, read_file(path_ + "/cgroup.procs"));
     std::vector<pid_t> pids;
-    pid_t p;
-    while (in >> p) {
-        pids.push_back(p);
+    for (const auto w : words(text)) {
+        const auto p = parse_u64(w);
+        if (!p || *p == 0 || *p > static_cast<uint64_t>(INT32_MAX)) {
+            break; // as the stream read did: stop at the first word that is not a pid
+        }
+        pids.push_back(static_cast<pid_t>(*p));
     }
     return pids;
 }
@@ -206,13 +193,13 @@ Result<CgroupStats> Cgroup::stats() const {
     s.memory_current = read_number(path_ + "/memory.current");
     s.memory_limit = read_number(path_ + "/memory.max"); // "max" parses as 0
     s.pids_current = read_number(path_ + "/pids.current");
-    std::ifstream io(path_ + "/io.stat");
-    std::string token;
-    while (io >> token) {
-        if (token.rfind("rbytes=", 0) == 0) {
-            s.io_read_bytes += std::stoull(token.substr(7));
-        } else if (token.rfind("wbytes=", 0) == 0) {
-            s.io_write_bytes += std::stoull(token.substr(7));
+    // "<major>:<minor> rbytes=N wbytes=N rios=N ..." per device.
+    const auto io = read_file(path_ + "/io.stat").value_or(std::string());
+    for (const auto token : words(io)) {
+        if (token.starts_with("rbytes=")) {
+            s.io_read_bytes += parse_u64(token.substr(7)).value_or(0);
+        } else if (token.starts_with("wbytes=")) {
+            s.io_write_bytes += parse_u64(token.substr(7)).value_or(0);
         }
     }
     return s;

@@ -2,11 +2,12 @@
 #include "guest_agent/launcher/user.hpp"
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
 #include <grp.h>
 #include <unistd.h>
+
+#include "base/io.hpp"
+#include "base/text.hpp"
 
 namespace runvm::agent {
 
@@ -29,17 +30,15 @@ Result<void> switch_user(const oci::User& user) {
 }
 
 std::string home_for_uid(uint32_t uid) {
-    std::ifstream in("/etc/passwd");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::vector<std::string> f;
-        std::stringstream ss(line);
-        std::string part;
-        while (std::getline(ss, part, ':')) {
-            f.push_back(part);
-        }
-        if (f.size() >= 6 && f[2] == std::to_string(uid) && !f[5].empty()) {
-            return f[5];
+    const auto passwd = read_file("/etc/passwd");
+    if (!passwd) {
+        return "/";
+    }
+    const std::string id = std::to_string(uid);
+    for (const auto line : split(*passwd, '\n')) {
+        const auto f = split(line, ':'); // name:password:uid:gid:gecos:home:shell
+        if (f.size() >= 6 && f[2] == id && !f[5].empty()) {
+            return std::string(f[5]);
         }
     }
     return "/";

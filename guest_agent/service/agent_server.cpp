@@ -103,7 +103,7 @@ int run_agent(const AgentRunOptions& o) {
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
     LogOptions log;
-    log.level = o.log_level;
+    log.level = !o.log_level.empty() ? o.log_level : pid1 ? "warn" : "info";
     log.name = "runvm-agent";
     (void)init_logging(log);
 

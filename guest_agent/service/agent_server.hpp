@@ -14,7 +14,9 @@ struct AgentRunOptions {
     std::string socket_path; // host mode: the ttRPC Unix socket
     std::string stdio_dir;   // host mode: stdio streams connect to <stdio_dir>/vsock_<port>
     std::string state_dir = "/run/runvm-agent";
-    std::string log_level = "info";
+    // Empty: "warn" as the guest's PID 1, whose log is the serial console (every line is
+    // cold formatting and tty code under TCG, and each character a port write), else "info".
+    std::string log_level;
 };
 
 // Returns the process exit code (host mode); as PID 1 it never returns.

@@ -1,12 +1,12 @@
 // Process handlers (exec, signal, wait, tty, stdin, list) and the cgroup ones (stats,
 // update, pause, resume).
 #include <csignal>
-#include <sstream>
 #include <thread>
 
 #include <sys/socket.h>
 
 #include "base/io.hpp"
+#include "base/text.hpp"
 #include "guest_agent/launcher/terminal.hpp"
 #include "guest_agent/service/agent_service.hpp"
 #include "guest_agent/service/request_checks.hpp"
@@ -32,15 +32,9 @@ uint64_t oom_kill_count(const std::string& cgroup_dir) {
     if (!text) {
         return 0;
     }
-    std::istringstream in(*text);
-    std::string key;
-    uint64_t value = 0;
-    while (in >> key >> value) {
-        if (key == "oom_kill") {
-            return value;
-        }
-    }
-    return 0;
+    const auto keyed = parse_keyed(*text);
+    const auto it = keyed.find("oom_kill");
+    return it == keyed.end() ? 0 : it->second;
 }
 
 // Linux 6.1 counts MEMCG_OOM_KILL right after sending SIGKILL; with the victim on another
