@@ -1,5 +1,8 @@
 // Unit tests for base/: Result, UniqueFd, Mapping, I/O helpers.
 #define BOOST_TEST_MODULE base
+#include <regex>
+#include <thread>
+
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,6 +12,7 @@
 #include "base/mapping.hpp"
 #include "base/result.hpp"
 #include "base/scope_guard.hpp"
+#include "base/step_clock.hpp"
 #include "base/text.hpp"
 #include "base/unique_fd.hpp"
 
@@ -157,4 +161,17 @@ BOOST_AUTO_TEST_CASE(parse_keyed_reads_cgroup_flat_keyed_files) {
     BOOST_TEST(k.at("oom_kill") == 2u);
     BOOST_TEST(k.at("max") == 3u);
     BOOST_TEST(k.count("bad") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(step_clock_names_each_lap_in_tenths_of_a_ms) {
+    StepClock steps;
+    BOOST_TEST(steps.str().empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(12));
+    steps.lap("spec");
+    steps.lap("launch");
+    const std::string s = steps.str();
+    std::smatch m;
+    BOOST_REQUIRE_MESSAGE(
+        std::regex_match(s, m, std::regex(R"(spec (\d+)\.\d ms, launch \d+\.\d ms)")), s);
+    BOOST_TEST(std::stoi(m[1]) >= 12);
 }

@@ -179,7 +179,9 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
     std::lock_guard lock(mu_);
     containers_[c->id] = c;
     steps.lap("launch");
-    spdlog::info("container {} created, init pid {} ({})", c->id, init->pid, steps.str());
+    if (spdlog::should_log(spdlog::level::info)) {
+        spdlog::info("container {} created, init pid {} ({})", c->id, init->pid, steps.str());
+    }
     return Status::Ok();
 }
 
