@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 
+#include "base/io.hpp"
+#include "base/text.hpp"
 #include "base/unique_fd.hpp"
 #include "shim/hypervisor/qemu_backend.hpp"
 #include "shim/hypervisor/vmm_backend.hpp"
@@ -27,6 +29,29 @@ Result<HypervisorKind> parse_hypervisor_kind(std::string_view text) {
                           "' (want auto, kvm or qemu)"));
 }
 
+HypervisorKind choose_automatic(int kvm_open_errno, std::string_view cpu_flags, std::string* why) {
+    bool hardware = false;
+    for (const auto flag : words(cpu_flags)) {
+        hardware = hardware || flag == "vmx" || flag == "svm";
+    }
+    HypervisorKind kind = HypervisorKind::qemu;
+    std::string reason;
+    if (kvm_open_errno != 0) {
+        reason = std::string("open /dev/kvm: ") + std::strerror(kvm_open_errno) + ": QEMU with TCG";
+    } else if (!hardware) {
+        reason = "/dev/kvm opens, but the CPU has neither vmx nor svm (a paging-based KVM such as "
+                 "kvm_pvm, which does not boot an unmodified Linux guest in time): QEMU with "
+                 "TCG; hypervisor kvm uses it anyway";
+    } else {
+        kind = HypervisorKind::kvm;
+        reason = "/dev/kvm opens: runvm-vmm on KVM";
+    }
+    if (why) {
+        *why = reason;
+    }
+    return kind;
+}
+
 HypervisorKind resolve_hypervisor(HypervisorKind requested, std::string* why) {
     if (requested != HypervisorKind::automatic) {
         if (why) {
@@ -35,15 +60,19 @@ HypervisorKind resolve_hypervisor(HypervisorKind requested, std::string* why) {
         return requested;
     }
     UniqueFd kvm(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
-    std::string reason;
-    HypervisorKind kind;
+    const int open_errno = kvm ? 0 : errno;
+    std::string flags;
     if (kvm) {
-        kind = HypervisorKind::kvm;
-        reason = "/dev/kvm opens: runvm-vmm on KVM";
-    } else {
-        kind = HypervisorKind::qemu;
-        reason = std::string("open /dev/kvm: ") + std::strerror(errno) + ": QEMU with TCG";
+        const auto cpuinfo = read_file("/proc/cpuinfo").value_or(std::string());
+        for (const auto line : split(cpuinfo, '\n')) {
+            if (line.starts_with("flags")) {
+                flags = std::string(line);
+                break;
+            }
+        }
     }
+    std::string reason;
+    const HypervisorKind kind = choose_automatic(open_errno, flags, &reason);
     spdlog::info("hypervisor auto: {}", reason);
     if (why) {
         *why = reason;

@@ -36,9 +36,17 @@ enum class HypervisorKind { automatic, qemu, kvm };
 
 Result<HypervisorKind> parse_hypervisor_kind(std::string_view text);
 
-// `automatic` resolves to kvm when /dev/kvm opens read-write, else qemu; the reason is
-// logged and returned in `why`.
+// `automatic` resolves to kvm when /dev/kvm opens read-write and the CPU has hardware
+// virtualization (vmx or svm in /proc/cpuinfo), else qemu; the reason is logged and returned
+// in `why`.
 HypervisorKind resolve_hypervisor(HypervisorKind requested, std::string* why);
+
+// The rule behind `automatic`. kvm_open_errno: 0 when /dev/kvm opened, else open's errno;
+// cpu_flags: the "flags" line of /proc/cpuinfo. A /dev/kvm without vmx or svm is a
+// paging-based KVM (kvm_pvm, as on some cloud VMs): it runs small guests, but an unmodified
+// Linux guest 50-100x slower than native and it stops on instructions it cannot emulate,
+// so the guest never reaches the agent; QEMU with TCG boots it in about a second.
+HypervisorKind choose_automatic(int kvm_open_errno, std::string_view cpu_flags, std::string* why);
 
 std::unique_ptr<HypervisorBackend> make_backend(HypervisorKind resolved);
 

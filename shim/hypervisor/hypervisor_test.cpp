@@ -2,6 +2,7 @@
 // real QEMU process started and stopped (no guest needed).
 #define BOOST_TEST_MODULE hypervisor
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -155,8 +156,9 @@ BOOST_AUTO_TEST_CASE(virtiofs_device_only_when_a_share_is_configured) {
 BOOST_AUTO_TEST_CASE(auto_picks_by_dev_kvm_and_says_why) {
     std::string why;
     const HypervisorKind k = resolve_hypervisor(HypervisorKind::automatic, &why);
-    const bool kvm_usable = ::access("/dev/kvm", R_OK | W_OK) == 0;
-    BOOST_TEST((k == HypervisorKind::kvm) == kvm_usable);
+    const bool kvm_opens = ::access("/dev/kvm", R_OK | W_OK) == 0;
+    const bool hardware = std::system("grep -qwE 'vmx|svm' /proc/cpuinfo") == 0;
+    BOOST_TEST((k == HypervisorKind::kvm) == (kvm_opens && hardware));
     BOOST_TEST(why.find("/dev/kvm") != std::string::npos);
     BOOST_TEST((resolve_hypervisor(HypervisorKind::qemu, &why) == HypervisorKind::qemu));
     BOOST_TEST((parse_hypervisor_kind("kvm").value() == HypervisorKind::kvm));
@@ -225,4 +227,21 @@ BOOST_AUTO_TEST_CASE(net_devices_reach_qemu_and_the_vmm) {
         }
     }
     BOOST_TEST(nets == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(auto_wants_hardware_virtualization_behind_dev_kvm) {
+    std::string why;
+    const std::string amd = "flags\t\t: fpu vme de pse tsc msr pae mce cx8 svm extapic";
+    const std::string intel = "flags\t\t: fpu vme vmx smx est";
+    const std::string pvm = "flags\t\t: fpu vme de pse tsc msr pae hypervisor lahf_lm";
+    BOOST_TEST((choose_automatic(0, amd, &why) == HypervisorKind::kvm));
+    BOOST_TEST(why == "/dev/kvm opens: runvm-vmm on KVM");
+    BOOST_TEST((choose_automatic(0, intel, &why) == HypervisorKind::kvm));
+    BOOST_TEST((choose_automatic(0, pvm, &why) == HypervisorKind::qemu));
+    BOOST_TEST(why.find("neither vmx nor svm") != std::string::npos);
+    BOOST_TEST(why.find("kvm_pvm") != std::string::npos);
+    // A flag is a whole word: "svm_lock" alone is not svm.
+    BOOST_TEST((choose_automatic(0, "flags : npt svm_lock", &why) == HypervisorKind::qemu));
+    BOOST_TEST((choose_automatic(ENOENT, amd, &why) == HypervisorKind::qemu));
+    BOOST_TEST(why == "open /dev/kvm: No such file or directory: QEMU with TCG");
 }
