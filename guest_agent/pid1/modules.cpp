@@ -2,40 +2,37 @@
 #include "guest_agent/pid1/modules.hpp"
 
 #include <cerrno>
-#include <sstream>
 
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/text.hpp"
 #include "base/unique_fd.hpp"
 
 namespace runvm::agent {
 
 Result<std::vector<ModuleEntry>> parse_module_manifest(const std::string& text) {
     std::vector<ModuleEntry> out;
-    std::istringstream in(text);
-    std::string line;
     int number = 0;
-    while (std::getline(in, line)) {
+    for (auto line : split(text, '\n')) {
         ++number;
-        if (const auto hash = line.find('#'); hash != std::string::npos) {
-            line.resize(hash);
+        if (const auto hash = line.find('#'); hash != std::string_view::npos) {
+            line = line.substr(0, hash);
         }
-        std::istringstream words(line);
-        ModuleEntry e;
-        if (!(words >> e.path)) {
+        const auto fields = words(line);
+        if (fields.empty()) {
             continue;
         }
-        if (e.path[0] != '/' || e.path.size() < 4 ||
-            e.path.compare(e.path.size() - 3, 3, ".ko") != 0) {
+        ModuleEntry e;
+        e.path = std::string(fields[0]);
+        if (e.path[0] != '/' || e.path.size() < 4 || !e.path.ends_with(".ko")) {
             return Err(Error::with_errno(EINVAL, "module manifest line " + std::to_string(number) +
                                                      ": \"" + e.path +
                                                      "\" is not an absolute .ko path"));
         }
-        std::string p;
-        while (words >> p) {
-            e.params += (e.params.empty() ? "" : " ") + p;
+        for (size_t i = 1; i < fields.size(); ++i) {
+            e.params += (e.params.empty() ? "" : " ") + std::string(fields[i]);
         }
         out.push_back(std::move(e));
     }
