@@ -2,7 +2,8 @@
 #include "shim/config/config_values.hpp"
 
 #include <array>
-#include <charconv>
+
+#include "base/text.hpp"
 
 namespace runvm::config {
 namespace {
@@ -61,10 +62,9 @@ Result<RootfsMode> parse_rootfs_mode(std::string_view text) {
 }
 
 Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max) {
-    uint64_t value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
+    const auto parsed = parse_u64(text);
+    const uint64_t value = parsed.value_or(0);
+    if (!parsed || value < min || value > max) {
         return Err(Error::msg("must be an integer from " + std::to_string(min) + " to " +
                               std::to_string(max) + ", got " + shown(text)));
     }

@@ -1,12 +1,12 @@
 // Runtime settings from defaults, environment and annotations.
 #include "shim/sandbox/runtime_settings.hpp"
 
-#include <charconv>
 #include <cstdlib>
 
 #include <limits.h>
 #include <unistd.h>
 
+#include "base/text.hpp"
 #include "shim/config/config_values.hpp"
 
 namespace runvm::shim {
@@ -15,9 +15,9 @@ namespace {
 
 Result<uint64_t> parse_number(const std::string& text, const std::string& what, uint64_t lo,
                               uint64_t hi) {
-    uint64_t v = 0;
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) {
+    const auto parsed = parse_u64(text);
+    const uint64_t v = parsed.value_or(0);
+    if (!parsed || v < lo || v > hi) {
         return Err(Error::with_errno(EINVAL, what + ": '" + text + "' is not a number in " +
                                                  std::to_string(lo) + ".." + std::to_string(hi)));
     }
