@@ -171,7 +171,7 @@ Status AgentService::create_container(const Ctx&, const pb::CreateContainerReque
         init->relay =
             std::make_unique<PtyRelay>(std::move(console), std::move(streams->terminal_stream));
     }
-    init->stdin_fd = std::move(streams->in);
+    init->stdio = std::move(streams->relay);
     init->launch = std::move(launched).value();
     init->watch(reaper_);
     c->init = init;

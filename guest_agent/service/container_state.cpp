@@ -3,6 +3,12 @@
 
 namespace runvm::agent {
 
+namespace {
+// How long an exit waits for its output to reach a host that reads none.
+constexpr auto kExitFlushTimeout = std::chrono::seconds(5);
+constexpr auto kFlushSlice = std::chrono::milliseconds(200);
+} // namespace
+
 ProcessState::~ProcessState() {
     stop_ = true;
     if (watcher_.joinable()) {
@@ -15,6 +21,10 @@ void ProcessState::watch(Reaper& reaper) {
         std::optional<ExitRecord> rec;
         while (!rec && !stop_) {
             rec = reaper.wait(p, std::chrono::milliseconds(500));
+        }
+        const auto deadline = std::chrono::steady_clock::now() + kExitFlushTimeout;
+        while (rec && stdio && !stop_ && !stdio->flush(kFlushSlice) &&
+               std::chrono::steady_clock::now() < deadline) {
         }
         std::lock_guard lock(mu);
         exit_ = rec;

@@ -28,14 +28,17 @@ public:
 
     const std::string& exec_id() const { return exec_id_; }
 
-    // Set once created: the launch handle, its streams and (with a terminal) its relay.
+    // Set once created (before watch()): the launch handle and its stdio relay (pipes) or,
+    // with a terminal, its pty relay.
     std::mutex mu;
     std::optional<ContainerProcess> launch; // until started
     pid_t pid = -1;
-    UniqueFd stdin_fd;
+    std::unique_ptr<StdioRelay> stdio;
     std::unique_ptr<PtyRelay> relay;
 
-    // Starts the watcher that records the exit of `pid` (from the reaper).
+    // Starts the watcher that records the exit of `pid` (from the reaper), once the output
+    // the process left in its stdio pipes has reached the host (as the streams themselves
+    // had it when they were the process's fds).
     void watch(Reaper& reaper);
     // The exit record once the process exited; waits up to `timeout` (negative: forever).
     std::optional<ExitRecord> wait_exit(std::chrono::milliseconds timeout);

@@ -104,7 +104,7 @@ Status AgentService::exec_process(const Ctx&, const pb::ExecProcessRequest& req,
         p->relay =
             std::make_unique<PtyRelay>(std::move(console), std::move(streams->terminal_stream));
     }
-    p->stdin_fd = std::move(streams->in);
+    p->stdio = std::move(streams->relay);
     p->watch(reaper_);
     if (auto r = launched->start(options_.setup_timeout); !r.ok()) {
         const LaunchError le = ContainerProcess::describe(r.error());
@@ -210,10 +210,8 @@ Status AgentService::close_stdin(const Ctx&, const pb::CloseStdinRequest& req, p
     if (p->relay) {
         const char eot = 4; // ^D: end of input on a terminal
         [[maybe_unused]] ssize_t n = ::write(p->relay->master(), &eot, 1);
-    } else if (p->stdin_fd) {
-        // The process holds the same socket: shutting its read side down is its EOF.
-        ::shutdown(p->stdin_fd.get(), SHUT_RD);
-        p->stdin_fd.reset();
+    } else if (p->stdio) {
+        p->stdio->close_stdin(); // the stdin pipe's write end closes: the process reads EOF
     }
     return Status::Ok();
 }

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 
+#include <fcntl.h>
 #include <linux/vm_sockets.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -45,17 +46,32 @@ Result<ProcessStreams> open_process_streams(const StdioTransport& t,
         }
         return s;
     }
-    if (ports.stdin_port() != 0) {
-        RUNVM_ASSIGN_OR_RETURN(s.in, t.connect(ports.stdin_port(), timeout));
-        ::shutdown(s.in.get(), SHUT_WR); // the process only reads its stdin
+    StdioRelay::Ends ends[3];
+    UniqueFd* process_ends[3] = {&s.in, &s.out, &s.err};
+    const uint32_t port[3] = {ports.stdin_port(), ports.stdout_port(), ports.stderr_port()};
+    for (int i = 0; i < 3; ++i) {
+        if (port[i] == 0) {
+            continue; // the process gets /dev/null
+        }
+        StdioRelay::Ends& e = ends[i];
+        RUNVM_ASSIGN_OR_RETURN(e.stream, t.connect(port[i], timeout));
+        ::shutdown(e.stream.get(), i == 0 ? SHUT_WR : SHUT_RD); // one direction each
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) < 0) { // the launcher dup2s the process's end onto 0-2
+            return Err(Error::from_errno("pipe2 for stdio " + std::to_string(i)));
+        }
+        UniqueFd read_end(p[0]), write_end(p[1]);
+        if (i == 0) {
+            *process_ends[i] = std::move(read_end);
+            e.pipe = std::move(write_end);
+        } else {
+            *process_ends[i] = std::move(write_end);
+            e.pipe = std::move(read_end);
+        }
     }
-    if (ports.stdout_port() != 0) {
-        RUNVM_ASSIGN_OR_RETURN(s.out, t.connect(ports.stdout_port(), timeout));
-        ::shutdown(s.out.get(), SHUT_RD);
-    }
-    if (ports.stderr_port() != 0) {
-        RUNVM_ASSIGN_OR_RETURN(s.err, t.connect(ports.stderr_port(), timeout));
-        ::shutdown(s.err.get(), SHUT_RD);
+    if (s.in || s.out || s.err) {
+        RUNVM_ASSIGN_OR_RETURN(
+            s.relay, StdioRelay::start(std::move(ends[0]), std::move(ends[1]), std::move(ends[2])));
     }
     return s;
 }

@@ -14,6 +14,7 @@
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "guest_agent/launcher/launch_plan.hpp"
+#include "guest_agent/service/stdio_relay.hpp"
 
 namespace runvm::agent {
 
@@ -40,10 +41,12 @@ private:
     std::thread thread_;
 };
 
-// The connections of one process. The process gets in/out/err; the agent keeps a copy of
-// stdin for CloseStdin and, with a terminal, the stream for the relay.
+// The stdio of one process. Without a terminal the process gets pipe ends in/out/err (the
+// agent closes its copies once the process is launched) and `relay` copies between the
+// pipes and the streams; with one, the stream is kept for the pty relay.
 struct ProcessStreams {
     UniqueFd in, out, err;
+    std::unique_ptr<StdioRelay> relay;
     UniqueFd terminal_stream;
     StdioFds fds() const { return StdioFds{in.get(), out.get(), err.get()}; }
 };

@@ -214,6 +214,54 @@ BOOST_AUTO_TEST_CASE(create_start_stdio_wait_remove) {
     BOOST_TEST(call("RemoveContainer", rm, nullptr).code == rpc::kNotFound);
 }
 
+// Without a terminal the process's stdio are pipes, as runc gives them (not the stream
+// sockets): its closed stdout ends the host's stream while it still runs, the host closing
+// its stdin stream is EOF, and so is CloseStdin (here for an exec).
+BOOST_AUTO_TEST_CASE(stdio_pipes_and_eof) {
+    StreamListener in(110), out(111), err(112), exec_in(113), exec_out(114);
+    const std::string script = "for f in 0 1 2; do l=$(readlink /proc/$$/fd/$f); echo ${l%%:*}; "
+                               "done; read a; echo in:$a; exec >&-; cat >&2; echo eof >&2; "
+                               "exec sleep 100 2>&-";
+    auto st = call("CreateContainer", create_request("c5", script, 110, 111, 112), nullptr);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    UniqueFd i = in.accept(), o = out.accept(), e = err.accept();
+    pb::StartContainerRequest start;
+    start.set_container_id("c5");
+    BOOST_REQUIRE(call("StartContainer", start, nullptr).ok());
+    BOOST_REQUIRE(::write(i.get(), "one\n", 4) == 4);
+    BOOST_TEST(read_all(o.get()) == "pipe\npipe\npipe\nin:one\n");
+    BOOST_REQUIRE(::write(i.get(), "two\n", 4) == 4);
+    std::string text;
+    BOOST_TEST(read_until(e.get(), "two\n", text), text);
+    i.reset();
+    BOOST_TEST(read_all(e.get()) == "eof\n");
+
+    pb::ExecProcessRequest ex;
+    ex.set_container_id("c5");
+    ex.set_exec_id("p1");
+    ex.set_process_json(R"({"args":["sh","-c","cat; echo eof; exit 4"],"cwd":"/",
+        "env":["PATH=/bin"],"user":{"uid":0,"gid":0}})");
+    ex.mutable_stdio()->set_stdin_port(113);
+    ex.mutable_stdio()->set_stdout_port(114);
+    st = call("ExecProcess", ex, nullptr);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.str());
+    UniqueFd ei = exec_in.accept(), eo = exec_out.accept();
+    BOOST_REQUIRE(::write(ei.get(), "x\n", 2) == 2);
+    std::string exec_text;
+    BOOST_TEST(read_until(eo.get(), "x\n", exec_text), exec_text);
+    pb::CloseStdinRequest close;
+    close.set_container_id("c5");
+    close.set_exec_id("p1");
+    BOOST_REQUIRE(call("CloseStdin", close, nullptr).ok());
+    BOOST_TEST(read_all(eo.get()) == "eof\n");
+    BOOST_TEST(wait_status("c5", "p1") == 4u);
+
+    pb::RemoveContainerRequest rm;
+    rm.set_container_id("c5");
+    rm.set_force(true);
+    BOOST_TEST(call("RemoveContainer", rm, nullptr).ok());
+}
+
 BOOST_AUTO_TEST_CASE(exec_signal_pause_stats) {
     StreamListener out(201), exec_out(202);
     pb::CreateContainerResponse created;
