@@ -35,6 +35,12 @@ Result<void> apply_user(nlohmann::json& process, const std::string& user) {
     }
     return Ok();
 }
+
+// runc's status for an exec that could not run (its "exec failed"); 1 stays for usage.
+int exec_failed(const std::string& message) {
+    fail(message);
+    return 255;
+}
 } // namespace
 
 Runner setup_exec(CLI::App& sub, const GlobalOptions& g) {
@@ -61,11 +67,11 @@ Runner setup_exec(CLI::App& sub, const GlobalOptions& g) {
         if (!a->process_file.empty()) {
             auto text = read_file(a->process_file);
             if (!text) {
-                return fail(text.error().str());
+                return exec_failed(text.error().str());
             }
             o.process = nlohmann::json::parse(*text, nullptr, false);
             if (!o.process.is_object()) {
-                return fail("--process " + a->process_file + ": not a JSON object");
+                return exec_failed("--process " + a->process_file + ": not a JSON object");
             }
             o.tty = o.process.value("terminal", false);
         } else {
@@ -74,7 +80,7 @@ Runner setup_exec(CLI::App& sub, const GlobalOptions& g) {
             }
             auto base = shim::exec_process_from_bundle(g.root, a->id);
             if (!base) {
-                return fail(base.error().str());
+                return exec_failed(base.error().str());
             }
             o.process = *base;
             o.process["args"] = g.exec_args;
@@ -86,12 +92,12 @@ Runner setup_exec(CLI::App& sub, const GlobalOptions& g) {
             }
             if (!a->user.empty()) {
                 if (auto r = apply_user(o.process, a->user); !r) {
-                    return fail(r.error().str());
+                    return exec_failed(r.error().str());
                 }
             }
         }
         auto status = shim::exec_in_container(o);
-        return status ? *status : fail(status.error().str());
+        return status ? *status : exec_failed(status.error().str());
     };
 }
 

@@ -48,8 +48,15 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& g) {
             auto started = shim::start_container(g.root, a->id);
             return started ? 0 : fail(started.error().str());
         }
+        if (auto claimed = shim::claim_container_id(g.root, a->id); !claimed) {
+            return fail(claimed.error().str()); // another container's: nothing of it is touched
+        }
         o->start_immediately = true;
-        const int status = shim::run_monitor(*o);
+        std::string create_error;
+        const int status = shim::run_monitor(*o, &create_error);
+        if (!create_error.empty()) {
+            return fail(create_error); // runc's status for a run that never created: 1
+        }
         spdlog::debug("run {}: monitor done, status {}", a->id, status);
         if (!a->keep) {
             if (auto r = shim::delete_container(g.root, a->id, true); !r) {

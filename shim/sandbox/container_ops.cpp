@@ -38,17 +38,27 @@ bool process_alive(int pid) {
     return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z';
 }
 
+Result<void> claim_container_id(const std::string& root, const std::string& id) {
+    return ContainerStore(root).create_dir(id);
+}
+
 Result<pid_t> create_container(const MonitorOptions& options) {
+    // The id first: a create that loses the race for it touches nothing of the winner's.
+    RUNVM_TRY(claim_container_id(options.root, options.id));
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {
-        return Err(Error::from_errno("pipe for monitor"));
+        Error e = Error::from_errno("pipe for monitor");
+        (void)ContainerStore(options.root).remove(options.id);
+        return Err(std::move(e));
     }
     UniqueFd rd(p[0]);
     UniqueFd wr(p[1]);
     spdlog::default_logger()->flush();
     const pid_t pid = ::fork();
     if (pid < 0) {
-        return Err(Error::from_errno("fork monitor"));
+        Error e = Error::from_errno("fork monitor");
+        (void)ContainerStore(options.root).remove(options.id);
+        return Err(std::move(e));
     }
     if (pid == 0) {
         rd.reset();
@@ -165,8 +175,17 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     RUNVM_ASSIGN_OR_RETURN(UniqueFd lock, store.lock(id));
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
     if (process_alive(rec.monitor_pid) && effective_status(rec) != "stopped") {
-        RUNVM_TRY(control_call(control_socket_of(store, rec),
-                               {{"op", "delete"}, {"force", force}, {"container", id}}, 30s));
+        auto asked = control_call(control_socket_of(store, rec),
+                                  {{"op", "delete"}, {"force", force}, {"container", id}}, 30s);
+        if (!asked && !force) {
+            return Err(std::move(asked).error());
+        }
+        if (!asked && rec.pod_sandbox.empty() && rec.monitor_pid != ::getpid()) {
+            // A monitor that cannot be asked still goes: its broker and hypervisor die with
+            // it (PR_SET_PDEATHSIG), what it left on disk is removed below.
+            spdlog::warn("delete --force {}: {}; killing its monitor", id, asked.error().str());
+            ::kill(rec.monitor_pid, SIGKILL);
+        }
     } else if (!rec.pod_sandbox.empty()) {
         // A member whose process was killed: its pod may still hold its mounts. Usually it
         // has let go already and answers that it does not know the container.

@@ -15,8 +15,12 @@
 
 namespace runvm::shim {
 
-// Forks the monitor (detached into its own session) and waits until it reports the
-// container created or failed. Returns the monitor's pid.
+// Takes the id: creates its state directory (EEXIST when another container has it). The one
+// atomic step two creates of the same id race on; whoever loses must touch nothing more.
+Result<void> claim_container_id(const std::string& root, const std::string& id);
+
+// Claims the id, forks the monitor (detached into its own session) and waits until it
+// reports the container created or failed. Returns the monitor's pid.
 Result<pid_t> create_container(const MonitorOptions& options);
 
 // runc's `state` JSON: ociVersion, id, pid, status, bundle, rootfs, created, owner,

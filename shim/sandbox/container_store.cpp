@@ -95,8 +95,11 @@ std::string ContainerStore::run_dir(const std::string& id) const {
     }
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    const char* base = ::getuid() == 0 ? "/run/runvm-vm" : "/tmp/runvm-vm";
-    return std::string(base) + "/" + std::string(buf, 12);
+    return vm_base_dir() + "/" + std::string(buf, 12);
+}
+
+std::string vm_base_dir() {
+    return ::getuid() == 0 ? "/run/runvm-vm" : "/tmp/runvm-vm";
 }
 
 Result<void> ContainerStore::create_dir(const std::string& id) {

@@ -40,6 +40,9 @@ struct ContainerRecord {
     static Result<ContainerRecord> from_json(const nlohmann::json& j);
 };
 
+// Where the per-VM directories live: /run/runvm-vm as root, /tmp/runvm-vm otherwise.
+std::string vm_base_dir();
+
 // runc's rule: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 bytes.
 Result<void> validate_container_id(const std::string& id);
 

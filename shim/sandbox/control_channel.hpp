@@ -31,6 +31,8 @@ public:
     Result<ControlMessage> receive(std::chrono::milliseconds timeout);
 
     int fd() const { return fd_.get(); }
+    // A whole message is buffered already: receive() returns it without reading the socket.
+    bool has_message() const { return buffer_.find('\n') != std::string::npos; }
 
 private:
     UniqueFd fd_;

@@ -1,6 +1,7 @@
 // The ready pipe and bundle paths shared by the monitor and the pod member's stand-in.
 #include "shim/sandbox/create_handshake.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "base/io.hpp"
@@ -11,6 +12,17 @@ void report_ready(int fd, const std::string& line) {
     if (fd >= 0) {
         (void)write_all(fd, line.data(), line.size(), "ready pipe");
         ::close(fd);
+    }
+}
+
+void report_create_failure(int ready_fd, const std::string& id, const std::string& error,
+                           std::string* out) {
+    if (ready_fd >= 0) {
+        report_ready(ready_fd, "error " + error + "\n");
+    } else if (out) {
+        *out = error;
+    } else {
+        spdlog::error("create {}: {}", id, error);
     }
 }
 

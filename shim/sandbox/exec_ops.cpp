@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "shim/sandbox/container_ops.hpp"
 #include "shim/sandbox/container_store.hpp"
 #include "shim/sandbox/control_channel.hpp"
+#include "shim/sandbox/signal_forwarder.hpp"
 
 namespace runvm::shim {
 
@@ -34,8 +36,30 @@ Result<json> exec_process_from_bundle(const std::string& root, const std::string
 
 namespace {
 
+struct StartedExec {
+    ControlChannel channel; // carries the exit status
+    std::string exec_id;    // the agent's name for the process: kill requests use it
+};
+
+// runc's rule for `exec --tty` without --console-socket: the client's own terminal (stdin,
+// stdout or stderr, else /dev/tty) carries the session; with none there is nothing to
+// attach the container's tty to, and it fails at once.
+Result<void> check_client_terminal() {
+    for (int fd : {2, 1, 0}) {
+        if (::isatty(fd)) {
+            return Ok();
+        }
+    }
+    UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!tty) {
+        return Err(Error::from_errno("exec --tty: stdin, stdout and stderr are not terminals, "
+                                     "and open /dev/tty"));
+    }
+    return Ok();
+}
+
 // Sends the request and waits for {"pid"}; returns the channel for the exit status.
-Result<ControlChannel> start_exec(const ExecOptions& o, std::optional<RawTerminal>& raw) {
+Result<StartedExec> start_exec(const ExecOptions& o, std::optional<RawTerminal>& raw) {
     ContainerStore store(o.root);
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(o.id));
     if (effective_status(rec) != "running" || !process_alive(rec.monitor_pid)) {
@@ -51,6 +75,7 @@ Result<ControlChannel> start_exec(const ExecOptions& o, std::optional<RawTermina
         fds = {slave.get()};
         want = {true, false, false};
     } else if (o.tty) {
+        RUNVM_TRY(check_client_terminal());
         if (::isatty(0)) {
             if (auto r = RawTerminal::enter(0)) {
                 raw.emplace(std::move(*r));
@@ -75,12 +100,33 @@ Result<ControlChannel> start_exec(const ExecOptions& o, std::optional<RawTermina
     if (started.body.contains("error")) {
         return Err(Error::msg(started.body["error"].get<std::string>()));
     }
-    return ch;
+    return StartedExec{std::move(ch), started.body.value("exec_id", std::string())};
 }
 
-Result<int> wait_exec(ControlChannel& ch) {
+// Waits for the exit status, passing on every signal this client gets to the process (as
+// runc's exec does: containerd's runc shim signals an exec through its pid-file pid).
+Result<int> wait_exec(const ExecOptions& o, StartedExec& e, SignalForwarder& signals) {
     // No deadline: the process runs as long as it likes; the monitor's exit closes the socket.
-    RUNVM_ASSIGN_OR_RETURN(ControlMessage done, ch.receive(0ms));
+    while (!e.channel.has_message()) {
+        pollfd fds[2] = {{e.channel.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return Err(Error::from_errno("poll exec connection"));
+        }
+        while (auto sig = signals.take()) {
+            auto r = monitor_request(o.root, o.id,
+                                     {{"op", "kill"}, {"signal", *sig}, {"exec_id", e.exec_id}});
+            if (!r) {
+                spdlog::debug("exec {}: forward signal {}: {}", e.exec_id, *sig, r.error().str());
+            }
+        }
+        if (fds[0].revents) {
+            break;
+        }
+    }
+    RUNVM_ASSIGN_OR_RETURN(ControlMessage done, e.channel.receive(0ms));
     if (done.body.contains("error")) {
         return Err(Error::msg(done.body["error"].get<std::string>()));
     }
@@ -91,12 +137,13 @@ Result<int> wait_exec(ControlChannel& ch) {
 
 Result<int> exec_in_container(const ExecOptions& o) {
     if (!o.detach) {
+        RUNVM_ASSIGN_OR_RETURN(SignalForwarder signals, SignalForwarder::open());
         std::optional<RawTerminal> raw;
-        RUNVM_ASSIGN_OR_RETURN(ControlChannel ch, start_exec(o, raw));
+        RUNVM_ASSIGN_OR_RETURN(StartedExec e, start_exec(o, raw));
         if (!o.pid_file.empty()) {
             RUNVM_TRY(write_file_atomic(o.pid_file, std::to_string(::getpid()), 0644));
         }
-        return wait_exec(ch);
+        return wait_exec(o, e, signals);
     }
     // Detached: a child keeps the connection and exits with the process's status, so a
     // caller that reaps orphans (containerd's shim) gets it from the pid-file pid.
@@ -112,8 +159,10 @@ Result<int> exec_in_container(const ExecOptions& o) {
     }
     if (pid == 0) {
         rd.reset();
+        // Before the exec starts: a signal sent to the pid-file pid must reach the process.
+        auto signals = SignalForwarder::open();
         std::optional<RawTerminal> raw;
-        auto ch = start_exec(o, raw);
+        auto ch = signals ? start_exec(o, raw) : Result<StartedExec>(Err(signals.error()));
         if (!ch) {
             const std::string msg = "error " + ch.error().str();
             (void)write_all(wr.get(), msg.data(), msg.size(), "exec pipe");
@@ -126,7 +175,7 @@ Result<int> exec_in_container(const ExecOptions& o) {
         for (int fd = 0; fd < 3 && devnull >= 0; ++fd) {
             ::dup2(devnull, fd);
         }
-        auto status = wait_exec(*ch);
+        auto status = wait_exec(o, *ch, *signals);
         ::_exit(status ? *status : 255);
     }
     wr.reset();

@@ -45,4 +45,17 @@ Result<HostStdio> host_stdio(const MonitorOptions& o, const oci::Spec& spec) {
     return h;
 }
 
+Result<void> release_caller_stdio() {
+    UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!null) {
+        return Err(Error::from_errno("open /dev/null"));
+    }
+    for (int fd = 0; fd < 3; ++fd) {
+        if (::dup2(null.get(), fd) < 0) {
+            return Err(Error::from_errno("dup2 /dev/null to fd " + std::to_string(fd)));
+        }
+    }
+    return Ok();
+}
+
 } // namespace runvm::shim

@@ -23,4 +23,10 @@ bool terminal_of(const oci::Spec& spec);
 
 Result<HostStdio> host_stdio(const MonitorOptions& o, const oci::Spec& spec);
 
+// Points this process's fds 0-2 at /dev/null once host_stdio() has taken what it needs. A
+// monitor forked by `runvm create` must not hold the caller's stdio for the container's
+// lifetime: go-runc reads a create's output until EOF, so containerd's runc shim (Docker's
+// `-t`, where no stdio is given) would wait for the container to end.
+Result<void> release_caller_stdio();
+
 } // namespace runvm::shim

@@ -44,7 +44,6 @@ private:
     ContainerRecord record_;
     HostStdio stdio_;
     std::optional<ControlChannel> channel_;
-    bool dir_created_ = false;
 };
 
 Result<void> Member::create() {
@@ -62,8 +61,6 @@ Result<void> Member::create() {
         return Err(Error::with_errno(ESRCH, "pod sandbox " + sandbox_id_ + " of container " +
                                                 o_.id + " is not running"));
     }
-    RUNVM_TRY(store_.create_dir(o_.id));
-    dir_created_ = true;
     const std::string rootfs = absolute(o_.bundle, spec_.root->path);
     std::vector<std::string> notes;
     std::vector<HostShare> shares;
@@ -107,6 +104,9 @@ Result<void> Member::create() {
         mounts.push_back({{"name", s.name}, {"directory", s.directory}});
     }
     RUNVM_ASSIGN_OR_RETURN(stdio_, host_stdio(o_, spec_));
+    if (!o_.start_immediately) {
+        RUNVM_TRY(release_caller_stdio());
+    }
     std::vector<int> fds;
     std::vector<bool> want;
     for (const UniqueFd* f : {&stdio_.fds.in, &stdio_.fds.out, &stdio_.fds.err}) {
@@ -159,24 +159,21 @@ int Member::wait() {
 }
 
 void Member::discard() {
-    if (dir_created_) {
-        (void)store_.remove(o_.id);
-    }
+    (void)store_.remove(o_.id); // run_monitor's caller claimed the id for this create
 }
 
 } // namespace
 
-int run_member(const MonitorOptions& options, const oci::Spec& spec,
-               const std::string& sandbox_id) {
+int run_member(const MonitorOptions& options, const oci::Spec& spec, const std::string& sandbox_id,
+               std::string* create_error) {
     Member m(options, spec, sandbox_id);
     auto created = m.create();
     if (created && !options.pid_file.empty()) {
         created = write_file_atomic(options.pid_file, std::to_string(::getpid()), 0644);
     }
     if (!created) {
-        spdlog::error("create {}: {}", options.id, created.error().str());
         m.discard();
-        report_ready(options.ready_fd, "error " + created.error().str() + "\n");
+        report_create_failure(options.ready_fd, options.id, created.error().str(), create_error);
         return kCreateFailed;
     }
     report_ready(options.ready_fd, "ok\n");

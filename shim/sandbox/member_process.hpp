@@ -12,7 +12,8 @@
 namespace runvm::shim {
 
 // Runs the member to its end; returns its exit status, or 255 when it could not be created
-// (the error went to ready_fd and the log), as run_monitor does.
-int run_member(const MonitorOptions& options, const oci::Spec& spec, const std::string& sandbox_id);
+// (the error reported as run_monitor reports it).
+int run_member(const MonitorOptions& options, const oci::Spec& spec, const std::string& sandbox_id,
+               std::string* create_error);
 
 } // namespace runvm::shim

@@ -17,6 +17,7 @@
 #include "oci/validate.hpp"
 #include "shim/sandbox/console.hpp"
 #include "shim/sandbox/create_handshake.hpp"
+#include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/guest_spec.hpp"
 #include "shim/sandbox/hooks.hpp"
 #include "shim/sandbox/host_stdio.hpp"
@@ -61,13 +62,10 @@ private:
     std::thread control_thread_;
     std::list<std::thread> connections_;
     std::optional<WindowSize> last_size_;
-    bool dir_created_ = false;
     bool discard_ = false;
 };
 
 Result<void> Monitor::create() {
-    RUNVM_TRY(s_.store.create_dir(o_.id));
-    dir_created_ = true;
     RUNVM_ASSIGN_OR_RETURN(s_.spec, oci::load_spec(o_.bundle + "/config.json"));
     RUNVM_TRY(oci::validate(s_.spec));
     if (!s_.spec.root || s_.spec.root->path.empty()) {
@@ -136,20 +134,25 @@ Result<void> Monitor::create() {
     if (so.netns_path) {
         so.name_files = guest_name_files(s_.spec);
     }
-    if (::mkdir(::getuid() == 0 ? "/run/runvm-vm" : "/tmp/runvm-vm", 0711) != 0 &&
-        errno != EEXIST) {
+    if (::mkdir(vm_base_dir().c_str(), 0711) != 0 && errno != EEXIST) {
         return Err(Error::from_errno("mkdir sandbox base dir"));
     }
     RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
     if (pod_sandbox_) {
         s_.pod_share_dir = s_.sandbox->share_dir();
     }
-    RUNVM_TRY(create_container());
+    if (auto created = create_container(); !created) {
+        const std::string why = created.error().str();
+        return Err(Error::msg(with_kept_logs(why, s_.sandbox->keep_logs(why))));
+    }
     return Ok();
 }
 
 Result<void> Monitor::create_container() {
     RUNVM_ASSIGN_OR_RETURN(stdio_, host_stdio(o_, s_.spec));
+    if (!o_.start_immediately) {
+        RUNVM_TRY(release_caller_stdio());
+    }
     const uint32_t port = s_.next_port.fetch_add(4);
     RUNVM_ASSIGN_OR_RETURN(init_bridge_,
                            StdioBridge::open(s_.sandbox->vsock_uds(), port, std::move(stdio_.fds),
@@ -246,8 +249,9 @@ int Monitor::run() {
         }
         lock.unlock();
         if (auto alive = s_.sandbox->check_alive(); !alive) {
+            const std::string why = alive.error().str() + s_.sandbox->guest_report();
             std::lock_guard relock(s_.mu);
-            s_.record.error = alive.error().str();
+            s_.record.error = with_kept_logs(why, s_.sandbox->keep_logs(why));
             s_.record.exit_status = kCreateFailed;
             return kCreateFailed;
         }
@@ -270,7 +274,10 @@ int Monitor::run() {
         } else {
             wait_error = r.error().str();
         }
-        done = true;
+        {
+            std::lock_guard lock(s_.mu); // else the wake-up can fall between check and wait
+            done = true;
+        }
         s_.cv.notify_all();
     });
     std::string vm_error;
@@ -304,6 +311,9 @@ int Monitor::run() {
         init_bridge_->wait_output_done(2s);
         spdlog::debug("container {}: output drained", o_.id);
     }
+    if (!vm_error.empty()) {
+        vm_error = with_kept_logs(vm_error, s_.sandbox->keep_logs(vm_error));
+    }
     std::lock_guard lock(s_.mu);
     if (!status) {
         s_.record.error = vm_error.empty() ? wait_error : vm_error;
@@ -323,8 +333,10 @@ void Monitor::teardown() {
     if (control_thread_.joinable()) {
         control_thread_.join();
     }
-    listener_.reset();
-    ::unlink(s_.store.control_socket(o_.id).c_str());
+    if (listener_) { // only the socket this monitor made: never another create's
+        listener_.reset();
+        ::unlink(s_.store.control_socket(o_.id).c_str());
+    }
     init_bridge_.reset();
     {
         std::lock_guard lock(s_.mu);
@@ -349,9 +361,9 @@ void Monitor::teardown() {
         }
     }
     s_.sandbox.reset();
-    if (dir_created_ && discard_) {
+    if (discard_) {
         (void)s_.store.remove(o_.id);
-    } else if (dir_created_) {
+    } else {
         std::lock_guard lock(s_.mu);
         s_.record.status = "stopped";
         if (!s_.record.exit_status) {
@@ -381,12 +393,12 @@ std::string MonitorState::hook_state_locked() const {
     return j.dump();
 }
 
-int run_monitor(const MonitorOptions& options) {
+int run_monitor(const MonitorOptions& options, std::string* create_error) {
     ::signal(SIGPIPE, SIG_IGN);
     // A pod's app container boots no VM: a light process joins it to its pod's.
     if (auto spec = oci::load_spec(options.bundle + "/config.json"); spec && spec->annotations) {
         if (auto p = pod_placement(options.id, *spec->annotations); p.role == PodRole::member) {
-            return run_member(options, *spec, p.sandbox_id);
+            return run_member(options, *spec, p.sandbox_id, create_error);
         }
     }
     std::string failure;
@@ -415,8 +427,7 @@ int run_monitor(const MonitorOptions& options) {
         }
     } // teardown: the VM, its processes, sockets and image are gone past this point
     if (!failure.empty()) {
-        spdlog::error("create {}: {}", options.id, failure);
-        report_ready(options.ready_fd, "error " + failure + "\n");
+        report_create_failure(options.ready_fd, options.id, failure, create_error);
     }
     return status;
 }

@@ -23,7 +23,9 @@ struct MonitorOptions {
 };
 
 // Runs the container to its end; returns its exit status (128+signal when killed), or
-// 255 when it could not be created (the error went to ready_fd and the log).
-int run_monitor(const MonitorOptions& options);
+// 255 when it could not be created. The caller has claimed the id (claim_container_id):
+// a failed create removes its state. The create error goes to ready_fd, else to
+// *create_error when given, else to the log: it is printed once, by whoever prints it.
+int run_monitor(const MonitorOptions& options, std::string* create_error = nullptr);
 
 } // namespace runvm::shim

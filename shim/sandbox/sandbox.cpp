@@ -11,6 +11,7 @@
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
 #include "shim/hypervisor/guest_memory_file.hpp"
+#include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/hybrid_vsock.hpp"
 #include "shim/sandbox/rootfs_image.hpp"
 
@@ -34,37 +35,54 @@ std::string describe_status(int status) {
 
 Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
     std::unique_ptr<Sandbox> sb(new Sandbox(options));
-    // Any failure below drops `sb`, whose destructor undoes what was done, in reverse.
+    // A failure drops `sb`, whose destructor undoes what was done, in reverse; the logs'
+    // tails are kept first (docs/cli.md, "Faults").
+    if (auto booted = sb->boot_steps(); !booted) {
+        const std::string kept = sb->keep_logs(booted.error().str());
+        if (kept.empty()) {
+            return Err(std::move(booted).error());
+        }
+        return Err(Error::msg(with_kept_logs(booted.error().str(), kept)));
+    }
+    return sb;
+}
+
+std::string Sandbox::keep_logs(const std::string& reason) const {
+    return keep_failed_start_logs(options_.run_dir, options_.id, reason);
+}
+
+Result<void> Sandbox::boot_steps() {
+    const SandboxOptions& options = options_;
     if (::mkdir(options.run_dir.c_str(), 0700) != 0 && errno != EEXIST) {
         return Err(Error::from_errno("mkdir sandbox dir " + options.run_dir));
     }
-    sb->vsock_uds_ = options.run_dir + "/vsock";
-    sb->console_log_ = options.run_dir + "/console.log";
+    vsock_uds_ = options.run_dir + "/vsock";
+    console_log_ = options.run_dir + "/console.log";
     if (!options.rootfs_dir.empty()) {
-        sb->image_ = options.run_dir + "/rootfs.img";
-        RUNVM_TRY(build_rootfs_image(options.rootfs_dir, sb->image_));
-        sb->timeline_.mark("rootfs image built");
+        image_ = options.run_dir + "/rootfs.img";
+        RUNVM_TRY(build_rootfs_image(options.rootfs_dir, image_));
+        timeline_.mark("rootfs image built");
     }
     if (!options.shares.empty() || options.always_share) {
-        RUNVM_ASSIGN_OR_RETURN(sb->shares_,
+        RUNVM_ASSIGN_OR_RETURN(shares_,
                                HostShareDir::create(options.run_dir + "/shared", options.shares));
     }
     if (options.netns_path) {
         RUNVM_ASSIGN_OR_RETURN(auto net, SandboxNetwork::plumb(*options.netns_path));
-        sb->network_.emplace(std::move(net));
-        sb->timeline_.mark("network plumbed");
+        network_.emplace(std::move(net));
+        timeline_.mark("network plumbed");
     }
-    RUNVM_TRY(sb->start_vm());
-    auto connected = sb->connect_agent();
+    RUNVM_TRY(start_vm());
+    auto connected = connect_agent();
     if (!connected) {
         return Err(Error::msg("sandbox " + options.id + ": boot: " + connected.error().str() +
-                              sb->guest_report()));
+                              guest_report()));
     }
-    if (auto net = sb->configure_guest_network(); !net) {
+    if (auto net = configure_guest_network(); !net) {
         return Err(Error::msg("sandbox " + options.id + ": guest network: " + net.error().str() +
-                              sb->guest_report()));
+                              guest_report()));
     }
-    return sb;
+    return Ok();
 }
 
 Result<void> Sandbox::start_vm() {

@@ -78,9 +78,13 @@ public:
     std::string guest_report() const;
     // The hypervisor's own last complaint (its log), for a boot that failed.
     std::string hypervisor_log_tail() const;
+    // Keeps the tails of this VM's logs past its teardown (failed_start_logs.hpp); returns
+    // where, or "".
+    std::string keep_logs(const std::string& reason) const;
 
 private:
     explicit Sandbox(SandboxOptions options) : options_(std::move(options)) {}
+    Result<void> boot_steps();
     Result<void> start_vm();
     Result<void> configure_guest_network();
     Result<void> connect_agent();

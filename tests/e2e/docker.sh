@@ -124,6 +124,45 @@ set -e
 echo "--- docker run 'exit 3': status $rc" >&2; cat "$tmp/run3.err" >&2
 expect_eq "$rc" 3 "docker run exit status"
 
+# A terminal (`-it`, through containerd's runc shim and --console-socket): the prompt, typed
+# input, the client's window size, the exit status. `script` gives the client its pty.
+tty_run() { # COMMAND INPUT OUT: runs COMMAND under `script` with INPUT typed; its status in $rc
+  local cmd=$1 input=$2 out=$3
+  # The input comes once the VM has booted; its writer holds script's stdin open until
+  # the command ends (script would end the session at EOF).
+  set +e
+  timeout 120 script -qefc "stty rows 33 cols 111; $cmd" /dev/null >"$out" 2>&1 \
+    < <(echo "$BASHPID" > "$out.writer"; sleep 6; printf '%s' "$input"; exec sleep 120 2>/dev/null)
+  rc=$?
+  kill "$(cat "$out.writer")" 2>/dev/null
+  set -e
+  echo "--- $cmd: status $rc" >&2; cat -A "$out" | tail -20 >&2
+}
+tty_run "docker -H unix://$sock run -it --rm --runtime runvm --network none runvm-e2e/busybox sh" \
+  'stty size; echo typed-$((1+2)); exit 5
+' "$tmp/it.out"
+expect_eq "$rc" 5 "docker run -it: exit status"
+expect_contains "$(cat "$tmp/it.out")" "typed-3" "docker run -it: typed input ran"
+expect_contains "$(cat "$tmp/it.out")" "33 111" "docker run -it: the client's window size"
+# Detached with a terminal, then `docker exec -it` into it, then `docker rm -f`.
+docker run -d -t --name runvm-dt --runtime runvm --network none runvm-e2e/busybox sh >/dev/null
+expect_eq "$(docker inspect -f '{{.State.Running}}' runvm-dt)" true "docker run -d -t: running"
+tty_run "docker -H unix://$sock exec -it runvm-dt sh" 'echo exec-$((2+3)); exit 6
+' "$tmp/exec-it.out"
+expect_eq "$rc" 6 "docker exec -it: exit status"
+expect_contains "$(cat "$tmp/exec-it.out")" "exec-5" "docker exec -it: typed input ran"
+timeout 60 "$docker_cli" -H "unix://$sock" rm -f runvm-dt >/dev/null || fail "docker rm -f of a tty container"
+
+# --init: Docker's tini as the container's init (tcsetpgrp on a non-tty stdin: ENOTTY, as on
+# a host, not the EOPNOTSUPP of a socket).
+set +e
+out=$(docker run --rm --init --runtime runvm --network none runvm-e2e/busybox sh -c 'echo init-ok; exit 4' 2>"$tmp/init.err")
+rc=$?
+set -e
+echo "--- docker run --init: status $rc: $out" >&2; cat "$tmp/init.err" >&2
+expect_eq "$rc" 4 "docker run --init: exit status"
+expect_eq "$out" "init-ok" "docker run --init: output"
+
 expect_eq "$(docker ps -aq)" "" "no containers left in docker"
 stop_dockerd
 # Every container Docker created through runvm is gone: state, VM directory, processes.

@@ -50,7 +50,8 @@ run_fails() {
   set -e
   echo "--- $id: status $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms; stderr:" >&2
   cat "$err" >&2
-  [ "$rc" -ne 0 ] || fail "$id: runvm run succeeded"
+  expect_eq "$rc" 1 "$id: runc's status for a run that never created"
+  expect_eq "$(grep -c '^runvm: ' "$err")" 1 "$id: the error printed once"
   expect_gone "$root" "$id" "$id"
 }
 
@@ -66,6 +67,12 @@ run_fails k2 "$tmp/k2.err" RUNVM_INITRD="$tmp/garbage.cpio.gz" RUNVM_BOOT_TIMEOU
 expect_contains "$(cat "$tmp/k2.err")" "qemu-tcg exited" "garbage initramfs: QEMU's end named"
 expect_contains "$(cat "$tmp/k2.err")" "guest kernel panic: \"Kernel panic - not syncing: VFS" \
   "garbage initramfs: the panic's reason shown"
+# The evidence outlives the VM: the logs' tails, where the error says.
+kept=/run/runvm-vm/last-failed-start
+expect_contains "$(cat "$tmp/k2.err")" "; logs: $kept" "garbage initramfs: the kept logs named"
+grep -q "Kernel panic - not syncing: VFS" "$kept/console.log" || fail "kept console.log has no panic"
+expect_contains "$(cat "$kept/reason")" "container k2 at " "kept logs: the reason names the container"
+[ -s "$kept/qemu.log" ] || [ -s "$kept/broker.log" ] || fail "kept logs: neither qemu.log nor broker.log"
 
 # 3. An agent that never answers: the boot deadline fires, the VM is stopped.
 tiny_initramfs "$tmp/sleep.cpio.gz" 'exec /bin/busybox sleep 100000'
@@ -77,6 +84,7 @@ tiny_initramfs "$tmp/exit.cpio.gz" 'exit 0'
 run_fails k4 "$tmp/k4.err" RUNVM_INITRD="$tmp/exit.cpio.gz" RUNVM_BOOT_TIMEOUT_MS=60000
 expect_contains "$(cat "$tmp/k4.err")" "guest kernel panic: \"Kernel panic - not syncing: Attempted to kill init" \
   "guest panic: the panic's reason shown"
+expect_contains "$(cat "$kept/reason")" "container k4 at " "kept logs: the last failure's replace the one before"
 
 # 5, 6. A helper killed while the container runs: `runvm run --keep` returns non-zero, the
 # state says stopped with the error, delete leaves nothing.

@@ -1,0 +1,86 @@
+// Tails of a VM's logs, copied to one directory that is replaced as a whole.
+#include "shim/sandbox/failed_start_logs.hpp"
+
+#include <cerrno>
+#include <vector>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/io.hpp"
+#include "base/unique_fd.hpp"
+#include "shim/sandbox/container_store.hpp"
+
+namespace runvm::shim {
+
+namespace {
+
+// The last kFailedStartLogTail bytes of `path`; "" when it is missing or empty. The console
+// log is the guest's to fill: never read whole.
+std::string read_tail(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+        return "";
+    }
+    const auto size = static_cast<size_t>(st.st_size);
+    const size_t len = std::min(size, kFailedStartLogTail);
+    std::string out(len, '\0');
+    const ssize_t n = ::pread(fd.get(), out.data(), len, static_cast<off_t>(size - len));
+    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return out;
+}
+
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+    return ::remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+} // namespace
+
+std::string failed_start_log_dir() {
+    return vm_base_dir() + "/last-failed-start";
+}
+
+std::string keep_failed_start_logs(const std::string& run_dir, const std::string& id,
+                                   const std::string& reason) {
+    const std::string dir = failed_start_log_dir();
+    const std::string tmp = dir + "." + std::to_string(::getpid());
+    std::vector<std::pair<std::string, std::string>> logs;
+    for (const char* name : {"console.log", "qemu.log", "vmm.log", "broker.log", "vmm.json"}) {
+        if (std::string tail = read_tail(run_dir + "/" + name); !tail.empty()) {
+            logs.emplace_back(name, std::move(tail));
+        }
+    }
+    if (logs.empty()) {
+        return "";
+    }
+    logs.emplace_back("reason", "container " + id + " at " + rfc3339_now() + ": " + reason + "\n");
+    (void)::nftw(tmp.c_str(), remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    if (::mkdir(tmp.c_str(), 0700) != 0) {
+        spdlog::warn("keep failed start logs: mkdir {}: {}", tmp, std::strerror(errno));
+        return "";
+    }
+    for (const auto& [name, text] : logs) {
+        if (auto r = write_file_atomic(tmp + "/" + name, text, 0600); !r) {
+            spdlog::warn("keep failed start logs: {}", r.error().str());
+            (void)::nftw(tmp.c_str(), remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+            return "";
+        }
+    }
+    (void)::nftw(dir.c_str(), remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+        spdlog::warn("keep failed start logs: rename {}: {}", tmp, std::strerror(errno));
+        (void)::nftw(tmp.c_str(), remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        return "";
+    }
+    return dir;
+}
+
+std::string with_kept_logs(const std::string& error, const std::string& kept_dir) {
+    return kept_dir.empty() ? error : error + "; logs: " + kept_dir;
+}
+
+} // namespace runvm::shim
