@@ -20,6 +20,10 @@ Result<UniqueFd> open_netns(const std::string& path);
 // A new, empty network namespace, held by the returned fd alone (tests, probes).
 Result<UniqueFd> create_netns();
 
+// Refuses (EPERM) a namespace that is the host's own: pid 1's, or this process's (the one
+// runvm runs in). Plumbing it would mirror every frame of the host's interfaces to a VM.
+Result<void> refuse_host_netns(int netns_fd);
+
 // Runs `f` (returning a Result) on a thread that joined `netns_fd` first. Sockets and taps
 // that `f` creates belong to that namespace; fds it returns stay usable anywhere.
 template <typename F>

@@ -271,3 +271,29 @@ BOOST_AUTO_TEST_CASE(bad_namespace_fd_is_an_error) {
     BOOST_TEST(!d.ok());
     BOOST_TEST(d.error().message().find("setns") != std::string::npos);
 }
+
+// The host's own namespaces (pid 1's, this process's) are never plumbed nor cleaned, whatever
+// file names them; a fresh one is.
+BOOST_AUTO_TEST_CASE(the_hosts_namespace_is_refused) {
+    Namespaces ns;
+    const std::string self_by_pid = "/proc/" + std::to_string(::getpid()) + "/ns/net";
+    for (const std::string path : {"/proc/1/ns/net", "/proc/self/ns/net", self_by_pid.c_str()}) {
+        auto fd = open_netns(path);
+        if (!fd && fd.error().code() == EACCES) {
+            continue; // pid 1's, without ptrace access to pid 1 (a confined root)
+        }
+        REQUIRE_OK(fd);
+        auto refused = refuse_host_netns(fd->get());
+        BOOST_REQUIRE_MESSAGE(!refused.ok(), path);
+        BOOST_TEST(refused.error().code() == EPERM);
+        BOOST_TEST(refused.error().message().find("runvm refuses it") != std::string::npos);
+        auto p = plumb(fd->get());
+        BOOST_REQUIRE(!p.ok());
+        BOOST_TEST(p.error().code() == EPERM);
+        auto c = cleanup(fd->get());
+        BOOST_REQUIRE(!c.ok());
+        BOOST_TEST(c.error().code() == EPERM);
+    }
+    BOOST_TEST(refuse_host_netns(ns.a.get()).ok());
+    BOOST_TEST(refuse_host_netns(-1).error().code() == EBADF);
+}

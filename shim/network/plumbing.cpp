@@ -76,6 +76,7 @@ Result<std::vector<NetInterface>> describe(int netns_fd, const std::string& tap_
 }
 
 Result<Plumbing> plumb(int netns_fd, const PlumbOptions& options) {
+    RUNVM_TRY(refuse_host_netns(netns_fd));
     return run_in_netns(netns_fd, [&]() -> Result<Plumbing> {
         RUNVM_ASSIGN_OR_RETURN(NetlinkSocket nl, NetlinkSocket::open());
         RUNVM_ASSIGN_OR_RETURN(auto interfaces, describe_here(nl, options.tap_prefix));
@@ -140,6 +141,7 @@ Result<void> teardown(int netns_fd, const std::vector<NetInterface>& interfaces)
 }
 
 Result<CleanupReport> cleanup(int netns_fd, const std::string& tap_prefix) {
+    RUNVM_TRY(refuse_host_netns(netns_fd));
     return run_in_netns(netns_fd, [&]() -> Result<CleanupReport> {
         RUNVM_ASSIGN_OR_RETURN(NetlinkSocket nl, NetlinkSocket::open());
         RUNVM_ASSIGN_OR_RETURN(auto links, list_links(nl));

@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include "shim/sandbox/sandbox_network.hpp"
+
 namespace runvm::shim {
 
 namespace {
@@ -52,6 +54,7 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& rootfs_di
             notes->push_back(std::move(line));
         }
     };
+    RUNVM_TRY(require_network_namespace(spec));
     oci::Spec out = spec;
     if (out.linux && out.linux->namespaces) {
         auto& namespaces = *out.linux->namespaces;

@@ -15,6 +15,8 @@ namespace runvm::shim {
 inline constexpr const char* kGuestNetworkNamespace = "/proc/1/ns/net";
 
 // Rules (docs/cli.md, "What the guest sees"):
+// - a spec without a network namespace (the host's network) is refused:
+//   require_network_namespace() (sandbox_network.hpp);
 // - the network namespace, with a path or without, is the VM's: kGuestNetworkNamespace;
 // - any other namespace given by path (a host namespace to join, e.g. Docker's netns) becomes a new
 //   namespace of that type in the guest: the VM is the isolation boundary;

@@ -21,21 +21,46 @@ oci::Mount host_bind(const std::string& source, const std::string& destination) 
     return m;
 }
 
+// A spec with a new network namespace (runc spec's default): the VM's network.
+oci::Spec spec_with_network() {
+    oci::Spec spec;
+    spec.linux.emplace();
+    spec.linux->namespaces = std::vector<oci::Namespace>{{"network", std::nullopt, {}}};
+    return spec;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(host_namespace_paths_become_new_namespaces) {
     oci::Spec spec;
     spec.linux.emplace();
-    spec.linux->namespaces = std::vector<oci::Namespace>{
-        {"ipc", std::string("/proc/42/ns/ipc"), {}}, {"pid", std::nullopt, {}}};
+    spec.linux->namespaces =
+        std::vector<oci::Namespace>{{"ipc", std::string("/proc/42/ns/ipc"), {}},
+                                    {"pid", std::nullopt, {}},
+                                    {"network", {}, {}}};
     std::vector<std::string> notes;
     auto out = guest_spec(spec, "/b/rootfs", &notes);
     BOOST_REQUIRE(out.ok());
     const auto& ns = *out->linux->namespaces;
-    BOOST_TEST(ns.size() == 2u);
+    BOOST_TEST(ns.size() == 3u);
     BOOST_TEST(ns[0].type == "ipc");
     BOOST_TEST(!ns[0].path.has_value());
     BOOST_TEST(notes.size() == 1u);
+}
+
+// The host's network (no network entry) is refused before anything boots, by the monitor
+// and by a pod member alike: both take their spec through guest_spec.
+BOOST_AUTO_TEST_CASE(a_spec_on_the_hosts_network_is_refused) {
+    oci::Spec spec;
+    spec.linux.emplace();
+    spec.linux->namespaces =
+        std::vector<oci::Namespace>{{"pid", std::nullopt, {}}, {"mount", std::nullopt, {}}};
+    std::vector<HostShare> shares;
+    auto out = guest_spec(spec, "/b/rootfs", nullptr, &shares);
+    BOOST_REQUIRE(!out.ok());
+    BOOST_TEST(out.error().code() == ENOTSUP);
+    BOOST_TEST(out.error().message().find("linux.namespaces has no network namespace") == 0u);
+    BOOST_TEST(!guest_spec(oci::Spec{}, "/b/rootfs", nullptr).ok());
 }
 
 BOOST_AUTO_TEST_CASE(the_network_namespace_is_the_vms_own) {
@@ -68,7 +93,7 @@ BOOST_AUTO_TEST_CASE(host_binds_are_left_out_or_replaced) {
     const std::string hosts = t.write("hosts", "127.0.0.1 localhost\n");
     const std::string shm = t.path + "/shm";
     BOOST_REQUIRE(::mkdir(shm.c_str(), 0755) == 0);
-    oci::Spec spec;
+    oci::Spec spec = spec_with_network();
     oci::Mount proc;
     proc.destination = "/proc";
     proc.type = "proc";
@@ -91,7 +116,7 @@ BOOST_AUTO_TEST_CASE(host_binds_are_left_out_or_replaced) {
 
 BOOST_AUTO_TEST_CASE(host_directory_binds_and_missing_sources_are_errors) {
     TempDir t;
-    oci::Spec spec;
+    oci::Spec spec = spec_with_network();
     spec.mounts = std::vector<oci::Mount>{host_bind(t.path, "/data")};
     auto dir = guest_spec(spec, "/b/rootfs", nullptr);
     BOOST_REQUIRE(!dir.ok());
@@ -111,7 +136,7 @@ BOOST_AUTO_TEST_CASE(host_binds_become_virtiofs_shares) {
     const std::string shm = t.path + "/shm";
     BOOST_REQUIRE(::mkdir(vol.c_str(), 0755) == 0);
     BOOST_REQUIRE(::mkdir(shm.c_str(), 0755) == 0);
-    oci::Spec spec;
+    oci::Spec spec = spec_with_network();
     oci::Mount ro_vol = host_bind(vol, "/ro");
     ro_vol.options = std::vector<std::string>{"bind", "rw", "ro"};
     oci::Mount rw_again = host_bind(vol, "/rw");
@@ -157,7 +182,7 @@ BOOST_AUTO_TEST_CASE(host_binds_become_virtiofs_shares) {
 BOOST_AUTO_TEST_CASE(without_shares_host_files_are_left_out_and_missing_sources_fail) {
     TempDir t;
     const std::string hosts = t.write("hosts", "127.0.0.1 localhost\n");
-    oci::Spec spec;
+    oci::Spec spec = spec_with_network();
     spec.mounts = std::vector<oci::Mount>{host_bind(hosts, "/etc/hosts")};
     auto out = guest_spec(spec, "/b/rootfs", nullptr);
     BOOST_REQUIRE(out.ok());

@@ -1,6 +1,7 @@
 // The sandbox's network: namespace path from the spec, plumbing, and the guest's request.
 #include "shim/sandbox/sandbox_network.hpp"
 
+#include <cerrno>
 #include <cstdio>
 
 #include <linux/rtnetlink.h>
@@ -23,6 +24,20 @@ std::string mac_string(const std::array<uint8_t, 6>& m) {
     std::snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
                   m[5]);
     return s;
+}
+
+Result<void> require_network_namespace(const oci::Spec& spec) {
+    if (spec.linux && spec.linux->namespaces) {
+        for (const auto& ns : *spec.linux->namespaces) {
+            if (ns.type == "network") {
+                return Ok();
+            }
+        }
+    }
+    return Err(Error::with_errno(
+        ENOTSUP, "linux.namespaces has no network namespace: the container would share the "
+                 "host's network (docker --network host, a hostNetwork pod), which a VM cannot "
+                 "do without taking over the host's interfaces; runvm refuses it"));
 }
 
 std::optional<std::string> network_namespace_path(const oci::Spec& spec) {
@@ -93,18 +108,25 @@ Result<SandboxNetwork> SandboxNetwork::plumb(const std::string& netns_path) {
     SandboxNetwork n;
     n.path_ = netns_path;
     RUNVM_ASSIGN_OR_RETURN(n.netns_, network::open_netns(netns_path));
-    RUNVM_ASSIGN_OR_RETURN(auto left, network::cleanup(n.netns_.get(), kSandboxTapPrefix));
-    if (left.taps_removed || left.qdiscs_removed) {
-        spdlog::info("network namespace {}: removed {} tap(s) and {} qdisc(s) of an earlier "
-                     "sandbox",
-                     netns_path, left.taps_removed, left.qdiscs_removed);
+    const std::string what = "network namespace " + netns_path;
+    // Checked on the open fd, so the file cannot change between the check and the plumbing.
+    if (auto host = network::refuse_host_netns(n.netns_.get()); !host) {
+        n.netns_.reset(); // nothing plumbed: nothing for the destructor to undo
+        return Err(host.error().context(what));
+    }
+    auto left = network::cleanup(n.netns_.get(), kSandboxTapPrefix);
+    if (!left) {
+        return Err(left.error().context(what));
+    }
+    if (left->taps_removed || left->qdiscs_removed) {
+        spdlog::info("{}: removed {} tap(s) and {} qdisc(s) of an earlier sandbox", what,
+                     left->taps_removed, left->qdiscs_removed);
     }
     network::PlumbOptions options;
     options.tap_prefix = kSandboxTapPrefix;
     auto p = network::plumb(n.netns_.get(), options);
     if (!p) {
-        return Err(Error::with_errno(p.error().code(),
-                                     "network namespace " + netns_path + ": " + p.error().str()));
+        return Err(p.error().context(what));
     }
     n.p_ = std::move(*p);
     return n;

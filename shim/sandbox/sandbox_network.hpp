@@ -17,6 +17,12 @@ namespace runvm::shim {
 
 inline constexpr const char* kSandboxTapPrefix = "rvtap";
 
+// A spec whose linux.namespaces has no network entry shares the runtime's network, the
+// host's (docker --network host, a hostNetwork pod): a VM cannot share it without taking over
+// the host's interfaces, so it is refused (ENOTSUP), as Kata does. guest_spec() checks it,
+// before anything boots.
+Result<void> require_network_namespace(const oci::Spec& spec);
+
 // The path of the spec's network namespace, when it names one to join (a pre-made,
 // configured namespace); nullopt for a new one (runc's: loopback only) or none.
 std::optional<std::string> network_namespace_path(const oci::Spec& spec);
@@ -41,6 +47,7 @@ network_request(const std::vector<network::NetInterface>& interfaces, const Gues
 class SandboxNetwork {
 public:
     // Removes what a crashed sandbox left in the namespace, then plumbs every interface.
+    // The host's own namespace (pid 1's, or the monitor's) is refused (EPERM).
     static Result<SandboxNetwork> plumb(const std::string& netns_path);
     SandboxNetwork(SandboxNetwork&&) = default;
     SandboxNetwork& operator=(SandboxNetwork&&) = delete;

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "shim/sandbox/sandbox_network.hpp"
 #include "shim/sandbox/test_support.hpp"
@@ -49,6 +50,56 @@ BOOST_AUTO_TEST_CASE(only_a_namespace_path_is_plumbed) {
         {{"pid", std::nullopt, {}}, {"network", std::string("/var/run/netns/cni-1"), {}}}));
     BOOST_REQUIRE(p.has_value());
     BOOST_TEST(*p == "/var/run/netns/cni-1");
+}
+
+// docker --network host, a hostNetwork pod: no network entry means the host's network, which
+// a VM cannot share; any network entry (new or by path) is the VM's own.
+BOOST_AUTO_TEST_CASE(a_spec_without_a_network_namespace_is_refused) {
+    oci::Spec no_linux;
+    oci::Spec no_namespaces;
+    no_namespaces.linux.emplace();
+    for (const oci::Spec& spec : {no_linux, no_namespaces, spec_with({}),
+                                  spec_with({{"pid", std::nullopt, {}},
+                                             {"ipc", std::nullopt, {}},
+                                             {"uts", std::string("/proc/1/ns/uts"), {}},
+                                             {"mount", std::nullopt, {}}})}) {
+        auto r = require_network_namespace(spec);
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.error().code() == ENOTSUP);
+        BOOST_TEST(r.error().message() ==
+                   "linux.namespaces has no network namespace: the container would share the "
+                   "host's network (docker --network host, a hostNetwork pod), which a VM "
+                   "cannot do without taking over the host's interfaces; runvm refuses it");
+    }
+    BOOST_TEST(require_network_namespace(spec_with({{"network", std::nullopt, {}}})).ok());
+    BOOST_TEST(
+        require_network_namespace(spec_with({{"pid", std::nullopt, {}},
+                                             {"network", std::string("/var/run/netns/cni-1"), {}}}))
+            .ok());
+}
+
+// Whatever file names it (/proc/1/ns/net, docker --network container:<a runvm container>,
+// whose pid is the monitor's), the host's namespace is refused before anything is plumbed.
+BOOST_AUTO_TEST_CASE(plumbing_the_hosts_namespace_is_refused) {
+    const std::string by_pid = "/proc/" + std::to_string(::getpid()) + "/ns/net";
+    for (const std::string& path : {std::string("/proc/self/ns/net"), by_pid}) {
+        auto r = SandboxNetwork::plumb(path);
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.error().code() == EPERM);
+        // pid 1's too when the test runs in the host's namespace: that is named first.
+        BOOST_TEST(r.error().message().find("network namespace " + path + ": it is the ") == 0u,
+                   r.error().message());
+        BOOST_TEST(r.error().message().find("; runvm refuses it") != std::string::npos);
+    }
+    auto pid1 = SandboxNetwork::plumb("/proc/1/ns/net");
+    BOOST_REQUIRE(!pid1.ok());
+    // Refused as the host's where it opens; without ptrace access to pid 1 (not root, or a
+    // confined root) it does not open at all.
+    if (pid1.error().code() != EACCES) {
+        BOOST_TEST(pid1.error().code() == EPERM);
+        BOOST_TEST(pid1.error().message().find("runvm refuses it") != std::string::npos,
+                   pid1.error().message());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(name_files_come_from_the_specs_bind_mounts) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # containerd 1.6's own CRI plugin with runvm as runtime handler `runvm`, driven by runvm-cri
 # the way the kubelet drives it: a locally built busybox image (umoci) imported into the
-# k8s.io namespace and set as sandbox_image; RunPodSandbox (host network), two containers
+# k8s.io namespace and set as sandbox_image; RunPodSandbox of a hostNetwork pod refused
+# (a VM cannot share the node's network), then RunPodSandbox on a CNI bridge network (the
+# pod's veth plumbed into its VM: the guest has the pod IP), two containers
 # created and started in the pod, ExecSync in each, ContainerStatus after one exits with 7,
 # StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox; one VM for the pod (both
 # containers see the same boot id, one QEMU runs); afterwards no shim,
@@ -36,11 +38,24 @@ tmp=$(mktemp -d /tmp/runvm-cri.XXXXXX)
 export CONTAINERD_NAMESPACE=k8s.io
 . "$repo/tests/containerd/lib.sh"
 cri() { "$cri_client" --endpoint "unix://$sock" "$@"; }
-trap cleanup_containerd_test EXIT
+bridge=rvcri$(($$ % 100000))
+trap 'cleanup_containerd_test; ip link del "$bridge" 2>/dev/null' EXIT
 trap 'exit 1' TERM INT
 
 use_runvm_shim "$shim" "$runvm" "$agent" "$broker" || skip "guest image could not be built"
 mkdir -p "$tmp/cni" "$tmp/logs"
+cni_bin=/usr/lib/cni
+[ -x "$cni_bin/bridge" ] && [ -x "$cni_bin/host-local" ] && [ -x "$cni_bin/loopback" ] ||
+  skip "CNI plugins missing in $cni_bin (containernetworking-plugins)"
+# The pod network, as a node's CNI config gives it: a bridge with host-local addresses.
+subnet=10.214.$(($$ % 200 + 20))
+cat > "$tmp/cni/10-runvm-cri.conflist" <<JSON
+{"cniVersion": "0.4.0", "name": "runvm-cri",
+ "plugins": [{"type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false,
+              "ipam": {"type": "host-local", "dataDir": "$tmp/ipam",
+                       "ranges": [[{"subnet": "$subnet.0/24"}]],
+                       "routes": [{"dst": "0.0.0.0/0"}]}}]}
+JSON
 
 img=localhost/runvm-busybox:latest
 # lib.sh's config with the CRI plugin enabled: runvm as runtime handler `runvm`, the test's
@@ -72,16 +87,28 @@ echo "CRI: $version"
 # The image, busybox-static packed by umoci, is also the pod's sandbox (pause) image: its
 # command sleeps.
 image_cmd=(sleep 2147483647)
-import_busybox_image "$busybox" sh echo cat sleep uname touch true readlink || fail "image import"
+import_busybox_image "$busybox" sh echo cat sleep uname touch true readlink ip || fail "image import"
 for _ in $(seq 50); do cri image-status "$img" >/dev/null 2>&1 && break; sleep 0.1; done
 cri image-status "$img" >/dev/null || fail "CRI does not see the imported image $img"
 
-# The pod: runtime handler runvm, the node's network.
-pod_flags=(--pod-name runvm-pod --log-dir "$tmp/logs" --host-network)
+# A pod on the node's network: its pause container's spec has no network namespace, which a
+# VM cannot share without taking over the node's interfaces: refused, naming why.
+if cri run-pod --pod-name runvm-hostnet --pod-uid runvm-hostnet-uid --log-dir "$tmp/logs" \
+  --host-network --runtime-handler runvm >"$tmp/hostnet.out" 2>"$tmp/hostnet.err"; then
+  fail "RunPodSandbox of a hostNetwork pod succeeded"
+fi
+expect_contains "$(cat "$tmp/hostnet.err")" "linux.namespaces has no network namespace" \
+  "RunPodSandbox of a hostNetwork pod"
+echo "hostNetwork pod refused: $(cat "$tmp/hostnet.err")"
+
+# The pod: runtime handler runvm, the CNI bridge network.
+pod_flags=(--pod-name runvm-pod --log-dir "$tmp/logs")
 pod=$(cri run-pod "${pod_flags[@]}" --runtime-handler runvm) || fail "RunPodSandbox"
 status=$(cri pod-status "$pod")
 expect_contains "$status" "state=SANDBOX_READY" "PodSandboxStatus"
 expect_contains "$status" "handler=runvm" "PodSandboxStatus"
+pod_ip=$(echo "$status" | sed -n 's/.* ip=\([^ ]*\) .*/\1/p')
+expect_contains "$pod_ip" "$subnet." "the pod IP CNI gave"
 
 # Two containers; c2 exits 7 once the exec into it says so.
 c1=$(cri create "${pod_flags[@]}" --log-path c1.log --env GREETING=hello-from-c1 "$pod" c1 "$img" \
@@ -94,7 +121,7 @@ cri start "$c2" || fail "StartContainer c2"
 expect_contains "$(cri status "$c1")" "state=CONTAINER_RUNNING" "ContainerStatus c1"
 
 set +e
-out1=$(cri exec "$c1" -- sh -c 'uname -r; hostname; cat /proc/sys/kernel/random/boot_id; readlink /proc/self/ns/ipc; exit 3')
+out1=$(cri exec "$c1" -- sh -c 'uname -r; hostname; cat /proc/sys/kernel/random/boot_id; readlink /proc/self/ns/ipc; ip -o -4 addr show dev eth0; exit 3')
 rc=$?
 set -e
 expect_eq "$rc" 3 "ExecSync c1: exit status"
@@ -102,6 +129,8 @@ release=$(echo "$out1" | sed -n 1p)
 [ -n "$release" ] && [ "$release" != "$(uname -r)" ] || fail "ExecSync c1: kernel '$release' is the host's"
 boot1=$(echo "$out1" | sed -n 3p)
 ipc1=$(echo "$out1" | sed -n 4p)
+# The pod's veth is the VM's eth0: the guest holds the pod IP.
+expect_contains "$(echo "$out1" | sed -n 5p)" " inet $pod_ip/24 " "ExecSync c1: eth0"
 out2=$(cri exec "$c2" -- sh -c 'cat /proc/sys/kernel/random/boot_id; readlink /proc/self/ns/ipc; touch /go') ||
   fail "ExecSync c2"
 boot2=$(echo "$out2" | sed -n 1p)
@@ -157,6 +186,7 @@ if pgrep -af "$tmp/image" >&2; then fail "a VM (qemu) process is left"; fi
 if pgrep -af "runvm-vm/" >&2; then fail "a broker or VM process is left"; fi
 [ -z "$(ls -A "$tmp/runvm/k8s.io" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/k8s.io")"
 [ ! -e "$vm_dir" ] || fail "the pod VM's directory is left: $(ls -R "$vm_dir")"
+! ip -o link show | grep -q rvtap || fail "a tap on the host"
 ! grep -q " $vm_dir" /proc/self/mountinfo || fail "mounts left under $vm_dir"
 echo "CRI pod through runvm: RunPodSandbox, 2 containers, ExecSync (guest kernel $release)," \
   "exit 7 seen by ContainerStatus, CRI logs, stop and remove: ok"
