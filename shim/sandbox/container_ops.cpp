@@ -104,6 +104,12 @@ Result<pid_t> create_container(const MonitorOptions& options) {
         }
         return Err(Error::msg(reply));
     }
+    // It died before it wrote a record: the claimed id must not stay taken by an empty
+    // directory that no verb can see.
+    ContainerStore store(options.root);
+    if (auto rec = store.load(options.id); !rec && rec.error().code() == ENOENT) {
+        (void)store.remove(options.id);
+    }
     return Err(Error::msg("container monitor exited without reporting"));
 }
 

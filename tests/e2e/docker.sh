@@ -124,6 +124,23 @@ set -e
 echo "--- docker run 'exit 3': status $rc" >&2; cat "$tmp/run3.err" >&2
 expect_eq "$rc" 3 "docker run exit status"
 
+# --network host: refused with the reason (a VM cannot share the host's network without
+# taking over its interfaces), and the host's links, addresses, qdiscs and filters untouched.
+host_net() {
+  ip -d link show; ip addr show | grep -v _lft; tc qdisc show
+  for dev in $(ls /sys/class/net); do tc filter show dev "$dev" ingress; tc filter show dev "$dev" egress; done
+}
+host_net > "$tmp/net.before" 2>&1
+set +e
+docker run --rm --runtime runvm --network host runvm-e2e/busybox echo on-the-host >"$tmp/hostnet.out" 2>"$tmp/hostnet.err"
+rc=$?
+set -e
+echo "--- docker run --network host: status $rc" >&2; cat "$tmp/hostnet.out" "$tmp/hostnet.err" >&2
+[ "$rc" -ne 0 ] || fail "docker run --network host succeeded"
+expect_contains "$(cat "$tmp/hostnet.err")" "host's interfaces to the VM; runvm refuses it" "docker run --network host: the reason"
+host_net > "$tmp/net.after" 2>&1
+diff "$tmp/net.before" "$tmp/net.after" >&2 || fail "docker run --network host changed the host's network"
+
 # A terminal (`-it`, through containerd's runc shim and --console-socket): the prompt, typed
 # input, the client's window size, the exit status. `script` gives the client its pty.
 tty_run() { # COMMAND INPUT OUT: runs COMMAND under `script` with INPUT typed; its status in $rc
