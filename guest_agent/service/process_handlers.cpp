@@ -9,6 +9,7 @@
 #include "base/text.hpp"
 #include "guest_agent/launcher/terminal.hpp"
 #include "guest_agent/service/agent_service.hpp"
+#include "guest_agent/service/proc_info.hpp"
 #include "guest_agent/service/request_checks.hpp"
 #include "guest_agent/service/status_map.hpp"
 
@@ -23,6 +24,23 @@ Status not_found(const std::string& what) {
 
 Status no_cgroup(const std::string& id) {
     return Status{rpc::kFailedPrecondition, "container " + id + ": no cgroup v2 in this agent"};
+}
+
+uint64_t read_first_number(const std::string& path) {
+    const auto w = words(read_file(path).value_or(std::string()));
+    return w.empty() ? 0 : parse_u64(w[0]).value_or(0);
+}
+
+// /proc/meminfo's "MemTotal:   N kB"; 0 when unreadable.
+uint64_t mem_total_bytes() {
+    const auto text = read_file("/proc/meminfo").value_or(std::string());
+    for (const auto line : split(text, '\n')) {
+        const auto w = words(line);
+        if (w.size() >= 2 && w[0] == "MemTotal:") {
+            return parse_u64(w[1]).value_or(0) * 1024;
+        }
+    }
+    return 0;
 }
 
 // memory.events' oom_kill counter (hierarchical: the container's whole tree); 0 when the
@@ -240,9 +258,12 @@ Status AgentService::list_processes(const Ctx&, const pb::ListProcessesRequest& 
         }
     }
     for (auto& [pid, id] : known) {
-        auto* e = resp.add_processes();
-        e->set_pid(static_cast<uint32_t>(pid));
-        e->set_exec_id(id);
+        pb::ProcessEntry e;
+        e.set_pid(static_cast<uint32_t>(pid));
+        e.set_exec_id(id);
+        if (read_proc_entry(pid, e)) { // else it exited since the cgroup listed it
+            *resp.add_processes() = std::move(e);
+        }
     }
     return Status::Ok();
 }
@@ -268,6 +289,9 @@ Status AgentService::stats_container(const Ctx&, const pb::StatsContainerRequest
     resp.set_pids_current(s->pids_current);
     resp.set_io_read_bytes(s->io_read_bytes);
     resp.set_io_write_bytes(s->io_write_bytes);
+    // pids.max and MemTotal: "max" and unreadable both read as 0 (no limit).
+    resp.set_pids_limit(read_first_number(c->cgroup->path() + "/pids.max"));
+    resp.set_vm_memory_bytes(mem_total_bytes());
     return Status::Ok();
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest_agent/service/proc_info.hpp"
 #include "guest_agent/tests/agent_test_env.hpp"
 #include "rpc/unix_socket.hpp"
 
@@ -294,6 +295,11 @@ BOOST_AUTO_TEST_CASE(exec_signal_pause_stats) {
     pb::ListProcessesResponse procs;
     BOOST_REQUIRE(call("ListProcesses", lp, &procs).ok());
     BOOST_TEST(procs.processes_size() >= 1);
+    for (const auto& p : procs.processes()) { // ps -ef's columns, read from /proc
+        BOOST_TEST(!p.comm().empty());
+        BOOST_TEST(p.ppid() != 0u);
+        BOOST_TEST(p.state().size() == 1u);
+    }
 
     if (!g_env->cgroup.empty()) {
         pb::PauseContainerRequest pause;
@@ -311,6 +317,7 @@ BOOST_AUTO_TEST_CASE(exec_signal_pause_stats) {
         pb::StatsContainerResponse stats;
         BOOST_REQUIRE(call("StatsContainer", sreq, &stats).ok());
         BOOST_TEST(stats.cpu_usage_usec() > 0u);
+        BOOST_TEST(stats.vm_memory_bytes() > 0u); // MemTotal
     }
     pb::SignalProcessRequest sig;
     sig.set_container_id("c2");
@@ -423,4 +430,28 @@ BOOST_AUTO_TEST_CASE(terminal_resize_input_and_exec) {
     pb::RemoveContainerRequest rm;
     rm.set_container_id("c4");
     BOOST_TEST(call("RemoveContainer", rm, nullptr).ok());
+}
+
+BOOST_AUTO_TEST_CASE(proc_stat_and_passwd_parsing) {
+    // comm holds a space and parentheses: the last ')' ends it.
+    const auto st = runvm::agent::parse_proc_stat(
+        "12 (a (b) c) S 7 12 12 34816 12 4194560 1 2 3 4 50 60 0 0 20 -5 1 0 777 0 0\n");
+    BOOST_REQUIRE(st.has_value());
+    BOOST_TEST(st->comm == "a (b) c");
+    BOOST_TEST(st->state == 'S');
+    BOOST_TEST(st->ppid == 7u);
+    BOOST_TEST(st->tty_nr == 34816u);
+    BOOST_TEST(st->utime == 50u);
+    BOOST_TEST(st->stime == 60u);
+    BOOST_TEST(st->starttime == 777u);
+    BOOST_TEST(!runvm::agent::parse_proc_stat("12 (sh S 1 2").has_value());
+    BOOST_TEST(!runvm::agent::parse_proc_stat("12 (sh) S 1 2 3").has_value());
+    const char* passwd = "root:x:0:0:root:/:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n";
+    BOOST_TEST(runvm::agent::passwd_name(passwd, 1000).value_or("") == "bob");
+    BOOST_TEST(!runvm::agent::passwd_name(passwd, 5).has_value());
+    // /proc/self: this test's own process.
+    runvm::agent::v1::ProcessEntry e;
+    BOOST_REQUIRE(runvm::agent::read_proc_entry(::getpid(), e));
+    BOOST_TEST(e.ppid() == static_cast<uint32_t>(::getppid()));
+    BOOST_TEST(e.args_size() >= 1);
 }

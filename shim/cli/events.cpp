@@ -1,10 +1,11 @@
 // runvm events: the container's stats as runc prints them ({"type":"stats",...}), once
-// with --stats, else every --interval until it stops.
+// with --stats, else every --interval (a Go duration, 5s by default) until it stops.
 #include <chrono>
 #include <iostream>
 #include <memory>
 #include <thread>
 
+#include "shim/cli/runc_flags.hpp"
 #include "shim/cli/verb.hpp"
 #include "shim/sandbox/container_ops.hpp"
 
@@ -14,28 +15,31 @@ namespace {
 struct EventsArgs {
     std::string id;
     bool stats = false;
-    int interval_s = 5;
+    std::string interval = "5s";
 };
 
 // The guest's cgroup v2 figures in runc's types.Stats shape (libcontainer/cgroups).
+// memory.usage.limit is memory.max, or the VM's memory when that is smaller or "max".
 nlohmann::json runc_stats(const std::string& id, const nlohmann::json& s) {
-    return {{"type", "stats"},
-            {"id", id},
-            {"data",
-             {{"cpu",
-               {{"usage",
-                 {{"total", s.value("cpu_usage_usec", 0ull) * 1000},
-                  {"user", s.value("cpu_user_usec", 0ull) * 1000},
-                  {"kernel", s.value("cpu_system_usec", 0ull) * 1000}}}}},
-              {"memory",
-               {{"usage",
-                 {{"usage", s.value("memory_current_bytes", 0ull)},
-                  {"limit", s.value("memory_limit_bytes", 0ull)}}}}},
-              {"pids", {{"current", s.value("pids_current", 0ull)}}},
-              {"blkio",
-               {{"ioServiceBytesRecursive",
-                 {{{"op", "Read"}, {"value", s.value("io_read_bytes", 0ull)}},
-                  {{"op", "Write"}, {"value", s.value("io_write_bytes", 0ull)}}}}}}}}};
+    return {
+        {"type", "stats"},
+        {"id", id},
+        {"data",
+         {{"cpu",
+           {{"usage",
+             {{"total", s.value("cpu_usage_usec", 0ull) * 1000},
+              {"user", s.value("cpu_user_usec", 0ull) * 1000},
+              {"kernel", s.value("cpu_system_usec", 0ull) * 1000}}}}},
+          {"memory",
+           {{"usage",
+             {{"usage", s.value("memory_current_bytes", 0ull)},
+              {"limit", s.value("memory_limit_bytes", 0ull)}}}}},
+          {"pids",
+           {{"current", s.value("pids_current", 0ull)}, {"limit", s.value("pids_limit", 0ull)}}},
+          {"blkio",
+           {{"ioServiceBytesRecursive",
+             {{{"op", "Read"}, {"value", s.value("io_read_bytes", 0ull)}},
+              {{"op", "Write"}, {"value", s.value("io_write_bytes", 0ull)}}}}}}}}};
 }
 } // namespace
 
@@ -43,8 +47,15 @@ Runner setup_events(CLI::App& sub, const GlobalOptions& g) {
     auto a = std::make_shared<EventsArgs>();
     sub.add_option("container-id", a->id, "container id")->required();
     sub.add_flag("--stats", a->stats, "print the stats once and exit");
-    sub.add_option("--interval", a->interval_s, "seconds between stats");
+    sub.add_option("--interval", a->interval, "time between stats (Go duration: 1s, 500ms)");
     return [a, &g] {
+        auto interval = parse_go_duration(a->interval);
+        if (!interval) {
+            return fail("invalid value for --interval: " + interval.error().message());
+        }
+        if (interval->count() <= 0) { // runc refuses these too
+            return fail("invalid value for --interval: duration must be greater than 0");
+        }
         for (;;) {
             auto r = shim::monitor_request(g.root, a->id, {{"op", "stats"}});
             if (!r) {
@@ -54,7 +65,7 @@ Runner setup_events(CLI::App& sub, const GlobalOptions& g) {
             if (a->stats) {
                 return 0;
             }
-            std::this_thread::sleep_for(std::chrono::seconds(std::max(1, a->interval_s)));
+            std::this_thread::sleep_for(*interval);
         }
     };
 }

@@ -1,8 +1,10 @@
-// runvm ps: the container's processes as the guest agent sees them (table or json).
-#include <cstdio>
+// runvm ps: the guest's processes in ps -ef's columns; --format json: the host pids that
+// stand for the container (what runc lists and `docker top` looks up; docs/cli.md).
+#include <ctime>
 #include <iostream>
 #include <memory>
 
+#include "shim/cli/ps_table.hpp"
 #include "shim/cli/verb.hpp"
 #include "shim/sandbox/container_ops.hpp"
 
@@ -12,7 +14,7 @@ namespace {
 struct PsArgs {
     std::string id;
     std::string format = "table";
-    std::vector<std::string> ps_args;
+    std::vector<std::string> ps_args; // what followed the id
 };
 } // namespace
 
@@ -21,27 +23,31 @@ Runner setup_ps(CLI::App& sub, const GlobalOptions& g) {
     sub.add_option("container-id", a->id, "container id")->required();
     sub.add_option("-f,--format", a->format, "table or json")
         ->check(CLI::IsMember({"table", "json"}));
-    sub.add_option("ps-args", a->ps_args, "accepted (guest pids are listed)");
-    return [a, &g] {
+    // runc takes `ps ID -ef`: what follows the id is ps's, options included.
+    // Options among them (-ef) are CLI11's extras; words and what follows "--" are positional.
+    sub.add_option("ps-args", a->ps_args, "the table's columns: -ef (default), -e, -A");
+    sub.allow_extras();
+    return [a, &g, &sub] {
+        std::vector<std::string> ps_args = sub.remaining();
+        std::erase(ps_args, "--");
+        ps_args.insert(ps_args.end(), a->ps_args.begin(), a->ps_args.end());
+        auto columns = ps_columns(ps_args);
+        if (!columns && a->format == "table") {
+            return fail(columns.error().message());
+        }
         auto r = shim::monitor_request(g.root, a->id, {{"op", "ps"}});
         if (!r) {
             return fail(r.error().str());
         }
-        const auto& procs = (*r)["processes"];
         if (a->format == "json") {
-            nlohmann::json pids = nlohmann::json::array();
-            for (const auto& p : procs) {
-                pids.push_back(p["pid"]);
-            }
-            std::cout << pids.dump() << "\n";
+            std::cout << r->value("host_pids", nlohmann::json::array()).dump() << "\n";
             return 0;
         }
-        std::printf("%-8s %s\n", "PID", "EXEC");
-        for (const auto& p : procs) {
-            const std::string exec_id = p.value("exec_id", "");
-            std::printf("%-8u %s\n", p["pid"].get<unsigned>(),
-                        exec_id.empty() ? "-" : exec_id.c_str());
+        std::vector<PsRow> rows;
+        for (const auto& p : r->value("processes", nlohmann::json::array())) {
+            rows.push_back(PsRow::from_json(p));
         }
+        std::cout << ps_table(std::move(rows), *columns, std::time(nullptr));
         return 0;
     };
 }

@@ -322,8 +322,10 @@ rpc::Status TaskService::pids(const taskapi::PidsRequest& req, taskapi::PidsResp
     if (!r) {
         return status_from_error(r.error());
     }
-    for (const auto& proc : r->value("processes", json::array())) {
-        resp.add_processes()->set_pid(proc.value("pid", 0u));
+    // The host pids that stand for the container (monitor, broker, hypervisor), as runc's
+    // shim returns its cgroup's pids: `docker top` looks them up in the host's ps.
+    for (const auto& pid : r->value("host_pids", json::array())) {
+        resp.add_processes()->set_pid(pid.get<uint32_t>());
     }
     return rpc::Status::Ok();
 }

@@ -1,5 +1,6 @@
 // Stats: the guest's cgroup v2 figures for the container (from the agent through the
 // monitor) as io.containerd.cgroups.v2.Metrics, the type containerd decodes for cgroup v2.
+// memory's usage_limit is memory.max, or the VM's memory when that is smaller or "max".
 #include "io/containerd/cgroups/v2/metrics.pb.h"
 #include "shim/containerd/task_service.hpp"
 #include "shim/sandbox/container_ops.hpp"
@@ -21,6 +22,7 @@ rpc::Status TaskService::stats(const taskapi::StatsRequest& req, taskapi::StatsR
     const nlohmann::json& s = *r;
     io::containerd::cgroups::v2::Metrics m;
     m.mutable_pids()->set_current(s.value("pids_current", uint64_t{0}));
+    m.mutable_pids()->set_limit(s.value("pids_limit", uint64_t{0}));
     m.mutable_cpu()->set_usage_usec(s.value("cpu_usage_usec", uint64_t{0}));
     m.mutable_cpu()->set_user_usec(s.value("cpu_user_usec", uint64_t{0}));
     m.mutable_cpu()->set_system_usec(s.value("cpu_system_usec", uint64_t{0}));

@@ -1,10 +1,15 @@
 // The monitor's control verbs: start, kill, exec, state, ps, stats, pause, resume, update,
 // delete. Each request is one JSON line; exec also carries the caller's stdio fds.
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <map>
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/io.hpp"
+#include "base/text.hpp"
 #include "shim/sandbox/hooks.hpp"
 #include "shim/sandbox/monitor_state.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
@@ -176,6 +181,79 @@ Result<json> do_delete(MonitorState& s, const Target& t, const json& req) {
     return json::object();
 }
 
+// The host processes below `root` (the monitor's broker and hypervisor), from /proc/*/stat.
+std::vector<int> host_descendants(int root) {
+    std::map<int, std::vector<int>> children;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const auto pid = parse_u64(entry.path().filename().string());
+        if (!pid) {
+            continue;
+        }
+        const auto stat = read_file(entry.path().string() + "/stat");
+        const size_t close = stat ? stat->rfind(')') : std::string::npos;
+        if (close == std::string::npos) {
+            continue; // gone meanwhile
+        }
+        const auto f = words(std::string_view(*stat).substr(close + 1));
+        if (f.size() > 1) {
+            if (auto ppid = parse_u64(f[1])) {
+                children[static_cast<int>(*ppid)].push_back(static_cast<int>(*pid));
+            }
+        }
+    }
+    std::vector<int> out;
+    std::vector<int> todo{root};
+    while (!todo.empty()) {
+        const int p = todo.back();
+        todo.pop_back();
+        for (int c : children[p]) {
+            out.push_back(c);
+            todo.push_back(c);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// The guest's processes (ps -ef's columns) and "host_pids": the host processes that stand
+// for the container, what runc's `ps --format json` lists (its cgroup's pids) and what
+// `docker top` looks up in the host's ps: the pid-file process (the monitor, or a pod
+// member's stand-in) and, for the VM's own container, the monitor's children (broker and
+// hypervisor). Guest pids mean nothing on the host, so they are not among them.
+Result<json> do_ps(MonitorState& s, const Target& t) {
+    RUNVM_ASSIGN_OR_RETURN(auto list, s.sandbox->agent().list_processes(t.id));
+    json procs = json::array();
+    for (const auto& p : list.processes()) {
+        procs.push_back({{"pid", p.pid()},
+                         {"exec_id", p.exec_id()},
+                         {"ppid", p.ppid()},
+                         {"uid", p.uid()},
+                         {"user", p.user()},
+                         {"args", std::vector<std::string>(p.args().begin(), p.args().end())},
+                         {"comm", p.comm()},
+                         {"tty_nr", p.tty_nr()},
+                         {"age_ms", p.age_ms()},
+                         {"cpu_time_ms", p.cpu_time_ms()},
+                         {"state", p.state()}});
+    }
+    json host = json::array();
+    int stand_in = 0;
+    {
+        std::lock_guard lock(s.mu);
+        stand_in = t.record->monitor_pid;
+    }
+    if (stand_in > 0) {
+        host.push_back(stand_in);
+    }
+    if (t.own) {
+        for (int pid : host_descendants(::getpid())) {
+            host.push_back(pid);
+        }
+    }
+    return json{{"processes", procs}, {"host_pids", host}};
+}
+
 Result<json> handle(MonitorState& s, const json& req) {
     const std::string op = req.value("op", "");
     auto& agent = s.sandbox->agent();
@@ -195,21 +273,24 @@ Result<json> handle(MonitorState& s, const json& req) {
         return do_delete(s, t, req);
     }
     if (op == "ps") {
-        RUNVM_ASSIGN_OR_RETURN(auto list, agent.list_processes(id));
-        json procs = json::array();
-        for (const auto& p : list.processes()) {
-            procs.push_back({{"pid", p.pid()}, {"exec_id", p.exec_id()}});
-        }
-        return json{{"processes", procs}};
+        return do_ps(s, t);
     }
     if (op == "stats") {
         RUNVM_ASSIGN_OR_RETURN(auto st, agent.stats(id));
+        // The VM's memory caps the container as much as memory.max does.
+        uint64_t limit = st.memory_limit_bytes();
+        if (st.vm_memory_bytes() != 0 && (limit == 0 || limit > st.vm_memory_bytes())) {
+            limit = st.vm_memory_bytes();
+        }
         return json{{"cpu_usage_usec", st.cpu_usage_usec()},
                     {"cpu_user_usec", st.cpu_user_usec()},
                     {"cpu_system_usec", st.cpu_system_usec()},
                     {"memory_current_bytes", st.memory_current_bytes()},
-                    {"memory_limit_bytes", st.memory_limit_bytes()},
+                    {"memory_limit_bytes", limit},
+                    {"memory_max_bytes", st.memory_limit_bytes()},
+                    {"vm_memory_bytes", st.vm_memory_bytes()},
                     {"pids_current", st.pids_current()},
+                    {"pids_limit", st.pids_limit()},
                     {"io_read_bytes", st.io_read_bytes()},
                     {"io_write_bytes", st.io_write_bytes()}};
     }
