@@ -89,6 +89,9 @@ Result<void> run_spec_hooks(const LaunchPlan& plan,
 [[noreturn]] void run_intermediate(const LaunchPlan& plan, const SyncChannel& sync) {
     prepare_exec_environment();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The agent's fds (other processes' stdio pipes and streams) stay out of the container.
+    must(sync, "close inherited fds",
+         close_fds_except({sync.get(), plan.stdio.in, plan.stdio.out, plan.stdio.err}));
     if (!plan.cgroup_dir.empty()) {
         must(sync, "join cgroup", write_file(plan.cgroup_dir + "/cgroup.procs", "0"));
     }
@@ -138,6 +141,8 @@ Result<void> run_spec_hooks(const LaunchPlan& plan,
     if (!plan.process.terminal) {
         must(sync, "stdio", setup_stdio(plan.stdio));
     }
+    // Now on 0-2, the stdio fds go too: until start only the sync channel is left above 2.
+    must(sync, "close inherited fds", close_fds_except({sync.get()}));
     must(sync, "prepare rootfs", prepare_rootfs(plan.rootfs, propagation));
     must(sync, "mount", mount_spec_mounts(plan.rootfs, mounts));
     // runc makes a missing cwd (before the root may become read-only).

@@ -82,6 +82,10 @@ Result<void> setup_stdio(const StdioFds& fds) {
     } else if (auto r = setup_stdio(plan.stdio); !r.ok()) {
         fail_step(sync, "stdio", r.error());
     }
+    // Now on 0-2, the stdio fds go too: until start only the sync channel is left above 2.
+    if (auto r = close_fds_except({sync.get()}); !r.ok()) {
+        fail_step(sync, "close inherited fds", r.error());
+    }
     const char* step = "process";
     auto target = setup_process(plan.process, &step);
     if (!target.ok()) {
@@ -105,6 +109,11 @@ Result<void> setup_stdio(const StdioFds& fds) {
 [[noreturn]] void run_exec_intermediate(const ExecPlan& plan, const SyncChannel& sync) {
     prepare_exec_environment();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The agent's fds (other processes' stdio pipes and streams) stay out of the container.
+    if (auto r = close_fds_except({sync.get(), plan.stdio.in, plan.stdio.out, plan.stdio.err});
+        !r.ok()) {
+        fail_step(sync, "close inherited fds", r.error());
+    }
     if (!plan.cgroup_dir.empty()) {
         const std::string procs = plan.cgroup_dir + "/cgroup.procs";
         UniqueFd fd(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));

@@ -2,15 +2,18 @@
 #include "guest_agent/launcher/process_setup.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 
+#include <dirent.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/unique_fd.hpp"
 #include "guest_agent/launcher/exec_lookup.hpp"
 #include "guest_agent/launcher/rlimits.hpp"
 #include "guest_agent/launcher/user.hpp"
@@ -26,6 +29,37 @@ namespace {
             return Err(std::move(step_result_).error());                                           \
         }                                                                                          \
     } while (0)
+
+bool is_kept(int fd, std::initializer_list<int> keep) {
+    for (const int k : keep) {
+        if (k == fd) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Before Linux 5.9 (no close_range): the fds listed in /proc/self/fd.
+Result<void> close_listed_fds(std::initializer_list<int> keep) {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) {
+        return Err(Error::from_errno("opendir /proc/self/fd"));
+    }
+    std::vector<int> fds;
+    while (const dirent* e = ::readdir(dir)) {
+        int fd = -1;
+        const char* end = e->d_name + std::strlen(e->d_name);
+        if (std::from_chars(e->d_name, end, fd).ptr == end && fd > 2 && fd != ::dirfd(dir) &&
+            !is_kept(fd, keep)) {
+            fds.push_back(fd);
+        }
+    }
+    ::closedir(dir);
+    for (const int fd : fds) {
+        UniqueFd dropped(fd); // inherited, not ours to keep
+    }
+    return Ok();
+}
 } // namespace
 
 Result<ExecTarget> setup_process(const ProcessPlan& plan, const char** failed_step) {
@@ -73,6 +107,34 @@ Result<void> load_late_seccomp(const ProcessPlan& plan) {
         return plan.seccomp->load();
     }
     return Ok();
+}
+
+Result<void> close_fds_except(std::initializer_list<int> keep) {
+    // close_range over each gap between kept fds, lowest first; ~0U: no kept fd above.
+    unsigned int first = 3;
+    for (;;) {
+        unsigned int next = ~0U;
+        for (const int k : keep) {
+            if (k >= 0 && static_cast<unsigned int>(k) >= first &&
+                static_cast<unsigned int>(k) < next) {
+                next = static_cast<unsigned int>(k);
+            }
+        }
+        if (next != first) {
+            const unsigned int last = next == ~0U ? ~0U : next - 1;
+            if (::syscall(SYS_close_range, first, last, 0U) < 0) {
+                if (errno == ENOSYS) {
+                    return close_listed_fds(keep);
+                }
+                return Err(Error::from_errno("close_range " + std::to_string(first) + ".." +
+                                             std::to_string(last)));
+            }
+        }
+        if (next == ~0U) {
+            return Ok();
+        }
+        first = next + 1;
+    }
 }
 
 void prepare_exec_environment() {

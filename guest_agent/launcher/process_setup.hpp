@@ -3,6 +3,7 @@
 // Runs in the forked child; each failure names its step.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,11 @@ struct ExecTarget {
 Result<ExecTarget> setup_process(const ProcessPlan& plan, const char** failed_step);
 
 Result<void> load_late_seccomp(const ProcessPlan& plan);
+
+// Closes every fd above 2 except `keep` (negative entries ignored): a forked child that waits
+// before exec must not hold the agent's other fds (another process's stdin pipe, streams),
+// or their peers would not see EOF until it execs.
+Result<void> close_fds_except(std::initializer_list<int> keep);
 
 // Marks every fd above 2 close-on-exec and resets signal dispositions and the mask.
 void prepare_exec_environment();

@@ -1,20 +1,27 @@
 // Unit tests of the launcher's pure parts: option tables, path joins, PATH lookup, cgroup
-// conversions, seccomp and plan errors, module manifests, request checks.
+// conversions, seccomp and plan errors, module manifests, request checks; the fds a forked
+// child keeps while it waits for start.
 #define BOOST_TEST_MODULE agent_launcher_unit
 #include <cstdlib>
 #include <fstream>
 
 #include <boost/test/unit_test.hpp>
+#include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guest_agent/launcher/cgroup.hpp"
 #include "guest_agent/launcher/exec_lookup.hpp"
 #include "guest_agent/launcher/fs_paths.hpp"
 #include "guest_agent/launcher/launch_plan.hpp"
+#include "guest_agent/launcher/launcher.hpp"
 #include "guest_agent/launcher/mount_options.hpp"
+#include "guest_agent/launcher/process_setup.hpp"
 #include "guest_agent/pid1/initramfs_root.hpp"
 #include "guest_agent/pid1/modules.hpp"
 #include "guest_agent/pid1/reaper.hpp"
@@ -210,4 +217,100 @@ BOOST_AUTO_TEST_CASE(shell_exit_status_convention) {
     BOOST_TEST(shell_exit_status(3 << 8) == 3);
     BOOST_TEST(shell_exit_status(9) == 137); // killed by SIGKILL
     BOOST_TEST(shell_exit_status(15) == 143);
+}
+
+namespace {
+// pipe2(O_CLOEXEC), as the agent opens every fd: [0] read end, [1] write end.
+std::pair<UniqueFd, UniqueFd> cloexec_pipe() {
+    int p[2];
+    BOOST_REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    return {UniqueFd(p[0]), UniqueFd(p[1])};
+}
+
+// True when `fd` reads EOF within `ms` (every write end closed).
+bool sees_eof(int fd, int ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, ms) != 1) {
+        return false;
+    }
+    char c;
+    return ::read(fd, &c, 1) == 0;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(close_fds_except_keeps_only_the_listed_fds) {
+    auto [report_rd, report_wr] = cloexec_pipe();
+    auto [other_rd, other_wr] = cloexec_pipe();
+    // Kept fds side by side (50, 51), a gap (52, 53), one alone (54), one far above (300).
+    std::vector<UniqueFd> dups;
+    for (int fd : {50, 51, 52, 53, 54, 300}) {
+        dups.emplace_back(::dup3(other_rd.get(), fd, O_CLOEXEC));
+        BOOST_REQUIRE(dups.back().get() == fd);
+    }
+    dups.emplace_back(::dup3(report_wr.get(), 60, O_CLOEXEC));
+    BOOST_REQUIRE(dups.back().get() == 60);
+    constexpr int kFds = 400;
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // report[fd]: 1 when fd is still open; report[kFds]: 1 when the call succeeded.
+        unsigned char report[kFds + 1] = {};
+        report[kFds] = close_fds_except({-1, 54, 51, 60, 50}).ok() ? 1 : 0;
+        for (int fd = 0; fd < kFds; ++fd) {
+            report[fd] = ::fcntl(fd, F_GETFD) >= 0 ? 1 : 0;
+        }
+        (void)!::write(60, report, sizeof report);
+        ::_exit(0);
+    }
+    report_wr.reset();
+    dups.clear();
+    unsigned char report[kFds + 1] = {};
+    BOOST_REQUIRE(::read(report_rd.get(), report, sizeof report) == sizeof report);
+    int status = 0;
+    BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
+    BOOST_TEST(report[kFds] == 1);
+    for (int fd = 0; fd < kFds; ++fd) {
+        const bool kept = fd <= 2 || fd == 50 || fd == 51 || fd == 54 || fd == 60;
+        BOOST_TEST((report[fd] == 1) == kept, "fd " << fd);
+    }
+}
+
+// A created exec process waits for start before exec: it must not hold the agent's fds, or
+// another process's stdin pipe would not reach EOF until this one starts (pod VMs).
+BOOST_AUTO_TEST_CASE(a_waiting_process_holds_no_agent_fds) {
+    BOOST_REQUIRE(Reaper::block_sigchld().ok());
+    BOOST_REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+    auto reaper = Reaper::start();
+    BOOST_REQUIRE(reaper.ok());
+    auto [agent_rd, agent_wr] = cloexec_pipe(); // another process's stdin pipe, say
+    auto [stdin_rd, stdin_wr] = cloexec_pipe(); // this process's stdin
+    oci::Process p;
+    p.args = std::vector<std::string>{"/bin/sh", "-c", "read line && test \"$line\" = go"};
+    p.env = std::vector<std::string>{"PATH=/usr/bin:/bin"};
+    p.cwd = "/";
+    p.user.uid = ::getuid();
+    p.user.gid = ::getgid();
+    auto process = plan_process(p, std::nullopt);
+    BOOST_REQUIRE(process.ok());
+    ExecPlan plan;
+    plan.init_pid = ::getpid(); // our own namespaces: nothing to join
+    plan.process = std::move(process).value();
+    plan.stdio = StdioFds{stdin_rd.get(), -1, -1};
+    const std::chrono::milliseconds timeout(10000);
+    {
+        auto c = ContainerProcess::create_exec(plan, **reaper, timeout);
+        BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().str()));
+        stdin_rd.reset();
+        agent_wr.reset();
+        BOOST_TEST(sees_eof(agent_rd.get(), 5000));         // the waiting child closed its copy
+        BOOST_TEST(!(*reaper)->peek(c->pid()).has_value()); // ... and it still waits
+        // Its own stdin (moved onto fd 0) still works after start.
+        BOOST_REQUIRE(c->start(timeout).ok());
+        BOOST_REQUIRE(::write(stdin_wr.get(), "go\n", 3) == 3);
+        auto rec = (*reaper)->wait(c->pid(), timeout);
+        BOOST_REQUIRE(rec.has_value());
+        BOOST_TEST(shell_exit_status(rec->wait_status) == 0);
+    }
+    reaper->reset();
+    BOOST_REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 0) == 0);
 }
