@@ -10,6 +10,7 @@
 
 #include "base/io.hpp"
 #include "base/text.hpp"
+#include "shim/sandbox/client_hangup_watch.hpp"
 #include "shim/sandbox/hooks.hpp"
 #include "shim/sandbox/monitor_state.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
@@ -147,9 +148,19 @@ void serve_exec(MonitorState& s, ControlChannel& ch, const json& req, std::vecto
         return;
     }
     if (!ch.send({{"pid", *pid}, {"exec_id", exec_id}})) {
+        (void)s.sandbox->agent().signal(t.id, exec_id, SIGKILL, false);
         return;
     }
-    auto waited = s.sandbox->agent().wait_process(t.id, exec_id);
+    // The client stands for the process (its pid is the one containerd's runc shim kills):
+    // once it is gone, by SIGKILL too, the process goes with it.
+    auto waited = [&] {
+        ClientHangupWatch watch(ch.fd(), [&] {
+            if (auto r = s.sandbox->agent().signal(t.id, exec_id, SIGKILL, false); !r) {
+                spdlog::debug("exec {}: client gone, kill: {}", exec_id, r.error().str());
+            }
+        });
+        return s.sandbox->agent().wait_process(t.id, exec_id);
+    }();
     if (!waited) {
         (void)ch.send(error_reply(waited.error()));
         return;

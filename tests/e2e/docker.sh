@@ -164,6 +164,12 @@ expect_contains "$(cat "$tmp/it.out")" "33 111" "docker run -it: the client's wi
 # Detached with a terminal, then `docker exec -it` into it, then `docker rm -f`.
 docker run -d -t --name runvm-dt --runtime runvm --network none runvm-e2e/busybox sh >/dev/null
 expect_eq "$(docker inspect -f '{{.State.Running}}' runvm-dt)" true "docker run -d -t: running"
+# docker top: `runvm ps --format json` gives host pids (the monitor, its broker and QEMU),
+# which dockerd finds in the host's `ps -ef`.
+top=$(docker top runvm-dt)
+echo "--- docker top" >&2; echo "$top" >&2
+[ "$(echo "$top" | tail -n +2 | grep -c .)" -ge 2 ] || fail "docker top: fewer than 2 rows"
+expect_contains "$top" "qemu-system-x86_64" "docker top: the VM's hypervisor among the rows"
 tty_run "docker -H unix://$sock exec -it runvm-dt sh" 'echo exec-$((2+3)); exit 6
 ' "$tmp/exec-it.out"
 expect_eq "$rc" 6 "docker exec -it: exit status"
