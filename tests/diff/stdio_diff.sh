@@ -29,10 +29,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-image=$(guest_image "$agent" "$tmp/image") || exit 77
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
-export RUNVM_HYPERVISOR=qemu
-export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
 
 # piped OUT ERR CMD...: CMD with its stdin, stdout and stderr all pipes (stdin: 6 bytes).
 piped() {

@@ -35,10 +35,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-image=$(guest_image "$agent" "$tmp/image") || exit 77
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
-export RUNVM_HYPERVISOR=qemu
-export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
 
 # The host's network as runvm could change it, link by link (the links there now: other
 # tests may add their own meanwhile). Bridge timers and address lifetimes tick: left out.

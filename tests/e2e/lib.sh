@@ -92,3 +92,14 @@ guest_image() {
   "$repo/scripts/build-guest-image.sh" --agent "$out/runvm-agent.stripped" --out "$out" \
     --kernel "${RUNVM_E2E_KERNEL:-cloud}"
 }
+
+# use_qemu_guest AGENT BROKER OUT: builds the guest image in OUT and points runvm at it, the
+# broker and QEMU (TCG boots slow down a lot when ctest runs two VM tests at once on 2
+# cores: hence the long boot deadline). Fails when the image cannot be built.
+use_qemu_guest() {
+  local agent=$1 broker=$2 out=$3 image
+  image=$(guest_image "$agent" "$out") || return 1
+  export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
+  export RUNVM_HYPERVISOR=qemu
+  export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+}

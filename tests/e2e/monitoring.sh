@@ -20,10 +20,7 @@ require_built "$agent" "$broker"
 tmp=$(mktemp -d /tmp/runvm-e2e-mon.XXXXXX)
 trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; rm -rf "$tmp"' EXIT
 root=$tmp/state
-image=$(guest_image "$agent" "$tmp/image") || exit 77
-export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
-export RUNVM_HYPERVISOR=qemu
-export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
+use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
 
 rv() { "$RUNVM" --root "$root" "$@"; }
 # json_get EXPR: evaluates a Python expression over the JSON on stdin (as `j`).
