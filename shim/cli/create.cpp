@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "shim/cli/verb.hpp"
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
 
 namespace runvm::cli {
 

@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "shim/cli/verb.hpp"
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
 
 namespace runvm::cli {
 

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "shim/cli/verb.hpp"
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/container_store.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/container_store.hpp"
 
 namespace runvm::cli {
 

@@ -6,7 +6,7 @@
 
 #include "shim/cli/ps_table.hpp"
 #include "shim/cli/verb.hpp"
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
 
 namespace runvm::cli {
 

@@ -4,7 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include "shim/cli/verb.hpp"
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/monitor.hpp"
 
 namespace runvm::cli {
 

@@ -8,7 +8,7 @@
 #include "base/io.hpp"
 #include "shim/cli/runc_flags.hpp"
 #include "shim/cli/verb.hpp"
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
 
 namespace runvm::cli {
 

@@ -13,7 +13,7 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
-#include "shim/sandbox/control_channel.hpp"
+#include "shim/container/control_channel.hpp"
 
 namespace runvm::containerd {
 

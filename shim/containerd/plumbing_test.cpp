@@ -21,7 +21,7 @@
 #include "shim/containerd/reaper.hpp"
 #include "shim/containerd/spawn.hpp"
 #include "shim/containerd/test_reaper.hpp"
-#include "shim/sandbox/console.hpp"
+#include "shim/container/console.hpp"
 
 using namespace runvm;
 using namespace runvm::containerd;

@@ -12,7 +12,7 @@
 #include "shim/containerd/rootfs_mounts.hpp"
 #include "shim/containerd/shim_actions.hpp"
 #include "shim/containerd/time_util.hpp"
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
 
 namespace runvm::containerd {
 

@@ -17,8 +17,8 @@
 #include "shim/containerd/spawn.hpp"
 #include "shim/containerd/task_service.hpp"
 #include "shim/containerd/time_util.hpp"
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/container_store.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/container_store.hpp"
 
 namespace runvm::containerd {
 

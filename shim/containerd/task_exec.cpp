@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "shim/containerd/task_service.hpp"
-#include "shim/sandbox/console.hpp"
+#include "shim/container/console.hpp"
 
 namespace runvm::containerd {
 

@@ -9,8 +9,8 @@
 
 #include "shim/containerd/rootfs_mounts.hpp"
 #include "shim/containerd/time_util.hpp"
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/container_store.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/container_store.hpp"
 
 namespace runvm::containerd {
 

@@ -3,7 +3,7 @@
 // memory's usage_limit is memory.max, or the VM's memory when that is smaller or "max".
 #include "io/containerd/cgroups/v2/metrics.pb.h"
 #include "shim/containerd/task_service.hpp"
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
 
 namespace runvm::containerd {
 

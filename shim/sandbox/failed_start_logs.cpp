@@ -12,7 +12,8 @@
 
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
-#include "shim/sandbox/container_store.hpp"
+#include "oci/timestamp.hpp"
+#include "shim/sandbox/vm_dirs.hpp"
 
 namespace runvm::shim {
 
@@ -57,7 +58,11 @@ std::string keep_failed_start_logs(const std::string& run_dir, const std::string
     if (logs.empty()) {
         return "";
     }
-    logs.emplace_back("reason", "container " + id + " at " + rfc3339_now() + ": " + reason + "\n");
+    logs.emplace_back("reason", "container " + id + " at " +
+                                    oci::format_rfc3339_nano(
+                                        std::chrono::time_point_cast<std::chrono::nanoseconds>(
+                                            std::chrono::system_clock::now())) +
+                                    ": " + reason + "\n");
     (void)::nftw(tmp.c_str(), remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     if (::mkdir(tmp.c_str(), 0700) != 0) {
         spdlog::warn("keep failed start logs: mkdir {}: {}", tmp, std::strerror(errno));

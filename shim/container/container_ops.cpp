@@ -1,6 +1,6 @@
 // create/state/start/kill/delete: the monitor is forked, asked over its control socket, or
 // (once it is gone) the record alone answers.
-#include "shim/sandbox/container_ops.hpp"
+#include "shim/container/container_ops.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -14,9 +14,10 @@
 
 #include "base/io.hpp"
 #include "oci/spec_json.hpp"
-#include "shim/sandbox/container_store.hpp"
-#include "shim/sandbox/control_channel.hpp"
-#include "shim/sandbox/hooks.hpp"
+#include "shim/container/container_store.hpp"
+#include "shim/container/control_channel.hpp"
+#include "shim/container/hooks.hpp"
+#include "shim/container/monitor.hpp"
 #include "shim/sandbox/host_shares.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
 

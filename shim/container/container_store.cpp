@@ -1,5 +1,5 @@
 // Container directories, their JSON record and lock, under the runtime's --root.
-#include "shim/sandbox/container_store.hpp"
+#include "shim/container/container_store.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -96,10 +96,6 @@ std::string ContainerStore::run_dir(const std::string& id) const {
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
     return vm_base_dir() + "/" + std::string(buf, 12);
-}
-
-std::string vm_base_dir() {
-    return ::getuid() == 0 ? "/run/runvm-vm" : "/tmp/runvm-vm";
 }
 
 Result<void> ContainerStore::create_dir(const std::string& id) {

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.hpp"
-#include "shim/sandbox/container_store.hpp"
-#include "shim/sandbox/monitor.hpp"
+#include "shim/container/container_store.hpp"
+#include "shim/container/monitor_options.hpp"
 
 namespace runvm::shim {
 

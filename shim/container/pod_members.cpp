@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "oci/spec_json.hpp"
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/monitor_state.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/monitor_state.hpp"
+#include "shim/container/pod.hpp"
 #include "shim/sandbox/mount_namespace.hpp"
-#include "shim/sandbox/pod.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
 namespace runvm::shim {

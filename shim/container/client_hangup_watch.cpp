@@ -1,5 +1,5 @@
 // One poll on the client's socket and a stop doorbell.
-#include "shim/sandbox/client_hangup_watch.hpp"
+#include "shim/container/client_hangup_watch.hpp"
 
 #include <cerrno>
 

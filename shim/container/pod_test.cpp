@@ -2,8 +2,8 @@
 // the add_container mounts check, and where a member's control requests go.
 #include <boost/test/unit_test.hpp>
 
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/pod.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/pod.hpp"
 
 using namespace runvm::shim;
 using nlohmann::json;

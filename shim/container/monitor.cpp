@@ -1,6 +1,6 @@
 // The monitor's lifecycle: create the VM and the container, serve the control socket,
 // wait for the container's end, tear down, exit with its status.
-#include "shim/sandbox/monitor.hpp"
+#include "shim/container/monitor.hpp"
 
 #include <csignal>
 #include <list>
@@ -15,15 +15,15 @@
 #include "base/unix_socket.hpp"
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
-#include "shim/sandbox/console.hpp"
-#include "shim/sandbox/create_handshake.hpp"
+#include "shim/container/console.hpp"
+#include "shim/container/create_handshake.hpp"
+#include "shim/container/hooks.hpp"
+#include "shim/container/host_stdio.hpp"
+#include "shim/container/member_process.hpp"
+#include "shim/container/monitor_state.hpp"
+#include "shim/container/pod.hpp"
 #include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/guest_spec.hpp"
-#include "shim/sandbox/hooks.hpp"
-#include "shim/sandbox/host_stdio.hpp"
-#include "shim/sandbox/member_process.hpp"
-#include "shim/sandbox/monitor_state.hpp"
-#include "shim/sandbox/pod.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
 namespace runvm::shim {

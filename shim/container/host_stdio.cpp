@@ -1,5 +1,5 @@
 // The container's host stdio: a pty for a terminal, else the caller's fds 0-2.
-#include "shim/sandbox/host_stdio.hpp"
+#include "shim/container/host_stdio.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -12,6 +12,7 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "shim/sandbox/vm_dirs.hpp"
 
 namespace runvm::shim {
 
@@ -39,9 +40,6 @@ struct ContainerRecord {
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j);
 };
-
-// Where the per-VM directories live: /run/runvm-vm as root, /tmp/runvm-vm otherwise.
-std::string vm_base_dir();
 
 // runc's rule: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 bytes.
 Result<void> validate_container_id(const std::string& id);

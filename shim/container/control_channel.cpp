@@ -1,6 +1,6 @@
 // Line-delimited JSON with SCM_RIGHTS, bounded in size and time (the peer may be hostile
 // only as far as another local user of the runtime, but a stuck one must not hang us).
-#include "shim/sandbox/control_channel.hpp"
+#include "shim/container/control_channel.hpp"
 
 #include <thread>
 

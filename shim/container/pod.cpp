@@ -1,5 +1,5 @@
 // Pod roles from the CRI annotations and the layout of members in the pod's share.
-#include "shim/sandbox/pod.hpp"
+#include "shim/container/pod.hpp"
 
 #include <cerrno>
 #include <set>

@@ -1,6 +1,6 @@
 // The pod member's process: state record, detached mounts of its rootfs and bind sources,
 // add_container to the pod monitor, then a wait for the container's end.
-#include "shim/sandbox/member_process.hpp"
+#include "shim/container/member_process.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -11,14 +11,15 @@
 #include "base/io.hpp"
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/container_store.hpp"
-#include "shim/sandbox/control_channel.hpp"
-#include "shim/sandbox/create_handshake.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/container_store.hpp"
+#include "shim/container/control_channel.hpp"
+#include "shim/container/create_handshake.hpp"
+#include "shim/container/host_stdio.hpp"
+#include "shim/container/monitor.hpp"
+#include "shim/container/pod.hpp"
 #include "shim/sandbox/guest_spec.hpp"
-#include "shim/sandbox/host_stdio.hpp"
 #include "shim/sandbox/mount_namespace.hpp"
-#include "shim/sandbox/pod.hpp"
 
 namespace runvm::shim {
 

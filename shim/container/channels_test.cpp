@@ -8,7 +8,7 @@
 
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
-#include "shim/sandbox/control_channel.hpp"
+#include "shim/container/control_channel.hpp"
 #include "shim/sandbox/hybrid_vsock.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 #include "shim/sandbox/test_support.hpp"

@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shim/container/container_ops.hpp"
+#include "shim/container/container_store.hpp"
+#include "shim/container/hooks.hpp"
 #include "shim/sandbox/boot_timeline.hpp"
 #include "shim/sandbox/broker_process.hpp"
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/container_store.hpp"
-#include "shim/sandbox/hooks.hpp"
 #include "shim/sandbox/sandbox.hpp"
 #include "shim/sandbox/test_support.hpp"
 

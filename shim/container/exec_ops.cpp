@@ -10,11 +10,11 @@
 
 #include "base/io.hpp"
 #include "oci/spec_json.hpp"
-#include "shim/sandbox/console.hpp"
-#include "shim/sandbox/container_ops.hpp"
-#include "shim/sandbox/container_store.hpp"
-#include "shim/sandbox/control_channel.hpp"
-#include "shim/sandbox/signal_forwarder.hpp"
+#include "shim/container/console.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/container_store.hpp"
+#include "shim/container/control_channel.hpp"
+#include "shim/container/signal_forwarder.hpp"
 
 namespace runvm::shim {
 

@@ -10,9 +10,9 @@
 
 #include "base/io.hpp"
 #include "base/text.hpp"
-#include "shim/sandbox/client_hangup_watch.hpp"
-#include "shim/sandbox/hooks.hpp"
-#include "shim/sandbox/monitor_state.hpp"
+#include "shim/container/client_hangup_watch.hpp"
+#include "shim/container/hooks.hpp"
+#include "shim/container/monitor_state.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
 namespace runvm::shim {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "oci/spec.hpp"
-#include "shim/sandbox/monitor.hpp"
+#include "shim/container/monitor_options.hpp"
 
 namespace runvm::shim {
 

@@ -1,5 +1,5 @@
 // pty allocation, console-socket hand-off, window sizes and raw mode.
-#include "shim/sandbox/console.hpp"
+#include "shim/container/console.hpp"
 
 #include <cstring>
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "oci/spec.hpp"
-#include "shim/sandbox/container_store.hpp"
-#include "shim/sandbox/control_channel.hpp"
+#include "shim/container/container_store.hpp"
+#include "shim/container/control_channel.hpp"
 #include "shim/sandbox/sandbox.hpp"
 
 namespace runvm::shim {

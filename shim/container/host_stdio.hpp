@@ -7,8 +7,8 @@
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "oci/spec.hpp"
-#include "shim/sandbox/console.hpp"
-#include "shim/sandbox/monitor.hpp"
+#include "shim/container/console.hpp"
+#include "shim/container/monitor_options.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
 namespace runvm::shim {

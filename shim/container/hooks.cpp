@@ -1,5 +1,5 @@
 // fork/exec of one hook with the state on its stdin, a deadline, and kill+reap on expiry.
-#include "shim/sandbox/hooks.hpp"
+#include "shim/container/hooks.hpp"
 
 #include <chrono>
 #include <csignal>

@@ -1,5 +1,5 @@
 // The ready pipe and bundle paths shared by the monitor and the pod member's stand-in.
-#include "shim/sandbox/create_handshake.hpp"
+#include "shim/container/create_handshake.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>

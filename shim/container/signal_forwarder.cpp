@@ -1,5 +1,5 @@
 // The forwarded signal set and its signalfd.
-#include "shim/sandbox/signal_forwarder.hpp"
+#include "shim/container/signal_forwarder.hpp"
 
 #include <utility>
 
