@@ -166,11 +166,17 @@ BOOST_AUTO_TEST_CASE(auto_picks_by_dev_kvm_and_says_why) {
 }
 
 // A real QEMU without a guest: starts, keeps running, stops within the grace period.
-BOOST_AUTO_TEST_CASE(qemu_process_starts_and_stops) {
-    if (std::system("command -v qemu-system-x86_64 >/dev/null") != 0) {
-        BOOST_TEST_MESSAGE("qemu-system-x86_64 missing: skipped");
-        return;
-    }
+namespace {
+// A Boost.Test precondition: the case is reported skipped, with this reason, when QEMU is missing.
+boost::test_tools::assertion_result qemu_present(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result present(
+        std::system("command -v qemu-system-x86_64 >/dev/null") == 0);
+    present.message() << "qemu-system-x86_64 missing";
+    return present;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(qemu_process_starts_and_stops, *boost::unit_test::precondition(qemu_present)) {
     TempDir d;
     // A QEMU that idles: no kernel, no devices, paused at start (-S).
     struct Idle : ProcessBackend {

@@ -37,11 +37,19 @@ BOOST_AUTO_TEST_CASE(image_size_is_content_plus_headroom_in_whole_mib) {
     BOOST_TEST(size <= big * 2);
 }
 
-BOOST_AUTO_TEST_CASE(image_holds_the_rootfs_files) {
-    if (std::system("command -v mke2fs >/dev/null && command -v debugfs >/dev/null") != 0) {
-        BOOST_TEST_MESSAGE("e2fsprogs missing: skipped");
-        return;
-    }
+namespace {
+// A Boost.Test precondition: the case is reported skipped, with this reason, when e2fsprogs is
+// missing.
+boost::test_tools::assertion_result e2fsprogs_present(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result present(
+        std::system("command -v mke2fs >/dev/null && command -v debugfs >/dev/null") == 0);
+    present.message() << "e2fsprogs (mke2fs, debugfs) missing";
+    return present;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(image_holds_the_rootfs_files,
+                     *boost::unit_test::precondition(e2fsprogs_present)) {
     TempDir d;
     ::mkdir((d.path + "/rootfs").c_str(), 0755);
     ::mkdir((d.path + "/rootfs/etc").c_str(), 0755);

@@ -402,11 +402,18 @@ BOOST_AUTO_TEST_CASE(adopted_fd_must_be_a_vnet_tap) {
     BOOST_TEST((*dev)->tap_name() == "rvt1");
 }
 
-BOOST_AUTO_TEST_CASE(tap_deleted_under_the_device_stops_rx_without_spinning) {
-    if (std::system("command -v ip >/dev/null") != 0) {
-        BOOST_TEST_MESSAGE("iproute2 missing: case skipped");
-        return;
-    }
+namespace {
+// A Boost.Test precondition: the case is reported skipped, with this reason, when iproute2 is
+// missing.
+boost::test_tools::assertion_result iproute2_present(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result present(std::system("command -v ip >/dev/null") == 0);
+    present.message() << "iproute2 (ip) missing";
+    return present;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(tap_deleted_under_the_device_stops_rx_without_spinning,
+                     *boost::unit_test::precondition(iproute2_present)) {
     Net n(ALL);
     std::vector<uint64_t> bufs;
     n.add_rx(2048, bufs);

@@ -1,13 +1,10 @@
 // Unit tests of the launcher's pure parts: option tables, path joins, PATH lookup, cgroup
-// conversions, seccomp and plan errors, module manifests, request checks; the fds a forked
-// child keeps while it waits for start.
-#define BOOST_TEST_MODULE agent_launcher_unit
+// conversions and plan errors; the fds a forked child keeps while it waits for start.
 #include <cstdlib>
 #include <fstream>
 
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -22,10 +19,6 @@
 #include "guest_agent/launcher/launcher.hpp"
 #include "guest_agent/launcher/mount_options.hpp"
 #include "guest_agent/launcher/process_setup.hpp"
-#include "guest_agent/pid1/initramfs_root.hpp"
-#include "guest_agent/pid1/modules.hpp"
-#include "guest_agent/pid1/reaper.hpp"
-#include "guest_agent/service/request_checks.hpp"
 #include "oci/spec_json.hpp"
 
 using namespace runvm;
@@ -149,74 +142,6 @@ BOOST_AUTO_TEST_CASE(plan_errors_name_the_field) {
     BOOST_TEST(p.error().message().find("process.rlimits[0].type") != std::string::npos);
 
     BOOST_TEST(plan_launch("c", "/b", "/b/rootfs", minimal_spec()).ok());
-}
-
-BOOST_AUTO_TEST_CASE(module_manifest_parsing) {
-    auto m = parse_module_manifest("# virtio first\n/lib/modules/virtio_ring.ko\n\n"
-                                   "/lib/modules/vsock.ko  a=1 b=2 # tail\n");
-    BOOST_REQUIRE(m.ok());
-    BOOST_REQUIRE_EQUAL(m->size(), 2u);
-    BOOST_TEST((*m)[1].path == "/lib/modules/vsock.ko");
-    BOOST_TEST((*m)[1].params == "a=1 b=2");
-    auto bad = parse_module_manifest("/ok.ko\nrelative.ko\n");
-    BOOST_REQUIRE(!bad.ok());
-    BOOST_TEST(bad.error().message().find("line 2") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(initramfs_root_told_by_its_filesystem_type) {
-    BOOST_TEST(initial_root_is_initramfs(RAMFS_MAGIC));
-    BOOST_TEST(initial_root_is_initramfs(TMPFS_MAGIC));
-    BOOST_TEST(!initial_root_is_initramfs(EXT4_SUPER_MAGIC));
-    BOOST_TEST(!initial_root_is_initramfs(FUSE_SUPER_MAGIC)); // virtio-fs as root
-}
-
-BOOST_AUTO_TEST_CASE(request_checks_refuse_bad_input) {
-    BOOST_TEST(!check_id("../x", "container_id", false).ok());
-    BOOST_TEST(!check_id("", "container_id", false).ok());
-    BOOST_TEST(check_id("", "exec_id", true).ok());
-    BOOST_TEST(check_id("abc-1.2_x", "container_id", false).ok());
-    runvm::agent::v1::CreateContainerRequest req;
-    req.set_container_id("c1");
-    req.mutable_rootfs()->set_directory("/rootfs");
-    req.set_oci_spec_json(R"({"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/",
-        "user":{"uid":"zero","gid":0}}})");
-    auto r = check_create(req);
-    BOOST_REQUIRE(!r.ok());
-    BOOST_TEST(r.error().message().find("process.user.uid") != std::string::npos);
-    req.mutable_rootfs()->set_directory("relative");
-    BOOST_TEST(!check_create(req).ok());
-    runvm::agent::v1::SharedFs fs;
-    fs.set_tag("runvm");
-    fs.set_mount_point("/run/runvm/shared");
-    BOOST_TEST(check_shared_fs(fs).ok());
-    for (const char* bad : {"", "relative", "/", "/run/../etc", "/run/x/"}) {
-        fs.set_mount_point(bad);
-        BOOST_TEST(!check_shared_fs(fs).ok(), "mount point " << bad);
-    }
-    fs.set_mount_point("/run/runvm/shared");
-    for (const std::string& bad : {std::string(), std::string(37, 't'), std::string("a\0b", 3)}) {
-        fs.set_tag(bad);
-        BOOST_TEST(!check_shared_fs(fs).ok());
-    }
-    req.mutable_rootfs()->set_directory("/rootfs");
-    *req.mutable_shared_fs() = fs; // a bad shared_fs fails CreateContainer's checks
-    auto bad_fs = check_create(req);
-    BOOST_REQUIRE(!bad_fs.ok());
-    BOOST_TEST(bad_fs.error().message().find("shared_fs.tag") != std::string::npos);
-    runvm::agent::v1::UpdateContainerRequest up;
-    up.set_container_id("c1");
-    up.set_resources_json(R"({"pids":{"limit":"many"}})");
-    auto u = check_update(up);
-    BOOST_REQUIRE(!u.ok());
-    BOOST_TEST(u.error().message().find("pids.limit") != std::string::npos);
-    BOOST_TEST(!check_signal(0).ok());
-    BOOST_TEST(check_signal(9).ok());
-}
-
-BOOST_AUTO_TEST_CASE(shell_exit_status_convention) {
-    BOOST_TEST(shell_exit_status(3 << 8) == 3);
-    BOOST_TEST(shell_exit_status(9) == 137); // killed by SIGKILL
-    BOOST_TEST(shell_exit_status(15) == 143);
 }
 
 namespace {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "guest_agent/service/proc_info.hpp"
-#include "guest_agent/tests/agent_test_env.hpp"
+#include "guest_agent/service/agent_test_env.hpp"
 #include "rpc/unix_socket.hpp"
 
 namespace agent_test {

@@ -12,7 +12,7 @@
 #include <boost/test/unit_test.hpp>
 #include <poll.h>
 
-#include "guest_agent/tests/agent_test_env.hpp"
+#include "guest_agent/service/agent_test_env.hpp"
 
 using namespace agent_test;
 namespace utf = boost::unit_test;

@@ -8,7 +8,7 @@
 #include "vmm/arch/x86_64/gdt.hpp"
 #include "vmm/arch/x86_64/mptable.hpp"
 #include "vmm/arch/x86_64/page_tables.hpp"
-#include "vmm/tests/packed_field.hpp"
+#include "vmm/arch/x86_64/packed_field.hpp"
 
 using namespace runvm::vmm;
 using namespace runvm::vmm::x86_64;

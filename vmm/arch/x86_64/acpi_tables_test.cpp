@@ -11,7 +11,7 @@
 #include "vmm/arch/x86_64/boot_params.hpp"
 #include "vmm/arch/x86_64/mptable.hpp"
 #include "vmm/memory/layout.hpp"
-#include "vmm/tests/packed_field.hpp"
+#include "vmm/arch/x86_64/packed_field.hpp"
 
 using namespace runvm::vmm;
 using namespace runvm::vmm::x86_64;
