@@ -1,15 +1,21 @@
 // ChildProcess: fork/exec, timed wait, kill and reap.
 #include "base/child_process.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <thread>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "base/unique_fd.hpp"
 
 namespace runvm {
 
@@ -60,14 +66,19 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
     }
     raw.push_back(nullptr);
     const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        return Err(Error::from_errno("fork for " + argv[0]));
-    }
+    RUNVM_ASSIGN_OR_RETURN(const pid_t pid, fork_raw("for " + argv[0]));
     if (pid == 0) {
         exec_child(raw, options, parent);
     }
     return ChildProcess(pid);
+}
+
+Result<pid_t> ChildProcess::fork_raw(const std::string& what) {
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return Err(Error::from_errno("fork " + what));
+    }
+    return pid;
 }
 
 Result<void> ChildProcess::signal(int sig) const {
@@ -80,11 +91,13 @@ Result<void> ChildProcess::signal(int sig) const {
     return Ok();
 }
 
-Result<std::optional<int>> ChildProcess::wait_for(int timeout_ms) {
+Result<std::optional<int>>
+ChildProcess::wait_until(std::chrono::steady_clock::time_point deadline) {
     if (pid_ <= 0) {
         return Err(Error::with_errno(ECHILD, "waitpid: no child"));
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    // Without pidfds (Linux < 5.3) the wait falls back to 10 ms naps.
+    const UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
     for (;;) {
         int status = 0;
         const pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -95,11 +108,32 @@ Result<std::optional<int>> ChildProcess::wait_for(int timeout_ms) {
         if (r < 0 && errno != EINTR) {
             return Err(Error::from_errno("waitpid " + std::to_string(pid_)));
         }
-        if (std::chrono::steady_clock::now() >= deadline) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
             return std::optional<int>();
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+        if (pidfd) {
+            pollfd pf{pidfd.get(), POLLIN, 0};
+            (void)::poll(&pf, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::min<long long>(left, 10)));
+        }
     }
+}
+
+Result<int> ChildProcess::wait() {
+    if (pid_ <= 0) {
+        return Err(Error::with_errno(ECHILD, "waitpid: no child"));
+    }
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return Err(Error::from_errno("waitpid " + std::to_string(pid_)));
+        }
+    }
+    pid_ = -1;
+    return status;
 }
 
 void ChildProcess::kill_and_reap() {

@@ -1,12 +1,15 @@
 // ChildProcess: the one owner of a spawned child process; drop kills (SIGKILL) and reaps it.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "base/result.hpp"
 
@@ -38,18 +41,46 @@ public:
     // argv[0] is looked up in PATH (execvp); an exec failure shows as exit status 127.
     static Result<ChildProcess> spawn(const std::vector<std::string>& argv,
                                       const SpawnOptions& options = {});
+    // Forks; the child runs `child_main` and _exits with the int it returns (0 when it
+    // returns nothing). The parent may have threads, so the child keeps to
+    // async-signal-safe calls unless it execs. `what` names the child in the error.
+    template <class Fn>
+    static Result<ChildProcess> fork_child(const std::string& what, Fn&& child_main) {
+        RUNVM_ASSIGN_OR_RETURN(const pid_t pid, fork_raw(what));
+        if (pid == 0) {
+            if constexpr (std::is_void_v<std::invoke_result_t<Fn&>>) {
+                child_main();
+                ::_exit(0);
+            } else {
+                ::_exit(static_cast<int>(child_main()));
+            }
+        }
+        return ChildProcess(pid);
+    }
 
     pid_t pid() const { return pid_; }
     bool running() const { return pid_ > 0; }
 
     Result<void> signal(int sig) const;
-    // The raw wait status once the child exited, nullopt when timeout_ms passed first.
-    Result<std::optional<int>> wait_for(int timeout_ms);
+    // The raw wait status once the child exited, nullopt when the deadline passed first
+    // (the child is still owned). Sleeps on a pidfd, so an exit is seen at once.
+    Result<std::optional<int>> wait_until(std::chrono::steady_clock::time_point deadline);
+    Result<std::optional<int>> wait_for(int timeout_ms) {
+        return wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+    }
+    // The raw wait status, however long the child takes.
+    Result<int> wait();
 
+    // SIGKILL and reap; a no-op once the child was reaped or released.
     void kill_and_reap();
+    // Gives up ownership: whoever takes the pid reaps it (the guest's Reaper, a parent that
+    // _exits and leaves the child to init, a caller that records the pid).
+    [[nodiscard]] pid_t release() { return std::exchange(pid_, -1); }
 
 private:
     explicit ChildProcess(pid_t pid) : pid_(pid) {}
+    // fork(): the child's pid in the parent, 0 in the child.
+    static Result<pid_t> fork_raw(const std::string& what);
     pid_t pid_ = -1;
 };
 
