@@ -3,6 +3,7 @@
 
 #include "base/log.hpp"
 #include "broker/runtime/broker.hpp"
+#include "broker/runtime/device_registry.hpp"
 
 int main(int argc, char** argv) {
     runvm::broker::BrokerOptions options;
@@ -10,16 +11,9 @@ int main(int argc, char** argv) {
     log.name = "runvm-broker";
     bool no_harden = false;
     CLI::App app{"runvm-broker: vhost-user device backends for one sandbox"};
-    app.add_option("--vsock", options.vsock, "<vhost-user sock>,uds=<host socket>,cid=<guest cid>");
-    app.add_option("--blk", options.blk,
-                   "<vhost-user sock>,path=<raw image>[,ro][,nodiscard][,serial=<id>]");
-    app.add_option("--console", options.console, "<vhost-user sock>,log=<file>");
-    app.add_option("--net", options.net,
-                   "<vhost-user sock>,tap=<name>|fd=<inherited tap fd>[,mac=<xx:..>][,mtu=<n>]"
-                   "[,nooffload]");
-    app.add_option("--fs", options.fs,
-                   "<vhost-user sock>,dir=<shared dir>,tag=<mount tag>"
-                   "[,cache=none|auto|always][,ro]");
+    for (const auto& kind : runvm::broker::device_registry()) {
+        app.add_option(std::string("--") + kind.name, options.devices[kind.name], kind.usage);
+    }
     app.add_option("--log-level", log.level, "trace, debug, info, warn, error, off");
     app.add_option("--log-file", log.path, "log here instead of stderr");
     app.add_flag("--no-harden", no_harden, "keep capabilities and skip seccomp (debugging)");

@@ -12,156 +12,49 @@
 #include <unistd.h>
 
 #include "base/unique_fd.hpp"
-#include "broker/devices/blk/device.hpp"
-#include "broker/devices/console/device.hpp"
-#include "broker/devices/fs/device.hpp"
 #include "broker/devices/fs/hardening.hpp"
-#include "broker/devices/net/device.hpp"
-#include "broker/devices/vsock/device.hpp"
 #include "broker/hardening/capabilities.hpp"
 #include "broker/hardening/seccomp_filter.hpp"
+#include "broker/runtime/device_registry.hpp"
 #include "broker/runtime/device_server.hpp"
-#include "broker/runtime/device_spec.hpp"
 #include "broker/runtime/share_namespace.hpp"
 
 namespace runvm::broker {
 
 namespace {
 
-std::string vsock_uds(const DeviceSpec& spec) {
-    return spec.options.count("uds") ? spec.options.at("uds") : spec.socket + ".host";
-}
-
-std::string parent_dir(const std::string& path) {
-    const auto slash = path.rfind('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-Result<std::unique_ptr<Device>> make_vsock(const DeviceSpec& spec) {
-    vsock::VsockOptions o;
-    o.uds_path = vsock_uds(spec);
-    if (spec.options.count("cid")) {
-        try {
-            o.guest_cid = std::stoull(spec.options.at("cid"));
-        } catch (const std::exception&) {
-            return Err(Error::with_errno(EINVAL, "vsock cid '" + spec.options.at("cid") + "'"));
-        }
-    }
-    RUNVM_ASSIGN_OR_RETURN(auto dev, vsock::VsockDevice::open(o));
-    return std::unique_ptr<Device>(std::move(dev));
-}
-
-Result<std::unique_ptr<Device>> make_blk(const DeviceSpec& spec) {
-    blk::BlkOptions o;
-    if (!spec.options.count("path")) {
-        return Err(Error::with_errno(EINVAL, "blk " + spec.socket + ": path= is required"));
-    }
-    o.path = spec.options.at("path");
-    o.read_only = spec.options.count("ro") != 0;
-    o.discard = spec.options.count("nodiscard") == 0;
-    o.serial = spec.options.count("serial") ? spec.options.at("serial") : "";
-    RUNVM_ASSIGN_OR_RETURN(auto dev, blk::BlkDevice::open(o));
-    return std::unique_ptr<Device>(std::move(dev));
-}
-
-Result<std::unique_ptr<Device>> make_console(const DeviceSpec& spec) {
-    if (!spec.options.count("log")) {
-        return Err(Error::with_errno(EINVAL, "console " + spec.socket + ": log= is required"));
-    }
-    RUNVM_ASSIGN_OR_RETURN(auto dev, console::ConsoleDevice::open({spec.options.at("log")}));
-    return std::unique_ptr<Device>(std::move(dev));
-}
-
-Result<std::unique_ptr<Device>> make_net(const DeviceSpec& spec) {
-    net::NetOptions o;
-    const bool by_name = spec.options.count("tap") != 0;
-    if (by_name == (spec.options.count("fd") != 0)) {
-        return Err(Error::with_errno(EINVAL, "net " + spec.socket + ": give tap= or fd="));
-    }
-    try {
-        if (by_name) {
-            o.tap_name = spec.options.at("tap");
-        } else {
-            o.tap_fd = std::stoi(spec.options.at("fd"));
-        }
-        if (spec.options.count("mtu")) {
-            const int mtu = std::stoi(spec.options.at("mtu"));
-            if (mtu < 68 || mtu > 65535) {
-                throw std::out_of_range("mtu");
-            }
-            o.mtu = static_cast<uint16_t>(mtu);
-        }
-    } catch (const std::exception&) {
-        return Err(Error::with_errno(EINVAL, "net " + spec.socket + ": bad fd= or mtu="));
-    }
-    if (spec.options.count("mac")) {
-        RUNVM_ASSIGN_OR_RETURN(o.mac, net::parse_mac(spec.options.at("mac")));
-    }
-    o.offloads = spec.options.count("nooffload") == 0;
-    RUNVM_ASSIGN_OR_RETURN(auto dev, net::NetDevice::open(o));
-    return std::unique_ptr<Device>(std::move(dev));
-}
-
-Result<std::unique_ptr<Device>> make_fs(const DeviceSpec& spec) {
-    fs::FsOptions o;
-    if (!spec.options.count("dir") || !spec.options.count("tag")) {
-        return Err(Error::with_errno(EINVAL, "fs " + spec.socket + ": dir= and tag= are required"));
-    }
-    o.shared_dir = spec.options.at("dir");
-    o.tag = spec.options.at("tag");
-    o.read_only = spec.options.count("ro") != 0;
-    if (spec.options.count("cache")) {
-        RUNVM_ASSIGN_OR_RETURN(o.cache, fs::parse_cache_mode(spec.options.at("cache")));
-    }
-    RUNVM_ASSIGN_OR_RETURN(auto dev, fs::FsDevice::open(o));
-    return std::unique_ptr<Device>(std::move(dev));
-}
-
-// The devices, their sockets bound; the fs devices' sockets only: their directories are
-// opened once the broker is in its own mount namespace (see open_fs_servers).
+// The devices, their sockets bound; those serving files by their sockets only: they are
+// made once the broker is in its own mount namespace (see open_file_servers).
 struct Setup {
     std::vector<std::unique_ptr<DeviceServer>> servers;
-    std::vector<std::pair<DeviceSpec, VhostUserSocket>> fs_pending;
+    std::vector<std::pair<PlannedDevice, VhostUserSocket>> file_servers;
     std::vector<KeptDirectory> kept; // what the devices still reach by path
 };
 
 Result<Setup> create_servers(const BrokerOptions& o) {
     Setup setup;
-    auto add = [&](const std::string& text, std::initializer_list<const char*> keys,
-                   auto make) -> Result<void> {
-        RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec, parse_device_spec(text, keys));
-        RUNVM_ASSIGN_OR_RETURN(auto device, make(spec));
-        RUNVM_ASSIGN_OR_RETURN(auto server, DeviceServer::create(std::move(device), spec.socket));
-        setup.servers.push_back(std::move(server));
-        return Ok();
-    };
-    for (const auto& s : o.vsock) {
-        RUNVM_TRY(add(s, {"uds", "cid"}, make_vsock));
-        // Guest-initiated connections dial "<uds>_<port>" files made later by the host.
-        RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec, parse_device_spec(s, {"uds", "cid"}));
-        setup.kept.push_back({parent_dir(vsock_uds(spec)), false});
-    }
-    for (const auto& s : o.blk) {
-        RUNVM_TRY(add(s, {"path", "ro", "nodiscard", "serial"}, make_blk));
-    }
-    for (const auto& s : o.console) {
-        RUNVM_TRY(add(s, {"log"}, make_console));
-    }
-    for (const auto& s : o.net) {
-        RUNVM_TRY(add(s, {"tap", "fd", "mac", "mtu", "nooffload"}, make_net));
-    }
-    for (const auto& s : o.fs) {
-        RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec,
-                               parse_device_spec(s, {"dir", "tag", "cache", "ro"}));
-        if (!spec.options.count("dir") || !spec.options.count("tag")) {
-            return Err(
-                Error::with_errno(EINVAL, "fs " + spec.socket + ": dir= and tag= are required"));
+    for (const DeviceKind& kind : device_registry()) {
+        const auto given = o.devices.find(kind.name);
+        if (given == o.devices.end()) {
+            continue;
         }
-        setup.kept.push_back({spec.options.at("dir"), spec.options.count("ro") != 0});
-        RUNVM_ASSIGN_OR_RETURN(VhostUserSocket socket, VhostUserSocket::listen(spec.socket));
-        setup.fs_pending.emplace_back(std::move(spec), std::move(socket));
+        for (const std::string& text : given->second) {
+            RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec, parse_device_spec(text, kind.keys));
+            RUNVM_ASSIGN_OR_RETURN(PlannedDevice planned, kind.parse(spec));
+            setup.kept.insert(setup.kept.end(), planned.kept.begin(), planned.kept.end());
+            if (kind.serves_files) {
+                RUNVM_ASSIGN_OR_RETURN(VhostUserSocket socket,
+                                       VhostUserSocket::listen(planned.socket));
+                setup.file_servers.emplace_back(std::move(planned), std::move(socket));
+                continue;
+            }
+            RUNVM_ASSIGN_OR_RETURN(auto device, planned.make());
+            RUNVM_ASSIGN_OR_RETURN(auto server,
+                                   DeviceServer::create(std::move(device), planned.socket));
+            setup.servers.push_back(std::move(server));
+        }
     }
-    if (setup.servers.empty() && setup.fs_pending.empty()) {
+    if (setup.servers.empty() && setup.file_servers.empty()) {
         return Err(Error::with_errno(EINVAL, "no devices given"));
     }
     return setup;
@@ -170,20 +63,20 @@ Result<Setup> create_servers(const BrokerOptions& o) {
 // The fs devices open their shared directory (and /proc/self/fd) here, after the pivot:
 // an fd opened before would hold the host's mount, whose submounts (the bind mounts a
 // share directory is made of) the lazy unmount of the old root disconnects from it.
-Result<void> open_fs_servers(Setup& setup) {
-    for (auto& [spec, socket] : setup.fs_pending) {
-        RUNVM_ASSIGN_OR_RETURN(auto device, make_fs(spec));
+Result<void> open_file_servers(Setup& setup) {
+    for (auto& [planned, socket] : setup.file_servers) {
+        RUNVM_ASSIGN_OR_RETURN(auto device, planned.make());
         RUNVM_ASSIGN_OR_RETURN(auto server,
                                DeviceServer::create(std::move(device), std::move(socket)));
         setup.servers.push_back(std::move(server));
     }
-    setup.fs_pending.clear();
+    setup.file_servers.clear();
     return Ok();
 }
 
 // Only a broker serving files gets its own root: the others reach nothing by path.
 Result<void> confine_mounts(const Setup& setup) {
-    if (setup.fs_pending.empty()) {
+    if (setup.file_servers.empty()) {
         return Ok();
     }
     auto entered = enter_share_namespace(setup.kept);
@@ -228,7 +121,9 @@ int run_broker(const BrokerOptions& options) {
             return EXIT_SETUP;
         }
     }
-    if (auto opened = open_fs_servers(*setup); !opened) {
+    // Read before open_file_servers empties the list.
+    const bool serves_files = !setup->file_servers.empty();
+    if (auto opened = open_file_servers(*setup); !opened) {
         spdlog::error("setup: {}", opened.error().str());
         return EXIT_SETUP;
     }
@@ -236,8 +131,7 @@ int run_broker(const BrokerOptions& options) {
     if (options.harden) {
         // virtio-fs acts on files for the guest: it keeps the file capabilities only
         // (CAP_SYS_ADMIN, needed for the namespace above, goes here).
-        auto dropped =
-            options.fs.empty() ? drop_all_capabilities() : fs::keep_only_fs_capabilities();
+        auto dropped = serves_files ? fs::keep_only_fs_capabilities() : drop_all_capabilities();
         if (!dropped) {
             spdlog::error("setup: {}", dropped.error().str());
             return EXIT_SETUP;
@@ -251,9 +145,8 @@ int run_broker(const BrokerOptions& options) {
         }
     }
     if (options.harden) {
-        auto filtered = install_seccomp_filter(options.fs.empty()
-                                                   ? std::span<const int>()
-                                                   : std::span<const int>(fs::fs_extra_syscalls()));
+        auto filtered = install_seccomp_filter(
+            serves_files ? std::span<const int>(fs::fs_extra_syscalls()) : std::span<const int>());
         if (!filtered) {
             spdlog::error("setup: {}", filtered.error().str());
             return EXIT_SETUP;

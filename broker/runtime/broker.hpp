@@ -2,18 +2,17 @@
 // hardens itself, and exits cleanly on SIGTERM/SIGINT or when its parent dies.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 namespace runvm::broker {
 
 struct BrokerOptions {
-    std::vector<std::string> vsock;   // "<sock>,uds=<path>,cid=<n>"
-    std::vector<std::string> blk;     // "<sock>,path=<image>[,ro][,nodiscard][,serial=<id>]"
-    std::vector<std::string> console; // "<sock>,log=<file>"
-    std::vector<std::string> net;     // "<sock>,tap=<name>|fd=<n>[,mac=..][,mtu=..][,nooffload]"
-    std::vector<std::string> fs;      // "<sock>,dir=<shared dir>,tag=<tag>[,cache=..][,ro]"
-    bool harden = true;               // drop capabilities and load the seccomp filter
+    // The specs given for each device of the table (device_registry): "blk" -> the
+    // "<sock>,path=..." of every --blk.
+    std::map<std::string, std::vector<std::string>> devices;
+    bool harden = true; // drop capabilities and load the seccomp filter
 };
 
 // Exit codes of runvm-broker.

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "base/unix_socket.hpp"
-#include "broker/vhost_user/message.hpp"
+#include "vhost_user/message.hpp"
 
 namespace runvm::broker {
 

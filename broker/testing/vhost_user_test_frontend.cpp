@@ -12,7 +12,7 @@
 
 namespace runvm::broker::testing {
 
-using namespace vhost_user;
+using namespace ::runvm::vhost_user;
 
 Result<VhostUserTestFrontend> VhostUserTestFrontend::connect(const std::string& path,
                                                              int timeout_ms) {

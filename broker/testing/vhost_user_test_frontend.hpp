@@ -12,7 +12,7 @@
 #include "base/unique_fd.hpp"
 #include "broker/testing/test_guest_memory.hpp"
 #include "broker/testing/virtqueue_driver.hpp"
-#include "broker/vhost_user/message.hpp"
+#include "vhost_user/message.hpp"
 
 namespace runvm::broker::testing {
 
@@ -22,10 +22,10 @@ public:
     static Result<VhostUserTestFrontend> connect(const std::string& path, int timeout_ms = 2000);
 
     // Raw framing. `flags` defaults to version 1 with NEED_REPLY.
-    Result<void> send(uint32_t request, const void* payload, uint32_t size,
-                      const std::vector<int>& fds = {},
-                      uint32_t flags = vhost_user::VERSION | vhost_user::FLAG_NEED_REPLY);
-    Result<vhost_user::Message> receive(int timeout_ms = 2000);
+    Result<void>
+    send(uint32_t request, const void* payload, uint32_t size, const std::vector<int>& fds = {},
+         uint32_t flags = ::runvm::vhost_user::VERSION | ::runvm::vhost_user::FLAG_NEED_REPLY);
+    Result<::runvm::vhost_user::Message> receive(int timeout_ms = 2000);
     // Sends with NEED_REPLY and reads the ack: 0 accepted, non-zero refused.
     Result<uint64_t> send_acked(uint32_t request, const void* payload, uint32_t size,
                                 const std::vector<int>& fds = {});

@@ -9,9 +9,12 @@
 
 #include "base/event_fd.hpp"
 #include "broker/devices/device.hpp"
-#include "broker/vhost_user/message.hpp"
+#include "vhost_user/message.hpp"
 
 namespace runvm::broker::vhost_user {
+
+// The wire format (vhost_user/, shared with runvm-vmm) is this namespace's vocabulary.
+using namespace ::runvm::vhost_user;
 
 class BackendSession : public DeviceContext {
 public:

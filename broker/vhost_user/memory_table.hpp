@@ -3,10 +3,13 @@
 
 #include <memory>
 
-#include "broker/vhost_user/message.hpp"
 #include "broker/virtio/guest_memory.hpp"
+#include "vhost_user/message.hpp"
 
 namespace runvm::broker::vhost_user {
+
+// The wire format (vhost_user/, shared with runvm-vmm) is this namespace's vocabulary.
+using namespace ::runvm::vhost_user;
 
 // Checks the payload size against the region count, one fd per region, each region inside
 // its fd's file size, no overflow and no overlap; then maps every region MAP_SHARED.

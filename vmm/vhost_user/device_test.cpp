@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(blk_read_through_vhost_user) {
     must(server->start());
 
     auto mem = must(GuestMemory::create(16ull << 20));
-    auto device = must(vhost_user::Device::connect("blk", dir.file("blk.sock"), mem, 2000));
+    auto device = must(vmm::vhost_user::Device::connect("blk", dir.file("blk.sock"), mem, 2000));
     Transport transport(*device, nullptr);
     Mmio m{transport};
     BOOST_TEST(m.rd(reg::kMagicValue) == kMagic);
@@ -136,8 +136,8 @@ BOOST_AUTO_TEST_CASE(blk_read_through_vhost_user) {
 BOOST_AUTO_TEST_CASE(connect_fails_cleanly_without_a_backend) {
     auto dir = must(broker::testing::TempDir::create("vmm-vhost-user"));
     auto mem = must(GuestMemory::create(2ull << 20));
-    auto device = vhost_user::Device::connect("blk", dir.file("none.sock"), mem, 100);
+    auto device = vmm::vhost_user::Device::connect("blk", dir.file("none.sock"), mem, 100);
     BOOST_REQUIRE(!device.ok());
     BOOST_TEST(device.error().str().find("none.sock") != std::string::npos, device.error().str());
-    BOOST_TEST(!vhost_user::Device::connect("gpu", dir.file("none.sock"), mem, 100).ok());
+    BOOST_TEST(!vmm::vhost_user::Device::connect("gpu", dir.file("none.sock"), mem, 100).ok());
 }

@@ -1,10 +1,24 @@
 // virtio-blk features and configuration space.
 #include "broker/devices/blk/config.hpp"
 
+#include <cerrno>
+
 #include "broker/devices/le_bytes.hpp"
 #include "broker/virtio/virtio_spec.hpp"
 
 namespace runvm::broker::blk {
+
+Result<BlkOptions> parse_options(const DeviceSpec& spec) {
+    if (!spec.has("path")) {
+        return Err(Error::with_errno(EINVAL, "blk " + spec.socket + ": path= is required"));
+    }
+    BlkOptions o;
+    o.path = spec.get("path");
+    o.read_only = spec.has("ro");
+    o.discard = !spec.has("nodiscard");
+    o.serial = spec.get("serial");
+    return o;
+}
 
 uint64_t blk_features(const BlkOptions& options) {
     uint64_t f = virtio::F_VERSION_1 | virtio::F_RING_INDIRECT_DESC | virtio::F_RING_EVENT_IDX |

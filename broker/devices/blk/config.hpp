@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "broker/runtime/device_spec.hpp"
+
 namespace runvm::broker::blk {
 
 struct BlkOptions {
@@ -39,6 +41,10 @@ inline constexpr uint32_t REQUEST_HEADER_BYTES = 16; // le32 type, le32 reserved
 inline constexpr uint32_t DISCARD_SEGMENT_BYTES = 16;
 inline constexpr uint32_t SEG_MAX = 254;
 inline constexpr uint32_t WRITE_ZEROES_FLAG_UNMAP = 1;
+
+// The keys of "--blk <sock>,path=<raw image>[,ro][,nodiscard][,serial=<id>]".
+inline constexpr std::string_view SPEC_KEYS[] = {"path", "ro", "nodiscard", "serial"};
+Result<BlkOptions> parse_options(const DeviceSpec& spec);
 
 uint64_t blk_features(const BlkOptions& options);
 // The 60-byte struct virtio_blk_config for an image of `capacity_sectors`.

@@ -9,6 +9,20 @@
 
 namespace runvm::broker::fs {
 
+Result<FsOptions> parse_options(const DeviceSpec& spec) {
+    if (!spec.has("dir") || !spec.has("tag")) {
+        return Err(Error::with_errno(EINVAL, "fs " + spec.socket + ": dir= and tag= are required"));
+    }
+    FsOptions o;
+    o.shared_dir = spec.get("dir");
+    o.tag = spec.get("tag");
+    o.read_only = spec.has("ro");
+    if (spec.has("cache")) {
+        RUNVM_ASSIGN_OR_RETURN(o.cache, parse_cache_mode(spec.get("cache")));
+    }
+    return o;
+}
+
 Result<CacheMode> parse_cache_mode(const std::string& text) {
     if (text == "none") {
         return CacheMode::none;

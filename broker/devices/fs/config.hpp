@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "broker/runtime/device_spec.hpp"
 
 namespace runvm::broker::fs {
 
@@ -29,6 +30,10 @@ inline constexpr uint32_t TAG_BYTES = 36;
 inline constexpr uint32_t CONFIG_BYTES = 40; // tag + num_request_queues
 inline constexpr uint16_t HIPRIO_QUEUE = 0;
 inline constexpr uint16_t REQUEST_QUEUES = 1;
+
+// The keys of "--fs <sock>,dir=<shared dir>,tag=<tag>[,cache=none|auto|always][,ro]".
+inline constexpr std::string_view SPEC_KEYS[] = {"dir", "tag", "cache", "ro"};
+Result<FsOptions> parse_options(const DeviceSpec& spec);
 
 Result<CacheMode> parse_cache_mode(const std::string& text);
 const char* cache_mode_name(CacheMode mode);

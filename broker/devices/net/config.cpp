@@ -2,12 +2,37 @@
 #include "broker/devices/net/config.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 
 #include "broker/devices/le_bytes.hpp"
 #include "broker/virtio/virtio_spec.hpp"
 
 namespace runvm::broker::net {
+
+Result<NetOptions> parse_options(const DeviceSpec& spec) {
+    NetOptions o;
+    const bool by_name = spec.has("tap");
+    if (by_name == spec.has("fd")) {
+        return Err(Error::with_errno(EINVAL, "net " + spec.socket + ": give tap= or fd="));
+    }
+    if (by_name) {
+        o.tap_name = spec.get("tap");
+    } else {
+        RUNVM_ASSIGN_OR_RETURN(const uint64_t fd, spec_number(spec, "net", "fd", 0, INT_MAX));
+        o.tap_fd = static_cast<int>(fd);
+    }
+    if (spec.has("mtu")) {
+        // 68: the IPv4 minimum (RFC 791); 65535: virtio-net's le16 mtu field.
+        RUNVM_ASSIGN_OR_RETURN(const uint64_t mtu, spec_number(spec, "net", "mtu", 68, 65535));
+        o.mtu = static_cast<uint16_t>(mtu);
+    }
+    if (spec.has("mac")) {
+        RUNVM_ASSIGN_OR_RETURN(o.mac, parse_mac(spec.get("mac")));
+    }
+    o.offloads = !spec.has("nooffload");
+    return o;
+}
 
 uint64_t net_features(const NetOptions& options, const TapOffloads& tap) {
     uint64_t f = virtio::F_VERSION_1 | virtio::F_RING_INDIRECT_DESC | virtio::F_RING_EVENT_IDX |

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "broker/runtime/device_spec.hpp"
 
 namespace runvm::broker::net {
 
@@ -57,6 +58,10 @@ struct TapOffloads {
     bool csum = false;
     bool tso = false;
 };
+
+// The keys of "--net <sock>,tap=<name>|fd=<inherited fd>[,mac=<xx:..>][,mtu=<n>][,nooffload]".
+inline constexpr std::string_view SPEC_KEYS[] = {"tap", "fd", "mac", "mtu", "nooffload"};
+Result<NetOptions> parse_options(const DeviceSpec& spec);
 
 uint64_t net_features(const NetOptions& options, const TapOffloads& tap);
 // mac[6], le16 status, le16 max_virtqueue_pairs, le16 mtu.

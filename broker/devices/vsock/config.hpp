@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "broker/runtime/device_spec.hpp"
+
 namespace runvm::broker::vsock {
 
 struct VsockOptions {
@@ -17,6 +19,11 @@ struct VsockOptions {
 // QEMU's vhost-user-vsock), so two queues.
 inline constexpr uint16_t RXQ = 0;
 inline constexpr uint16_t TXQ = 1;
+
+// The keys of "--vsock <sock>[,uds=<host socket>][,cid=<guest cid>]"; uds defaults to
+// "<sock>.host".
+inline constexpr std::string_view SPEC_KEYS[] = {"uds", "cid"};
+Result<VsockOptions> parse_options(const DeviceSpec& spec);
 
 uint64_t vsock_features();
 std::vector<uint8_t> vsock_config_space(uint64_t guest_cid); // le64 guest_cid

@@ -1,5 +1,5 @@
 // Message framing on the vhost-user socket: header + payload in order, fds with the header.
-#include "broker/vhost_user/message.hpp"
+#include "vhost_user/message.hpp"
 
 #include <cerrno>
 
@@ -7,7 +7,7 @@
 
 #include "base/unix_socket.hpp"
 
-namespace runvm::broker::vhost_user {
+namespace runvm::vhost_user {
 
 namespace {
 
@@ -125,4 +125,4 @@ Result<void> write_request(int fd, uint32_t request, uint32_t flags, const void*
     return send_with_fds(fd, buf.data(), buf.size(), fds, request_name(request));
 }
 
-} // namespace runvm::broker::vhost_user
+} // namespace runvm::vhost_user

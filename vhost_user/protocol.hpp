@@ -1,9 +1,10 @@
-// vhost-user wire format (QEMU docs/interop/vhost-user.rst): requests, flags and payloads.
+// vhost-user wire format (QEMU docs/interop/vhost-user.rst): requests, flags and payloads;
+// the one copy both sides use (runvm-broker the backend, runvm-vmm the frontend).
 #pragma once
 
 #include <cstdint>
 
-namespace runvm::broker::vhost_user {
+namespace runvm::vhost_user {
 
 enum Request : uint32_t {
     GET_FEATURES = 1,
@@ -97,4 +98,4 @@ struct ConfigHeader {
 };
 static_assert(sizeof(ConfigHeader) == 12);
 
-} // namespace runvm::broker::vhost_user
+} // namespace runvm::vhost_user

@@ -9,9 +9,9 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
-#include "broker/vhost_user/protocol.hpp"
+#include "vhost_user/protocol.hpp"
 
-namespace runvm::broker::vhost_user {
+namespace runvm::vhost_user {
 
 struct Message {
     Header header{};
@@ -44,4 +44,4 @@ Result<void> write_reply(int fd, uint32_t request, const void* payload, uint32_t
 Result<void> write_request(int fd, uint32_t request, uint32_t flags, const void* payload,
                            uint32_t size, const std::vector<int>& fds);
 
-} // namespace runvm::broker::vhost_user
+} // namespace runvm::vhost_user
