@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
 #include "guest_agent/launcher/child_exit.hpp"
 #include "guest_agent/launcher/devices.hpp"
 #include "guest_agent/launcher/fs_paths.hpp"
-#include "guest_agent/launcher/hooks.hpp"
 #include "guest_agent/launcher/masked_paths.hpp"
 #include "guest_agent/launcher/mounts.hpp"
 #include "guest_agent/launcher/personality.hpp"
@@ -24,6 +24,7 @@
 #include "guest_agent/launcher/rootfs.hpp"
 #include "guest_agent/launcher/sysctl.hpp"
 #include "guest_agent/launcher/terminal.hpp"
+#include "oci/hooks_runner.hpp"
 
 namespace runvm::agent {
 
@@ -80,8 +81,8 @@ Result<void> run_spec_hooks(const LaunchPlan& plan,
     if (!hooks || !((*hooks).*member) || ((*hooks).*member)->empty()) {
         return Ok();
     }
-    return run_hooks(*((*hooks).*member),
-                     hook_state_json(plan.id, "created", ::getpid(), plan.bundle), phase);
+    return oci::run_hooks(*((*hooks).*member), phase,
+                          oci::hook_state_json(plan.id, "created", ::getpid(), plan.bundle));
 }
 
 } // namespace
@@ -114,14 +115,13 @@ Result<void> run_spec_hooks(const LaunchPlan& plan,
     must(sync, "join namespaces", join_namespaces(plan.namespaces, ~CLONE_NEWUSER));
     const int flags = plan.namespaces.new_flags & ~CLONE_NEWUSER;
     must(sync, "unshare namespaces", check_errno(::unshare(flags), "unshare namespaces"));
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        fail_step(sync, "fork container init", Error::from_errno("fork"));
+    auto child =
+        ChildProcess::fork_child("container init", [&] { run_container_init(plan, sync); });
+    if (!child) {
+        fail_step(sync, "fork container init", Error::with_errno(child.error().code(), "fork"));
     }
-    if (pid == 0) {
-        run_container_init(plan, sync);
-    }
-    must(sync, "report init pid", sync.send_type(SyncType::init_pid, pid));
+    // The init outlives this intermediate: the agent's Reaper gets it.
+    must(sync, "report init pid", sync.send_type(SyncType::init_pid, child->release()));
     ::_exit(0);
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
 #include "guest_agent/launcher/child_exit.hpp"
@@ -131,14 +132,12 @@ Result<void> setup_stdio(const StdioFds& fds) {
             fail_step(sync, "join namespaces", r.error());
         }
     }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        fail_step(sync, "fork exec process", Error::from_errno("fork"));
+    auto child = ChildProcess::fork_child("exec process", [&] { run_exec_child(plan, sync); });
+    if (!child) {
+        fail_step(sync, "fork exec process", Error::with_errno(child.error().code(), "fork"));
     }
-    if (pid == 0) {
-        run_exec_child(plan, sync);
-    }
-    (void)sync.send_type(SyncType::init_pid, pid);
+    // The exec process outlives this intermediate: the agent's Reaper gets it.
+    (void)sync.send_type(SyncType::init_pid, child->release());
     ::_exit(0);
 }
 

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/scope_guard.hpp"
 #include "guest_agent/launcher/container_init.hpp"
 
@@ -26,15 +27,14 @@ Result<ContainerProcess> ContainerProcess::launch(const std::string& what, Child
     std::unique_lock fork_lock(g_fork_mutex);
     RUNVM_ASSIGN_OR_RETURN(auto ends, SyncChannel::create_pair());
     auto& [parent_end, child_end] = ends;
-    const pid_t mid = ::fork();
-    if (mid < 0) {
-        return Err(Error::from_errno("fork " + what));
-    }
-    if (mid == 0) {
-        parent_end.close();
-        child_main(child_end);
-        ::_exit(1);
-    }
+    RUNVM_ASSIGN_OR_RETURN(auto forked, ChildProcess::fork_child(what, [&] {
+                               parent_end.close();
+                               child_main(child_end);
+                               return 1;
+                           }));
+    // The agent's Reaper is the one caller of waitpid in the agent: it reaps the
+    // intermediate, and the cleanup below waits for it there.
+    const pid_t mid = forked.release();
     child_end.close();
     fork_lock.unlock();
     ContainerProcess c;

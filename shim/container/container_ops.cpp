@@ -12,11 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/io.hpp"
+#include "oci/hooks_runner.hpp"
 #include "oci/spec_json.hpp"
 #include "shim/container/container_store.hpp"
 #include "shim/container/control_channel.hpp"
-#include "shim/container/hooks.hpp"
 #include "shim/container/monitor.hpp"
 #include "shim/sandbox/host_shares.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
@@ -55,19 +56,18 @@ Result<pid_t> create_container(const MonitorOptions& options) {
     UniqueFd rd(p[0]);
     UniqueFd wr(p[1]);
     spdlog::default_logger()->flush();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        Error e = Error::from_errno("fork monitor");
-        (void)ContainerStore(options.root).remove(options.id);
-        return Err(std::move(e));
-    }
-    if (pid == 0) {
+    auto forked = ChildProcess::fork_child("monitor", [&] {
         rd.reset();
         ::setsid();
         MonitorOptions o = options;
         o.ready_fd = wr.release();
-        ::_exit(run_monitor(o));
+        return run_monitor(o);
+    });
+    if (!forked) {
+        (void)ContainerStore(options.root).remove(options.id);
+        return Err(std::move(forked).error());
     }
+    ChildProcess monitor = std::move(*forked);
     wr.reset();
     // The boot deadline bounds the monitor's answer; the slack covers image and teardown.
     const auto limit = options.settings.boot_timeout + 60s;
@@ -83,7 +83,7 @@ Result<pid_t> create_container(const MonitorOptions& options) {
             continue;
         }
         if (r <= 0) {
-            ::kill(pid, SIGKILL);
+            monitor.kill_and_reap();
             return Err(Error::with_errno(ETIMEDOUT, "container monitor did not report"));
         }
         char buf[4096];
@@ -94,10 +94,13 @@ Result<pid_t> create_container(const MonitorOptions& options) {
         reply.append(buf, static_cast<size_t>(n));
     }
     if (reply == "ok\n") {
-        return pid;
+        // The monitor outlives `runvm create`: it is the container's.
+        return monitor.release();
     }
-    // The monitor exits on failure; reap it when it is our child (it is until we exit).
-    ::waitpid(pid, nullptr, WNOHANG);
+    // The monitor exits on failure, tearing down as it goes: reap it if it is done already,
+    // never kill it (it is our child until we exit).
+    (void)monitor.wait_until(std::chrono::steady_clock::now());
+    (void)monitor.release();
     if (reply.rfind("error ", 0) == 0) {
         reply = reply.substr(6);
         while (!reply.empty() && reply.back() == '\n') {
@@ -236,7 +239,7 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
                       {"status", "stopped"},
                       {"pid", 0},
                       {"bundle", rec.bundle}};
-        if (auto r = run_hooks(spec->hooks->poststop, "poststop", state.dump()); !r) {
+        if (auto r = oci::run_hooks(spec->hooks->poststop, "poststop", state.dump()); !r) {
             spdlog::warn("{}", r.error().str());
         }
     }

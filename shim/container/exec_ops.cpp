@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/io.hpp"
 #include "oci/spec_json.hpp"
 #include "shim/container/console.hpp"
@@ -153,11 +154,7 @@ Result<int> exec_in_container(const ExecOptions& o) {
     }
     UniqueFd rd(p[0]);
     UniqueFd wr(p[1]);
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        return Err(Error::from_errno("fork exec waiter"));
-    }
-    if (pid == 0) {
+    auto forked = ChildProcess::fork_child("exec waiter", [&]() -> int {
         rd.reset();
         // Before the exec starts: a signal sent to the pid-file pid must reach the process.
         auto signals = SignalForwarder::open();
@@ -166,7 +163,7 @@ Result<int> exec_in_container(const ExecOptions& o) {
         if (!ch) {
             const std::string msg = "error " + ch.error().str();
             (void)write_all(wr.get(), msg.data(), msg.size(), "exec pipe");
-            ::_exit(255);
+            return 255;
         }
         (void)write_all(wr.get(), "ok", 2, "exec pipe");
         wr.reset();
@@ -176,8 +173,12 @@ Result<int> exec_in_container(const ExecOptions& o) {
             ::dup2(devnull, fd);
         }
         auto status = wait_exec(o, *ch, *signals);
-        ::_exit(status ? *status : 255);
+        return status ? *status : 255;
+    });
+    if (!forked) {
+        return Err(std::move(forked).error());
     }
+    ChildProcess waiter = std::move(*forked);
     wr.reset();
     std::string reply;
     for (;;) {
@@ -187,8 +188,7 @@ Result<int> exec_in_container(const ExecOptions& o) {
             continue;
         }
         if (r <= 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
+            waiter.kill_and_reap();
             return Err(Error::with_errno(ETIMEDOUT, "exec did not start"));
         }
         char buf[4096];
@@ -199,13 +199,15 @@ Result<int> exec_in_container(const ExecOptions& o) {
         reply.append(buf, static_cast<size_t>(n));
     }
     if (reply != "ok") {
-        ::waitpid(pid, nullptr, 0);
+        (void)waiter.wait();
         return Err(
             Error::msg(reply.rfind("error ", 0) == 0 ? reply.substr(6) : "exec waiter failed"));
     }
     if (!o.pid_file.empty()) {
-        RUNVM_TRY(write_file_atomic(o.pid_file, std::to_string(pid), 0644));
+        RUNVM_TRY(write_file_atomic(o.pid_file, std::to_string(waiter.pid()), 0644));
     }
+    // The waiter outlives this process: the caller that reaps orphans gets its status.
+    (void)waiter.release();
     return 0;
 }
 

@@ -13,11 +13,11 @@
 
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
+#include "oci/hooks_runner.hpp"
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
 #include "shim/container/console.hpp"
 #include "shim/container/create_handshake.hpp"
-#include "shim/container/hooks.hpp"
 #include "shim/container/host_stdio.hpp"
 #include "shim/container/member_process.hpp"
 #include "shim/container/monitor_state.hpp"
@@ -190,8 +190,9 @@ Result<void> Monitor::create_container() {
     // prestart and createRuntime run in the runtime's namespace after the container (here:
     // its VM) exists and before its process starts.
     const auto& hooks = s_.spec.hooks;
-    RUNVM_TRY(run_hooks(hooks ? hooks->prestart : std::nullopt, "prestart", hook_state));
-    RUNVM_TRY(run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime", hook_state));
+    RUNVM_TRY(oci::run_hooks(hooks ? hooks->prestart : std::nullopt, "prestart", hook_state));
+    RUNVM_TRY(
+        oci::run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime", hook_state));
     RUNVM_ASSIGN_OR_RETURN(listener_, listen_unix(s_.store.control_socket(o_.id), 16));
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {

@@ -10,8 +10,8 @@
 
 #include "base/io.hpp"
 #include "base/text.hpp"
+#include "oci/hooks_runner.hpp"
 #include "shim/container/client_hangup_watch.hpp"
-#include "shim/container/hooks.hpp"
 #include "shim/container/monitor_state.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
@@ -82,8 +82,8 @@ Result<json> do_start(MonitorState& s, const Target& t) {
     s.cv.notify_all();
     // runtime-spec: a failing poststart hook is logged and the lifecycle goes on.
     if (t.own) {
-        if (auto r = run_hooks(s.spec.hooks ? s.spec.hooks->poststart : std::nullopt, "poststart",
-                               hook_state);
+        if (auto r = oci::run_hooks(s.spec.hooks ? s.spec.hooks->poststart : std::nullopt,
+                                    "poststart", hook_state);
             !r) {
             spdlog::warn("{}", r.error().str());
         }

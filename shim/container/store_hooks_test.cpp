@@ -1,4 +1,4 @@
-// Container store, hooks, signals, boot timeline, broker command line, sandbox failures.
+// Container store, signals, boot timeline, broker command line, sandbox failures.
 #include <csignal>
 
 #include <boost/test/unit_test.hpp>
@@ -7,7 +7,6 @@
 
 #include "shim/container/container_ops.hpp"
 #include "shim/container/container_store.hpp"
-#include "shim/container/hooks.hpp"
 #include "shim/sandbox/boot_timeline.hpp"
 #include "shim/sandbox/broker_process.hpp"
 #include "shim/sandbox/sandbox.hpp"
@@ -80,59 +79,6 @@ BOOST_AUTO_TEST_CASE(state_of_a_container_whose_monitor_is_gone_is_stopped) {
     BOOST_TEST(!container_state(d.path, "gone").ok());
 }
 
-BOOST_AUTO_TEST_CASE(hooks_get_the_state_on_stdin_in_order) {
-    TempDir d;
-    const std::string log = d.path + "/log";
-    oci::Hook a;
-    a.path = "/bin/sh";
-    a.args = std::vector<std::string>{"sh", "-c", "cat >> " + log + "; echo >> " + log};
-    oci::Hook b;
-    b.path = "/bin/sh";
-    b.args = std::vector<std::string>{"sh", "-c", "echo \"second $X\" >> " + log};
-    b.env = std::vector<std::string>{"X=y"};
-    BOOST_REQUIRE(run_hooks(std::vector<oci::Hook>{a, b}, "prestart", R"({"id":"c"})").ok());
-    BOOST_TEST(slurp(log) == "{\"id\":\"c\"}\nsecond y\n");
-}
-
-BOOST_AUTO_TEST_CASE(a_hook_that_ignores_its_stdin_neither_blocks_nor_kills_the_caller) {
-    // Larger than a pipe's buffer, and SIGPIPE left at its default action: with the state
-    // on a pipe this would block until the timeout or kill the test process.
-    ::signal(SIGPIPE, SIG_DFL);
-    const std::string state(1 << 20, 'x');
-    oci::Hook ignores;
-    ignores.path = "/bin/true";
-    ignores.timeout = 5;
-    BOOST_TEST(run_hooks(std::vector<oci::Hook>{ignores}, "prestart", state).ok());
-    oci::Hook counts;
-    counts.path = "/bin/sh";
-    counts.args = std::vector<std::string>{"sh", "-c", "test $(wc -c) = 1048576"};
-    BOOST_TEST(run_hooks(std::vector<oci::Hook>{counts}, "prestart", state).ok());
-}
-
-BOOST_AUTO_TEST_CASE(failing_and_slow_hooks_are_reported) {
-    oci::Hook fails;
-    fails.path = "/bin/false";
-    auto r = run_hooks(std::vector<oci::Hook>{fails}, "createRuntime", "{}");
-    BOOST_REQUIRE(!r.ok());
-    BOOST_TEST(r.error().str().find("createRuntime hook 0 (/bin/false) failed") !=
-               std::string::npos);
-    oci::Hook slow;
-    slow.path = "/bin/sleep";
-    slow.args = std::vector<std::string>{"sleep", "10"};
-    slow.timeout = 1;
-    const auto t0 = std::chrono::steady_clock::now();
-    auto t = run_hooks(std::vector<oci::Hook>{slow}, "poststart", "{}");
-    BOOST_REQUIRE(!t.ok());
-    BOOST_TEST(t.error().code() == ETIMEDOUT);
-    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
-    oci::Hook missing;
-    missing.path = "/no/such/hook";
-    BOOST_TEST(run_hooks(std::vector<oci::Hook>{missing}, "prestart", "{}")
-                   .error()
-                   .str()
-                   .find("cannot execute /no/such/hook") != std::string::npos);
-}
-
 BOOST_AUTO_TEST_CASE(signals_by_name_or_number) {
     BOOST_TEST(parse_signal("KILL").value() == SIGKILL);
     BOOST_TEST(parse_signal("SIGTERM").value() == SIGTERM);
@@ -195,10 +141,10 @@ BOOST_AUTO_TEST_CASE(sandbox_with_a_missing_kernel_fails_clearly_and_leaves_noth
     SandboxOptions o;
     o.id = "k";
     o.run_dir = d.path + "/vm";
-    o.kernel = d.path + "/missing-vmlinuz";
-    o.initrd = d.write("initrd", "x");
-    o.hypervisor = HypervisorKind::qemu;
-    o.broker_binary = "/bin/false";
+    o.settings.kernel = d.path + "/missing-vmlinuz";
+    o.settings.initrd = d.write("initrd", "x");
+    o.settings.hypervisor = config::Hypervisor::qemu;
+    o.settings.paths.broker = "/bin/false";
     if (std::system("command -v mke2fs >/dev/null") == 0) {
         o.rootfs_dir = d.path + "/rootfs";
     }

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
+
 namespace runvm::containerd {
 
 Result<pid_t> spawn_process(const SpawnSpec& spec) {
@@ -21,13 +23,7 @@ Result<pid_t> spawn_process(const SpawnSpec& spec) {
     if (devnull < 0) {
         return Err(Error::from_errno("open /dev/null"));
     }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        Error e = Error::from_errno("fork " + spec.argv[0]);
-        ::close(devnull);
-        return Err(std::move(e));
-    }
-    if (pid == 0) {
+    auto child = ChildProcess::fork_child(spec.argv[0], [&]() -> int {
         // Move every source above 10 first, so placing one cannot clobber another.
         int src[4];
         for (int i = 0; i < 3; ++i) {
@@ -39,7 +35,7 @@ Result<pid_t> spawn_process(const SpawnSpec& spec) {
         src[3] = spec.extra_fd >= 0 ? ::fcntl(spec.extra_fd, F_DUPFD, 10) : -1;
         for (int i = 0; i < 4; ++i) {
             if (src[i] >= 0 && ::dup2(src[i], i) < 0) {
-                ::_exit(126);
+                return 126;
             }
         }
         if (spec.extra_fd < 0) {
@@ -54,13 +50,17 @@ Result<pid_t> spawn_process(const SpawnSpec& spec) {
             ::setsid();
         }
         if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
-            ::_exit(126);
+            return 126;
         }
         ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
+        return 127;
+    });
     ::close(devnull);
-    return pid;
+    if (!child) {
+        return Err(std::move(child).error());
+    }
+    // The daemon's Reaper reaps every child, this one included.
+    return child->release();
 }
 
 } // namespace runvm::containerd

@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
+
 namespace runvm::shim {
 
 namespace {
@@ -74,13 +76,9 @@ Result<void> run_in_mount_namespace(pid_t pid, NsOp op, const std::vector<int>& 
     for (const auto& t : targets) {
         paths.push_back(t.c_str());
     }
-    const pid_t child = ::fork();
-    if (child < 0) {
-        return Err(Error::from_errno("fork mount namespace child"));
-    }
-    if (child == 0) {
-        child_main(ns.get(), wr.get(), op, fds, paths);
-    }
+    RUNVM_ASSIGN_OR_RETURN(auto child, ChildProcess::fork_child("mount namespace child", [&] {
+                               child_main(ns.get(), wr.get(), op, fds, paths);
+                           }));
     wr.reset();
     // A handful of mount syscalls: seconds mean a hung file system; the child is killed.
     pollfd pf{rd.get(), POLLIN, 0};
@@ -93,11 +91,9 @@ Result<void> run_in_mount_namespace(pid_t pid, NsOp op, const std::vector<int>& 
     if (ready > 0) {
         n = ::read(rd.get(), &f, sizeof f);
     } else {
-        ::kill(child, SIGKILL);
+        (void)child.signal(SIGKILL);
     }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
+    const int status = child.wait().value_or(0);
     if (ready == 0) {
         return Err(Error::with_errno(ETIMEDOUT, "mount namespace of pid " + std::to_string(pid) +
                                                     ": no answer in 10 s"));

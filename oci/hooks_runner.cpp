@@ -1,23 +1,23 @@
-// fork/exec of one hook with the state on its stdin, a deadline, and kill+reap on expiry.
-#include "shim/container/hooks.hpp"
+// One hook: its state in a memfd on stdin, fork + execve, a deadline, kill and reap on expiry.
+#include "oci/hooks_runner.hpp"
 
 #include <chrono>
-#include <csignal>
-#include <thread>
 
 #include <fcntl.h>
+#include <nlohmann/json.hpp>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
 
-namespace runvm::shim {
+namespace runvm::oci {
 
 namespace {
 
-Result<void> run_hook(const oci::Hook& hook, const std::string& what, const std::string& state,
+Result<void> run_hook(const Hook& hook, const std::string& what, const std::string& state,
                       int default_timeout_s) {
     std::vector<std::string> args = hook.args.value_or(std::vector<std::string>{hook.path});
     if (args.empty()) {
@@ -44,36 +44,21 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& what, const std:
     if (::lseek(state_fd.get(), 0, SEEK_SET) != 0) {
         return Err(Error::from_errno("lseek state of " + what));
     }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        return Err(Error::from_errno("fork for " + what));
-    }
-    if (pid == 0) {
-        ::dup2(state_fd.get(), 0);
-        ::execve(hook.path.c_str(), argv.data(), envp.data());
-        ::_exit(127);
-    }
+    RUNVM_ASSIGN_OR_RETURN(auto child, ChildProcess::fork_child("for " + what, [&] {
+                               ::dup2(state_fd.get(), 0);
+                               ::execve(hook.path.c_str(), argv.data(), envp.data());
+                               return 127;
+                           }));
     state_fd.reset();
     const auto timeout = std::chrono::seconds(hook.timeout.value_or(default_timeout_s));
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    for (;;) {
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            break;
-        }
-        if (r < 0 && errno != EINTR) {
-            return Err(Error::from_errno("waitpid " + what));
-        }
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return Err(Error::with_errno(ETIMEDOUT, what + " (" + hook.path +
-                                                        "): timed out after " +
-                                                        std::to_string(timeout.count()) + " s"));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    RUNVM_ASSIGN_OR_RETURN(auto exited,
+                           child.wait_until(std::chrono::steady_clock::now() + timeout));
+    if (!exited) {
+        child.kill_and_reap();
+        return Err(Error::with_errno(ETIMEDOUT, what + " (" + hook.path + "): timed out after " +
+                                                    std::to_string(timeout.count()) + " s"));
     }
+    const int status = *exited;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         return Ok();
     }
@@ -87,16 +72,28 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& what, const std:
 
 } // namespace
 
-Result<void> run_hooks(const std::optional<std::vector<oci::Hook>>& hooks, const char* kind,
+std::string hook_state_json(const std::string& id, const std::string& status, int pid,
+                            const std::string& bundle) {
+    nlohmann::json j = {
+        {"ociVersion", "1.0.2"}, {"id", id}, {"status", status}, {"pid", pid}, {"bundle", bundle}};
+    return j.dump();
+}
+
+Result<void> run_hooks(const std::vector<Hook>& hooks, const char* kind,
                        const std::string& state_json, int default_timeout_s) {
-    if (!hooks) {
-        return Ok();
-    }
-    for (size_t i = 0; i < hooks->size(); ++i) {
+    for (size_t i = 0; i < hooks.size(); ++i) {
         const std::string what = std::string(kind) + " hook " + std::to_string(i);
-        RUNVM_TRY(run_hook((*hooks)[i], what, state_json, default_timeout_s));
+        RUNVM_TRY(run_hook(hooks[i], what, state_json, default_timeout_s));
     }
     return Ok();
 }
 
-} // namespace runvm::shim
+Result<void> run_hooks(const std::optional<std::vector<Hook>>& hooks, const char* kind,
+                       const std::string& state_json, int default_timeout_s) {
+    if (!hooks) {
+        return Ok();
+    }
+    return run_hooks(*hooks, kind, state_json, default_timeout_s);
+}
+
+} // namespace runvm::oci
