@@ -40,9 +40,7 @@ Result<shim::MonitorOptions> monitor_options(const GlobalOptions& g, const std::
         o.pid_file = pid_file;
     }
     o.console_socket = console_socket;
-    o.settings = shim::default_settings();
-    RUNVM_TRY(shim::apply_config_file(o.settings));
-    RUNVM_TRY(shim::apply_environment(o.settings));
+    RUNVM_ASSIGN_OR_RETURN(o.settings, shim::load_settings());
     return o;
 }
 

@@ -4,6 +4,7 @@
 
 #include "oci/names.hpp"
 #include "shim/cli/verb.hpp"
+#include "shim/config/annotations.hpp"
 
 namespace runvm::cli {
 
@@ -14,6 +15,10 @@ nlohmann::json features() {
     json caps = json::array();
     for (const std::string_view c : oci::capability_names()) {
         caps.push_back(c);
+    }
+    json annotations = json::object();
+    for (const config::AnnotationKey& k : config::annotation_keys()) {
+        annotations[std::string(k.key)] = k.description;
     }
     return {{"ociVersionMin", "1.0.0"},
             {"ociVersionMax", "1.2.0"},
@@ -40,14 +45,7 @@ nlohmann::json features() {
                 {"archs", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}}}},
               {"apparmor", {{"enabled", false}}},
               {"selinux", {{"enabled", false}}}}},
-            {"annotations",
-             {{"io.runvm.hypervisor", "auto, kvm (runvm-vmm) or qemu"},
-              {"io.runvm.vcpus", "vCPUs of the container's VM"},
-              {"io.runvm.memory", "memory of the container's VM, MiB"},
-              {"io.runvm.kernel", "guest kernel path"},
-              {"io.runvm.initrd", "guest initramfs path"},
-              {"io.runvm.rootfs", "auto (virtiofs as root, else block), block (an ext4 copy) or "
-                                  "virtiofs (the directory itself)"}}}};
+            {"annotations", annotations}};
 }
 
 } // namespace

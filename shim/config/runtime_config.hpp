@@ -1,10 +1,14 @@
-// runvm's runtime configuration: /etc/runvm/config.yaml plus per-container annotation overrides.
+// runvm's settings, one type from /etc/runvm/config.yaml through the RUNVM_* environment and
+// the bundle's io.runvm.* annotations down to the hypervisor backend that boots the VM.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
+
+#include <sys/types.h>
 
 #include "base/log.hpp"
 #include "base/result.hpp"
@@ -13,7 +17,8 @@ namespace runvm::config {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/runvm/config.yaml";
 
-// automatic: runvm-vmm on KVM when /dev/kvm opens, else QEMU with TCG.
+// automatic: runvm-vmm on KVM when /dev/kvm opens, else QEMU with TCG (shim/hypervisor
+// resolves it when the VM boots).
 enum class Hypervisor { automatic, kvm, qemu };
 
 std::string_view hypervisor_name(Hypervisor h); // "auto", "kvm", "qemu"
@@ -26,6 +31,13 @@ enum class RootfsMode { automatic, block, virtiofs };
 
 std::string_view rootfs_mode_name(RootfsMode m); // "auto", "block", "virtiofs"
 
+// `automatic` becomes virtiofs for root (euid 0) and block for anyone else.
+RootfsMode resolve_rootfs_mode(RootfsMode mode, uid_t euid);
+
+// Where scripts/build-guest-image.sh puts the guest image: the kernel and initramfs used when
+// none is configured.
+inline constexpr const char* kDefaultGuestImageDir = "/var/cache/runvm/image";
+
 // Helper programs; a name without a slash is looked up in $PATH.
 struct HelperPaths {
     std::string broker = "runvm-broker";
@@ -34,14 +46,18 @@ struct HelperPaths {
     bool operator==(const HelperPaths&) const = default;
 };
 
+// Every setting has one field here; config.yaml, the environment and the annotations write
+// it, the sandbox and the hypervisor backends read it.
 struct RuntimeConfig {
     Hypervisor hypervisor = Hypervisor::automatic;
-    std::string kernel;        // empty: the guest image's default kernel
-    std::string initrd;        // empty: the guest image's default initramfs
-    uint32_t vcpus = 1;        // 1..255
-    uint32_t memory_mib = 256; // 64..1048576
+    std::string kernel;         // empty: the guest image's default kernel (guest_kernel)
+    std::string initrd;         // empty: the guest image's default initramfs (guest_initrd)
+    std::string kernel_cmdline; // RUNVM_KERNEL_CMDLINE: after the backend's own arguments
+    uint32_t vcpus = 1;         // kMinVcpus..kMaxVcpus
+    uint32_t memory_mib = 256;  // kMinMemoryMib..kMaxMemoryMib
     RootfsMode rootfs = RootfsMode::automatic;
-    std::string log_level = "info"; // trace, debug, info, warn, error
+    std::chrono::milliseconds boot_timeout{30'000}; // RUNVM_BOOT_TIMEOUT_MS: the agent's deadline
+    std::string log_level = "info";                 // trace, debug, info, warn, error
     LogFormat log_format = LogFormat::text;
     std::string log_file;                  // empty: stderr
     std::string state_root = "/run/runvm"; // where oci::StateStore keeps containers
@@ -55,9 +71,17 @@ Result<RuntimeConfig> parse_runtime_config(std::string_view yaml_text, const std
 // A missing file means the defaults; an unreadable or invalid one is an error.
 Result<RuntimeConfig> load_runtime_config(const std::string& path = kDefaultConfigPath);
 
-// The io.runvm.{vcpus,memory_mib,kernel,hypervisor,rootfs} annotations override `base`; a bad
-// value is an error naming the annotation. Other annotations are left to their owners.
+// The guest image's files: the configured path, else the default image's.
+std::string guest_kernel(const RuntimeConfig& config);
+std::string guest_initrd(const RuntimeConfig& config);
+
+// The io.runvm.* annotations of annotations.hpp's table override `base`; a bad value is an
+// error naming the annotation. Other annotations are left to their owners.
 Result<RuntimeConfig> apply_annotations(const RuntimeConfig& base,
                                         const std::map<std::string, std::string>& annotations);
+
+// The RUNVM_* variables of environment.cpp's table override `config`; a bad value is an error
+// naming the variable, and leaves `config` as it was.
+Result<void> apply_environment(RuntimeConfig& config);
 
 } // namespace runvm::config

@@ -3,10 +3,14 @@
 #define BOOST_TEST_MODULE runtime_config
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include <boost/test/unit_test.hpp>
 
 #include "base/io.hpp"
+#include "shim/config/annotations.hpp"
+#include "shim/config/config_values.hpp"
 #include "shim/config/runtime_config.hpp"
 
 using namespace runvm::config;
@@ -143,7 +147,8 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
     RuntimeConfig base;
     base.kernel = "/boot/default";
     auto c = apply_annotations(base, {{"io.runvm.vcpus", "2"},
-                                      {"io.runvm.memory_mib", "1024"},
+                                      {"io.runvm.memory", "1024"},
+                                      {"io.runvm.initrd", "/boot/initrd"},
                                       {"io.runvm.kernel", "/boot/custom"},
                                       {"io.runvm.hypervisor", "kvm"},
                                       {"io.runvm.rootfs", "virtiofs"},
@@ -152,6 +157,7 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
     BOOST_TEST(c->vcpus == 2u);
     BOOST_TEST(c->memory_mib == 1024u);
     BOOST_TEST(c->kernel == "/boot/custom");
+    BOOST_TEST(c->initrd == "/boot/initrd");
     BOOST_TEST((c->hypervisor == Hypervisor::kvm));
     BOOST_TEST((c->rootfs == RootfsMode::virtiofs));
     BOOST_TEST((*apply_annotations(base, {}) == base));
@@ -159,8 +165,8 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
     const std::vector<std::pair<std::pair<std::string, std::string>, std::string>> bad = {
         {{"io.runvm.vcpus", "abc"},
          R"(annotation io.runvm.vcpus: must be an integer from 1 to 255, got "abc")"},
-        {{"io.runvm.memory_mib", "1048577"},
-         R"(annotation io.runvm.memory_mib: must be an integer from 64 to 1048576, got "1048577")"},
+        {{"io.runvm.memory", "1048577"},
+         R"(annotation io.runvm.memory: must be an integer from 64 to 1048576, got "1048577")"},
         {{"io.runvm.kernel", "vmlinuz"},
          R"(annotation io.runvm.kernel: must be an absolute path, got "vmlinuz")"},
         {{"io.runvm.hypervisor", "firecracker"},
@@ -175,4 +181,55 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
             BOOST_TEST(r.error().message() == message);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(hypervisor_names_and_the_programs_name) {
+    BOOST_TEST((parse_hypervisor("kvm").value() == Hypervisor::kvm));
+    BOOST_TEST((parse_hypervisor("runvm-vmm").value() == Hypervisor::kvm));
+    BOOST_TEST((parse_hypervisor("qemu").value() == Hypervisor::qemu));
+    BOOST_TEST(!parse_hypervisor("xen").ok());
+}
+
+BOOST_AUTO_TEST_CASE(environment_overrides_and_names_the_variable) {
+    RuntimeConfig c;
+    ::setenv("RUNVM_VCPUS", "4", 1);
+    ::setenv("RUNVM_BOOT_TIMEOUT_MS", "5000", 1);
+    ::setenv("RUNVM_VMM", "/opt/runvm-vmm", 1);
+    auto ok = apply_environment(c);
+    ::unsetenv("RUNVM_BOOT_TIMEOUT_MS");
+    ::unsetenv("RUNVM_VMM");
+    BOOST_TEST_REQUIRE(ok.ok());
+    BOOST_TEST(c.vcpus == 4u);
+    BOOST_TEST(c.boot_timeout.count() == 5000);
+    BOOST_TEST(c.paths.vmm == "/opt/runvm-vmm");
+    ::setenv("RUNVM_VCPUS", "256", 1);
+    auto bad = apply_environment(c);
+    ::unsetenv("RUNVM_VCPUS");
+    BOOST_TEST_REQUIRE(!bad.ok());
+    BOOST_TEST(bad.error().message() ==
+               R"(RUNVM_VCPUS: must be an integer from 1 to 255, got "256")");
+    BOOST_TEST(c.vcpus == 4u); // a refused value changes nothing
+}
+
+// docs/config.md's annotation table lists exactly the keys the parser (and `runvm features`)
+// reads from annotations.cpp's table.
+BOOST_AUTO_TEST_CASE(docs_list_exactly_the_annotation_table) {
+    auto doc = runvm::read_file(std::string(RUNVM_SOURCE_DIR) + "/docs/config.md");
+    BOOST_TEST_REQUIRE(doc.ok());
+    std::set<std::string> documented;
+    std::istringstream lines(*doc);
+    std::string line;
+    while (std::getline(lines, line)) {
+        const std::string prefix = "| `io.runvm.";
+        if (line.rfind(prefix, 0) == 0) {
+            const auto end = line.find('`', 3);
+            documented.insert(line.substr(3, end - 3));
+        }
+    }
+    std::set<std::string> table;
+    for (const AnnotationKey& k : annotation_keys()) {
+        BOOST_TEST(table.insert(std::string(k.key)).second, "twice in the table: " << k.key);
+        BOOST_TEST(!k.description.empty());
+    }
+    BOOST_TEST(documented == table, boost::test_tools::per_element());
 }

@@ -80,13 +80,13 @@ Result<void> Monitor::create() {
     for (const auto& n : notes) {
         spdlog::info("container {}: {}", o_.id, n);
     }
-    RuntimeSettings settings = o_.settings;
+    config::RuntimeConfig settings = o_.settings;
     if (s_.spec.annotations) {
-        RUNVM_TRY(apply_annotations(settings, *s_.spec.annotations));
+        RUNVM_ASSIGN_OR_RETURN(settings, config::apply_annotations(settings, *s_.spec.annotations));
         pod_sandbox_ = pod_placement(o_.id, *s_.spec.annotations).role == PodRole::sandbox &&
                        ::geteuid() == 0; // members' files are bind-mounted in: root only
     }
-    if (settings.rootfs == config::RootfsMode::virtiofs) {
+    if (config::resolve_rootfs_mode(settings.rootfs, ::geteuid()) == config::RootfsMode::virtiofs) {
         if (::geteuid() != 0) {
             return Err(Error::with_errno(EPERM, "rootfs: virtiofs needs root (the bundle's "
                                                 "rootfs is bind-mounted into the VM's share)"));
@@ -113,15 +113,7 @@ Result<void> Monitor::create() {
     SandboxOptions so;
     so.id = o_.id;
     so.run_dir = s_.record.run_dir;
-    so.kernel = settings.kernel;
-    so.initrd = settings.initrd;
-    so.kernel_cmdline = settings.kernel_cmdline;
-    so.hypervisor = settings.hypervisor;
-    so.vcpus = settings.vcpus;
-    so.memory_mib = settings.memory_mib;
-    so.broker_binary = settings.broker_binary;
-    so.qemu_binary = settings.qemu_binary;
-    so.vmm_binary = settings.vmm_binary;
+    so.settings = settings;
     so.rootfs_dir = rootfs_shared_ ? "" : s_.record.rootfs; // empty: no image, no blk device
     // Writable while the container's mounts are made, as runc's rootfs is: missing mount
     // points are created (in the image, a copy); the launcher then makes "/" read-only for
@@ -129,7 +121,6 @@ Result<void> Monitor::create() {
     so.rootfs_readonly = false;
     so.shares = shares_;
     so.always_share = pod_sandbox_;
-    so.boot_timeout = settings.boot_timeout;
     so.netns_path = network_namespace_path(s_.spec);
     if (so.netns_path) {
         so.name_files = guest_name_files(s_.spec);

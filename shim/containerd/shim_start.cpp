@@ -13,10 +13,10 @@
 
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
+#include "shim/config/helper_paths.hpp"
 #include "shim/containerd/shim_actions.hpp"
 #include "shim/containerd/shim_address.hpp"
 #include "shim/containerd/spawn.hpp"
-#include "shim/sandbox/runtime_settings.hpp"
 
 namespace runvm::containerd {
 
@@ -110,7 +110,7 @@ std::string runvm_root_for(const std::string& ns) {
 
 std::string runvm_binary() {
     const char* cli = std::getenv("RUNVM_CLI");
-    return cli && *cli ? cli : shim::find_helper("runvm", "shim/cli");
+    return cli && *cli ? cli : config::find_helper("runvm", "shim/cli");
 }
 
 std::string shim_group(const std::string& bundle_dir, const std::string& id) {

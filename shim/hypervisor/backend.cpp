@@ -10,31 +10,18 @@
 #include "base/io.hpp"
 #include "base/text.hpp"
 #include "base/unique_fd.hpp"
-#include "shim/hypervisor/qemu_backend.hpp"
-#include "shim/hypervisor/vmm_backend.hpp"
+#include "shim/hypervisor/qemu/qemu_backend.hpp"
+#include "shim/hypervisor/vmm/vmm_backend.hpp"
 
 namespace runvm::shim {
 
-Result<HypervisorKind> parse_hypervisor_kind(std::string_view text) {
-    if (text == "auto" || text.empty()) {
-        return HypervisorKind::automatic;
-    }
-    if (text == "qemu") {
-        return HypervisorKind::qemu;
-    }
-    if (text == "kvm" || text == "runvm-vmm") {
-        return HypervisorKind::kvm;
-    }
-    return Err(Error::msg("hypervisor: unknown value '" + std::string(text) +
-                          "' (want auto, kvm or qemu)"));
-}
-
-HypervisorKind choose_automatic(int kvm_open_errno, std::string_view cpu_flags, std::string* why) {
+config::Hypervisor choose_automatic(int kvm_open_errno, std::string_view cpu_flags,
+                                    std::string* why) {
     bool hardware = false;
     for (const auto flag : words(cpu_flags)) {
         hardware = hardware || flag == "vmx" || flag == "svm";
     }
-    HypervisorKind kind = HypervisorKind::qemu;
+    config::Hypervisor kind = config::Hypervisor::qemu;
     std::string reason;
     if (kvm_open_errno != 0) {
         reason = std::string("open /dev/kvm: ") + std::strerror(kvm_open_errno) + ": QEMU with TCG";
@@ -43,7 +30,7 @@ HypervisorKind choose_automatic(int kvm_open_errno, std::string_view cpu_flags, 
                  "kvm_pvm, which does not boot an unmodified Linux guest in time): QEMU with "
                  "TCG; hypervisor kvm uses it anyway";
     } else {
-        kind = HypervisorKind::kvm;
+        kind = config::Hypervisor::kvm;
         reason = "/dev/kvm opens: runvm-vmm on KVM";
     }
     if (why) {
@@ -52,8 +39,8 @@ HypervisorKind choose_automatic(int kvm_open_errno, std::string_view cpu_flags, 
     return kind;
 }
 
-HypervisorKind resolve_hypervisor(HypervisorKind requested, std::string* why) {
-    if (requested != HypervisorKind::automatic) {
+config::Hypervisor resolve_hypervisor(config::Hypervisor requested, std::string* why) {
+    if (requested != config::Hypervisor::automatic) {
         if (why) {
             *why = "requested explicitly";
         }
@@ -72,7 +59,7 @@ HypervisorKind resolve_hypervisor(HypervisorKind requested, std::string* why) {
         }
     }
     std::string reason;
-    const HypervisorKind kind = choose_automatic(open_errno, flags, &reason);
+    const config::Hypervisor kind = choose_automatic(open_errno, flags, &reason);
     spdlog::info("hypervisor auto: {}", reason);
     if (why) {
         *why = reason;
@@ -80,8 +67,8 @@ HypervisorKind resolve_hypervisor(HypervisorKind requested, std::string* why) {
     return kind;
 }
 
-std::unique_ptr<HypervisorBackend> make_backend(HypervisorKind resolved) {
-    if (resolved == HypervisorKind::kvm) {
+std::unique_ptr<HypervisorBackend> make_backend(config::Hypervisor requested, std::string* why) {
+    if (resolve_hypervisor(requested, why) == config::Hypervisor::kvm) {
         return std::make_unique<VmmBackend>();
     }
     return std::make_unique<QemuBackend>(false);

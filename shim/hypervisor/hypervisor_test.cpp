@@ -13,8 +13,8 @@
 
 #include "shim/hypervisor/backend.hpp"
 #include "shim/hypervisor/host_tsc.hpp"
-#include "shim/hypervisor/qemu_backend.hpp"
-#include "shim/hypervisor/vmm_backend.hpp"
+#include "shim/hypervisor/qemu/qemu_backend.hpp"
+#include "shim/hypervisor/vmm/vmm_backend.hpp"
 
 using namespace runvm;
 using namespace runvm::shim;
@@ -36,15 +36,15 @@ struct TempDir {
 
 VmConfig config_in(const TempDir& d) {
     VmConfig c;
-    c.kernel = d.file("vmlinuz");
-    c.initrd = d.file("initrd");
+    c.settings.kernel = d.file("vmlinuz");
+    c.settings.initrd = d.file("initrd");
     c.vsock_socket = d.path + "/vsock.sock";
     c.blk_socket = d.path + "/blk.sock";
     c.console_log = d.path + "/console.log";
     c.work_dir = d.path;
-    c.memory_mib = 192;
-    c.vcpus = 2;
-    c.kernel_cmdline = "runvm.debug=1";
+    c.settings.memory_mib = 192;
+    c.settings.vcpus = 2;
+    c.settings.kernel_cmdline = "runvm.debug=1";
     return c;
 }
 
@@ -73,6 +73,8 @@ BOOST_AUTO_TEST_CASE(qemu_command_line_has_microvm_memfd_and_vhost_user_devices)
     BOOST_REQUIRE(qemu.prepare(config_in(d)).ok());
     const auto& argv = qemu.command();
     BOOST_TEST(argv.front() == "qemu-system-x86_64");
+    BOOST_TEST(qemu.log_path() == d.path + "/qemu.log");
+    BOOST_TEST(qemu.work_files().size() == 1u);
     BOOST_TEST(after(argv, "-accel") == "tcg");
     BOOST_TEST(after(argv, "-machine") == "microvm,acpi=on,memory-backend=mem");
     BOOST_TEST(after(argv, "-object") == "memory-backend-memfd,id=mem,size=192M,share=on");
@@ -93,8 +95,8 @@ BOOST_AUTO_TEST_CASE(qemu_command_line_has_microvm_memfd_and_vhost_user_devices)
 BOOST_AUTO_TEST_CASE(prepare_names_the_missing_kernel) {
     TempDir d;
     VmConfig c = config_in(d);
-    c.kernel = d.path + "/no-such-kernel";
-    for (HypervisorKind k : {HypervisorKind::qemu, HypervisorKind::kvm}) {
+    c.settings.kernel = d.path + "/no-such-kernel";
+    for (config::Hypervisor k : {config::Hypervisor::qemu, config::Hypervisor::kvm}) {
         auto r = make_backend(k)->prepare(c);
         BOOST_REQUIRE(!r.ok());
         BOOST_TEST(r.error().str().find("no-such-kernel") != std::string::npos);
@@ -130,6 +132,10 @@ BOOST_AUTO_TEST_CASE(vmm_config_lists_the_brokers_devices) {
     BOOST_TEST(cmdline.find("reboot=t") == std::string::npos);
     BOOST_TEST(cmdline.find("virtio_mmio.device=") == std::string::npos);
     BOOST_TEST(::access((d.path + "/vmm.json").c_str(), R_OK) == 0);
+    // The backend names its own files: the sandbox keeps and removes them without knowing them.
+    BOOST_TEST(vmm.log_path() == d.path + "/vmm.log");
+    const std::vector<std::string> files = {d.path + "/vmm.log", d.path + "/vmm.json"};
+    BOOST_TEST(vmm.work_files() == files, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(virtiofs_device_only_when_a_share_is_configured) {
@@ -155,14 +161,14 @@ BOOST_AUTO_TEST_CASE(virtiofs_device_only_when_a_share_is_configured) {
 
 BOOST_AUTO_TEST_CASE(auto_picks_by_dev_kvm_and_says_why) {
     std::string why;
-    const HypervisorKind k = resolve_hypervisor(HypervisorKind::automatic, &why);
+    const config::Hypervisor k = resolve_hypervisor(config::Hypervisor::automatic, &why);
     const bool kvm_opens = ::access("/dev/kvm", R_OK | W_OK) == 0;
     const bool hardware = std::system("grep -qwE 'vmx|svm' /proc/cpuinfo") == 0;
-    BOOST_TEST((k == HypervisorKind::kvm) == (kvm_opens && hardware));
+    BOOST_TEST((k == config::Hypervisor::kvm) == (kvm_opens && hardware));
     BOOST_TEST(why.find("/dev/kvm") != std::string::npos);
-    BOOST_TEST((resolve_hypervisor(HypervisorKind::qemu, &why) == HypervisorKind::qemu));
-    BOOST_TEST((parse_hypervisor_kind("kvm").value() == HypervisorKind::kvm));
-    BOOST_TEST(!parse_hypervisor_kind("xen").ok());
+    BOOST_TEST((resolve_hypervisor(config::Hypervisor::qemu, &why) == config::Hypervisor::qemu));
+    BOOST_TEST((make_backend(config::Hypervisor::qemu)->name() == "qemu-tcg"));
+    BOOST_TEST((make_backend(config::Hypervisor::kvm)->name() == "runvm-vmm"));
 }
 
 // A real QEMU without a guest: starts, keeps running, stops within the grace period.
@@ -181,19 +187,13 @@ BOOST_AUTO_TEST_CASE(qemu_process_starts_and_stops, *boost::unit_test::precondit
     // A QEMU that idles: no kernel, no devices, paused at start (-S).
     struct Idle : ProcessBackend {
         std::string name() const override { return "idle-qemu"; }
+        std::string program(const config::RuntimeConfig&) const override {
+            return "qemu-system-x86_64";
+        }
         Result<void> prepare(const VmConfig& c) override {
-            argv_ = {"qemu-system-x86_64",
-                     "-S",
-                     "-nodefaults",
-                     "-nographic",
-                     "-machine",
-                     "microvm",
-                     "-accel",
-                     "tcg",
-                     "-serial",
-                     "null",
-                     "-monitor",
-                     "none"};
+            argv_ = {program(c.settings), "-S",      "-nodefaults", "-nographic",
+                     "-machine",          "microvm", "-accel",      "tcg",
+                     "-serial",           "null",    "-monitor",    "none"};
             log_path_ = c.work_dir + "/qemu.log";
             return Ok();
         }
@@ -240,14 +240,14 @@ BOOST_AUTO_TEST_CASE(auto_wants_hardware_virtualization_behind_dev_kvm) {
     const std::string amd = "flags\t\t: fpu vme de pse tsc msr pae mce cx8 svm extapic";
     const std::string intel = "flags\t\t: fpu vme vmx smx est";
     const std::string pvm = "flags\t\t: fpu vme de pse tsc msr pae hypervisor lahf_lm";
-    BOOST_TEST((choose_automatic(0, amd, &why) == HypervisorKind::kvm));
+    BOOST_TEST((choose_automatic(0, amd, &why) == config::Hypervisor::kvm));
     BOOST_TEST(why == "/dev/kvm opens: runvm-vmm on KVM");
-    BOOST_TEST((choose_automatic(0, intel, &why) == HypervisorKind::kvm));
-    BOOST_TEST((choose_automatic(0, pvm, &why) == HypervisorKind::qemu));
+    BOOST_TEST((choose_automatic(0, intel, &why) == config::Hypervisor::kvm));
+    BOOST_TEST((choose_automatic(0, pvm, &why) == config::Hypervisor::qemu));
     BOOST_TEST(why.find("neither vmx nor svm") != std::string::npos);
     BOOST_TEST(why.find("kvm_pvm") != std::string::npos);
     // A flag is a whole word: "svm_lock" alone is not svm.
-    BOOST_TEST((choose_automatic(0, "flags : npt svm_lock", &why) == HypervisorKind::qemu));
-    BOOST_TEST((choose_automatic(ENOENT, amd, &why) == HypervisorKind::qemu));
+    BOOST_TEST((choose_automatic(0, "flags : npt svm_lock", &why) == config::Hypervisor::qemu));
+    BOOST_TEST((choose_automatic(ENOENT, amd, &why) == config::Hypervisor::qemu));
     BOOST_TEST(why == "open /dev/kvm: No such file or directory: QEMU with TCG");
 }

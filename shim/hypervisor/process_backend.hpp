@@ -12,6 +12,8 @@ namespace runvm::shim {
 class ProcessBackend : public HypervisorBackend {
 public:
     const std::vector<std::string>& command() const override { return argv_; }
+    const std::string& log_path() const override { return log_path_; }
+    const std::vector<std::string>& work_files() const override { return work_files_; }
     Result<void> start() override;
     Result<std::optional<int>> wait(std::chrono::milliseconds timeout) override;
     void stop(std::chrono::milliseconds grace) override;
@@ -20,6 +22,7 @@ public:
 protected:
     std::vector<std::string> argv_;
     std::string log_path_; // the program's stdout and stderr
+    std::vector<std::string> work_files_;
     bool stdin_null_ = true;
 
 private:

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "shim/config/runtime_config.hpp"
+
 namespace runvm::shim {
 
 // A virtio-net device served by the broker over vhost-user (docs/networking.md).
@@ -14,14 +16,12 @@ struct NetDeviceConfig {
 };
 
 struct VmConfig {
-    std::string kernel;         // bzImage (QEMU) or vmlinux/bzImage (runvm-vmm)
-    std::string initrd;         // the guest image's initramfs
-    std::string kernel_cmdline; // extra arguments after the backend's own
-    uint32_t vcpus = 1;
-    uint64_t memory_mib = 256;
-    // A file for guest RAM that the hypervisor opens (fd_path_for_peer of a huge-page file);
-    // empty: the backend's own shareable memory (a memfd).
-    std::string memory_file;
+    // The guest image (config::guest_kernel, guest_initrd), the extra kernel arguments, vCPUs,
+    // memory and the programs (paths): the settings as the layers above passed them on.
+    config::RuntimeConfig settings;
+    // Guest RAM on huge pages, where the backend has to be handed them (QEMU: a file on a
+    // private huge-page tmpfs in work_dir, else a memfd); runvm-vmm asks for them itself.
+    bool huge_pages = false;
     // The broker's vhost-user sockets (the broker listens before the hypervisor starts).
     std::string vsock_socket;
     std::string blk_socket;     // empty: no block device
@@ -33,7 +33,6 @@ struct VmConfig {
     uint32_t guest_cid = 3;
     std::string console_log; // the hypervisor's serial output, kept for errors
     std::string work_dir;    // per-VM scratch: config files, logs
-    std::string binary;      // empty: the backend's default program
 };
 
 } // namespace runvm::shim

@@ -46,12 +46,17 @@ std::string failed_start_log_dir() {
 }
 
 std::string keep_failed_start_logs(const std::string& run_dir, const std::string& id,
-                                   const std::string& reason) {
+                                   const std::string& reason,
+                                   const std::vector<std::string>& files) {
     const std::string dir = failed_start_log_dir();
     const std::string tmp = dir + "." + std::to_string(::getpid());
     std::vector<std::pair<std::string, std::string>> logs;
-    for (const char* name : {"console.log", "qemu.log", "vmm.log", "broker.log", "vmm.json"}) {
-        if (std::string tail = read_tail(run_dir + "/" + name); !tail.empty()) {
+    for (const std::string& path : files) {
+        const std::string name = path.substr(path.rfind('/') + 1);
+        if (name.empty() || path.rfind(run_dir + "/", 0) != 0) {
+            continue; // only the VM's own files, each under its own name
+        }
+        if (std::string tail = read_tail(path); !tail.empty()) {
             logs.emplace_back(name, std::move(tail));
         }
     }

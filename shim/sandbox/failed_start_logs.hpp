@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace runvm::shim {
 
@@ -14,11 +15,13 @@ inline constexpr size_t kFailedStartLogTail = 256 * 1024;
 // ContainerStore::run_dir). One per machine: each failure replaces the last one's.
 std::string failed_start_log_dir();
 
-// Copies the tail of each log in `run_dir` into failed_start_log_dir() with a `reason` file
+// Copies the tail of each of `files` (the VM's logs in `run_dir`, which the sandbox and its
+// hypervisor backend name) into failed_start_log_dir() under its own name, with a `reason` file
 // (container id, time, error), replacing what was there. Returns the directory, or "" when
 // there was no log to keep or the copy failed (logged: the failure it documents matters more).
 std::string keep_failed_start_logs(const std::string& run_dir, const std::string& id,
-                                   const std::string& reason);
+                                   const std::string& reason,
+                                   const std::vector<std::string>& files);
 
 // "<error>; logs: <dir>" when the logs were kept, else the error unchanged.
 std::string with_kept_logs(const std::string& error, const std::string& kept_dir);

@@ -147,10 +147,10 @@ BOOST_AUTO_TEST_CASE(a_sandbox_that_fails_to_boot_leaves_no_share_mounted) {
     SandboxOptions o;
     o.id = "fs";
     o.run_dir = s.t.path + "/vm";
-    o.kernel = s.t.path + "/missing-vmlinuz";
-    o.initrd = s.t.write("initrd", "x");
-    o.hypervisor = HypervisorKind::qemu;
-    o.broker_binary = "/bin/false";
+    o.settings.kernel = s.t.path + "/missing-vmlinuz";
+    o.settings.initrd = s.t.write("initrd", "x");
+    o.settings.hypervisor = config::Hypervisor::qemu;
+    o.settings.paths.broker = "/bin/false";
     o.shares = s.shares();
     auto sb = Sandbox::boot(o);
     BOOST_REQUIRE(!sb.ok());

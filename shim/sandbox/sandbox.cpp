@@ -10,7 +10,7 @@
 
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
-#include "shim/hypervisor/guest_memory_file.hpp"
+#include "shim/config/helper_paths.hpp"
 #include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/hybrid_vsock.hpp"
 #include "shim/sandbox/rootfs_image.hpp"
@@ -48,7 +48,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
 }
 
 std::string Sandbox::keep_logs(const std::string& reason) const {
-    return keep_failed_start_logs(options_.run_dir, options_.id, reason);
+    return keep_failed_start_logs(options_.run_dir, options_.id, reason, log_files());
 }
 
 Result<void> Sandbox::boot_steps() {
@@ -87,7 +87,8 @@ Result<void> Sandbox::boot_steps() {
 
 Result<void> Sandbox::start_vm() {
     BrokerConfig broker;
-    broker.binary = options_.broker_binary;
+    broker.binary = config::helper_program(options_.settings.paths.broker,
+                                           config::HelperPaths{}.broker, "broker");
     broker.vsock_socket = options_.run_dir + "/vsock.vhost";
     broker.vsock_uds = vsock_uds_;
     broker.log_path = options_.run_dir + "/broker.log";
@@ -114,15 +115,11 @@ Result<void> Sandbox::start_vm() {
     }
     // The hypervisor's inputs (kernel, initramfs) are checked before anything starts.
     std::string why;
-    const HypervisorKind kind = resolve_hypervisor(options_.hypervisor, &why);
-    hypervisor_ = make_backend(kind);
+    hypervisor_ = make_backend(options_.settings.hypervisor, &why);
     hypervisor_name_ = hypervisor_->name();
     VmConfig vm;
-    vm.kernel = options_.kernel;
-    vm.initrd = options_.initrd;
-    vm.kernel_cmdline = options_.kernel_cmdline;
-    vm.vcpus = options_.vcpus;
-    vm.memory_mib = options_.memory_mib;
+    vm.settings = options_.settings;
+    vm.huge_pages = true;
     vm.vsock_socket = broker.vsock_socket;
     vm.blk_socket = broker.blk_socket;
     vm.fs_socket = broker.fs_socket;
@@ -132,16 +129,6 @@ Result<void> Sandbox::start_vm() {
         vm.net_devices.push_back({net.socket, net.mac});
     }
     vm.work_dir = options_.run_dir;
-    vm.binary = kind == HypervisorKind::kvm ? options_.vmm_binary : options_.qemu_binary;
-    if (kind != HypervisorKind::kvm) { // runvm-vmm makes its own memfd and asks for huge pages
-        auto ram = open_huge_guest_memory(options_.run_dir + "/ram", vm.memory_mib << 20);
-        if (ram.ok()) {
-            guest_memory_ = std::move(ram).value();
-            vm.memory_file = fd_path_for_peer(guest_memory_.get());
-        } else {
-            spdlog::debug("sandbox {}: guest RAM in a memfd: {}", options_.id, ram.error().str());
-        }
-    }
     RUNVM_TRY(hypervisor_->prepare(vm));
     spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);
 
@@ -195,7 +182,7 @@ Result<void> Sandbox::check_alive() {
 }
 
 Result<void> Sandbox::connect_agent() {
-    const auto deadline = std::chrono::steady_clock::now() + options_.boot_timeout;
+    const auto deadline = std::chrono::steady_clock::now() + options_.settings.boot_timeout;
     auto watch = [this]() -> Result<void> {
         struct stat st {};
         // The first console byte is the kernel's first message (quiet: its first warning).
@@ -221,20 +208,30 @@ Result<void> Sandbox::connect_agent() {
 }
 
 std::string Sandbox::hypervisor_log_tail() const {
-    for (const char* f : {"/qemu.log", "/vmm.log"}) {
-        auto text = read_file(options_.run_dir + f);
-        if (!text || text->empty()) {
-            continue;
-        }
-        std::string& s = *text;
-        while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
-            s.pop_back();
-        }
-        const auto pos = s.rfind('\n');
-        return " (" + std::string(f + 1) + ": " +
-               (pos == std::string::npos ? s : s.substr(pos + 1)) + ")";
+    if (!hypervisor_ || hypervisor_->log_path().empty()) {
+        return "";
     }
-    return "";
+    const std::string& log = hypervisor_->log_path();
+    auto text = read_file(log);
+    if (!text || text->empty()) {
+        return "";
+    }
+    std::string& s = *text;
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
+        s.pop_back();
+    }
+    const auto pos = s.rfind('\n');
+    return " (" + log.substr(log.rfind('/') + 1) + ": " +
+           (pos == std::string::npos ? s : s.substr(pos + 1)) + ")";
+}
+
+std::vector<std::string> Sandbox::log_files() const {
+    std::vector<std::string> files = {console_log_, options_.run_dir + "/broker.log"};
+    if (hypervisor_) {
+        const auto& own = hypervisor_->work_files();
+        files.insert(files.end(), own.begin(), own.end());
+    }
+    return files;
 }
 
 std::string Sandbox::console_tail(size_t max_lines) const {
@@ -313,8 +310,8 @@ void Sandbox::shutdown() {
         ::unlink(image_.c_str());
     }
     shares_.release(); // after the broker: it serves from there until it is gone
-    for (const char* f : {"/console.log", "/broker.log", "/qemu.log", "/vmm.log", "/vmm.json"}) {
-        ::unlink((options_.run_dir + f).c_str());
+    for (const std::string& f : log_files()) {
+        ::unlink(f.c_str());
     }
     ::unlink(vsock_uds_.c_str());
     if (!agent_listen_path_.empty()) {

@@ -6,9 +6,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "shim/config/runtime_config.hpp"
 #include "shim/hypervisor/backend.hpp"
 #include "shim/sandbox/agent_client.hpp"
 #include "shim/sandbox/boot_timeline.hpp"
@@ -21,15 +23,8 @@ namespace runvm::shim {
 struct SandboxOptions {
     std::string id;
     std::string run_dir; // short (Unix socket paths are limited to 107 bytes); created here
-    std::string kernel;
-    std::string initrd;
-    std::string kernel_cmdline;
-    HypervisorKind hypervisor = HypervisorKind::automatic;
-    uint32_t vcpus = 1;
-    uint64_t memory_mib = 256;
-    std::string broker_binary = "runvm-broker";
-    std::string qemu_binary; // empty: the backend's default
-    std::string vmm_binary;
+    // The VM's settings: guest image, size, hypervisor, helper programs, boot deadline.
+    config::RuntimeConfig settings;
     std::string rootfs_dir; // the bundle's rootfs; becomes /dev/vda
     bool rootfs_readonly = false;
     // Host files and directories the container bind-mounts (guest_spec): served through one
@@ -38,7 +33,6 @@ struct SandboxOptions {
     // A pod's VM: the share (and its virtio-fs device) exists also without shares, for
     // the pod's members (pod.hpp) added later.
     bool always_share = false;
-    std::chrono::milliseconds boot_timeout{30'000};
     // The container's pre-made network namespace (the spec's path): plumbed before the VM
     // boots, its interfaces given to the guest. nullopt: loopback only.
     std::optional<std::string> netns_path;
@@ -88,6 +82,9 @@ private:
     Result<void> start_vm();
     Result<void> configure_guest_network();
     Result<void> connect_agent();
+    // The VM's logs and the hypervisor's files in run_dir: kept on a failed start, removed
+    // with the VM.
+    std::vector<std::string> log_files() const;
 
     SandboxOptions options_;
     BootTimeline timeline_;
@@ -102,8 +99,7 @@ private:
     std::optional<BrokerProcess> broker_;
     std::unique_ptr<HypervisorBackend> hypervisor_;
     std::unique_ptr<AgentClient> agent_;
-    HostShareDir shares_;   // run_dir/shared with its bind mounts, when there are shares
-    UniqueFd guest_memory_; // the hypervisor's RAM file, when on a huge-page tmpfs
+    HostShareDir shares_; // run_dir/shared with its bind mounts, when there are shares
     // Where the agent dials in at boot (vsock host port kAgentVsockPort), until it has.
     UniqueFd agent_listener_;
     std::string agent_listen_path_;

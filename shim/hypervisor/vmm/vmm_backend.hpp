@@ -10,6 +10,8 @@ namespace runvm::shim {
 class VmmBackend : public ProcessBackend {
 public:
     std::string name() const override { return "runvm-vmm"; }
+    // paths.vmm; its default name is found beside runvm or in the build tree first.
+    std::string program(const config::RuntimeConfig& settings) const override;
     Result<void> prepare(const VmConfig& config) override;
 
     // The config runvm-vmm reads (see docs/vmm.md); exposed for tests.

@@ -1,9 +1,11 @@
 // Builds QEMU's command line: microvm, memfd-backed shared memory, vhost-user devices.
-#include "shim/hypervisor/qemu_backend.hpp"
+#include "shim/hypervisor/qemu/qemu_backend.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "shim/hypervisor/host_tsc.hpp"
+#include "shim/hypervisor/qemu/guest_memory_file.hpp"
 
 namespace runvm::shim {
 
@@ -21,13 +23,31 @@ Result<void> require_file(const std::string& path, const char* what) {
 
 } // namespace
 
+std::string QemuBackend::program(const config::RuntimeConfig& settings) const {
+    return settings.paths.qemu;
+}
+
 Result<void> QemuBackend::prepare(const VmConfig& config) {
-    RUNVM_TRY(require_file(config.kernel, "kernel"));
-    RUNVM_TRY(require_file(config.initrd, "initramfs"));
+    const config::RuntimeConfig& settings = config.settings;
+    const std::string kernel = config::guest_kernel(settings);
+    const std::string initrd = config::guest_initrd(settings);
+    RUNVM_TRY(require_file(kernel, "kernel"));
+    RUNVM_TRY(require_file(initrd, "initramfs"));
     if (config.vsock_socket.empty()) {
         return Err(Error::msg("qemu: no vsock socket (the agent is reached over vsock)"));
     }
-    const std::string mem = std::to_string(config.memory_mib) + "M";
+    const std::string mem = std::to_string(settings.memory_mib) + "M";
+    std::string memory_file;
+    if (config.huge_pages && !config.work_dir.empty()) {
+        auto ram =
+            open_huge_guest_memory(config.work_dir + "/ram", uint64_t{settings.memory_mib} << 20);
+        if (ram.ok()) {
+            guest_memory_ = std::move(ram).value();
+            memory_file = fd_path_for_peer(guest_memory_.get());
+        } else {
+            spdlog::debug("{}: guest RAM in a memfd: {}", name(), ram.error().str());
+        }
+    }
     // QEMU 7.2 microvm: no PCI, virtio-mmio devices announced through ACPI; -no-reboot turns
     // the guest's reboot (and panic=-1) into QEMU's exit.
     std::string cmdline = "console=ttyS0 quiet panic=-1 reboot=t";
@@ -36,20 +56,19 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
     if (auto khz = host_tsc_khz()) {
         cmdline += " tsc_early_khz=" + std::to_string(*khz);
     }
-    if (!config.kernel_cmdline.empty()) {
-        cmdline += " " + config.kernel_cmdline;
+    if (!settings.kernel_cmdline.empty()) {
+        cmdline += " " + settings.kernel_cmdline;
     }
-    argv_ = {config.binary.empty() ? "qemu-system-x86_64" : config.binary, "-accel",
-             use_kvm_ ? "kvm" : "tcg", "-machine", "microvm,acpi=on,memory-backend=mem",
-             "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-m", mem, "-smp",
-             std::to_string(config.vcpus),
+    argv_ = {program(settings), "-accel", use_kvm_ ? "kvm" : "tcg", "-machine",
+             "microvm,acpi=on,memory-backend=mem", "-nodefaults", "-no-user-config", "-nographic",
+             "-no-reboot", "-m", mem, "-smp", std::to_string(settings.vcpus),
              // vhost-user backends map guest memory: it must be a shareable fd. A file on a
              // huge-page tmpfs needs its mapping 2 MiB-aligned to get huge pages.
              "-object",
-             config.memory_file.empty() ? "memory-backend-memfd,id=mem,size=" + mem + ",share=on"
-                                        : "memory-backend-file,id=mem,size=" + mem + ",mem-path=" +
-                                              config.memory_file + ",share=on,align=2M",
-             "-kernel", config.kernel, "-initrd", config.initrd, "-append", cmdline, "-serial",
+             memory_file.empty() ? "memory-backend-memfd,id=mem,size=" + mem + ",share=on"
+                                 : "memory-backend-file,id=mem,size=" + mem +
+                                       ",mem-path=" + memory_file + ",share=on,align=2M",
+             "-kernel", kernel, "-initrd", initrd, "-append", cmdline, "-serial",
              config.console_log.empty() ? "null" : "file:" + config.console_log, "-chardev",
              "socket,id=vsock0,path=" + config.vsock_socket,
              // The guest's CID is the broker's (--vsock ...,cid=): QEMU 7.2's
@@ -75,6 +94,10 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
                                    "vhost-user-fs-device,chardev=fs0,tag=" + config.fs_tag});
     }
     log_path_ = config.work_dir.empty() ? "/dev/null" : config.work_dir + "/qemu.log";
+    work_files_.clear();
+    if (!config.work_dir.empty()) {
+        work_files_.push_back(log_path_);
+    }
     return Ok();
 }
 

@@ -1,14 +1,20 @@
 // Writes runvm-vmm's JSON config and its command line.
-#include "shim/hypervisor/vmm_backend.hpp"
+#include "shim/hypervisor/vmm/vmm_backend.hpp"
 
 #include <unistd.h>
 
 #include "base/io.hpp"
+#include "shim/config/helper_paths.hpp"
 #include "shim/hypervisor/host_tsc.hpp"
 
 namespace runvm::shim {
 
+std::string VmmBackend::program(const config::RuntimeConfig& settings) const {
+    return config::helper_program(settings.paths.vmm, config::HelperPaths{}.vmm, "vmm");
+}
+
 nlohmann::json VmmBackend::make_config(const VmConfig& config) {
+    const config::RuntimeConfig& settings = config.settings;
     // This replaces runvm-vmm's default command line, so it carries the same basics: no PCI
     // (devices are virtio-mmio found through the VMM's ACPI tables), one UART, and reboot=k
     // so a panic's reboot leaves through the i8042 reset (status 0) rather than a triple
@@ -18,8 +24,8 @@ nlohmann::json VmmBackend::make_config(const VmConfig& config) {
     if (auto khz = host_tsc_khz()) {
         cmdline += " tsc_early_khz=" + std::to_string(*khz);
     }
-    if (!config.kernel_cmdline.empty()) {
-        cmdline += " " + config.kernel_cmdline;
+    if (!settings.kernel_cmdline.empty()) {
+        cmdline += " " + settings.kernel_cmdline;
     }
     nlohmann::json devices = nlohmann::json::array();
     // The guest's CID is the broker's (--vsock ...,cid=): a device entry has no CID of its own.
@@ -37,19 +43,20 @@ nlohmann::json VmmBackend::make_config(const VmConfig& config) {
     for (const auto& net : config.net_devices) {
         devices.push_back({{"type", "net"}, {"socket", net.socket}});
     }
-    return {{"kernel", config.kernel},
-            {"initrd", config.initrd},
+    return {{"kernel", config::guest_kernel(settings)},
+            {"initrd", config::guest_initrd(settings)},
             {"cmdline", cmdline},
-            {"vcpus", config.vcpus},
-            {"memory_mib", config.memory_mib},
+            {"vcpus", settings.vcpus},
+            {"memory_mib", settings.memory_mib},
             {"serial_log", config.console_log},
             {"devices", devices}};
 }
 
 Result<void> VmmBackend::prepare(const VmConfig& config) {
-    for (const auto* path : {&config.kernel, &config.initrd}) {
-        if (path->empty() || ::access(path->c_str(), R_OK) != 0) {
-            return Err(Error::from_errno("runvm-vmm: guest image file '" + *path + "'"));
+    for (const std::string& path :
+         {config::guest_kernel(config.settings), config::guest_initrd(config.settings)}) {
+        if (::access(path.c_str(), R_OK) != 0) {
+            return Err(Error::from_errno("runvm-vmm: guest image file '" + path + "'"));
         }
     }
     if (config.work_dir.empty()) {
@@ -57,8 +64,9 @@ Result<void> VmmBackend::prepare(const VmConfig& config) {
     }
     const std::string path = config.work_dir + "/vmm.json";
     RUNVM_TRY(write_file_atomic(path, make_config(config).dump(2), 0600));
-    argv_ = {config.binary.empty() ? "runvm-vmm" : config.binary, "--config", path};
+    argv_ = {program(config.settings), "--config", path};
     log_path_ = config.work_dir + "/vmm.log";
+    work_files_ = {log_path_, path};
     return Ok();
 }
 

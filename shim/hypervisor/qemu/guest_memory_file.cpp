@@ -1,5 +1,5 @@
 // Guest RAM on a detached huge-page tmpfs.
-#include "shim/hypervisor/guest_memory_file.hpp"
+#include "shim/hypervisor/qemu/guest_memory_file.hpp"
 
 #include <cerrno>
 

@@ -1,0 +1,23 @@
+// The io.runvm.* annotations a container's config.json may set: one table, read by the parser
+// (apply_annotations), by `runvm features` and by the test that holds docs/config.md to it.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "shim/config/runtime_config.hpp"
+
+namespace runvm::config {
+
+struct AnnotationKey {
+    std::string_view key;         // "io.runvm.vcpus"
+    std::string_view overrides;   // the config.yaml key whose field it sets
+    std::string_view description; // its values, for `runvm features`
+    // Checks `value` and sets the field; the error states the rule, the caller names the key.
+    Result<void> (*apply)(std::string_view value, RuntimeConfig& config);
+};
+
+std::span<const AnnotationKey> annotation_keys();
+
+} // namespace runvm::config
