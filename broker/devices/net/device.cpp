@@ -1,4 +1,5 @@
-// NetDevice: tap setup, the event loop registrations and the negotiated features.
+// NetDevice: tap setup, the event loop registrations, the negotiated features, and what
+// the queues ask of the tap after each pass.
 #include "broker/devices/net/device.hpp"
 
 #include <spdlog/spdlog.h>
@@ -80,6 +81,31 @@ void NetDevice::on_kick(uint16_t queue) {
         process_tx();
     } else if (queue == RXQ) {
         pump_rx();
+    }
+}
+
+void NetDevice::process_tx() {
+    if (tx_.process(*context_)) {
+        (void)resume_.signal();
+    }
+}
+
+void NetDevice::pump_rx() {
+    if (tap_failed_) {
+        return;
+    }
+    switch (rx_.pump(*context_)) {
+    case RxQueue::TapWatch::keep:
+        break;
+    case RxQueue::TapWatch::on:
+        watch_tap(true);
+        break;
+    case RxQueue::TapWatch::off:
+        watch_tap(false);
+        break;
+    case RxQueue::TapWatch::broken:
+        forget_tap();
+        break;
     }
 }
 

@@ -1,33 +1,16 @@
-// NetDevice: virtio-net over a tap fd: guest tx frames are written to the tap straight from
-// guest memory, tap frames are read straight into guest rx buffers (merged across several
-// buffers with MRG_RXBUF). Each wake-up serves a bounded batch per direction.
+// NetDevice: virtio-net over a tap fd: the tap, its event loop registrations and the
+// negotiated offloads; the frames themselves are its TxQueue's and RxQueue's (queue.hpp).
 #pragma once
 
 #include <memory>
-#include <vector>
-
-#include <sys/uio.h>
 
 #include "base/event_fd.hpp"
 #include "broker/devices/device.hpp"
 #include "broker/devices/net/config.hpp"
+#include "broker/devices/net/queue.hpp"
 #include "broker/devices/net/tap.hpp"
 
 namespace runvm::broker::net {
-
-struct NetStats {
-    uint64_t tx_frames = 0;
-    uint64_t tx_bytes = 0;
-    uint64_t tx_too_short = 0;
-    uint64_t tx_too_long = 0;
-    uint64_t tx_bad_header = 0;
-    uint64_t tx_errors = 0; // the tap refused a frame (link down, out of memory)
-    uint64_t rx_frames = 0;
-    uint64_t rx_bytes = 0;
-    uint64_t rx_dropped = 0;        // did not fit the guest's buffers, or bad buffers
-    uint64_t rx_out_of_buffers = 0; // times the tap waited for guest buffers
-    uint64_t yields = 0;            // batches cut at FRAMES_PER_WAKE
-};
 
 class NetDevice : public Device {
 public:
@@ -50,29 +33,25 @@ public:
     const std::string& tap_name() const { return tap_.name; }
     int tap_fd() const { return tap_.fd.get(); }
 
-    // Frames per direction per wake-up: a flooding guest or host cannot keep the device
-    // thread from its other fds (the vhost-user socket, the other direction).
-    static constexpr unsigned FRAMES_PER_WAKE = 64;
+    static constexpr unsigned FRAMES_PER_WAKE = net::FRAMES_PER_WAKE;
 
 private:
-    NetDevice(NetOptions options, Tap tap) : options_(std::move(options)), tap_(std::move(tap)) {}
+    NetDevice(NetOptions options, Tap tap)
+        : options_(std::move(options)), tap_(std::move(tap)), tx_(tap_, stats_),
+          rx_(tap_, options_, stats_) {}
 
     void apply_features();
     void watch_tap(bool on);
     void forget_tap();
     void on_resume();
-
-    // queue.cpp
     void process_tx();
-    bool send_frame(const DescriptorChain& chain);
     void pump_rx();
-    // Pops chains until they can hold the largest frame the guest accepts; false when the
-    // ring has too few buffers (all put back).
-    bool gather_rx_buffers(Virtqueue& q, size_t* popped);
-    uint32_t rx_frame_limit() const;
 
     NetOptions options_;
     Tap tap_;
+    NetStats stats_;
+    TxQueue tx_;
+    RxQueue rx_;
     DeviceContext* context_ = nullptr;
     EventLoop* loop_ = nullptr;
     EventFd resume_; // signalled when a batch was cut short, served after other events
@@ -81,11 +60,6 @@ private:
     bool tap_watched_ = false;
     bool tap_failed_ = false;
     uint64_t applied_features_ = ~0ULL;
-    NetStats stats_;
-    // Reused by every frame: the data paths allocate nothing per frame.
-    DescriptorChain tx_chain_;
-    std::vector<DescriptorChain> rx_chains_;
-    std::vector<iovec> iov_;
 };
 
 } // namespace runvm::broker::net

@@ -1,6 +1,8 @@
-// NetDevice, guest side: tx (guest frames written to the tap from guest memory) and rx (tap
-// frames read into guest buffers, spread over several with MRG_RXBUF), FRAMES_PER_WAKE
-// frames per direction per wake-up.
+// TxQueue (guest frames written to the tap from guest memory) and RxQueue (tap frames read
+// into guest buffers, spread over several with MRG_RXBUF), FRAMES_PER_WAKE frames per
+// direction per wake-up.
+#include "broker/devices/net/queue.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -8,7 +10,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "broker/devices/net/device.hpp"
 #include "broker/devices/net/vnet_header.hpp"
 #include "broker/virtio/virtio_spec.hpp"
 
@@ -56,22 +57,23 @@ bool rx_offloads_acked(const VnetHeader& h, uint64_t acked) {
 
 } // namespace
 
-void NetDevice::process_tx() {
-    Virtqueue* q = context_->queue(TXQ);
+bool TxQueue::process(DeviceContext& ctx) {
+    Virtqueue* q = ctx.queue(TXQ);
     if (q == nullptr) {
-        return;
+        return false;
     }
     const uint64_t malformed_before = q->stats().malformed_chains;
     bool added = false;
+    bool cut = false;
     for (unsigned frames = 0;; ++frames) {
         if (frames == FRAMES_PER_WAKE) {
             // Come back after whatever else is ready: the kick eventfd was drained already
             // and, with EVENT_IDX, the driver will not kick again for these chains.
             ++stats_.yields;
-            (void)resume_.signal();
+            cut = true;
             break;
         }
-        auto got = q->pop(tx_chain_);
+        auto got = q->pop(chain_);
         if (!got) {
             spdlog::error("net: tx queue: {}", got.error().str());
             break;
@@ -82,25 +84,26 @@ void NetDevice::process_tx() {
             }
             break;
         }
-        send_frame(tx_chain_);
-        q->add_used(tx_chain_.head, 0);
+        send_frame(ctx, chain_);
+        q->add_used(chain_.head, 0);
         added = true;
         if (q->event_idx()) {
-            context_->notify(TXQ);
+            ctx.notify(TXQ);
         }
     }
     if (added || q->stats().malformed_chains != malformed_before) {
-        context_->notify(TXQ);
+        ctx.notify(TXQ);
     }
+    return cut;
 }
 
-bool NetDevice::send_frame(const DescriptorChain& chain) {
+bool TxQueue::send_frame(DeviceContext& ctx, const DescriptorChain& chain) {
     uint8_t raw[VNET_HDR_BYTES];
     if (chain.read(0, raw, sizeof(raw)) != sizeof(raw)) {
         ++stats_.tx_too_short;
         return false;
     }
-    const uint64_t acked = context_->acked_features();
+    const uint64_t acked = ctx.acked_features();
     TxCheck check = check_tx_frame(decode_vnet_header(raw), chain.readable_bytes, acked);
     if (check == TxCheck::ok && (!twelve_byte_header(acked) || chain.readable.size() > MAX_IOV)) {
         check = TxCheck::bad_header; // a 10-byte legacy header, or more pieces than writev takes
@@ -135,8 +138,8 @@ bool NetDevice::send_frame(const DescriptorChain& chain) {
     return true;
 }
 
-uint32_t NetDevice::rx_frame_limit() const {
-    const uint64_t acked = context_->acked_features();
+uint32_t RxQueue::frame_limit(const DeviceContext& ctx) const {
+    const uint64_t acked = ctx.acked_features();
     if ((acked & (F_GUEST_TSO4 | F_GUEST_TSO6)) != 0) {
         return VNET_HDR_BYTES + MAX_FRAME_BYTES;
     }
@@ -144,17 +147,17 @@ uint32_t NetDevice::rx_frame_limit() const {
     return VNET_HDR_BYTES + ETH_HEADER_BYTES + 4 + mtu;
 }
 
-bool NetDevice::gather_rx_buffers(Virtqueue& q, size_t* popped) {
-    const bool merge = (context_->acked_features() & F_MRG_RXBUF) != 0;
-    const uint64_t need = rx_frame_limit();
+bool RxQueue::gather_buffers(DeviceContext& ctx, Virtqueue& q, size_t* popped) {
+    const bool merge = (ctx.acked_features() & F_MRG_RXBUF) != 0;
+    const uint64_t need = frame_limit(ctx);
     uint64_t room = 0;
     *popped = 0;
     iov_.clear();
     while (room < need) {
-        if (*popped == rx_chains_.size()) {
-            rx_chains_.emplace_back();
+        if (*popped == chains_.size()) {
+            chains_.emplace_back();
         }
-        DescriptorChain& c = rx_chains_[*popped];
+        DescriptorChain& c = chains_[*popped];
         auto got = q.pop(c);
         if (!got || !*got) {
             if (!got) {
@@ -196,35 +199,32 @@ bool NetDevice::gather_rx_buffers(Virtqueue& q, size_t* popped) {
     return true;
 }
 
-void NetDevice::pump_rx() {
-    Virtqueue* q = context_->queue(RXQ);
-    const uint64_t acked = context_->acked_features();
-    if (tap_failed_) {
-        return;
-    }
+RxQueue::TapWatch RxQueue::pump(DeviceContext& ctx) {
+    Virtqueue* q = ctx.queue(RXQ);
+    const uint64_t acked = ctx.acked_features();
     if (q == nullptr || !twelve_byte_header(acked)) {
-        watch_tap(false);
-        return;
+        return TapWatch::off;
     }
     const bool merge = (acked & F_MRG_RXBUF) != 0;
     bool added = false;
+    TapWatch watch = TapWatch::keep;
     unsigned frames = 0;
     for (; frames < FRAMES_PER_WAKE; ++frames) {
         size_t popped = 0;
-        if (!gather_rx_buffers(*q, &popped)) {
+        if (!gather_buffers(ctx, *q, &popped)) {
             if (!q->broken() && q->enable_kicks()) {
                 continue; // buffers arrived meanwhile
             }
             // The rx kick brings the tap back.
             ++stats_.rx_out_of_buffers;
-            watch_tap(false);
+            watch = TapWatch::off;
             break;
         }
         const ssize_t n = ::readv(tap_.fd.get(), iov_.data(), static_cast<int>(iov_.size()));
         const int err = errno;
         uint64_t room = 0;
         for (size_t i = 0; i < popped; ++i) {
-            room += rx_chains_[i].writable_bytes;
+            room += chains_[i].writable_bytes;
         }
         auto put_back = [&](size_t count) {
             for (size_t i = 0; i < count; ++i) {
@@ -240,22 +240,22 @@ void NetDevice::pump_rx() {
                 // The tap went away (deleted under us: EBADFD) or broke: epoll would report
                 // EPOLLERR for it forever, so it leaves the loop for good.
                 spdlog::error("net: readv tap {}: {}; rx stopped", tap_.name, std::strerror(err));
-                forget_tap();
+                watch = TapWatch::broken;
                 break;
             }
-            watch_tap(true); // empty: wait for the tap
+            watch = TapWatch::on; // empty: wait for the tap
             break;
         }
         // tun cuts a frame that does not fit and returns what it copied (the rest is lost):
         // buffers filled to the last byte that could not hold the largest frame mean a cut.
         const auto len = static_cast<uint64_t>(n);
-        const bool cut = len >= room && room < rx_frame_limit();
+        const bool cut = len >= room && room < frame_limit(ctx);
         if (cut || len < VNET_HDR_BYTES + ETH_HEADER_BYTES) {
             put_back(popped);
             ++stats_.rx_dropped;
             continue;
         }
-        DescriptorChain& first = rx_chains_[0];
+        DescriptorChain& first = chains_[0];
         uint8_t raw[VNET_HDR_BYTES];
         read_writable(first, raw, sizeof(raw));
         VnetHeader h = decode_vnet_header(raw);
@@ -268,7 +268,7 @@ void NetDevice::pump_rx() {
         }
         size_t used = 0;
         for (uint64_t left = len; left > 0; ++used) {
-            left -= std::min<uint64_t>(left, rx_chains_[used].writable_bytes);
+            left -= std::min<uint64_t>(left, chains_[used].writable_bytes);
         }
         put_back(popped - used);
         // tun skips the last two header bytes: num_buffers is the device's to fill.
@@ -277,23 +277,24 @@ void NetDevice::pump_rx() {
         first.write(0, raw, sizeof(raw));
         uint64_t left = len;
         for (size_t i = 0; i < used; ++i) {
-            const uint64_t take = std::min<uint64_t>(left, rx_chains_[i].writable_bytes);
-            q->add_used(rx_chains_[i].head, static_cast<uint32_t>(take));
+            const uint64_t take = std::min<uint64_t>(left, chains_[i].writable_bytes);
+            q->add_used(chains_[i].head, static_cast<uint32_t>(take));
             left -= take;
         }
         added = true;
         ++stats_.rx_frames;
         stats_.rx_bytes += len - VNET_HDR_BYTES;
         if (q->event_idx()) {
-            context_->notify(RXQ);
+            ctx.notify(RXQ);
         }
     }
     if (frames == FRAMES_PER_WAKE) {
         ++stats_.yields; // the tap stays readable and watched: epoll brings us back
     }
     if (added) {
-        context_->notify(RXQ);
+        ctx.notify(RXQ);
     }
+    return watch;
 }
 
 } // namespace runvm::broker::net

@@ -1,18 +1,161 @@
-// VsockDevice, guest side: the tx queue (packets from the guest) and the rx queue (control
-// packets and host data to the guest, within the guest's credit).
+// VsockQueues: the tx queue (packets from the guest), the rx queue (control packets and
+// host data to the guest, within the guest's credit), and the streams' host sockets.
+#include "broker/devices/vsock/queue.hpp"
+
 #include <cerrno>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "base/unix_socket.hpp"
-#include "broker/devices/vsock/device.hpp"
 #include "broker/devices/vsock/handshake.hpp"
 
 namespace runvm::broker::vsock {
 
-PacketHeader VsockDevice::header_for(ConnectionKey key, uint16_t op) const {
+int64_t monotonic_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+void VsockQueues::reset() {
+    for (auto& [key, c] : connections_) {
+        loop_->remove(c->token);
+    }
+    connections_.clear();
+    control_.clear();
+}
+
+uint32_t VsockQueues::allocate_host_port() {
+    for (;;) {
+        const uint32_t port = next_host_port_++;
+        if (next_host_port_ == 0) {
+            next_host_port_ = 1U << 30;
+        }
+        bool used = false;
+        for (const auto& [key, c] : connections_) {
+            used = used || key.host_port == port;
+        }
+        if (!used) {
+            return port;
+        }
+    }
+}
+
+void VsockQueues::start_host_connection(UniqueFd client, uint32_t guest_port) {
+    const ConnectionKey key{allocate_host_port(), guest_port};
+    auto c = std::make_unique<VsockConnection>(key, std::move(client),
+                                               VsockConnection::State::awaiting_response);
+    c->deadline_ms = monotonic_ms() + HANDSHAKE_TIMEOUT_MS;
+    auto token = loop_->add(c->host_fd(), 0, [this, key](uint32_t ev) { on_host_ready(key, ev); });
+    if (!token) {
+        spdlog::warn("vsock: {}", token.error().str());
+        return;
+    }
+    c->token = *token;
+    connections_.emplace(key, std::move(c));
+    ++stats_.connections;
+    spdlog::debug("vsock: host port {} -> guest port {}: REQUEST", key.host_port, guest_port);
+    queue_control(key, OP_REQUEST);
+    pump_rx();
+}
+
+void VsockQueues::watch_host(VsockConnection& c) {
+    uint32_t events = 0;
+    // EPOLLIN stays registered while the socket is drained (level-triggered, so no data is
+    // missed) and goes only while readable data waits for guest buffers or credit.
+    if (c.state() == VsockConnection::State::established && !c.host_readable && !c.host_eof &&
+        (c.peer_shutdown & SHUTDOWN_RCV) == 0) {
+        events |= EPOLLIN;
+    }
+    if (c.has_pending()) {
+        events |= EPOLLOUT;
+    }
+    // epoll reports HUP even for an empty mask, and a hung-up socket would spin the loop:
+    // a socket with nothing to wait for leaves the epoll set.
+    if (events == 0) {
+        if (c.token != 0) {
+            loop_->remove(c.token);
+            c.token = 0;
+        }
+        return;
+    }
+    if (c.token != 0) {
+        if (events != c.watched_events && loop_->modify(c.token, events)) {
+            c.watched_events = events;
+        }
+        return;
+    }
+    const ConnectionKey key = c.key();
+    auto token =
+        loop_->add(c.host_fd(), events, [this, key](uint32_t ev) { on_host_ready(key, ev); });
+    if (token) {
+        c.token = *token;
+        c.watched_events = events;
+    }
+}
+
+void VsockQueues::on_host_ready(ConnectionKey key, uint32_t events) {
+    auto it = connections_.find(key);
+    if (it == connections_.end()) {
+        return;
+    }
+    VsockConnection& c = *it->second;
+    if ((events & EPOLLOUT) != 0 && c.has_pending()) {
+        auto flushed = c.flush_to_host();
+        if (!flushed) {
+            reset_connection(key, flushed.error().str());
+            pump_rx();
+            return;
+        }
+        if (c.credit_update_due() && !c.credit_update_queued) {
+            queue_control(key, OP_CREDIT_UPDATE);
+        }
+        finish_if_done(c);
+        if (connections_.find(key) == connections_.end()) {
+            pump_rx();
+            return;
+        }
+    }
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+        if (c.state() != VsockConnection::State::established) {
+            // The host client gave up before the guest answered.
+            reset_connection(key, "host client closed during the handshake");
+            pump_rx();
+            return;
+        }
+        if (!c.host_readable && !c.host_eof) {
+            // Served first, registration after: a socket drained by pump_rx keeps its
+            // EPOLLIN and costs no epoll_ctl.
+            c.host_readable = true;
+            pump_rx();
+            auto again = connections_.find(key);
+            if (again != connections_.end()) {
+                watch_host(*again->second);
+            }
+            return;
+        }
+    }
+    watch_host(c);
+    pump_rx();
+}
+
+void VsockQueues::on_tick(int64_t now) {
+    std::vector<ConnectionKey> expired;
+    for (const auto& [key, c] : connections_) {
+        if (c->deadline_ms != 0 && now >= c->deadline_ms) {
+            expired.push_back(key);
+        }
+    }
+    for (const auto& key : expired) {
+        reset_connection(key, "timed out");
+    }
+    pump_rx();
+}
+
+PacketHeader VsockQueues::header_for(ConnectionKey key, uint16_t op) const {
     PacketHeader h;
     h.src_cid = HOST_CID;
     h.dst_cid = options_.guest_cid;
@@ -26,7 +169,7 @@ PacketHeader VsockDevice::header_for(ConnectionKey key, uint16_t op) const {
     return h;
 }
 
-void VsockDevice::queue_control(ConnectionKey key, uint16_t op, uint32_t flags) {
+void VsockQueues::queue_control(ConnectionKey key, uint16_t op, uint32_t flags) {
     if (op == OP_CREDIT_UPDATE) {
         auto it = connections_.find(key);
         if (it != connections_.end()) {
@@ -43,7 +186,7 @@ void VsockDevice::queue_control(ConnectionKey key, uint16_t op, uint32_t flags) 
     control_.push_back(Control{key, op, flags});
 }
 
-void VsockDevice::drop_connection(ConnectionKey key) {
+void VsockQueues::drop_connection(ConnectionKey key) {
     auto it = connections_.find(key);
     if (it != connections_.end()) {
         loop_->remove(it->second->token);
@@ -51,14 +194,14 @@ void VsockDevice::drop_connection(ConnectionKey key) {
     }
 }
 
-void VsockDevice::reset_connection(ConnectionKey key, const std::string& why) {
+void VsockQueues::reset_connection(ConnectionKey key, const std::string& why) {
     spdlog::debug("vsock: host port {} guest port {}: reset: {}", key.host_port, key.guest_port,
                   why);
     drop_connection(key);
     queue_control(key, OP_RST);
 }
 
-void VsockDevice::finish_if_done(VsockConnection& c) {
+void VsockQueues::finish_if_done(VsockConnection& c) {
     if (c.has_pending()) {
         return;
     }
@@ -74,7 +217,7 @@ void VsockDevice::finish_if_done(VsockConnection& c) {
     }
 }
 
-void VsockDevice::process_tx() {
+void VsockQueues::process_tx() {
     drain_queue(*context_, TXQ, [this](const DescriptorChain& chain) -> uint32_t {
         auto packet = parse_tx_packet(chain, options_.guest_cid);
         if (!packet) {
@@ -94,7 +237,7 @@ void VsockDevice::process_tx() {
     });
 }
 
-void VsockDevice::handle_packet(const PacketHeader& h, const DescriptorChain& chain) {
+void VsockQueues::handle_packet(const PacketHeader& h, const DescriptorChain& chain) {
     const ConnectionKey key{h.dst_port, h.src_port};
     if (h.op == OP_REQUEST) {
         guest_request(h);
@@ -155,7 +298,7 @@ void VsockDevice::handle_packet(const PacketHeader& h, const DescriptorChain& ch
     }
 }
 
-void VsockDevice::guest_request(const PacketHeader& h) {
+void VsockQueues::guest_request(const PacketHeader& h) {
     const ConnectionKey key{h.dst_port, h.src_port};
     if (connections_.count(key) != 0) {
         reset_connection(key, "REQUEST for a connection that exists");
@@ -186,7 +329,7 @@ void VsockDevice::guest_request(const PacketHeader& h) {
     queue_control(key, OP_RESPONSE);
 }
 
-void VsockDevice::guest_rw(VsockConnection& c, const PacketHeader& h,
+void VsockQueues::guest_rw(VsockConnection& c, const PacketHeader& h,
                            const DescriptorChain& chain) {
     const ConnectionKey key = c.key();
     if (c.state() != VsockConnection::State::established ||
@@ -207,7 +350,7 @@ void VsockDevice::guest_rw(VsockConnection& c, const PacketHeader& h,
     watch_host(c);
 }
 
-VsockConnection* VsockDevice::next_sendable() {
+VsockConnection* VsockQueues::next_sendable() {
     if (connections_.empty()) {
         return nullptr;
     }
@@ -229,7 +372,7 @@ VsockConnection* VsockDevice::next_sendable() {
 
 // Receives from the host socket straight into the guest's buffer (no intermediate copy).
 // False when the socket had nothing after all: the caller puts the buffer back.
-bool VsockDevice::send_data(VsockConnection& c, Virtqueue& q, const DescriptorChain& chain) {
+bool VsockQueues::send_data(VsockConnection& c, Virtqueue& q, const DescriptorChain& chain) {
     const uint64_t room = std::min<uint64_t>(chain.writable_bytes - HEADER_BYTES, MAX_PAYLOAD);
     const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(room, c.peer_credit()));
     chain.writable_iov(HEADER_BYTES, want, iov_);
@@ -274,7 +417,7 @@ bool VsockDevice::send_data(VsockConnection& c, Virtqueue& q, const DescriptorCh
 
 // Fills guest buffers with control packets first, then host data round robin, until one
 // runs out. Returns whether a buffer was used; `out_of_buffers` says why it stopped.
-bool VsockDevice::pump_rx_once(Virtqueue& q, bool* out_of_buffers) {
+bool VsockQueues::pump_rx_once(Virtqueue& q, bool* out_of_buffers) {
     bool added = false;
     *out_of_buffers = false;
     for (;;) {
@@ -331,7 +474,7 @@ bool VsockDevice::pump_rx_once(Virtqueue& q, bool* out_of_buffers) {
     }
 }
 
-void VsockDevice::pump_rx() {
+void VsockQueues::pump_rx() {
     Virtqueue* q = context_->queue(RXQ);
     if (q == nullptr) {
         return;
