@@ -1,4 +1,5 @@
-// BackendSession: per-request validation and the vring start/stop rules of vhost-user.
+// BackendSession: one method per request (validation first, then the change), and the
+// vring start/stop rules of vhost-user.
 #include "broker/vhost_user/backend_session.hpp"
 
 #include <cerrno>
@@ -66,169 +67,42 @@ bool BackendSession::reply_ack_negotiated() const {
     return (acked_protocol_features_ & PROTOCOL_F_REPLY_ACK) != 0;
 }
 
-Result<std::optional<std::vector<uint8_t>>> BackendSession::handle(Message& msg) {
-    using Reply = std::optional<std::vector<uint8_t>>;
+Result<BackendSession::Reply> BackendSession::handle(Message& msg) {
     const char* what = request_name(msg.header.request);
     switch (msg.header.request) {
     case GET_FEATURES:
-        RUNVM_TRY(no_fds(msg, what));
-        return Reply(u64_bytes(device_.features() | F_PROTOCOL_FEATURES));
-    case SET_FEATURES: {
-        RUNVM_TRY(no_fds(msg, what));
-        RUNVM_ASSIGN_OR_RETURN(uint64_t features, u64_payload(msg, what));
-        const uint64_t offered = device_.features() | F_PROTOCOL_FEATURES;
-        if ((features & ~offered) != 0) {
-            return Err(
-                refused(what, "bits " + std::to_string(features & ~offered) + " were not offered"));
-        }
-        acked_features_ = features;
-        features_set_ = true;
-        return Reply();
-    }
+        return on_get_features(msg, what);
+    case SET_FEATURES:
+        return on_set_features(msg, what);
     case GET_PROTOCOL_FEATURES:
-        RUNVM_TRY(no_fds(msg, what));
-        return Reply(u64_bytes(PROTOCOL_FEATURES_OFFERED));
-    case SET_PROTOCOL_FEATURES: {
-        RUNVM_TRY(no_fds(msg, what));
-        RUNVM_ASSIGN_OR_RETURN(uint64_t features, u64_payload(msg, what));
-        if ((features & ~PROTOCOL_FEATURES_OFFERED) != 0) {
-            return Err(refused(what, "bits " +
-                                         std::to_string(features & ~PROTOCOL_FEATURES_OFFERED) +
-                                         " were not offered"));
-        }
-        acked_protocol_features_ = features;
-        return Reply();
-    }
+        return on_get_protocol_features(msg, what);
+    case SET_PROTOCOL_FEATURES:
+        return on_set_protocol_features(msg, what);
     case GET_QUEUE_NUM:
-        RUNVM_TRY(no_fds(msg, what));
-        return Reply(u64_bytes(device_.queue_count()));
+        return on_get_queue_num(msg, what);
     case SET_OWNER:
-        RUNVM_TRY(no_fds(msg, what));
-        return Reply();
+        return on_set_owner(msg, what);
     case RESET_OWNER:
-        disconnect();
-        return Reply();
+        return on_reset_owner();
     case SET_MEM_TABLE:
-        RUNVM_TRY(set_mem_table(msg));
-        return Reply();
-    case SET_VRING_NUM: {
-        RUNVM_TRY(no_fds(msg, what));
-        auto state = msg.as<VringState>();
-        if (!state) {
-            return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
-        }
-        RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-        const uint32_t num = state->num;
-        if (num == 0 || (num & (num - 1)) != 0 || num > device_.max_queue_size()) {
-            return Err(refused(what, "size " + std::to_string(num) +
-                                         " (want a power of two up to " +
-                                         std::to_string(device_.max_queue_size()) + ")"));
-        }
-        if (ring->vq) {
-            return Err(
-                refused(what, "ring " + std::to_string(state->index) + " is running", EBUSY));
-        }
-        ring->size = static_cast<uint16_t>(num);
-        return Reply();
-    }
-    case SET_VRING_BASE: {
-        RUNVM_TRY(no_fds(msg, what));
-        auto state = msg.as<VringState>();
-        if (!state) {
-            return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
-        }
-        RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-        if (ring->vq || state->num > 0xffff) {
-            return Err(refused(what, "ring running or base " + std::to_string(state->num)));
-        }
-        ring->base = static_cast<uint16_t>(state->num);
-        return Reply();
-    }
-    case SET_VRING_ADDR: {
-        RUNVM_TRY(no_fds(msg, what));
-        auto addr = msg.as<VringAddr>();
-        if (!addr) {
-            return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
-        }
-        RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(addr->index, what));
-        if (ring->vq) {
-            return Err(refused(what, "ring " + std::to_string(addr->index) + " is running", EBUSY));
-        }
-        Vring candidate;
-        candidate.size = ring->size;
-        candidate.desc_uva = addr->desc_user_addr;
-        candidate.avail_uva = addr->avail_user_addr;
-        candidate.used_uva = addr->used_user_addr;
-        // Checked now so the frontend hears about a bad address at once; checked again at
-        // start because the memory table may change in between.
-        if (memory_ && candidate.size != 0) {
-            RUNVM_TRY(layout_for(candidate, memory_.get()));
-        }
-        ring->desc_uva = candidate.desc_uva;
-        ring->avail_uva = candidate.avail_uva;
-        ring->used_uva = candidate.used_uva;
-        ring->addr_set = true;
-        return Reply();
-    }
-    case SET_VRING_KICK: {
-        RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_fd_message(msg, what));
-        if (!ring->kick.valid()) {
-            return Err(refused(what, "polling mode (no kick fd) is not supported"));
-        }
-        const auto index = static_cast<uint16_t>(ring - rings_.data());
-        auto started = start_ring(index);
-        if (!started) {
-            ring->kick = EventFd();
-            return Err(std::move(started).error());
-        }
-        return Reply();
-    }
+        return on_set_mem_table(msg);
+    case SET_VRING_NUM:
+        return on_set_vring_num(msg, what);
+    case SET_VRING_BASE:
+        return on_set_vring_base(msg, what);
+    case SET_VRING_ADDR:
+        return on_set_vring_addr(msg, what);
+    case SET_VRING_KICK:
+        return on_set_vring_kick(msg, what);
     case SET_VRING_CALL:
-        RUNVM_TRY(vring_fd_message(msg, what));
-        return Reply();
     case SET_VRING_ERR:
-        RUNVM_TRY(vring_fd_message(msg, what));
-        return Reply();
-    case SET_VRING_ENABLE: {
-        RUNVM_TRY(no_fds(msg, what));
-        auto state = msg.as<VringState>();
-        if (!state || state->num > 1) {
-            return Err(refused(what, "payload"));
-        }
-        RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-        ring->enabled = state->num == 1;
-        if (ring->enabled && ring->vq) {
-            device_.on_kick(static_cast<uint16_t>(state->index));
-        }
-        return Reply();
-    }
-    case GET_VRING_BASE: {
-        RUNVM_TRY(no_fds(msg, what));
-        auto state = msg.as<VringState>();
-        if (!state) {
-            return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
-        }
-        RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-        const auto index = static_cast<uint16_t>(state->index);
-        VringState reply{state->index, ring->vq ? ring->vq->next_avail() : ring->base};
-        stop_ring(index);
-        ring->base = static_cast<uint16_t>(reply.num);
-        bool any_running = false;
-        for (const auto& r : rings_) {
-            any_running = any_running || r.vq.has_value();
-        }
-        if (!any_running) {
-            device_.reset();
-        }
-        std::vector<uint8_t> out(sizeof(reply));
-        std::memcpy(out.data(), &reply, sizeof(reply));
-        return Reply(std::move(out));
-    }
-    case GET_CONFIG: {
-        RUNVM_TRY(no_fds(msg, what));
-        RUNVM_ASSIGN_OR_RETURN(auto out, get_config(msg));
-        return Reply(std::move(out));
-    }
+        return on_set_vring_call_or_err(msg, what);
+    case SET_VRING_ENABLE:
+        return on_set_vring_enable(msg, what);
+    case GET_VRING_BASE:
+        return on_get_vring_base(msg, what);
+    case GET_CONFIG:
+        return on_get_config(msg, what);
     default:
         return Err(refused(what,
                            "request " + std::to_string(msg.header.request) + " is not supported",
@@ -236,7 +110,189 @@ Result<std::optional<std::vector<uint8_t>>> BackendSession::handle(Message& msg)
     }
 }
 
-Result<void> BackendSession::set_mem_table(const Message& msg) {
+Result<BackendSession::Reply> BackendSession::on_get_features(const Message& msg,
+                                                              const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    return Reply(u64_bytes(device_.features() | F_PROTOCOL_FEATURES));
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_features(const Message& msg,
+                                                              const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    RUNVM_ASSIGN_OR_RETURN(uint64_t features, u64_payload(msg, what));
+    const uint64_t offered = device_.features() | F_PROTOCOL_FEATURES;
+    if ((features & ~offered) != 0) {
+        return Err(
+            refused(what, "bits " + std::to_string(features & ~offered) + " were not offered"));
+    }
+    acked_features_ = features;
+    features_set_ = true;
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_get_protocol_features(const Message& msg,
+                                                                       const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    return Reply(u64_bytes(PROTOCOL_FEATURES_OFFERED));
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_protocol_features(const Message& msg,
+                                                                       const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    RUNVM_ASSIGN_OR_RETURN(uint64_t features, u64_payload(msg, what));
+    if ((features & ~PROTOCOL_FEATURES_OFFERED) != 0) {
+        return Err(refused(what, "bits " + std::to_string(features & ~PROTOCOL_FEATURES_OFFERED) +
+                                     " were not offered"));
+    }
+    acked_protocol_features_ = features;
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_get_queue_num(const Message& msg,
+                                                               const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    return Reply(u64_bytes(device_.queue_count()));
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_owner(const Message& msg, const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_reset_owner() {
+    disconnect();
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_vring_num(const Message& msg,
+                                                               const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    auto state = msg.as<VringState>();
+    if (!state) {
+        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
+    }
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
+    const uint32_t num = state->num;
+    if (num == 0 || (num & (num - 1)) != 0 || num > device_.max_queue_size()) {
+        return Err(refused(what, "size " + std::to_string(num) + " (want a power of two up to " +
+                                     std::to_string(device_.max_queue_size()) + ")"));
+    }
+    if (ring->vq) {
+        return Err(refused(what, "ring " + std::to_string(state->index) + " is running", EBUSY));
+    }
+    ring->size = static_cast<uint16_t>(num);
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_vring_base(const Message& msg,
+                                                                const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    auto state = msg.as<VringState>();
+    if (!state) {
+        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
+    }
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
+    if (ring->vq || state->num > 0xffff) {
+        return Err(refused(what, "ring running or base " + std::to_string(state->num)));
+    }
+    ring->base = static_cast<uint16_t>(state->num);
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_vring_addr(const Message& msg,
+                                                                const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    auto addr = msg.as<VringAddr>();
+    if (!addr) {
+        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
+    }
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(addr->index, what));
+    if (ring->vq) {
+        return Err(refused(what, "ring " + std::to_string(addr->index) + " is running", EBUSY));
+    }
+    Vring candidate;
+    candidate.size = ring->size;
+    candidate.desc_uva = addr->desc_user_addr;
+    candidate.avail_uva = addr->avail_user_addr;
+    candidate.used_uva = addr->used_user_addr;
+    // Checked now so the frontend hears about a bad address at once; checked again at
+    // start because the memory table may change in between.
+    if (memory_ && candidate.size != 0) {
+        RUNVM_TRY(layout_for(candidate, memory_.get()));
+    }
+    ring->desc_uva = candidate.desc_uva;
+    ring->avail_uva = candidate.avail_uva;
+    ring->used_uva = candidate.used_uva;
+    ring->addr_set = true;
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_vring_kick(Message& msg, const char* what) {
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_fd_message(msg, what));
+    if (!ring->kick.valid()) {
+        return Err(refused(what, "polling mode (no kick fd) is not supported"));
+    }
+    const auto index = static_cast<uint16_t>(ring - rings_.data());
+    auto started = start_ring(index);
+    if (!started) {
+        ring->kick = EventFd();
+        return Err(std::move(started).error());
+    }
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_vring_call_or_err(Message& msg,
+                                                                       const char* what) {
+    RUNVM_TRY(vring_fd_message(msg, what));
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_vring_enable(const Message& msg,
+                                                                  const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    auto state = msg.as<VringState>();
+    if (!state || state->num > 1) {
+        return Err(refused(what, "payload"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
+    ring->enabled = state->num == 1;
+    if (ring->enabled && ring->vq) {
+        device_.on_kick(static_cast<uint16_t>(state->index));
+    }
+    return Reply();
+}
+
+Result<BackendSession::Reply> BackendSession::on_get_vring_base(const Message& msg,
+                                                                const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    auto state = msg.as<VringState>();
+    if (!state) {
+        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
+    }
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
+    const auto index = static_cast<uint16_t>(state->index);
+    VringState reply{state->index, ring->vq ? ring->vq->next_avail() : ring->base};
+    stop_ring(index);
+    ring->base = static_cast<uint16_t>(reply.num);
+    bool any_running = false;
+    for (const auto& r : rings_) {
+        any_running = any_running || r.vq.has_value();
+    }
+    if (!any_running) {
+        device_.reset();
+    }
+    std::vector<uint8_t> out(sizeof(reply));
+    std::memcpy(out.data(), &reply, sizeof(reply));
+    return Reply(std::move(out));
+}
+
+Result<BackendSession::Reply> BackendSession::on_get_config(const Message& msg, const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    RUNVM_ASSIGN_OR_RETURN(auto out, get_config(msg));
+    return Reply(std::move(out));
+}
+
+Result<BackendSession::Reply> BackendSession::on_set_mem_table(const Message& msg) {
     RUNVM_ASSIGN_OR_RETURN(auto memory, map_memory_table(msg));
     // Running rings hold pointers into the old table: re-translate them against the new one
     // before it goes, keeping their positions.
@@ -268,7 +324,7 @@ Result<void> BackendSession::set_mem_table(const Message& msg) {
     }
     spdlog::info("{}: memory table of {} regions, {} MiB", device_.name(),
                  memory_->regions().size(), total >> 20);
-    return Ok();
+    return Reply();
 }
 
 Result<BackendSession::Vring*> BackendSession::vring_for(uint32_t index, const char* what) {

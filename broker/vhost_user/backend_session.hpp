@@ -23,9 +23,12 @@ public:
     BackendSession(const BackendSession&) = delete;
     BackendSession& operator=(const BackendSession&) = delete;
 
-    // Handles one request. A value is the request's own reply payload (GET_*); nullopt
-    // means none. An error means the request was refused and nothing changed.
-    Result<std::optional<std::vector<uint8_t>>> handle(Message& msg);
+    // A request's own reply payload (GET_*); nullopt when it has none.
+    using Reply = std::optional<std::vector<uint8_t>>;
+
+    // Handles one request: dispatches it to its on_* method. An error means the request
+    // was refused and nothing changed.
+    Result<Reply> handle(Message& msg);
 
     // Whether a refused `request` must end the connection: the frontend waits for a reply
     // that a refusal cannot give.
@@ -56,7 +59,24 @@ private:
         uint64_t retired_malformed = 0;
     };
 
-    Result<void> set_mem_table(const Message& msg);
+    // One per request; `what` is the request's name for errors.
+    Result<Reply> on_get_features(const Message& msg, const char* what);
+    Result<Reply> on_set_features(const Message& msg, const char* what);
+    Result<Reply> on_get_protocol_features(const Message& msg, const char* what);
+    Result<Reply> on_set_protocol_features(const Message& msg, const char* what);
+    Result<Reply> on_get_queue_num(const Message& msg, const char* what);
+    Result<Reply> on_set_owner(const Message& msg, const char* what);
+    Result<Reply> on_reset_owner();
+    Result<Reply> on_set_mem_table(const Message& msg);
+    Result<Reply> on_set_vring_num(const Message& msg, const char* what);
+    Result<Reply> on_set_vring_base(const Message& msg, const char* what);
+    Result<Reply> on_set_vring_addr(const Message& msg, const char* what);
+    Result<Reply> on_set_vring_kick(Message& msg, const char* what);
+    Result<Reply> on_set_vring_call_or_err(Message& msg, const char* what);
+    Result<Reply> on_set_vring_enable(const Message& msg, const char* what);
+    Result<Reply> on_get_vring_base(const Message& msg, const char* what);
+    Result<Reply> on_get_config(const Message& msg, const char* what);
+
     Result<Vring*> vring_for(uint32_t index, const char* what);
     Result<Vring*> vring_fd_message(Message& msg, const char* what);
     Result<void> start_ring(uint16_t index);
