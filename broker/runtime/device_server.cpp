@@ -82,7 +82,12 @@ DeviceServer::~DeviceServer() {
 }
 
 Result<void> DeviceServer::start() {
-    thread_ = std::thread([this] { serve(); });
+    ThreadOptions options;
+    // The loop sleeps in epoll_wait: its wake eventfd is how a stop reaches it.
+    options.wake = [this] { loop_->stop(); };
+    RUNVM_ASSIGN_OR_RETURN(thread_, OwnedThread::start(
+                                        std::string("broker ") + device_->name(),
+                                        [this] { serve(); }, std::move(options)));
     return Ok();
 }
 
@@ -94,10 +99,7 @@ void DeviceServer::serve() {
 }
 
 void DeviceServer::stop() {
-    if (thread_.joinable()) {
-        loop_->stop();
-        thread_.join();
-    }
+    thread_.stop_and_join();
 }
 
 void DeviceServer::on_listener_ready() {

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "base/owned_thread.hpp"
 #include "base/unique_fd.hpp"
 #include "broker/devices/device.hpp"
 #include "broker/runtime/event_loop.hpp"
@@ -68,7 +68,7 @@ private:
     std::unique_ptr<vhost_user::BackendSession> session_;
     UniqueFd connection_;
     EventLoop::Token connection_token_ = 0;
-    std::thread thread_;
+    OwnedThread thread_; // runs serve(); stopped through the loop's wake eventfd
     DeviceServerStats stats_;
 };
 
