@@ -1,5 +1,5 @@
-// run_agent: the agent process as a whole: PID 1 boot (guest) or a private mount namespace
-// (host mode), the reaper, the ttRPC server on vsock 1024 or a Unix socket, until stopped.
+// run_agent: the agent process as a whole, in one of two modes (agent_modes.hpp): PID 1 of
+// the guest (agent_pid1_mode.cpp) or --host on a host for tests (agent_host_mode.cpp).
 #pragma once
 
 #include <cstdint>
