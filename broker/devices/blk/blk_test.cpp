@@ -214,3 +214,23 @@ BOOST_AUTO_TEST_CASE(event_idx_interrupts_only_where_the_driver_asked) {
     take_eight();
     BOOST_TEST(f.h->frontend().take_calls(0) == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
+    auto spec = parse_device_spec("/run/b.sock,path=/img,ro,serial=disk0", blk::SPEC_KEYS);
+    BOOST_REQUIRE(spec.ok());
+    auto o = blk::parse_options(*spec);
+    BOOST_REQUIRE(o.ok());
+    BOOST_TEST(o->path == "/img");
+    BOOST_TEST(o->read_only);
+    BOOST_TEST(o->discard);
+    BOOST_TEST(o->serial == "disk0");
+    auto no_path =
+        blk::parse_options(parse_device_spec("/run/b.sock,nodiscard", blk::SPEC_KEYS).value());
+    BOOST_REQUIRE(!no_path.ok());
+    BOOST_TEST(no_path.error().str().find("blk /run/b.sock: path= is required") !=
+               std::string::npos);
+    auto unknown = parse_device_spec("/run/b.sock,path=/img,size=1", blk::SPEC_KEYS);
+    BOOST_REQUIRE(!unknown.ok());
+    BOOST_TEST(unknown.error().str().find("unknown option 'size'") != std::string::npos);
+    BOOST_TEST(!parse_device_spec(",path=/img", blk::SPEC_KEYS).ok()); // no socket
+}

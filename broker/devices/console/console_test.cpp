@@ -48,3 +48,14 @@ BOOST_AUTO_TEST_CASE(guest_output_is_appended_to_the_log) {
     BOOST_TEST(*text == "Linux version 6.1\nhello from the guest\n");
     BOOST_TEST((*h)->ring(console::RECEIVEQ).used_idx() == 0);
 }
+
+BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
+    auto o = console::parse_options(
+        parse_device_spec("/run/c.sock,log=/var/log/c", console::SPEC_KEYS).value());
+    BOOST_REQUIRE(o.ok());
+    BOOST_TEST(o->log_path == "/var/log/c");
+    auto no_log =
+        console::parse_options(parse_device_spec("/run/c.sock", console::SPEC_KEYS).value());
+    BOOST_REQUIRE(!no_log.ok());
+    BOOST_TEST(no_log.error().str().find("log= is required") != std::string::npos);
+}

@@ -6,7 +6,7 @@
 
 #include "broker/devices/device.hpp"
 #include "broker/devices/fs/config.hpp"
-#include "broker/devices/fs/server.hpp"
+#include "broker/devices/fs/queue.hpp"
 
 namespace runvm::broker::fs {
 

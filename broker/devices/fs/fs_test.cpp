@@ -410,3 +410,19 @@ BOOST_AUTO_TEST_CASE(cache_modes_set_timeouts_and_open_flags) {
     BOOST_TEST(!parse_cache_mode("sometimes").ok());
     BOOST_TEST((parse_cache_mode("always").value() == CacheMode::always));
 }
+
+BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
+    auto o = parse_options(
+        parse_device_spec("/run/f.sock,dir=/srv/share,tag=share,cache=none,ro", SPEC_KEYS).value());
+    BOOST_REQUIRE(o.ok());
+    BOOST_TEST(o->shared_dir == "/srv/share");
+    BOOST_TEST(o->tag == "share");
+    BOOST_TEST((o->cache == CacheMode::none));
+    BOOST_TEST(o->read_only);
+    auto no_tag = parse_options(parse_device_spec("/run/f.sock,dir=/srv", SPEC_KEYS).value());
+    BOOST_REQUIRE(!no_tag.ok());
+    BOOST_TEST(no_tag.error().str().find("dir= and tag= are required") != std::string::npos);
+    BOOST_TEST(
+        !parse_options(parse_device_spec("/run/f.sock,dir=/d,tag=t,cache=x", SPEC_KEYS).value())
+             .ok());
+}

@@ -7,7 +7,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "broker/devices/fs/server.hpp"
+#include "broker/devices/fs/queue.hpp"
 #include "broker/devices/fs/wire.hpp"
 
 namespace runvm::broker::fs {

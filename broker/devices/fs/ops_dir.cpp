@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "broker/devices/fs/server.hpp"
+#include "broker/devices/fs/queue.hpp"
 
 namespace runvm::broker::fs {
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker/devices/fs/server.hpp"
+#include "broker/devices/fs/queue.hpp"
 
 namespace runvm::broker::fs {
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "broker/devices/fs/server.hpp"
+#include "broker/devices/fs/queue.hpp"
 #include "broker/devices/fs/wire.hpp"
 
 namespace runvm::broker::fs {

@@ -7,7 +7,7 @@
 #include <linux/limits.h>
 #include <sys/xattr.h>
 
-#include "broker/devices/fs/server.hpp"
+#include "broker/devices/fs/queue.hpp"
 
 namespace runvm::broker::fs {
 

@@ -501,3 +501,35 @@ BOOST_AUTO_TEST_CASE(through_the_vhost_user_backend) {
     BOOST_TEST(std::vector<uint8_t>(got + VNET_HDR_BYTES, got + VNET_HDR_BYTES + reply.size()) ==
                reply);
 }
+
+BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
+    auto by_fd = parse_options(
+        parse_device_spec("/run/n.sock,fd=7,mtu=9000,mac=52:54:00:12:34:56,nooffload", SPEC_KEYS)
+            .value());
+    BOOST_REQUIRE(by_fd.ok());
+    BOOST_TEST(by_fd->tap_fd == 7);
+    BOOST_TEST(by_fd->tap_name.empty());
+    BOOST_TEST(by_fd->mtu == 9000U);
+    BOOST_TEST(by_fd->mac.has_value());
+    BOOST_TEST(!by_fd->offloads);
+    auto by_name = parse_options(parse_device_spec("/run/n.sock,tap=tap0", SPEC_KEYS).value());
+    BOOST_REQUIRE(by_name.ok());
+    BOOST_TEST(by_name->tap_name == "tap0");
+    BOOST_TEST(by_name->tap_fd == -1);
+    BOOST_TEST(by_name->offloads);
+    const std::pair<const char*, const char*> bad[] = {
+        {"/run/n.sock", "give tap= or fd="},
+        {"/run/n.sock,tap=t,fd=3", "give tap= or fd="},
+        {"/run/n.sock,fd=x", "fd='x'"},
+        {"/run/n.sock,fd=2147483648", "fd='2147483648'"},
+        {"/run/n.sock,tap=t,mtu=67", "mtu='67'"},
+        {"/run/n.sock,tap=t,mtu=65536", "mtu='65536'"},
+        {"/run/n.sock,tap=t,mac=52:54", "mac '52:54'"},
+    };
+    for (const auto& [text, why] : bad) {
+        auto r = parse_options(parse_device_spec(text, SPEC_KEYS).value());
+        BOOST_TEST_INFO(text);
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.error().str().find(why) != std::string::npos);
+    }
+}

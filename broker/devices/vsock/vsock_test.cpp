@@ -294,3 +294,23 @@ BOOST_AUTO_TEST_CASE(host_data_waits_for_rx_buffers_and_resumes_in_order) {
     // Drained: no empty or spurious packet follows.
     BOOST_TEST(g.nothing_received(100));
 }
+
+BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
+    auto defaults =
+        vsock::parse_options(parse_device_spec("/run/v.sock", vsock::SPEC_KEYS).value());
+    BOOST_REQUIRE(defaults.ok());
+    BOOST_TEST(defaults->uds_path == "/run/v.sock.host");
+    BOOST_TEST(defaults->guest_cid == 3U);
+    auto given = vsock::parse_options(
+        parse_device_spec("/run/v.sock,uds=/run/h.sock,cid=42", vsock::SPEC_KEYS).value());
+    BOOST_REQUIRE(given.ok());
+    BOOST_TEST(given->uds_path == "/run/h.sock");
+    BOOST_TEST(given->guest_cid == 42U);
+    for (const char* bad : {"cid=2", "cid=4294967295", "cid=x", "cid=", "cid=-3", "cid=3x"}) {
+        auto r = vsock::parse_options(
+            parse_device_spec(std::string("/run/v.sock,") + bad, vsock::SPEC_KEYS).value());
+        BOOST_TEST_INFO(bad);
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.error().str().find("vsock /run/v.sock: cid='") != std::string::npos);
+    }
+}

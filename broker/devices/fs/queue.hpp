@@ -1,4 +1,5 @@
-// FuseServer: answers FUSE requests (protocol 7.31+) against one shared host directory.
+// FuseServer: what serves both virtio-fs queues (the device's queue class, ops_*.cpp its
+// operations): answers FUSE requests (protocol 7.31+) against one shared host directory.
 // Every guest-given name is one component resolved beneath its parent's O_PATH fd; no
 // request follows a symlink or leaves the shared directory; every request is answered
 // (an errno at worst) except FORGET and BATCH_FORGET, which have no reply.

@@ -1,5 +1,5 @@
 // FuseServer: setup, request framing and dispatch, INIT/DESTROY, lookups and FORGET.
-#include "broker/devices/fs/server.hpp"
+#include "broker/devices/fs/queue.hpp"
 
 #include <cerrno>
 #include <cstring>
