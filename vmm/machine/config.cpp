@@ -67,8 +67,6 @@ Result<MachineConfig> decode_machine_config(const std::string& json_text) {
         } else {
             RUNVM_TRY(take(j, "cpuid_mask", c.cpuid_mask));
         }
-    } else {
-        c.cpuid_mask = x86_64::default_cpuid_mask();
     }
     if (auto it = j.find("devices"); it != j.end()) {
         if (!it->is_array()) {
@@ -121,6 +119,40 @@ Result<void> validate_machine_config(const MachineConfig& c) {
         return Err(Error::msg("config 'devices': too many for the IRQ lines"));
     }
     return x86_64::validate_cpuid_mask(c.cpuid_mask);
+}
+
+std::string encode_machine_config(const MachineConfig& c) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& d : c.devices) {
+        devices.push_back({{"type", d.type}, {"socket", d.socket}});
+    }
+    nlohmann::json j = {{"kernel", c.kernel},         {"initrd", c.initrd},
+                        {"cmdline", c.cmdline},       {"vcpus", c.vcpus},
+                        {"memory_mib", c.memory_mib}, {"serial_log", c.serial_log},
+                        {"devices", devices}};
+    const MachineConfig defaults;
+    if (c.kernel_format != defaults.kernel_format) {
+        j["kernel_format"] = c.kernel_format;
+    }
+    if (c.control_socket != defaults.control_socket) {
+        j["control_socket"] = c.control_socket;
+    }
+    if (c.cpuid_mask != defaults.cpuid_mask) {
+        j["cpuid_mask"] = c.cpuid_mask;
+    }
+    if (c.acpi != defaults.acpi) {
+        j["acpi"] = c.acpi;
+    }
+    if (c.seccomp != defaults.seccomp) {
+        j["seccomp"] = c.seccomp;
+    }
+    if (c.log_level != defaults.log_level) {
+        j["log_level"] = c.log_level;
+    }
+    if (c.kvm_device != defaults.kvm_device) {
+        j["kvm_device"] = c.kvm_device;
+    }
+    return j.dump(2);
 }
 
 bool virtio_devices_on_cmdline(const MachineConfig& c) {

@@ -1,5 +1,6 @@
 // MachineConfig: everything one runvm-vmm process needs to know about its VM, read from
-// one JSON document (the sandbox library writes it) and/or command-line flags.
+// one JSON document (the sandbox library writes it with encode_machine_config) and/or
+// command-line flags (vmm/cli/command_line.hpp).
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "vmm/arch/x86_64/cpuid.hpp"
 
 namespace runvm::vmm {
 
@@ -24,9 +26,10 @@ struct MachineConfig {
     uint32_t vcpus = 1;
     uint64_t memory_mib = 256;
     std::vector<VhostUserDeviceConfig> devices;
-    std::string serial_log;              // empty: the VMM's stdout
-    std::string control_socket;          // empty: none
-    std::vector<std::string> cpuid_mask; // feature names, see docs/vmm.md
+    std::string serial_log;     // empty: the VMM's stdout
+    std::string control_socket; // empty: none
+    // Feature names hidden from the guest, see docs/vmm.md.
+    std::vector<std::string> cpuid_mask = x86_64::default_cpuid_mask();
     // ACPI tables describe the vCPUs and devices; false (or acpi=off in cmdline) puts the
     // virtio-mmio devices on the command line instead (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES).
     bool acpi = true;
@@ -41,6 +44,11 @@ Result<MachineConfig> parse_machine_config(const std::string& json_text);
 // --config with --kernel): main() validates the merged result.
 Result<MachineConfig> decode_machine_config(const std::string& json_text);
 Result<void> validate_machine_config(const MachineConfig& config);
+
+// The JSON document decode_machine_config reads back (the sandbox library writes vmm.json with
+// it): kernel, initrd, cmdline, vcpus, memory_mib, serial_log and devices always, every other
+// key only where it differs from its default.
+std::string encode_machine_config(const MachineConfig& config);
 
 // Whether the guest learns of virtio-mmio devices from `virtio_mmio.device=` words on its
 // command line rather than from the DSDT: with acpi false or "acpi=off" in the cmdline.

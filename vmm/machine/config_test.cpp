@@ -155,3 +155,35 @@ BOOST_AUTO_TEST_CASE(long_mode_register_state) {
     BOOST_TEST(lvt0 == (0x10000u | (7u << 8)));
     BOOST_TEST(lvt1 == (4u << 8));
 }
+
+// The document the sandbox library writes (vmm.json) reads back as the same MachineConfig.
+BOOST_AUTO_TEST_CASE(encoded_config_decodes_to_itself) {
+    MachineConfig c;
+    c.kernel = "/k";
+    c.initrd = "/i";
+    c.vcpus = 3;
+    c.memory_mib = 512;
+    c.serial_log = "/console.log";
+    c.devices = {{"vsock", "/v"}, {"net", "/n"}};
+    c.cpuid_mask = default_cpuid_mask();
+    auto back = parse_machine_config(encode_machine_config(c));
+    BOOST_REQUIRE(back.ok());
+    BOOST_TEST(back->kernel == "/k");
+    BOOST_TEST(back->initrd == "/i");
+    BOOST_TEST(back->cmdline == c.cmdline);
+    BOOST_TEST(back->vcpus == 3u);
+    BOOST_TEST(back->memory_mib == 512u);
+    BOOST_TEST(back->serial_log == "/console.log");
+    BOOST_REQUIRE(back->devices.size() == 2u);
+    BOOST_TEST(back->devices[1].type == "net");
+    BOOST_TEST(back->cpuid_mask == default_cpuid_mask());
+    BOOST_TEST(encode_machine_config(c).find("seccomp") == std::string::npos); // defaults left out
+    c.seccomp = false;
+    c.acpi = false;
+    c.cpuid_mask = kvm_pvm_cpuid_mask();
+    back = parse_machine_config(encode_machine_config(c));
+    BOOST_REQUIRE(back.ok());
+    BOOST_TEST(!back->seccomp);
+    BOOST_TEST(!back->acpi);
+    BOOST_TEST(back->cpuid_mask == kvm_pvm_cpuid_mask());
+}

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shim/hypervisor/process_backend.hpp"
+#include "vmm/machine/config.hpp"
 
 namespace runvm::shim {
 
@@ -14,7 +15,10 @@ public:
     std::string program(const config::RuntimeConfig& settings) const override;
     Result<void> prepare(const VmConfig& config) override;
 
-    // The config runvm-vmm reads (see docs/vmm.md); exposed for tests.
+    // The MachineConfig runvm-vmm reads from vmm.json (see docs/vmm.md): the VM's settings and
+    // the broker's devices.
+    static vmm::MachineConfig machine_config(const VmConfig& config);
+    // That document as JSON, for tests.
     static nlohmann::json make_config(const VmConfig& config);
 };
 
