@@ -47,7 +47,8 @@ Result<void> Server::listen_unix(const std::string& path) {
     RUNVM_ASSIGN_OR_RETURN(impl_->listen_fd, listen_unix_socket(path));
     impl_->listen_path = path;
     if (impl_->started) {
-        impl_->accept_thread = std::thread([impl = impl_.get()] { impl->accept_loop(); });
+        impl_->accept_thread =
+            OwnedThread("ttrpc accept " + path, [impl = impl_.get()] { impl->accept_loop(); });
     }
     return Ok();
 }
@@ -76,10 +77,12 @@ Result<void> Server::Impl::add_connection(UniqueFd fd) {
 }
 
 void Server::Impl::launch_reader(const std::shared_ptr<Connection>& conn) {
-    conn->reader = std::thread([this, conn] {
-        read_loop(conn, 0);
-        conn->reader_exited.store(true);
-    });
+    conn->reader = OwnedThread("ttrpc reader " + conn->what,
+                               [this, conn] {
+                                   read_loop(conn, 0);
+                                   conn->reader_exited.store(true);
+                               },
+                               {.wake = {}, .stop_timeout = kHandlerStopTimeout});
 }
 
 void Server::Impl::reap_finished() {
@@ -88,9 +91,7 @@ void Server::Impl::reap_finished() {
         if (!c->finished.load() || !c->reader_exited.load()) {
             return false;
         }
-        if (c->reader.joinable()) {
-            c->reader.join();
-        }
+        c->reader.stop_and_join();
         return true;
     });
 }
@@ -111,12 +112,14 @@ Result<void> Server::start() {
     impl_->pool = std::make_unique<WorkerPool>(impl_->options.workers, impl_->options.max_workers,
                                                impl_->options.max_queued_requests);
     impl_->started = true;
-    impl_->watchdog = std::thread([impl = impl_.get()] { impl->watchdog_loop(); });
+    impl_->watchdog =
+        OwnedThread("ttrpc watchdog", [impl = impl_.get()] { impl->watchdog_loop(); });
     for (const auto& conn : impl_->connections) {
         impl_->launch_reader(conn);
     }
     if (impl_->listen_fd) {
-        impl_->accept_thread = std::thread([impl = impl_.get()] { impl->accept_loop(); });
+        impl_->accept_thread = OwnedThread("ttrpc accept " + impl_->listen_path,
+                                           [impl = impl_.get()] { impl->accept_loop(); });
     }
     return Ok();
 }
@@ -158,7 +161,7 @@ void Server::Impl::accept_loop() {
 void Server::shutdown() {
     Impl& s = *impl_;
     std::vector<std::shared_ptr<Connection>> connections;
-    std::thread accept_thread;
+    OwnedThread accept_thread;
     {
         std::lock_guard lock(s.mu);
         if (s.stopped) {
@@ -172,17 +175,13 @@ void Server::shutdown() {
         const uint64_t one = 1;
         [[maybe_unused]] const ssize_t n = ::write(s.wake_fd.get(), &one, sizeof one);
     }
-    if (accept_thread.joinable()) {
-        accept_thread.join();
-    }
+    accept_thread.stop_and_join();
     {
         std::lock_guard lock(s.watchdog_mu);
         s.watchdog_stop = true;
     }
     s.watchdog_cv.notify_one();
-    if (s.watchdog.joinable()) {
-        s.watchdog.join();
-    }
+    s.watchdog.stop_and_join();
     if (s.listen_fd) {
         s.listen_fd.reset();
         ::unlink(s.listen_path.c_str());
@@ -191,9 +190,7 @@ void Server::shutdown() {
         conn->close();
     }
     for (const auto& conn : connections) {
-        if (conn->reader.joinable()) {
-            conn->reader.join();
-        }
+        conn->reader.stop_and_join();
     }
     if (s.pool) {
         s.pool->stop();

@@ -9,10 +9,10 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "base/owned_thread.hpp"
 #include "base/unique_fd.hpp"
 #include "rpc/frame_io.hpp"
 #include "rpc/message.hpp"
@@ -20,6 +20,10 @@
 #include "rpc/worker_pool.hpp"
 
 namespace runvm::rpc {
+
+// Readers and pool threads run handlers, which may wait on a container: a stop waits this
+// long for the call in progress before it gives up on the thread (OwnedThread aborts).
+inline constexpr std::chrono::milliseconds kHandlerStopTimeout{60'000};
 
 // One served stream fd. Kept alive by the server's list until its first reader has exited,
 // and by every thread that still has to write a response on it.
@@ -35,7 +39,7 @@ struct Connection {
     std::mutex write_mu; // one frame at a time on the wire
     std::shared_ptr<std::atomic<bool>> closed = std::make_shared<std::atomic<bool>>(false);
     std::atomic<bool> finished{false}; // reading ended: EOF, error or close
-    std::thread reader;                // the first reader
+    OwnedThread reader;                // the first reader
     std::atomic<bool> reader_exited{false};
     std::unique_ptr<FrameReader> frames; // used only by the holder of the reading role
 
@@ -67,10 +71,10 @@ struct Server::Impl {
     UniqueFd listen_fd;
     std::string listen_path;
     UniqueFd wake_fd; // eventfd: wakes the accept loop for shutdown
-    std::thread accept_thread;
+    OwnedThread accept_thread;
 
     // The watchdog that hands a connection's reading role on when a handler runs long.
-    std::thread watchdog;
+    OwnedThread watchdog;
     std::mutex watchdog_mu;
     std::condition_variable watchdog_cv;
     bool watchdog_wake = false; // watchdog_mu

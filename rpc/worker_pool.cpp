@@ -2,6 +2,7 @@
 #include "rpc/worker_pool.hpp"
 
 #include <algorithm>
+#include <string>
 
 namespace runvm::rpc {
 
@@ -10,7 +11,7 @@ WorkerPool::WorkerPool(size_t min_threads, size_t max_threads, size_t max_queued
       max_queued_(max_queued) {
     std::lock_guard lock(mu_);
     for (size_t i = 0; i < std::max<size_t>(min_threads, 1); ++i) {
-        threads_.emplace_back([this] { run(); });
+        start_thread();
     }
 }
 
@@ -27,11 +28,17 @@ bool WorkerPool::submit(std::function<void()> job) {
         queue_.push_back(std::move(job));
         // Jobs already queued are waiting for the idle threads too.
         if (idle_ < queue_.size() && threads_.size() < max_threads_) {
-            threads_.emplace_back([this] { run(); });
+            start_thread();
         }
     }
     cv_.notify_one();
     return true;
+}
+
+void WorkerPool::start_thread() {
+    threads_.emplace_back(
+        "ttrpc worker " + std::to_string(threads_.size()), [this] { run(); },
+        ThreadOptions{.wake = {}, .stop_timeout = kJobStopTimeout});
 }
 
 void WorkerPool::run() {
@@ -53,7 +60,7 @@ void WorkerPool::run() {
 }
 
 void WorkerPool::stop() {
-    std::vector<std::thread> threads;
+    std::vector<OwnedThread> threads;
     std::deque<std::function<void()>> dropped;
     {
         std::lock_guard lock(mu_);
@@ -63,9 +70,7 @@ void WorkerPool::stop() {
     }
     cv_.notify_all();
     for (auto& t : threads) {
-        if (t.joinable()) {
-            t.join();
-        }
+        t.stop_and_join();
     }
     // Dropped jobs are destroyed here, outside the lock: their captures may be connections.
 }

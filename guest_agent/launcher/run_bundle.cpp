@@ -5,13 +5,13 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "base/owned_thread.hpp"
 #include "guest_agent/launcher/cgroup.hpp"
 #include "guest_agent/launcher/launcher.hpp"
 #include "oci/spec_json.hpp"
@@ -125,15 +125,13 @@ int run_bundle(const RunBundleOptions& o) {
                 (void)(*reaper)->wait(c->pid(), kSetupTimeout);
             } else {
                 std::atomic<bool> done{false};
-                std::thread proxy;
+                OwnedThread proxy;
                 if (console) {
-                    proxy = std::thread([&] { proxy_pty(console.get(), done); });
+                    proxy = OwnedThread("pty proxy", [&] { proxy_pty(console.get(), done); });
                 }
                 auto rec = (*reaper)->wait(c->pid(), std::chrono::milliseconds(-1));
                 done = true;
-                if (proxy.joinable()) {
-                    proxy.join();
-                }
+                proxy.stop_and_join();
                 code = shell_exit_status(rec->wait_status);
             }
         }

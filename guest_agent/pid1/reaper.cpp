@@ -40,7 +40,7 @@ Result<std::unique_ptr<Reaper>> Reaper::start() {
         return Err(Error::from_errno("eventfd reaper stop"));
     }
     std::unique_ptr<Reaper> r(new Reaper(std::move(sfd), std::move(efd)));
-    r->thread_ = std::thread([p = r.get()] { p->loop(); });
+    r->thread_ = OwnedThread("agent reaper", [p = r.get()] { p->loop(); });
     return r;
 }
 
@@ -50,9 +50,7 @@ Reaper::Reaper(UniqueFd signal_fd, UniqueFd stop_fd)
 Reaper::~Reaper() {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(stop_fd_.get(), &one, sizeof one);
-    if (thread_.joinable()) {
-        thread_.join();
-    }
+    thread_.stop_and_join();
 }
 
 void Reaper::loop() {

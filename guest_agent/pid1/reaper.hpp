@@ -8,10 +8,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include <sys/types.h>
 
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -50,7 +50,7 @@ private:
     std::condition_variable exited_;
     std::map<pid_t, ExitRecord> records_;
     std::deque<pid_t> order_; // oldest first, bounds records_ when nobody claims them
-    std::thread thread_;
+    OwnedThread thread_;
 };
 
 // Exit status as a shell reports it: the exit code, or 128+n when killed by signal n.

@@ -282,10 +282,13 @@ Status AgentService::destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest
     }
     if (req.poweroff() && options_.on_poweroff) {
         // After the response is on its way: the caller sees OK before the VM goes away.
-        std::thread([fn = options_.on_poweroff] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            fn();
-        }).detach();
+        // Once: a second DestroySandbox finds the VM already going.
+        std::call_once(poweroff_once_, [this] {
+            poweroff_ = OwnedThread("poweroff", [fn = options_.on_poweroff] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                fn();
+            });
+        });
     }
     return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent.pb.h"
+#include "base/owned_thread.hpp"
 #include "guest_agent/pid1/reaper.hpp"
 #include "guest_agent/service/container_state.hpp"
 #include "guest_agent/service/shared_fs.hpp"
@@ -81,6 +82,8 @@ private:
     std::map<std::string, std::shared_ptr<ContainerState>> containers_;
     std::mutex lifecycle_mu_;  // one create/start/remove at a time per agent
     SharedFsMounts shared_fs_; // the host's virtio-fs shares, mounted on first use
+    std::once_flag poweroff_once_;
+    OwnedThread poweroff_; // runs on_poweroff once DestroySandbox's response is on its way
 };
 
 } // namespace runvm::agent

@@ -11,13 +11,11 @@ constexpr auto kFlushSlice = std::chrono::milliseconds(200);
 
 ProcessState::~ProcessState() {
     stop_ = true;
-    if (watcher_.joinable()) {
-        watcher_.join();
-    }
+    watcher_.stop_and_join();
 }
 
 void ProcessState::watch(Reaper& reaper) {
-    watcher_ = std::thread([this, &reaper, p = pid] {
+    watcher_ = OwnedThread("exit watcher", [this, &reaper, p = pid] {
         std::optional<ExitRecord> rec;
         while (!rec && !stop_) {
             rec = reaper.wait(p, std::chrono::milliseconds(500));

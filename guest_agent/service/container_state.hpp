@@ -9,8 +9,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "base/owned_thread.hpp"
 #include "guest_agent/launcher/cgroup.hpp"
 #include "guest_agent/launcher/launcher.hpp"
 #include "guest_agent/pid1/reaper.hpp"
@@ -49,7 +49,7 @@ private:
     std::condition_variable exited_cv_;
     std::optional<ExitRecord> exit_;
     std::atomic<bool> stop_{false};
-    std::thread watcher_;
+    OwnedThread watcher_;
 };
 
 enum class ContainerStatus { created, running, paused, stopped };

@@ -46,16 +46,14 @@ Result<std::unique_ptr<StdioRelay>> StdioRelay::start(Ends in_ends, Ends out_end
         }
         p.buf = std::make_unique_for_overwrite<char[]>(kBufSize);
     }
-    r->thread_ = std::thread([p = r.get()] { p->run(); });
+    r->thread_ = OwnedThread("stdio relay", [p = r.get()] { p->run(); });
     return r;
 }
 
 StdioRelay::~StdioRelay() {
     stop_ = true;
     (void)wake_.signal();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
+    thread_.stop_and_join();
 }
 
 void StdioRelay::close_stdin() {

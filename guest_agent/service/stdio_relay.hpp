@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "base/event_fd.hpp"
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -66,7 +66,7 @@ private:
     std::condition_variable cv_;
     uint64_t flush_asked_ = 0, flush_seen_ = 0, flush_done_ = 0; // under mu_
     bool finished_ = false;                                      // under mu_: every pump done
-    std::thread thread_;
+    OwnedThread thread_;
 };
 
 } // namespace runvm::agent

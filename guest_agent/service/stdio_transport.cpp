@@ -79,15 +79,13 @@ Result<ProcessStreams> open_process_streams(const StdioTransport& t,
 PtyRelay::PtyRelay(UniqueFd master, UniqueFd stream)
     : master_(std::move(master)), stream_(std::move(stream)),
       stop_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = OwnedThread("pty relay", [this] { run(); });
 }
 
 PtyRelay::~PtyRelay() {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(stop_.get(), &one, sizeof one);
-    if (thread_.joinable()) {
-        thread_.join();
-    }
+    thread_.stop_and_join();
 }
 
 void PtyRelay::run() {

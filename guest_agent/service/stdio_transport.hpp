@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "agent.pb.h"
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "guest_agent/launcher/launch_plan.hpp"
@@ -38,7 +38,7 @@ public:
 private:
     void run();
     UniqueFd master_, stream_, stop_;
-    std::thread thread_;
+    OwnedThread thread_;
 };
 
 // The stdio of one process. Without a terminal the process gets pipe ends in/out/err (the

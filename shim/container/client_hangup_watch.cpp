@@ -15,23 +15,24 @@ ClientHangupWatch::ClientHangupWatch(int fd, std::function<void()> on_hangup) {
         return;
     }
     stop_ = std::move(*stop);
-    thread_ = std::thread([fd, stop_fd = stop_.get(), on_hangup = std::move(on_hangup)] {
-        pollfd fds[2] = {{fd, POLLIN | POLLRDHUP, 0}, {stop_fd, POLLIN, 0}};
-        while (::poll(fds, 2, -1) < 0) {
-            if (errno != EINTR) {
-                return;
-            }
-        }
-        if (fds[0].revents && !fds[1].revents) {
-            on_hangup();
-        }
-    });
+    thread_ = OwnedThread("client hangup watch",
+                          [fd, stop_fd = stop_.get(), on_hangup = std::move(on_hangup)] {
+                              pollfd fds[2] = {{fd, POLLIN | POLLRDHUP, 0}, {stop_fd, POLLIN, 0}};
+                              while (::poll(fds, 2, -1) < 0) {
+                                  if (errno != EINTR) {
+                                      return;
+                                  }
+                              }
+                              if (fds[0].revents && !fds[1].revents) {
+                                  on_hangup();
+                              }
+                          });
 }
 
 ClientHangupWatch::~ClientHangupWatch() {
     if (thread_.joinable()) {
         (void)stop_.signal();
-        thread_.join();
+        thread_.stop_and_join();
     }
 }
 

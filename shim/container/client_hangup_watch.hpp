@@ -3,9 +3,9 @@
 #pragma once
 
 #include <functional>
-#include <thread>
 
 #include "base/event_fd.hpp"
+#include "base/owned_thread.hpp"
 
 namespace runvm::shim {
 
@@ -20,7 +20,7 @@ public:
 
 private:
     EventFd stop_;
-    std::thread thread_;
+    OwnedThread thread_;
 };
 
 } // namespace runvm::shim

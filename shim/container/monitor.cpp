@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/io.hpp"
+#include "base/owned_thread.hpp"
 #include "base/unix_socket.hpp"
 #include "oci/hooks_runner.hpp"
 #include "oci/spec_json.hpp"
@@ -59,8 +60,8 @@ private:
     std::unique_ptr<StdioBridge> init_bridge_;
     UniqueFd listener_;
     UniqueFd stop_fd_[2];
-    std::thread control_thread_;
-    std::list<std::thread> connections_;
+    OwnedThread control_thread_;
+    std::list<OwnedThread> connections_;
     std::optional<WindowSize> last_size_;
     bool discard_ = false;
 };
@@ -191,7 +192,7 @@ Result<void> Monitor::create_container() {
     }
     stop_fd_[0] = UniqueFd(p[0]);
     stop_fd_[1] = UniqueFd(p[1]);
-    control_thread_ = std::thread([this] { serve_control(); });
+    control_thread_ = OwnedThread("monitor control", [this] { serve_control(); });
     return Ok();
 }
 
@@ -211,9 +212,14 @@ void Monitor::serve_control() {
         if (!conn || !conn->valid()) {
             continue;
         }
-        connections_.emplace_back([this, fd = std::move(*conn)]() mutable {
-            serve_control_connection(s_, ControlChannel(std::move(fd)));
-        });
+        // A connection may wait on an exec; the sandbox's shutdown in teardown ends that wait.
+        connections_.emplace_back(
+            "monitor control connection",
+            // Shared: a thread body is a std::function, which must be copyable.
+            [this, fd = std::make_shared<UniqueFd>(std::move(*conn))] {
+                serve_control_connection(s_, ControlChannel(std::move(*fd)));
+            },
+            ThreadOptions{.wake = {}, .stop_timeout = std::chrono::seconds(60)});
     }
 }
 
@@ -258,7 +264,7 @@ int Monitor::run() {
     std::optional<int> status;
     bool oom_killed = false;
     std::string wait_error;
-    std::thread waiter([&] {
+    OwnedThread waiter("container waiter", [&] {
         auto r = s_.sandbox->agent().wait_process(o_.id, "");
         if (r) {
             status = static_cast<int>(r->exit_status());
@@ -287,7 +293,7 @@ int Monitor::run() {
             s_.sandbox->agent().close(); // fails the pending WaitProcess
         }
     }
-    waiter.join();
+    waiter.stop_and_join();
     spdlog::debug("container {}: wait returned ({})", o_.id,
                   status ? std::to_string(*status) : wait_error);
     // A lost agent connection is most often a dead broker or hypervisor (the broker holds
@@ -322,9 +328,7 @@ void Monitor::teardown() {
         const char c = 'x';
         [[maybe_unused]] ssize_t n = ::write(stop_fd_[1].get(), &c, 1);
     }
-    if (control_thread_.joinable()) {
-        control_thread_.join();
-    }
+    control_thread_.stop_and_join();
     if (listener_) { // only the socket this monitor made: never another create's
         listener_.reset();
         ::unlink(s_.store.control_socket(o_.id).c_str());
@@ -339,7 +343,7 @@ void Monitor::teardown() {
         s_.sandbox->shutdown(); // closes the agent: pending exec and member waits fail
     }
     for (auto& t : connections_) {
-        t.join();
+        t.stop_and_join();
     }
     connections_.clear();
     if (!s_.pod_share_dir.empty()) {

@@ -25,7 +25,9 @@ using namespace std::chrono_literals;
 
 EventPublisher::EventPublisher(std::string ttrpc_address, std::string ns)
     : address_(std::move(ttrpc_address)), ns_(std::move(ns)) {
-    thread_ = std::thread([this] { run(); });
+    // A publish in flight when the stop comes may still take its own timeout.
+    thread_ = OwnedThread("event publisher", [this] { run(); },
+                          {.wake = {}, .stop_timeout = 2 * kDrainTimeout});
 }
 
 EventPublisher::~EventPublisher() {
@@ -35,7 +37,7 @@ EventPublisher::~EventPublisher() {
         stopping_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    thread_.stop_and_join();
 }
 
 void EventPublisher::publish(const std::string& topic, const google::protobuf::Message& event) {

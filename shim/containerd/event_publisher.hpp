@@ -8,10 +8,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <google/protobuf/message.h>
 
+#include "base/owned_thread.hpp"
 #include "containerd/api/types/event.pb.h"
 #include "rpc/client.hpp"
 
@@ -62,7 +62,7 @@ private:
     bool stopping_ = false;
     bool busy_ = false;
     std::optional<rpc::Client> client_;
-    std::thread thread_;
+    OwnedThread thread_;
 };
 
 } // namespace runvm::containerd

@@ -33,12 +33,12 @@ ExecSession::~ExecSession() {
     if (waiter_.joinable()) {
         // The channel's fd closes with us; shutting it down first ends the blocked receive.
         ::shutdown(channel_.fd(), SHUT_RDWR);
-        waiter_.join();
+        waiter_.stop_and_join();
     }
 }
 
 void ExecSession::wait_async(std::function<void(int)> on_exit) {
-    waiter_ = std::thread([this, on_exit = std::move(on_exit)] {
+    waiter_ = OwnedThread("exec waiter", [this, on_exit = std::move(on_exit)] {
         // No deadline: an exec runs as long as it likes; the monitor's exit closes the socket.
         auto done = channel_.receive(0ms);
         int status = 255;

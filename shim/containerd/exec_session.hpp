@@ -6,11 +6,11 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "shim/container/control_channel.hpp"
@@ -44,7 +44,7 @@ private:
     shim::ControlChannel channel_;
     uint32_t pid_ = 0;
     std::string monitor_exec_id_;
-    std::thread waiter_;
+    OwnedThread waiter_;
 };
 
 } // namespace runvm::containerd

@@ -1,6 +1,7 @@
 // Stdio plumbing between containerd's FIFOs and a task process.
 #include "shim/containerd/process_io.hpp"
 
+#include <chrono>
 #include <cstring>
 
 #include <fcntl.h>
@@ -41,6 +42,10 @@ Result<UniqueFd> open_dev_null(int flags) {
 }
 
 // Copies until EOF/EIO on `from`, an error on `to`, or either stop fd becomes readable.
+// The stop eventfd ends a copy between reads; a write blocked on a reader that stopped
+// reading (a FIFO containerd no longer drains) is waited for this long.
+constexpr std::chrono::milliseconds kCopyStopTimeout{60'000};
+
 void copy_loop(int from, int to, int stop, int stop2, const char* what) {
     char buf[32 * 1024];
     for (;;) {
@@ -133,7 +138,7 @@ ProcessIo::~ProcessIo() {
         (void)stop_.signal();
     }
     for (auto& t : threads_) {
-        t.join();
+        t.stop_and_join();
     }
 }
 
@@ -146,10 +151,13 @@ void ProcessIo::release_process_side() {
 void ProcessIo::start_stdin_copy(UniqueFd sink) {
     // The thread owns the sink: when the FIFO ends (containerd closed it) or CloseIO asks,
     // closing the pipe's write end gives the process EOF.
-    threads_.emplace_back([this, owned = std::make_shared<UniqueFd>(std::move(sink))] {
-        copy_loop(fifo_in_.get(), owned->get(), stop_.get(),
-                  paths_.terminal ? -1 : close_stdin_.get(), "stdin copy");
-    });
+    threads_.emplace_back(
+        "stdin copy",
+        [this, owned = std::make_shared<UniqueFd>(std::move(sink))] {
+            copy_loop(fifo_in_.get(), owned->get(), stop_.get(),
+                      paths_.terminal ? -1 : close_stdin_.get(), "stdin copy");
+        },
+        ThreadOptions{.wake = {}, .stop_timeout = kCopyStopTimeout});
 }
 
 void ProcessIo::start_output_copy() {
@@ -157,12 +165,15 @@ void ProcessIo::start_output_copy() {
         std::lock_guard lock(mu_);
         output_done_ = false;
     }
-    threads_.emplace_back([this] {
-        copy_loop(master_.get(), fifo_out_.get(), stop_.get(), -1, "console copy");
-        std::lock_guard lock(mu_);
-        output_done_ = true;
-        output_cv_.notify_all();
-    });
+    threads_.emplace_back(
+        "console copy",
+        [this] {
+            copy_loop(master_.get(), fifo_out_.get(), stop_.get(), -1, "console copy");
+            std::lock_guard lock(mu_);
+            output_done_ = true;
+            output_cv_.notify_all();
+        },
+        ThreadOptions{.wake = {}, .stop_timeout = kCopyStopTimeout});
 }
 
 Result<void> ProcessIo::attach_console(UniqueFd master) {

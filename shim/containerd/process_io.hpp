@@ -10,10 +10,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/event_fd.hpp"
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -70,7 +70,7 @@ private:
     std::mutex mu_;
     bool output_done_ = true;
     std::condition_variable output_cv_;
-    std::vector<std::thread> threads_;
+    std::vector<OwnedThread> threads_;
 };
 
 // Opens a FIFO or file:// path for the process to write: O_RDWR on a FIFO (never blocks, no

@@ -41,15 +41,13 @@ Result<std::unique_ptr<Reaper>> Reaper::start() {
         return Err(Error::from_errno("signalfd SIGCHLD"));
     }
     RUNVM_ASSIGN_OR_RETURN(r->stop_, EventFd::create());
-    r->thread_ = std::thread([raw = r.get()] { raw->run(); });
+    r->thread_ = OwnedThread("shim reaper", [raw = r.get()] { raw->run(); });
     return r;
 }
 
 Reaper::~Reaper() {
     (void)stop_.signal();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
+    thread_.stop_and_join();
 }
 
 void Reaper::run() {

@@ -10,11 +10,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include <sys/types.h>
 
 #include "base/event_fd.hpp"
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -50,7 +50,7 @@ private:
     std::condition_variable cv_;
     std::map<pid_t, int> exited_; // exits nobody claimed yet
     std::map<pid_t, std::function<void(int)>> watchers_;
-    std::thread thread_;
+    OwnedThread thread_;
 };
 
 } // namespace runvm::containerd

@@ -18,7 +18,7 @@ Result<UniqueFd> open_netns(const std::string& path) {
 
 Result<UniqueFd> create_netns() {
     std::optional<Result<UniqueFd>> out;
-    std::thread worker([&] {
+    OwnedThread worker("netns create", [&] {
         // unshare on this thread only: the namespace lives on through the fd opened here.
         if (::unshare(CLONE_NEWNET) != 0) {
             out.emplace(Err(Error::from_errno("unshare CLONE_NEWNET")));
@@ -26,7 +26,7 @@ Result<UniqueFd> create_netns() {
         }
         out.emplace(open_netns("/proc/thread-self/ns/net"));
     });
-    worker.join();
+    worker.stop_and_join();
     return std::move(*out);
 }
 

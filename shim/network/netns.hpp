@@ -2,13 +2,14 @@
 // thread), so the calling process's own namespace is never touched.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <fcntl.h>
 #include <sched.h>
 
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -24,20 +25,25 @@ Result<UniqueFd> create_netns();
 // runvm runs in). Plumbing it would mirror every frame of the host's interfaces to a VM.
 Result<void> refuse_host_netns(int netns_fd);
 
+// Netlink requests in a namespace take milliseconds; this long means a wedged kernel path.
+inline constexpr std::chrono::milliseconds kNetnsWorkTimeout{30'000};
+
 // Runs `f` (returning a Result) on a thread that joined `netns_fd` first. Sockets and taps
 // that `f` creates belong to that namespace; fds it returns stay usable anywhere.
 template <typename F>
 auto run_in_netns(int netns_fd, F&& f) -> decltype(f()) {
     std::optional<decltype(f())> out;
-    std::thread worker([&] {
-        if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-            out.emplace(
-                Err(Error::from_errno("setns CLONE_NEWNET fd " + std::to_string(netns_fd))));
-            return;
-        }
-        out.emplace(f());
-    });
-    worker.join();
+    OwnedThread worker("netns worker",
+                       [&] {
+                           if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+                               out.emplace(Err(Error::from_errno("setns CLONE_NEWNET fd " +
+                                                                 std::to_string(netns_fd))));
+                               return;
+                           }
+                           out.emplace(f());
+                       },
+                       {.wake = {}, .stop_timeout = kNetnsWorkTimeout});
+    worker.stop_and_join();
     return std::move(*out);
 }
 

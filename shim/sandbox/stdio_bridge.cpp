@@ -40,15 +40,13 @@ StdioBridge::open(const std::string& vsock_uds, uint32_t first_port, StdioFds fd
     if (!b->stop_fd_) {
         return Err(Error::from_errno("eventfd for stdio bridge"));
     }
-    b->thread_ = std::thread([p = b.get()] { p->run(); });
+    b->thread_ = OwnedThread("stdio bridge", [p = b.get()] { p->run(); });
     return b;
 }
 
 StdioBridge::~StdioBridge() {
     stop();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
+    thread_.stop_and_join();
     for (auto& c : ch_) {
         if (!c.path.empty()) {
             ::unlink(c.path.c_str());

@@ -10,8 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "base/owned_thread.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -71,7 +71,7 @@ private:
     bool terminal_ = false;
     StdioPortNumbers ports_;
     UniqueFd stop_fd_; // eventfd
-    std::thread thread_;
+    OwnedThread thread_;
     std::mutex mu_;
     std::condition_variable cv_;
     int outputs_open_ = 0; // guarded by mu_

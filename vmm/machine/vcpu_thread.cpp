@@ -41,12 +41,16 @@ VcpuThread::~VcpuThread() {
 }
 
 Result<void> VcpuThread::start() {
-    try {
-        thread_ = std::thread([this] { loop(); });
-    } catch (const std::system_error& e) {
-        return Err(Error::with_errno(e.code().value(),
-                                     "pthread_create vcpu " + std::to_string(vcpu_.id())));
-    }
+    // The first kick may land before the thread entered KVM_RUN; a join repeats it.
+    RUNVM_ASSIGN_OR_RETURN(
+        thread_, OwnedThread::start("vcpu " + std::to_string(vcpu_.id()), [this] { loop(); },
+                                    {.wake =
+                                         [this] {
+                                             if (const pthread_t h = handle_.load()) {
+                                                 ::pthread_kill(h, kKickSignal);
+                                             }
+                                         },
+                                     .stop_timeout = std::chrono::milliseconds(2000)}));
     handle_.store(thread_.native_handle());
     return Ok();
 }
@@ -55,27 +59,11 @@ void VcpuThread::kick_stop() {
     stop_.store(true);
     // immediate_exit covers the window between the stop_ check and the KVM_RUN ioctl.
     __atomic_store_n(&vcpu_.run_page()->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    if (thread_.joinable()) {
-        ::pthread_kill(handle_.load(), kKickSignal);
-    }
+    thread_.request_stop(); // the kick
 }
 
 bool VcpuThread::join(int timeout_ms) {
-    if (!thread_.joinable()) {
-        return true;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (done_future_.wait_until(std::min(deadline, std::chrono::steady_clock::now() +
-                                                          std::chrono::milliseconds(50))) !=
-           std::future_status::ready) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return false;
-        }
-        // The first kick may land before the thread entered KVM_RUN; repeat it.
-        ::pthread_kill(handle_.load(), kKickSignal);
-    }
-    thread_.join();
-    return true;
+    return thread_.join_for(std::chrono::milliseconds(timeout_ms));
 }
 
 void VcpuThread::loop() {
@@ -87,7 +75,6 @@ void VcpuThread::loop() {
         if (auto r = sink_.on_thread_start(vcpu_.id()); !r.ok()) {
             spdlog::error("vcpu {}: {}", vcpu_.id(), r.error().str());
             sink_.request_exit(kExitVmmError);
-            done_.set_value();
             return;
         }
     }
@@ -101,7 +88,6 @@ void VcpuThread::loop() {
             break;
         }
     }
-    done_.set_value();
 }
 
 bool VcpuThread::handle_exit() {

@@ -6,9 +6,8 @@
 #include <atomic>
 #include <csignal>
 #include <functional>
-#include <future>
-#include <thread>
 
+#include "base/owned_thread.hpp"
 #include "vmm/devices/bus.hpp"
 #include "vmm/kvm/vcpu.hpp"
 
@@ -53,9 +52,7 @@ private:
     VcpuExitSink sink_;
     std::atomic<bool> stop_{false};
     std::atomic<pthread_t> handle_{};
-    std::thread thread_;
-    std::promise<void> done_;
-    std::future<void> done_future_ = done_.get_future();
+    OwnedThread thread_; // its wake repeats the kick every 50 ms while a join waits
 };
 
 } // namespace runvm::vmm
