@@ -40,6 +40,7 @@ Result<shim::MonitorOptions> monitor_options(const GlobalOptions& g, const std::
         o.pid_file = pid_file;
     }
     o.console_socket = console_socket;
+    o.systemd_cgroup = g.systemd_cgroup;
     RUNVM_ASSIGN_OR_RETURN(o.settings, shim::load_settings());
     return o;
 }

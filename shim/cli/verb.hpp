@@ -16,7 +16,7 @@ struct GlobalOptions {
     std::string log;
     std::string log_format = "text";
     bool debug = false;
-    bool systemd_cgroup = false; // accepted; the guest's cgroups are the agent's
+    bool systemd_cgroup = false; // linux.cgroupsPath is slice:prefix:name on the host
     // exec's process arguments, split off before CLI11 sees them (see main.cpp).
     std::vector<std::string> exec_args;
 };

@@ -101,6 +101,22 @@ Result<uint32_t> parse_memory_mib(std::string_view text) {
     return parse_integer_in(text, kMinMemoryMib, kMaxMemoryMib);
 }
 
+Result<uint32_t> parse_max_vcpus(std::string_view text) {
+    return text == "0" ? Result<uint32_t>(0u) : parse_vcpus(text);
+}
+
+Result<uint32_t> parse_max_memory_mib(std::string_view text) {
+    return text == "0" ? Result<uint32_t>(0u) : parse_memory_mib(text);
+}
+
+Result<uint32_t> parse_overhead_mib(std::string_view text) {
+    return parse_integer_in(text, 0, 65536);
+}
+
+Result<uint32_t> parse_tb_size_mib(std::string_view text) {
+    return parse_integer_in(text, 8, 2048);
+}
+
 Result<std::string> parse_absolute_path(std::string_view text) {
     if (text.empty() || text.front() != '/' || text.find('\0') != std::string_view::npos) {
         return Err(Error::msg("must be an absolute path, got " + shown(text)));

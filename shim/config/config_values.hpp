@@ -21,6 +21,12 @@ Result<RootfsMode> parse_rootfs_mode(std::string_view text);
 Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max);
 Result<uint32_t> parse_vcpus(std::string_view text);
 Result<uint32_t> parse_memory_mib(std::string_view text);
+// 0 (none) or a value parse_vcpus / parse_memory_mib takes.
+Result<uint32_t> parse_max_vcpus(std::string_view text);
+Result<uint32_t> parse_max_memory_mib(std::string_view text);
+// MiB: vm_overhead_mib 0 to 65536, tcg_tb_size_mib 8 to 2048.
+Result<uint32_t> parse_overhead_mib(std::string_view text);
+Result<uint32_t> parse_tb_size_mib(std::string_view text);
 Result<std::string> parse_absolute_path(std::string_view text);
 Result<std::string> parse_log_level(std::string_view text);
 Result<LogFormat> parse_log_format(std::string_view text);

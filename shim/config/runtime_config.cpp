@@ -53,6 +53,20 @@ const std::vector<Key> kKeys = {
     {"vcpus", [](std::string_view v, RuntimeConfig& c) { return assign(c.vcpus, parse_vcpus, v); }},
     {"memory_mib", [](std::string_view v,
                       RuntimeConfig& c) { return assign(c.memory_mib, parse_memory_mib, v); }},
+    {"max_vcpus",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.max_vcpus, parse_max_vcpus, v); }},
+    {"max_memory_mib",
+     [](std::string_view v, RuntimeConfig& c) {
+         return assign(c.max_memory_mib, parse_max_memory_mib, v);
+     }},
+    {"vm_overhead_mib",
+     [](std::string_view v, RuntimeConfig& c) {
+         return assign(c.vm_overhead_mib, parse_overhead_mib, v);
+     }},
+    {"tcg_tb_size_mib",
+     [](std::string_view v, RuntimeConfig& c) {
+         return assign(c.tcg_tb_size_mib, parse_tb_size_mib, v);
+     }},
     {"rootfs",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.rootfs, parse_rootfs_mode, v); }},
     {"log_level",

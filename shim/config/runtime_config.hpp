@@ -54,7 +54,16 @@ struct RuntimeConfig {
     std::string initrd;         // empty: the guest image's default initramfs (guest_initrd)
     std::string kernel_cmdline; // RUNVM_KERNEL_CMDLINE: after the backend's own arguments
     uint32_t vcpus = 1;         // kMinVcpus..kMaxVcpus
-    uint32_t memory_mib = 256;  // kMinMemoryMib..kMaxMemoryMib
+    uint32_t memory_mib = 256;  // kMinMemoryMib..kMaxMemoryMib; the base when sized from a limit
+    // Ceilings of a VM sized from the container's limits (0: only the host's size caps it).
+    uint32_t max_vcpus = 0;
+    uint32_t max_memory_mib = 0;
+    // The host cgroup's allowance beyond guest RAM (hypervisor, broker, monitor); 0: the
+    // backend's own estimate (docs/resources.md).
+    uint32_t vm_overhead_mib = 0;
+    // QEMU TCG's translation cache (-accel tcg,tb-size=), MiB: QEMU 7.2's default of 1 GiB
+    // fills with retranslated code in a busy guest (docs/resources.md).
+    uint32_t tcg_tb_size_mib = 64;
     RootfsMode rootfs = RootfsMode::automatic;
     std::chrono::milliseconds boot_timeout{30'000}; // RUNVM_BOOT_TIMEOUT_MS: the agent's deadline
     std::string log_level = "info";                 // trace, debug, info, warn, error

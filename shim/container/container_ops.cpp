@@ -18,6 +18,7 @@
 #include "oci/spec_json.hpp"
 #include "shim/container/container_store.hpp"
 #include "shim/container/control_channel.hpp"
+#include "shim/container/host_cgroup.hpp"
 #include "shim/container/monitor.hpp"
 #include "shim/sandbox/host_shares.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
@@ -221,6 +222,8 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
             break;
         }
     }
+    // A killed monitor left its host cgroup (its VM's processes went with it).
+    remove_cgroup_dirs(rec.host_cgroups);
     auto spec = oci::load_spec(rec.bundle + "/config.json");
     // A monitor that died (killed, crashed) left the tc qdiscs on the namespace's interfaces
     // (its taps went with the broker); after a clean teardown this finds nothing.

@@ -42,6 +42,9 @@ nlohmann::json ContainerRecord::to_json() const {
     if (!pod_sandbox.empty()) {
         j["pod_sandbox"] = pod_sandbox;
     }
+    if (!host_cgroups.empty()) {
+        j["host_cgroups"] = host_cgroups;
+    }
     return j;
 }
 
@@ -66,6 +69,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j) {
         r.timeline = j.value("timeline", nlohmann::json::array());
         r.owner_uid = j.value("owner_uid", 0u);
         r.pod_sandbox = j.value("pod_sandbox", "");
+        r.host_cgroups = j.value("host_cgroups", std::vector<std::string>{});
         return r;
     } catch (const nlohmann::json::exception& e) {
         return Err(Error::msg(std::string("container record: ") + e.what()));

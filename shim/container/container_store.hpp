@@ -36,6 +36,9 @@ struct ContainerRecord {
     // A pod member (pod.hpp): the pod's sandbox container, whose monitor runs it; its own
     // monitor_pid is the light process that stands in for its init.
     std::string pod_sandbox;
+    // The host cgroup directories the monitor made (host_cgroup.hpp), for a delete --force
+    // of a monitor that died before it removed them.
+    std::vector<std::string> host_cgroups;
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j);

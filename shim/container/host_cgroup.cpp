@@ -324,8 +324,22 @@ Result<void> HostCgroup::leave_and_remove(pid_t pid) {
 
 void remove_cgroup_dirs(const std::vector<std::string>& made) {
     for (const std::string& dir : made) {
-        if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
-            spdlog::warn("host cgroup: {}", Error::from_errno("rmdir " + dir).str());
+        // Read back from a state file: only ever a cgroup (rmdir there removes nothing else).
+        if (!dir.starts_with(std::string(cgroup_root) + "/") ||
+            dir.find("/../") != std::string::npos || dir.ends_with("/..")) {
+            spdlog::warn("host cgroup: {} is not a cgroup directory; left alone", dir);
+            continue;
+        }
+        // The VM's processes die with their monitor (PR_SET_PDEATHSIG): a moment after it.
+        for (int tries = 0; ::rmdir(dir.c_str()) != 0; ++tries) {
+            if (errno == ENOENT) {
+                break;
+            }
+            if (errno != EBUSY || tries == 100) {
+                spdlog::warn("host cgroup: {}", Error::from_errno("rmdir " + dir).str());
+                break;
+            }
+            ::usleep(20'000);
         }
     }
 }

@@ -23,6 +23,7 @@
 #include "shim/container/member_process.hpp"
 #include "shim/container/monitor_state.hpp"
 #include "shim/container/pod.hpp"
+#include "shim/container/vm_resources.hpp"
 #include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/guest_spec.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
@@ -95,6 +96,7 @@ Result<void> Monitor::create() {
         rootfs_shared_ = true;
         shares_.push_back(rootfs_share(absolute(o_.bundle, s_.spec.root->path)));
     }
+    RUNVM_TRY(size_vm_from_spec(s_, settings, pod_sandbox_));
     {
         std::lock_guard lock(s_.mu);
         auto& r = s_.record;
@@ -129,7 +131,12 @@ Result<void> Monitor::create() {
     if (::mkdir(vm_base_dir().c_str(), 0711) != 0 && errno != EEXIST) {
         return Err(Error::from_errno("mkdir sandbox base dir"));
     }
+    RUNVM_TRY(join_host_cgroup(s_, o_, settings));
     RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
+    if (s_.host_cgroup) {
+        // The CPU quota once the VM has booted: the boot is runvm's, not the container's.
+        RUNVM_TRY(s_.host_cgroup->set_cpu(host_cpu_limits(s_.spec)));
+    }
     if (pod_sandbox_) {
         s_.pod_share_dir = s_.sandbox->share_dir();
     }
@@ -357,6 +364,12 @@ void Monitor::teardown() {
         }
     }
     s_.sandbox.reset();
+    if (s_.host_cgroup) { // the VM's processes are gone: the monitor leaves last
+        if (auto r = s_.host_cgroup->leave_and_remove(::getpid()); !r) {
+            spdlog::warn("container {}: host cgroup: {}", o_.id, r.error().str());
+        }
+        s_.host_cgroup.reset();
+    }
     if (discard_) {
         (void)s_.store.remove(o_.id);
     } else {

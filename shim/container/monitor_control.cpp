@@ -13,6 +13,7 @@
 #include "oci/hooks_runner.hpp"
 #include "shim/container/client_hangup_watch.hpp"
 #include "shim/container/monitor_state.hpp"
+#include "shim/container/vm_resources.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
 namespace runvm::shim {
@@ -320,7 +321,7 @@ Result<json> handle(MonitorState& s, const json& req) {
         return json::object();
     }
     if (op == "update") {
-        RUNVM_TRY(agent.update(id, req.value("resources", json::object()).dump()));
+        RUNVM_TRY(update_resources(s, id, req.value("resources", json::object())));
         return json::object();
     }
     return Err(Error::with_errno(EINVAL, "unknown control op '" + op + "'"));

@@ -15,6 +15,8 @@ struct MonitorOptions {
     std::string pid_file;           // written with this process's pid once created
     std::string console_socket;     // process.terminal: the pty master goes there
     config::RuntimeConfig settings; // file and environment; the monitor adds the annotations
+    // --systemd-cgroup: linux.cgroupsPath is slice:prefix:name (host_cgroup.hpp).
+    bool systemd_cgroup = false;
     // `runvm run` in the foreground: start at once and wait, in the caller's process.
     bool start_immediately = false;
     // Receives "ok\n" once the container is created, or "error <message>\n"; then closed.

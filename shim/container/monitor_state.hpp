@@ -15,7 +15,9 @@
 #include "oci/spec.hpp"
 #include "shim/container/container_store.hpp"
 #include "shim/container/control_channel.hpp"
+#include "shim/container/host_cgroup.hpp"
 #include "shim/sandbox/sandbox.hpp"
+#include "shim/sandbox/vm_sizing.hpp"
 
 namespace runvm::shim {
 
@@ -31,6 +33,11 @@ struct MonitorState {
     ContainerStore store;
     oci::Spec spec;
     std::unique_ptr<Sandbox> sandbox;
+    VmShape vm; // what the VM was sized to: updates and pod members must fit in it
+    // The container's cgroup on the host, which the monitor and the VM's processes joined;
+    // none when runvm is not root (rootless: the host's cgroups are not ours to make).
+    std::optional<HostCgroup> host_cgroup;
+    uint32_t vm_overhead_mib = 0; // the host cgroup's allowance beyond guest RAM
 
     std::mutex mu;
     std::condition_variable cv;

@@ -160,6 +160,11 @@ Result<std::string> member_spec_json(MonitorState& s, const AddRequest& a) {
 // Creates the member in the VM; returns its guest pid.
 Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector<UniqueFd>& fds,
                                MemberFiles& files, std::unique_ptr<StdioBridge>& bridge) {
+    // The pod's VM was sized when the pod started (its CRI totals): a member's limits must
+    // fit in it, since memory and vCPUs are not hot-added (docs/resources.md).
+    RUNVM_ASSIGN_OR_RETURN(const oci::Spec member, oci::parse_spec(a.spec_json));
+    RUNVM_TRY(check_fits_vm(member.linux ? member.linux->resources : std::nullopt, s.vm,
+                            "container " + a.id + " in pod VM"));
     RUNVM_ASSIGN_OR_RETURN(const std::string spec_json, member_spec_json(s, a));
     RUNVM_TRY(files.make_mount_points(a.mounts));
     StdioFds io;

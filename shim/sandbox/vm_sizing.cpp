@@ -86,6 +86,64 @@ Result<VmShape> size_vm(const std::optional<oci::Resources>& resources,
     return shape;
 }
 
+Result<std::optional<oci::Resources>>
+pod_sandbox_resources(const std::optional<oci::Resources>& own,
+                      const std::map<std::string, std::string>& annotations) {
+    std::optional<oci::Resources> resources = own;
+    auto number = [&](const char* key) -> Result<std::optional<uint64_t>> {
+        const auto it = annotations.find(key);
+        if (it == annotations.end()) {
+            return std::optional<uint64_t>();
+        }
+        const auto value = parse_u64(it->second);
+        if (!value || *value > (uint64_t(1) << 62)) {
+            return Err(Error::msg(std::string("annotation ") + key + ": \"" + it->second +
+                                  "\" is not a number"));
+        }
+        return std::optional<uint64_t>(*value);
+    };
+    RUNVM_ASSIGN_OR_RETURN(const auto memory, number("io.kubernetes.cri.sandbox-memory"));
+    RUNVM_ASSIGN_OR_RETURN(const auto quota, number("io.kubernetes.cri.sandbox-cpu-quota"));
+    RUNVM_ASSIGN_OR_RETURN(const auto period, number("io.kubernetes.cri.sandbox-cpu-period"));
+    if (memory && *memory > 0) {
+        resources.emplace(resources.value_or(oci::Resources{}));
+        resources->memory.emplace(resources->memory.value_or(oci::MemoryResources{}));
+        resources->memory->limit = static_cast<int64_t>(*memory);
+    }
+    if (quota && *quota > 0) {
+        resources.emplace(resources.value_or(oci::Resources{}));
+        resources->cpu.emplace(resources->cpu.value_or(oci::CpuResources{}));
+        resources->cpu->quota = static_cast<int64_t>(*quota);
+        resources->cpu->period = period && *period > 0 ? *period : 100000;
+    }
+    return resources;
+}
+
+Result<void> check_fits_vm(const std::optional<oci::Resources>& resources, const VmShape& vm,
+                           const std::string& what) {
+    const auto* memory = resources && resources->memory ? &*resources->memory : nullptr;
+    const auto* cpu = resources && resources->cpu ? &*resources->cpu : nullptr;
+    const uint64_t room_mib =
+        vm.memory_mib > kGuestReserveMib ? vm.memory_mib - kGuestReserveMib : 0;
+    if (memory && memory->limit && *memory->limit > 0 &&
+        ceil_div(static_cast<uint64_t>(*memory->limit), mib) > room_mib) {
+        return Err(Error::msg(what + ": memory limit " + std::to_string(*memory->limit) +
+                              " is more than the VM holds: " + std::to_string(room_mib) + " MiB (" +
+                              std::to_string(vm.memory_mib) + " MiB of RAM, not hot-added)"));
+    }
+    if (cpu && cpu->quota && *cpu->quota > 0) {
+        const uint64_t period = cpu->period && *cpu->period > 0 ? *cpu->period : 100000;
+        const uint64_t needed = ceil_div(static_cast<uint64_t>(*cpu->quota), period);
+        if (needed > vm.vcpus) {
+            return Err(Error::msg(what + ": cpu quota " + std::to_string(*cpu->quota) +
+                                  " over period " + std::to_string(period) + " needs " +
+                                  std::to_string(needed) + " vCPUs, the VM has " +
+                                  std::to_string(vm.vcpus) + " (not hot-added)"));
+        }
+    }
+    return {};
+}
+
 uint64_t host_memory_mib() {
     auto meminfo = read_file("/proc/meminfo");
     if (!meminfo.ok()) {

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/result.hpp"
@@ -30,6 +32,20 @@ struct VmShape {
 };
 
 Result<VmShape> size_vm(const std::optional<oci::Resources>& resources, const VmSizingRules& rules);
+
+// What sizes a pod's VM: containerd's CRI passes the pod's totals to its sandbox container
+// as annotations (io.kubernetes.cri.sandbox-memory, -cpu-quota, -cpu-period); they take the
+// place of the pause container's own (tiny) limits where present.
+Result<std::optional<oci::Resources>>
+pod_sandbox_resources(const std::optional<oci::Resources>& own,
+                      const std::map<std::string, std::string>& annotations);
+
+// What a running VM leaves to its containers: its RAM less what the guest kernel and agent
+// keep (kGuestReserveMib), and its vCPUs. A limit beyond it (an update, a pod member) is
+// refused with an error naming the field: memory and vCPUs are not hot-added.
+inline constexpr uint32_t kGuestReserveMib = 64;
+Result<void> check_fits_vm(const std::optional<oci::Resources>& resources, const VmShape& vm,
+                           const std::string& what);
 
 // "0-3,5" -> 5; an error names what does not parse.
 Result<uint32_t> count_cpuset(std::string_view cpus);

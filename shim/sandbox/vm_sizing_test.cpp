@@ -81,3 +81,31 @@ BOOST_AUTO_TEST_CASE(cpuset_counts) {
         BOOST_TEST(r.error().message().find("linux.resources.cpu.cpus") != std::string::npos);
     }
 }
+
+BOOST_AUTO_TEST_CASE(pod_totals_from_the_cri_sandbox_annotations) {
+    auto r =
+        pod_sandbox_resources(std::nullopt, {{"io.kubernetes.cri.sandbox-memory", "268435456"},
+                                             {"io.kubernetes.cri.sandbox-cpu-quota", "150000"},
+                                             {"io.kubernetes.cri.sandbox-cpu-period", "100000"}});
+    BOOST_REQUIRE(r.ok());
+    auto s = size_vm(*r, VmSizingRules{});
+    BOOST_REQUIRE(s.ok());
+    BOOST_TEST((*s == VmShape{2, 256 + 256}));
+    auto none = pod_sandbox_resources(std::nullopt, {});
+    BOOST_REQUIRE(none.ok());
+    BOOST_TEST(!none->has_value());
+    auto bad = pod_sandbox_resources(std::nullopt, {{"io.kubernetes.cri.sandbox-memory", "lots"}});
+    BOOST_REQUIRE(!bad.ok());
+    BOOST_TEST(bad.error().message().find("io.kubernetes.cri.sandbox-memory") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(what_a_running_vm_cannot_grow_to_is_refused_naming_the_resource) {
+    const VmShape vm{2, 512};
+    BOOST_TEST(check_fits_vm(limits(int64_t(400) << 20, 200000, 100000), vm, "update").ok());
+    auto mem = check_fits_vm(limits(int64_t(500) << 20, std::nullopt, std::nullopt), vm, "update");
+    BOOST_REQUIRE(!mem.ok());
+    BOOST_TEST(mem.error().message().find("update: memory limit") != std::string::npos);
+    auto cpu = check_fits_vm(limits(std::nullopt, 250000, 100000), vm, "container c2");
+    BOOST_REQUIRE(!cpu.ok());
+    BOOST_TEST(cpu.error().message().find("container c2: cpu quota") != std::string::npos);
+}

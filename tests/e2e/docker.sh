@@ -186,6 +186,28 @@ echo "--- docker run --init: status $rc: $out" >&2; cat "$tmp/init.err" >&2
 expect_eq "$rc" 4 "docker run --init: exit status"
 expect_eq "$out" "init-ok" "docker run --init: output"
 
+# --memory and --cpus size the VM (docs/resources.md): 2 vCPUs for 1.5 CPUs, the base RAM
+# plus 300 MiB; the VM's processes sit in the container's host cgroup (/docker/<id>), so
+# `docker stats` reads the VM's memory against its host limit and counts its tasks.
+out=$(docker run --rm --runtime runvm --network none --memory 300m --cpus 1.5 runvm-e2e/busybox \
+  sh -c 'nproc; grep MemTotal /proc/meminfo' 2>"$tmp/sized.err") || { cat "$tmp/sized.err" >&2; fail "docker run --memory --cpus"; }
+expect_eq "$(echo "$out" | sed -n 1p)" 2 "docker run --cpus 1.5: the guest's CPUs"
+[ "$(echo "$out" | awk '/MemTotal/ {print int($2 / 1024)}')" -gt 300 ] ||
+  fail "docker run --memory 300m: guest MemTotal not above 300 MiB: $out"
+cid=$(docker run -d --runtime runvm --network none --memory 300m runvm-e2e/busybox sleep 600)
+stats=$(docker stats --no-stream --format '{{.MemUsage}} {{.PIDs}}' "$cid")
+echo "--- docker stats: $stats" >&2
+limit=$(echo "$stats" | awk '{print $3}')
+case $limit in *MiB) ;; *) fail "docker stats: memory limit '$limit' is not the container's (MiB)";; esac
+mib=${limit%MiB}; mib=${mib%%.*}
+[ "$mib" -gt 300 ] && [ "$mib" -lt 2048 ] || fail "docker stats: limit $limit: not the VM's RAM + overhead"
+[ "$(echo "$stats" | awk '{print $4}')" -gt 0 ] || fail "docker stats: PIDS 0"
+cgdir=/sys/fs/cgroup/memory/docker/$cid; [ -d /sys/fs/cgroup/memory ] || cgdir=/sys/fs/cgroup/docker/$cid
+grep -qx "$(docker inspect -f '{{.State.Pid}}' "$cid")" "$cgdir/cgroup.procs" ||
+  fail "the monitor is not in the container's host cgroup $cgdir"
+docker rm -f "$cid" >/dev/null
+[ ! -d "$cgdir" ] || fail "docker rm -f left the host cgroup $cgdir"
+
 expect_eq "$(docker ps -aq)" "" "no containers left in docker"
 stop_dockerd
 # Every container Docker created through runvm is gone: state, VM directory, processes.

@@ -17,7 +17,7 @@ BOOST_AUTO_TEST_CASE(qemu_command_line_has_microvm_memfd_and_vhost_user_devices)
     BOOST_TEST(argv.front() == "qemu-system-x86_64");
     BOOST_TEST(qemu.log_path() == d.path + "/qemu.log");
     BOOST_TEST(qemu.work_files().size() == 1u);
-    BOOST_TEST(after(argv, "-accel") == "tcg");
+    BOOST_TEST(after(argv, "-accel") == "tcg,tb-size=64"); // the default cap (docs/resources.md)
     BOOST_TEST(after(argv, "-machine") == "microvm,acpi=on,memory-backend=mem");
     BOOST_TEST(after(argv, "-object") == "memory-backend-memfd,id=mem,size=192M,share=on");
     BOOST_TEST(after(argv, "-smp") == "2");
