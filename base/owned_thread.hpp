@@ -50,7 +50,8 @@ public:
     template <class Fn>
     static Result<OwnedThread> start(std::string name, Fn&& body, ThreadOptions options = {}) {
         try {
-            return OwnedThread(std::move(name), std::forward<Fn>(body), std::move(options));
+            // `name` is copied, not moved: the error below still names the thread.
+            return OwnedThread(name, std::forward<Fn>(body), std::move(options));
         } catch (const std::system_error& e) {
             return Err(Error::with_errno(e.code().value(), "pthread_create " + name));
         }
@@ -78,12 +79,15 @@ public:
 
 private:
     using Body = std::function<void(const StopToken&)>;
+    // The callable is kept behind a shared_ptr, so a move-only one (holding a UniqueFd)
+    // fits in the copyable std::function.
     template <class Fn>
     static Body adapt(Fn&& fn) {
-        if constexpr (std::is_invocable_v<Fn&, const StopToken&>) {
-            return Body(std::forward<Fn>(fn));
+        auto f = std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn));
+        if constexpr (std::is_invocable_v<std::decay_t<Fn>&, const StopToken&>) {
+            return [f](const StopToken& stop) { (*f)(stop); };
         } else {
-            return [f = std::forward<Fn>(fn)](const StopToken&) mutable { f(); };
+            return [f](const StopToken&) { (*f)(); };
         }
     }
     OwnedThread(std::string name, Body body, ThreadOptions options, int);
