@@ -230,6 +230,52 @@ BOOST_AUTO_TEST_CASE(tx_frame_reaches_the_tap) {
     BOOST_TEST(n.dev->stats().tx_bytes == frame.size() + 54U);
 }
 
+// Issue #21 item 3: the header that reaches the tap is the copy that was checked. The guest
+// rewrites its header between the check and the send (here: after prepare_tx_frame, where
+// the device thread would be between the two); what is sent is still the checked one.
+BOOST_AUTO_TEST_CASE(tx_sends_the_checked_header_copy_not_guest_memory) {
+    Net n(ALL);
+    const auto frame = eth_frame(80, 4);
+    n.add_tx(VnetHeader{}, frame, true);
+    n.add_tx(VnetHeader{}, frame); // header and payload in one descriptor
+    n.tx().publish();
+    VnetHeader hostile; // tun refuses it (EINVAL): unknown GSO type, csum past the frame
+    hostile.flags = HDR_F_NEEDS_CSUM;
+    hostile.gso_type = 0x42;
+    hostile.csum_start = 60000;
+    uint8_t checked[VNET_HDR_BYTES];
+    encode_vnet_header(VnetHeader{}, checked);
+    int sv[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+    UniqueFd near(sv[0]);
+    UniqueFd far(sv[1]);
+    for (int i = 0; i < 2; ++i) {
+        DescriptorChain chain;
+        auto got = n.queues->queue(TXQ)->pop(chain);
+        BOOST_REQUIRE((got && *got));
+        TxFrame tx;
+        BOOST_REQUIRE((prepare_tx_frame(chain, ALL, tx) == TxCheck::ok));
+        BOOST_TEST(tx.iov.at(0).iov_base == static_cast<void*>(tx.header));
+        BOOST_TEST(tx.iov.at(0).iov_len == VNET_HDR_BYTES);
+        uint8_t* guest_header = chain.readable.at(0).host;
+        encode_vnet_header(hostile, guest_header);
+        // A seqpacket peer shows the exact bytes sent: the checked header, then the frame.
+        BOOST_TEST(write_tx_frame(near.get(), tx) ==
+                   static_cast<ssize_t>(VNET_HDR_BYTES + frame.size()));
+        std::vector<uint8_t> sent(VNET_HDR_BYTES + frame.size() + 16);
+        BOOST_TEST(::recv(far.get(), sent.data(), sent.size(), 0) ==
+                   static_cast<ssize_t>(VNET_HDR_BYTES + frame.size()));
+        BOOST_TEST(std::memcmp(sent.data(), checked, VNET_HDR_BYTES) == 0);
+        BOOST_TEST(std::equal(frame.begin(), frame.end(), sent.begin() + VNET_HDR_BYTES));
+        // The tap takes it too: the hostile header never reaches tun.
+        BOOST_TEST(write_tx_frame(n.dev->tap_fd(), tx) >= 0);
+        BOOST_TEST(n.host_receive() == frame);
+        // The guest's live header would have been refused.
+        std::memcpy(tx.header, guest_header, VNET_HDR_BYTES);
+        BOOST_TEST(write_tx_frame(n.dev->tap_fd(), tx) < 0);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(rx_frame_merged_over_buffers_with_num_buffers) {
     Net n(ALL);
     std::vector<uint64_t> bufs;

@@ -1,4 +1,5 @@
-// TxQueue (guest frames written to the tap from guest memory) and RxQueue (tap frames read
+// TxQueue (guest frames written to the tap: the checked header copy, then the payload from
+// guest memory) and RxQueue (tap frames read
 // into guest buffers, spread over several with MRG_RXBUF), FRAMES_PER_WAKE frames per
 // direction per wake-up.
 #include "broker/devices/net/queue.hpp"
@@ -97,18 +98,39 @@ bool TxQueue::process(DeviceContext& ctx) {
     return cut;
 }
 
+TxCheck prepare_tx_frame(const DescriptorChain& chain, uint64_t acked_features, TxFrame& frame) {
+    frame.iov.clear();
+    if (chain.read(0, frame.header, sizeof(frame.header)) != sizeof(frame.header)) {
+        return TxCheck::too_short;
+    }
+    const TxCheck check =
+        check_tx_frame(decode_vnet_header(frame.header), chain.readable_bytes, acked_features);
+    if (check != TxCheck::ok) {
+        return check;
+    }
+    if (!twelve_byte_header(acked_features)) {
+        return TxCheck::bad_header; // a 10-byte legacy header
+    }
+    // check_tx_frame bounds readable_bytes to one frame, so the payload length fits.
+    chain.readable_iov(VNET_HDR_BYTES, chain.readable_bytes - VNET_HDR_BYTES, frame.iov);
+    if (frame.iov.size() + 1 > MAX_IOV) {
+        frame.iov.clear();
+        return TxCheck::bad_header; // more pieces than writev takes
+    }
+    frame.iov.insert(frame.iov.begin(), iovec{frame.header, sizeof(frame.header)});
+    return TxCheck::ok;
+}
+
+ssize_t write_tx_frame(int fd, const TxFrame& frame) {
+    ssize_t n;
+    do {
+        n = ::writev(fd, frame.iov.data(), static_cast<int>(frame.iov.size()));
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
 bool TxQueue::send_frame(DeviceContext& ctx, const DescriptorChain& chain) {
-    uint8_t raw[VNET_HDR_BYTES];
-    if (chain.read(0, raw, sizeof(raw)) != sizeof(raw)) {
-        ++stats_.tx_too_short;
-        return false;
-    }
-    const uint64_t acked = ctx.acked_features();
-    TxCheck check = check_tx_frame(decode_vnet_header(raw), chain.readable_bytes, acked);
-    if (check == TxCheck::ok && (!twelve_byte_header(acked) || chain.readable.size() > MAX_IOV)) {
-        check = TxCheck::bad_header; // a 10-byte legacy header, or more pieces than writev takes
-    }
-    switch (check) {
+    switch (prepare_tx_frame(chain, ctx.acked_features(), frame_)) {
     case TxCheck::ok:
         break;
     case TxCheck::too_short:
@@ -121,13 +143,7 @@ bool TxQueue::send_frame(DeviceContext& ctx, const DescriptorChain& chain) {
         ++stats_.tx_bad_header;
         return false;
     }
-    // Straight from guest memory: the iovecs are the chain's segments, header included.
-    chain.readable_iov(0, chain.readable_bytes, iov_);
-    ssize_t n;
-    do {
-        n = ::writev(tap_.fd.get(), iov_.data(), static_cast<int>(iov_.size()));
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
+    if (write_tx_frame(tap_.fd.get(), frame_) < 0) {
         if (stats_.tx_errors++ == 0) {
             spdlog::warn("net: writev tap {}: {}", tap_.name, std::strerror(errno));
         }

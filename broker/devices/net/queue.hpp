@@ -1,6 +1,7 @@
 // TxQueue and RxQueue: virtio-net's two queues over the tap: guest tx frames written to the
-// tap straight from guest memory, tap frames read straight into guest rx buffers (merged
-// across several with MRG_RXBUF). Each call serves at most FRAMES_PER_WAKE frames.
+// tap from a checked copy of their header and the payload in guest memory, tap frames read straight
+// into guest rx buffers (merged across several with MRG_RXBUF). Each call serves at most
+// FRAMES_PER_WAKE frames.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,24 @@
 #include "broker/devices/device.hpp"
 #include "broker/devices/net/config.hpp"
 #include "broker/devices/net/tap.hpp"
+#include "broker/devices/net/vnet_header.hpp"
 
 namespace runvm::broker::net {
+
+// One guest tx frame ready for the tap. The header is a copy taken out of guest memory once
+// and checked; iov[0] points at that copy, never at guest memory, so a guest that rewrites
+// the header after the check (it owns that memory) cannot slip an unchecked one to the tap.
+// The payload iovecs stay on guest memory: tun only copies those bytes.
+struct TxFrame {
+    uint8_t header[VNET_HDR_BYTES] = {};
+    std::vector<iovec> iov;
+};
+
+// Copies and checks the chain's header and builds frame.iov (header copy, then the payload
+// after the header's bytes). Anything but ok leaves nothing to send.
+TxCheck prepare_tx_frame(const DescriptorChain& chain, uint64_t acked_features, TxFrame& frame);
+// One writev of a prepared frame (EINTR retried); -1 with errno set on failure.
+ssize_t write_tx_frame(int fd, const TxFrame& frame);
 
 struct NetStats {
     uint64_t tx_frames = 0;
@@ -47,7 +64,7 @@ private:
     NetStats& stats_;
     // Reused by every frame: the data path allocates nothing per frame.
     DescriptorChain chain_;
-    std::vector<iovec> iov_;
+    TxFrame frame_;
 };
 
 class RxQueue {
