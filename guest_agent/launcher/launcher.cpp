@@ -26,7 +26,10 @@ Result<ContainerProcess> ContainerProcess::launch(const std::string& what, Child
                                                   std::chrono::milliseconds timeout) {
     std::unique_lock fork_lock(g_fork_mutex);
     RUNVM_ASSIGN_OR_RETURN(auto ends, SyncChannel::create_pair());
-    auto& [parent_end, child_end] = ends;
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture
+    // a binding in the lambda below.
+    auto& parent_end = ends.first;
+    auto& child_end = ends.second;
     RUNVM_ASSIGN_OR_RETURN(auto forked, ChildProcess::fork_child(what, [&] {
                                parent_end.close();
                                child_main(child_end);

@@ -160,6 +160,23 @@ grep -q " $vm_dir/shared/containers/$c1/rootfs " "/proc/$broker_pid/mountinfo" |
   fail "c1's rootfs is not mounted in the pod broker's namespace"
 ! grep -q "$vm_dir/shared/containers" /proc/self/mountinfo || fail "c1's rootfs shows on the host"
 echo "the pod's containers share one VM (boot id $boot1)"
+# The pod VM's processes sit in its sandbox container's host cgroup (cgroupsPath; without a
+# cgroup parent from the kubelet, the sandbox id under the shim's own cgroup, as runc puts
+# it), and its memory usage includes the guest RAM QEMU touched (docs/resources.md).
+qemu_pid=$(pgrep -f "qemu-system-x86_64.*$tmp/image" | head -1)
+memcg_of() {
+  if [ -d /sys/fs/cgroup/memory ]; then awk -F: '$2 == "memory" {print $3}' "/proc/$1/cgroup"
+  else awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup"; fi
+}
+qemu_cg=$(memcg_of "$qemu_pid")
+expect_eq "$(basename "$qemu_cg")" "$pod" "the pod VM's host cgroup (its sandbox container's)"
+expect_eq "$(memcg_of "$broker_pid")" "$qemu_cg" "the pod broker's host cgroup"
+usage_file=/sys/fs/cgroup/memory$qemu_cg/memory.usage_in_bytes
+[ -d /sys/fs/cgroup/memory ] || usage_file=/sys/fs/cgroup$qemu_cg/memory.current
+guest_kib=$(awk '$1 == "RssShmem:" {print $2}' "/proc/$qemu_pid/status")
+[ "$(cat "$usage_file")" -ge $((guest_kib * 1024)) ] ||
+  fail "the pod's host cgroup usage $(cat "$usage_file") is below QEMU's guest RAM ($guest_kib KiB)"
+echo "the pod VM is in host cgroup $qemu_cg"
 # The pod's host memory outside guest RAM (the RuntimeClass overhead, docs/containerd.md):
 # every process under the pod's one shim daemon, VmRSS less RssShmem (the guest's memfd).
 descendants() { echo "$1"; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do descendants "$c"; done; }
