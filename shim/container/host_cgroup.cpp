@@ -219,6 +219,11 @@ Result<CgroupPlacement> resolve_cgroups_path(const std::optional<std::string>& c
     return placement;
 }
 
+bool is_systemd_cgroups_path(std::string_view cgroups_path) {
+    return std::count(cgroups_path.begin(), cgroups_path.end(), ':') == 2 &&
+           cgroups_path.find('/') == std::string_view::npos;
+}
+
 Result<HostCgroup> HostCgroup::create(const CgroupLayout& layout,
                                       const CgroupPlacement& placement) {
     HostCgroup cg;

@@ -51,6 +51,11 @@ struct CgroupPlacement {
 Result<CgroupPlacement> resolve_cgroups_path(const std::optional<std::string>& cgroups_path,
                                              bool systemd, const std::string& container_id);
 
+// containerd's CRI writes cgroupsPath as slice:prefix:name exactly when its runc options say
+// SystemdCgroup: runvm's shim passes --systemd-cgroup when it sees that form (two colons, no
+// '/'), as containerd's runc shim does from the options.
+bool is_systemd_cgroups_path(std::string_view cgroups_path);
+
 // What the host cgroup is limited to. Unset fields leave the host's default (unlimited).
 struct HostCgroupLimits {
     std::optional<uint64_t> memory_bytes;

@@ -94,6 +94,15 @@ BOOST_AUTO_TEST_CASE(systemd_paths_map_to_the_scope_systemd_makes) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(the_systemd_form_is_told_apart) {
+    BOOST_TEST(is_systemd_cgroups_path("kubepods-besteffort-pod1.slice:cri-containerd:abc"));
+    BOOST_TEST(is_systemd_cgroups_path(":runc:x"));
+    BOOST_TEST(!is_systemd_cgroups_path("/kubepods/besteffort/pod1/abc"));
+    BOOST_TEST(!is_systemd_cgroups_path("/a:b:c"));
+    BOOST_TEST(!is_systemd_cgroups_path("a:b"));
+    BOOST_TEST(!is_systemd_cgroups_path(""));
+}
+
 BOOST_AUTO_TEST_CASE(create_makes_one_dir_per_hierarchy_and_removes_only_its_own) {
     TempDir t;
     CgroupLayout layout;

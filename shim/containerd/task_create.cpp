@@ -12,13 +12,15 @@
 #include "base/io.hpp"
 #include "base/scope_guard.hpp"
 #include "base/unix_socket.hpp"
+#include "oci/spec_json.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/container_store.hpp"
+#include "shim/container/host_cgroup.hpp"
 #include "shim/containerd/console_receiver.hpp"
 #include "shim/containerd/rootfs_mounts.hpp"
 #include "shim/containerd/spawn.hpp"
 #include "shim/containerd/task_service.hpp"
 #include "shim/containerd/time_util.hpp"
-#include "shim/container/container_ops.hpp"
-#include "shim/container/container_store.hpp"
 
 namespace runvm::containerd {
 
@@ -45,16 +47,15 @@ Result<uint32_t> TaskService::create_vm(TaskContainer& c, TaskProcess& init) {
     const std::string pid_file = c.bundle + "/init.pid";
     const std::string log_file = c.bundle + "/runvm.log";
     std::unique_ptr<ConsoleReceiver> console;
-    std::vector<std::string> argv = {options_.runvm_binary,
-                                     "--root",
-                                     options_.runvm_root,
-                                     "--log",
-                                     log_file,
-                                     "create",
-                                     "--bundle",
-                                     c.bundle,
-                                     "--pid-file",
-                                     pid_file};
+    std::vector<std::string> argv = {options_.runvm_binary, "--root", options_.runvm_root, "--log",
+                                     log_file};
+    // CRI with SystemdCgroup gives slice:prefix:name (host_cgroup.hpp).
+    if (auto s = oci::load_spec(c.bundle + "/config.json");
+        s && s->linux && s->linux->cgroups_path &&
+        shim::is_systemd_cgroups_path(*s->linux->cgroups_path)) {
+        argv.push_back("--systemd-cgroup");
+    }
+    argv.insert(argv.end(), {"create", "--bundle", c.bundle, "--pid-file", pid_file});
     if (init.io_paths.terminal) {
         RUNVM_ASSIGN_OR_RETURN(console, ConsoleReceiver::listen(c.id));
         argv.insert(argv.end(), {"--console-socket", console->path()});
