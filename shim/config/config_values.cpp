@@ -117,6 +117,10 @@ Result<uint32_t> parse_tb_size_mib(std::string_view text) {
     return parse_integer_in(text, 8, 2048);
 }
 
+Result<uint32_t> parse_log_max_kib(std::string_view text) {
+    return parse_integer_in(text, 16, 1048576);
+}
+
 Result<std::string> parse_absolute_path(std::string_view text) {
     if (text.empty() || text.front() != '/' || text.find('\0') != std::string_view::npos) {
         return Err(Error::msg("must be an absolute path, got " + shown(text)));

@@ -27,6 +27,8 @@ Result<uint32_t> parse_max_memory_mib(std::string_view text);
 // MiB: vm_overhead_mib 0 to 65536, tcg_tb_size_mib 8 to 2048.
 Result<uint32_t> parse_overhead_mib(std::string_view text);
 Result<uint32_t> parse_tb_size_mib(std::string_view text);
+// KiB: log_max_kib 16 to 1048576 (1 GiB).
+Result<uint32_t> parse_log_max_kib(std::string_view text);
 Result<std::string> parse_absolute_path(std::string_view text);
 Result<std::string> parse_log_level(std::string_view text);
 Result<LogFormat> parse_log_format(std::string_view text);

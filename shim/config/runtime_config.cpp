@@ -67,6 +67,8 @@ const std::vector<Key> kKeys = {
      [](std::string_view v, RuntimeConfig& c) {
          return assign(c.tcg_tb_size_mib, parse_tb_size_mib, v);
      }},
+    {"log_max_kib", [](std::string_view v,
+                       RuntimeConfig& c) { return assign(c.log_max_kib, parse_log_max_kib, v); }},
     {"rootfs",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.rootfs, parse_rootfs_mode, v); }},
     {"log_level",

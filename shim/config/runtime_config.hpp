@@ -64,6 +64,9 @@ struct RuntimeConfig {
     // QEMU TCG's translation cache (-accel tcg,tb-size=), MiB: QEMU 7.2's default of 1 GiB
     // fills with retranslated code in a busy guest (docs/resources.md).
     uint32_t tcg_tb_size_mib = 64;
+    // The cap on each log the guest can fill in the VM directory (console, hypervisor,
+    // broker), KiB; each is kept as <file> and <file>.1 of half as much (docs/sandbox.md).
+    uint32_t log_max_kib = 1024;
     RootfsMode rootfs = RootfsMode::automatic;
     std::chrono::milliseconds boot_timeout{30'000}; // RUNVM_BOOT_TIMEOUT_MS: the agent's deadline
     std::string log_level = "info";                 // trace, debug, info, warn, error

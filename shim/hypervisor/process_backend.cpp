@@ -7,6 +7,15 @@
 
 namespace runvm::shim {
 
+Result<void> ProcessBackend::set_log(const VmConfig& config, std::string log) {
+    log_path_ = std::move(log);
+    output_path_.clear();
+    if (config.log_writer && log_path_ != "/dev/null") {
+        RUNVM_ASSIGN_OR_RETURN(output_path_, config.log_writer(log_path_));
+    }
+    return Ok();
+}
+
 Result<void> ProcessBackend::start() {
     if (argv_.empty()) {
         return Err(Error::msg(name() + ": start before prepare"));
@@ -14,8 +23,8 @@ Result<void> ProcessBackend::start() {
     SpawnOptions options;
     options.die_with_parent = true;
     options.stdin_null = stdin_null_;
-    options.stdout_path = log_path_;
-    options.stderr_path = log_path_;
+    options.stdout_path = output_path_.empty() ? log_path_ : output_path_;
+    options.stderr_path = options.stdout_path;
     RUNVM_ASSIGN_OR_RETURN(child_, ChildProcess::spawn(argv_, options));
     spdlog::debug("{}: started pid {}", name(), child_.pid());
     return Ok();

@@ -20,8 +20,12 @@ public:
     pid_t pid() const override { return child_.pid(); }
 
 protected:
+    // log_path_ = `log`, and where the program's output is opened: config.log_writer's pipe.
+    Result<void> set_log(const VmConfig& config, std::string log);
+
     std::vector<std::string> argv_;
-    std::string log_path_; // the program's stdout and stderr
+    std::string log_path_;    // the program's stdout and stderr
+    std::string output_path_; // what start() opens for them: log_path_ or a pipe that fills it
     std::vector<std::string> work_files_;
     bool stdin_null_ = true;
 

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "base/result.hpp"
 #include "shim/config/runtime_config.hpp"
 
 namespace runvm::shim {
@@ -31,8 +33,12 @@ struct VmConfig {
     // Empty: loopback only in the guest.
     std::vector<NetDeviceConfig> net_devices;
     uint32_t guest_cid = 3;
-    std::string console_log; // the hypervisor's serial output, kept for errors
-    std::string work_dir;    // per-VM scratch: config files, logs
+    std::string console_log; // where the hypervisor writes its serial output (a file or a pipe)
+    // Given a log the backend keeps in work_dir (its stdout and stderr), the path the program
+    // writes it through: the sandbox's pipe, drained into that file within a cap
+    // (docs/sandbox.md, "Bounded guest output"). Unset: the file itself.
+    std::function<Result<std::string>(const std::string& log)> log_writer;
+    std::string work_dir; // per-VM scratch: config files, logs
 };
 
 } // namespace runvm::shim

@@ -53,8 +53,8 @@ Result<BrokerProcess> BrokerProcess::start(const BrokerConfig& config,
     }
     SpawnOptions options;
     options.stdin_null = true;
-    options.stdout_path = config.log_path;
-    options.stderr_path = config.log_path;
+    options.stdout_path = config.output_path.empty() ? config.log_path : config.output_path;
+    options.stderr_path = options.stdout_path;
     // The tap fds cross exec: FD_CLOEXEC off for the spawn only (the sandbox boots before the
     // monitor starts threads that spawn, so no other child inherits them), then back on.
     for (const auto& n : config.net) {

@@ -33,7 +33,9 @@ struct BrokerConfig {
     std::string fs_tag;
     std::string console_socket; // empty: no console device
     std::string console_log;
-    std::string log_path; // the broker's own log
+    std::string log_path;    // the broker's own log
+    std::string output_path; // where its stdout and stderr are opened (the sandbox's log pump,
+                             // which fills log_path); empty: log_path itself
     std::vector<BrokerNetDevice> net;
 };
 

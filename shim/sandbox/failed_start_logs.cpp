@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/capped_log.hpp"
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
 #include "oci/timestamp.hpp"
@@ -18,22 +19,6 @@
 namespace runvm::shim {
 
 namespace {
-
-// The last kFailedStartLogTail bytes of `path`; "" when it is missing or empty. The console
-// log is the guest's to fill: never read whole.
-std::string read_tail(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
-        return "";
-    }
-    const auto size = static_cast<size_t>(st.st_size);
-    const size_t len = std::min(size, kFailedStartLogTail);
-    std::string out(len, '\0');
-    const ssize_t n = ::pread(fd.get(), out.data(), len, static_cast<off_t>(size - len));
-    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    return out;
-}
 
 int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
     return ::remove(path) == 0 || errno == ENOENT ? 0 : -1;
@@ -56,7 +41,9 @@ std::string keep_failed_start_logs(const std::string& run_dir, const std::string
         if (name.empty() || path.rfind(run_dir + "/", 0) != 0) {
             continue; // only the VM's own files, each under its own name
         }
-        if (std::string tail = read_tail(path); !tail.empty()) {
+        // The console log is the guest's to fill: never read whole. A capped log's older half
+        // (<file>.1) comes first.
+        if (std::string tail = read_log_tail(path, kFailedStartLogTail); !tail.empty()) {
             logs.emplace_back(name, std::move(tail));
         }
     }

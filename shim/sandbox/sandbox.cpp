@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/capped_log.hpp"
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
 #include "shim/config/helper_paths.hpp"
@@ -20,6 +21,10 @@ namespace runvm::shim {
 namespace {
 
 using namespace std::chrono_literals;
+
+// How much of the end of a log an error message is built from: the guest fills the console,
+// so none is ever read whole.
+constexpr size_t kReportTail = 64 * 1024;
 
 std::string describe_status(int status) {
     if (WIFEXITED(status)) {
@@ -48,6 +53,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::boot(const SandboxOptions& options) {
 }
 
 std::string Sandbox::keep_logs(const std::string& reason) const {
+    if (log_pump_) {
+        log_pump_->drain();
+    }
     return keep_failed_start_logs(options_.run_dir, options_.id, reason, log_files());
 }
 
@@ -58,6 +66,7 @@ Result<void> Sandbox::boot_steps() {
     }
     vsock_uds_ = options.run_dir + "/vsock";
     console_log_ = options.run_dir + "/console.log";
+    log_pump_ = std::make_unique<LogPump>(uint64_t{options.settings.log_max_kib} * 1024);
     if (!options.rootfs_dir.empty()) {
         image_ = options.run_dir + "/rootfs.img";
         RUNVM_TRY(build_rootfs_image(options.rootfs_dir, image_));
@@ -92,6 +101,8 @@ Result<void> Sandbox::start_vm() {
     broker.vsock_socket = options_.run_dir + "/vsock.vhost";
     broker.vsock_uds = vsock_uds_;
     broker.log_path = options_.run_dir + "/broker.log";
+    // Every file a guest can fill goes through the pump, capped (docs/sandbox.md).
+    RUNVM_ASSIGN_OR_RETURN(broker.output_path, log_pump_->add(broker.log_path));
     if (!image_.empty()) {
         broker.blk_socket = options_.run_dir + "/blk.vhost";
         broker.blk_image = image_;
@@ -124,13 +135,15 @@ Result<void> Sandbox::start_vm() {
     vm.blk_socket = broker.blk_socket;
     vm.fs_socket = broker.fs_socket;
     vm.fs_tag = broker.fs_tag;
-    vm.console_log = console_log_;
+    RUNVM_ASSIGN_OR_RETURN(vm.console_log, log_pump_->add(console_log_));
+    vm.log_writer = [this](const std::string& file) { return log_pump_->add(file); };
     for (const auto& net : broker.net) {
         vm.net_devices.push_back({net.socket, net.mac});
     }
     vm.work_dir = options_.run_dir;
     RUNVM_TRY(hypervisor_->prepare(vm));
     spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);
+    RUNVM_TRY(log_pump_->start());
 
     // The agent dials the host as soon as it serves: no polling for it, no time lost
     // between its first listen and the host's next try.
@@ -212,11 +225,13 @@ std::string Sandbox::hypervisor_log_tail() const {
         return "";
     }
     const std::string& log = hypervisor_->log_path();
-    auto text = read_file(log);
-    if (!text || text->empty()) {
+    if (log_pump_) {
+        log_pump_->drain(); // an exited hypervisor's last words may still be in the pipe
+    }
+    std::string s = read_log_tail(log, kReportTail);
+    if (s.empty()) {
         return "";
     }
-    std::string& s = *text;
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
         s.pop_back();
     }
@@ -235,11 +250,10 @@ std::vector<std::string> Sandbox::log_files() const {
 }
 
 std::string Sandbox::console_tail(size_t max_lines) const {
-    auto text = read_file(console_log_);
-    if (!text || text->empty()) {
+    std::string s = read_log_tail(console_log_, kReportTail);
+    if (s.empty()) {
         return "";
     }
-    std::string& s = *text;
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) {
         s.pop_back();
     }
@@ -260,14 +274,14 @@ std::string Sandbox::console_tail(size_t max_lines) const {
 
 std::string Sandbox::guest_report() const {
     std::string report;
-    auto text = read_file(console_log_);
-    if (text) {
-        // The panic's reason is one line, often far above the end (a backtrace follows).
-        const auto at = text->rfind("Kernel panic - not syncing");
-        if (at != std::string::npos) {
-            const auto end = text->find_first_of("\r\n", at);
-            report += "; guest kernel panic: \"" + text->substr(at, end - at) + "\"";
-        }
+    if (log_pump_) {
+        log_pump_->drain();
+    }
+    // The panic's reason is one line, often far above the end (a backtrace follows).
+    const std::string text = read_log_tail(console_log_, kReportTail);
+    if (const auto at = text.rfind("Kernel panic - not syncing"); at != std::string::npos) {
+        const auto end = text.find_first_of("\r\n", at);
+        report += "; guest kernel panic: \"" + text.substr(at, end - at) + "\"";
     }
     if (std::string tail = console_tail(4); !tail.empty()) {
         report += "; console: " + tail;
@@ -310,8 +324,12 @@ void Sandbox::shutdown() {
         ::unlink(image_.c_str());
     }
     shares_.release(); // after the broker: it serves from there until it is gone
+    if (log_pump_) {
+        log_pump_->stop(); // its writers are gone: what they left is copied, then it ends
+    }
     for (const std::string& f : log_files()) {
         ::unlink(f.c_str());
+        ::unlink((f + ".1").c_str()); // a capped log's older half
     }
     ::unlink(vsock_uds_.c_str());
     if (!agent_listen_path_.empty()) {

@@ -16,6 +16,7 @@
 #include "shim/sandbox/boot_timeline.hpp"
 #include "shim/sandbox/broker_process.hpp"
 #include "shim/sandbox/host_shares.hpp"
+#include "shim/sandbox/log_pump.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
 
 namespace runvm::shim {
@@ -94,6 +95,9 @@ private:
     std::string kernel_release_;
     std::string hypervisor_name_;
     std::string ended_; // what check_alive saw end, in order
+    // Drains the helpers' output into the capped logs; declared before them, so it outlives
+    // their writers.
+    std::unique_ptr<LogPump> log_pump_;
     // Declared before broker_: destroyed after it, so the taps' qdiscs go once the broker has.
     std::optional<SandboxNetwork> network_;
     std::optional<BrokerProcess> broker_;

@@ -59,3 +59,46 @@ BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
     BOOST_REQUIRE(!no_log.ok());
     BOOST_TEST(no_log.error().str().find("log= is required") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_flood_leaves_the_log_within_its_cap_newest_kept) {
+    auto dir = TempDir::create("runvm-console-test");
+    REQUIRE_OK(dir);
+    const std::string log = dir->file("console.log");
+    constexpr uint64_t cap = 8192;
+    auto dev = console::ConsoleDevice::open({log, cap});
+    REQUIRE_OK(dev);
+    auto h = DeviceHarness::start(*dir, std::move(*dev));
+    REQUIRE_OK(h);
+    auto tx = (*h)->start_ring(console::TRANSMITQ, 64);
+    REQUIRE_OK(tx);
+    TestGuestMemory& m = (*h)->memory();
+    constexpr int chains = 40; // 10x the cap, 2 KiB each
+    std::string all;
+    for (int i = 0; i < chains; ++i) {
+        std::string chunk(2047, static_cast<char>('a' + i % 26));
+        chunk += '\n';
+        all += chunk;
+        const uint64_t a = m.alloc(chunk.size());
+        std::memcpy(m.host(a), chunk.data(), chunk.size());
+        (*tx)->add({{a, static_cast<uint32_t>(chunk.size()), false}});
+    }
+    auto used = (*h)->submit_and_wait(console::TRANSMITQ, chains);
+    REQUIRE_OK(used);
+    auto now = read_file(log);
+    auto old = read_file(log + ".1");
+    REQUIRE_OK(now);
+    REQUIRE_OK(old);
+    BOOST_TEST(now->size() <= cap / 2);
+    BOOST_TEST(old->size() <= cap / 2);
+    const std::string kept = *old + *now;
+    BOOST_TEST(kept.size() == cap);
+    BOOST_TEST(all.substr(all.size() - kept.size()) == kept);
+    auto big = console::parse_options(
+        parse_device_spec("/run/c.sock,log=/l,log_max_kib=64", console::SPEC_KEYS).value());
+    BOOST_REQUIRE(big.ok());
+    BOOST_TEST(big->log_max_bytes == 64u * 1024);
+    BOOST_TEST(
+        !console::parse_options(
+             parse_device_spec("/run/c.sock,log=/l,log_max_kib=1", console::SPEC_KEYS).value())
+             .ok());
+}

@@ -1,15 +1,10 @@
 // ConsoleDevice: log open and the transmit queue's kick handler.
 #include "broker/devices/console/device.hpp"
 
-#include <fcntl.h>
-
 namespace runvm::broker::console {
 
 Result<std::unique_ptr<ConsoleDevice>> ConsoleDevice::open(const ConsoleOptions& options) {
-    UniqueFd log(::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-    if (!log) {
-        return Err(Error::from_errno("open console log " + options.log_path));
-    }
+    RUNVM_ASSIGN_OR_RETURN(CappedLog log, CappedLog::open(options.log_path, options.log_max_bytes));
     return std::unique_ptr<ConsoleDevice>(new ConsoleDevice(std::move(log)));
 }
 

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "base/unique_fd.hpp"
+#include "base/capped_log.hpp"
 #include "broker/devices/console/config.hpp"
 #include "broker/devices/console/queue.hpp"
 #include "broker/devices/device.hpp"
@@ -13,7 +13,7 @@ namespace runvm::broker::console {
 
 class ConsoleDevice : public Device {
 public:
-    // Opens (creates) the log for appending.
+    // Opens (creates) the log for appending, within options.log_max_bytes.
     static Result<std::unique_ptr<ConsoleDevice>> open(const ConsoleOptions& options);
 
     const char* name() const override { return "console"; }
@@ -28,9 +28,9 @@ public:
     const ConsoleOutput& output() const { return output_; }
 
 private:
-    explicit ConsoleDevice(UniqueFd log) : log_(std::move(log)), output_(log_.get()) {}
+    explicit ConsoleDevice(CappedLog log) : log_(std::move(log)), output_(&log_) {}
 
-    UniqueFd log_;
+    CappedLog log_;
     ConsoleOutput output_;
     DeviceContext* context_ = nullptr;
 };

@@ -1,32 +1,20 @@
-// ConsoleOutput: writev of guest output into the log, short writes retried.
+// ConsoleOutput: guest output into the capped log (rotated, short writes retried there).
 #include "broker/devices/console/queue.hpp"
 
-#include <cerrno>
-#include <cstring>
-
 #include <spdlog/spdlog.h>
-#include <sys/uio.h>
 
 namespace runvm::broker::console {
 
 uint32_t ConsoleOutput::handle(const DescriptorChain& chain) {
-    uint64_t offset = 0;
-    while (offset < chain.readable_bytes) {
-        auto iov = chain.readable_iov(offset, chain.readable_bytes - offset);
-        const int count = static_cast<int>(std::min<size_t>(iov.size(), 1024));
-        const ssize_t n = ::writev(log_fd_, iov.data(), count);
-        if (n < 0 && errno == EINTR) {
-            continue;
+    chain.readable_iov(0, chain.readable_bytes, iov_);
+    // A full disk loses console output, never the guest.
+    if (auto r = log_->append(iov_.data(), static_cast<int>(iov_.size())); !r) {
+        if (write_errors_++ == 0) {
+            spdlog::warn("console: {}", r.error().str());
         }
-        if (n <= 0) {
-            // A full disk loses console output, never the guest.
-            ++write_errors_;
-            spdlog::warn("console: write log: {}", std::strerror(errno));
-            break;
-        }
-        offset += static_cast<uint64_t>(n);
+        return 0;
     }
-    bytes_ += offset;
+    bytes_ += chain.readable_bytes;
     return 0;
 }
 

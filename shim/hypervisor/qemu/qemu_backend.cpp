@@ -97,7 +97,8 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
         argv_.insert(argv_.end(), {"-chardev", "socket,id=fs0,path=" + config.fs_socket, "-device",
                                    "vhost-user-fs-device,chardev=fs0,tag=" + config.fs_tag});
     }
-    log_path_ = config.work_dir.empty() ? "/dev/null" : config.work_dir + "/qemu.log";
+    RUNVM_TRY(
+        set_log(config, config.work_dir.empty() ? "/dev/null" : config.work_dir + "/qemu.log"));
     work_files_.clear();
     if (!config.work_dir.empty()) {
         work_files_.push_back(log_path_);

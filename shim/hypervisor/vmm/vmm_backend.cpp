@@ -69,7 +69,7 @@ Result<void> VmmBackend::prepare(const VmConfig& config) {
     const std::string path = config.work_dir + "/vmm.json";
     RUNVM_TRY(write_file_atomic(path, vmm::encode_machine_config(machine_config(config)), 0600));
     argv_ = {program(config.settings), "--config", path};
-    log_path_ = config.work_dir + "/vmm.log";
+    RUNVM_TRY(set_log(config, config.work_dir + "/vmm.log"));
     work_files_ = {log_path_, path};
     return Ok();
 }
