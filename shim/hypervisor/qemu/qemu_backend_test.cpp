@@ -66,3 +66,30 @@ BOOST_AUTO_TEST_CASE(net_devices_reach_qemu) {
     BOOST_TEST(has(argv, "socket,id=net1,path=" + d.path + "/net1.sock"));
     BOOST_TEST(has(argv, "virtio-net-device,netdev=netdev1"));
 }
+
+// The sandbox's log pump: the program's output is opened where log_writer says (a pipe there),
+// while log_path() and work_files() still name the capped file it fills.
+BOOST_AUTO_TEST_CASE(output_goes_through_the_log_writer) {
+    TempDir d;
+    VmConfig c = config_in(d);
+    c.settings.paths.qemu = "/bin/echo";
+    std::string asked;
+    c.log_writer = [&](const std::string& log) -> Result<std::string> {
+        asked = log;
+        return d.path + "/through";
+    };
+    QemuBackend qemu;
+    BOOST_REQUIRE(qemu.prepare(c).ok());
+    BOOST_TEST(asked == d.path + "/qemu.log");
+    BOOST_TEST(qemu.log_path() == d.path + "/qemu.log");
+    BOOST_TEST(qemu.work_files() == std::vector<std::string>{d.path + "/qemu.log"});
+    BOOST_REQUIRE(qemu.start().ok());
+    auto st = qemu.wait(std::chrono::milliseconds(5000));
+    BOOST_REQUIRE(st.ok());
+    BOOST_TEST(st->has_value());
+    std::ifstream through(d.path + "/through");
+    std::string first;
+    through >> first;
+    BOOST_TEST(first == "-accel"); // echo's argv[1]
+    BOOST_TEST(::access((d.path + "/qemu.log").c_str(), F_OK) != 0);
+}
