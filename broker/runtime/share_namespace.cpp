@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <fcntl.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
@@ -90,12 +91,21 @@ Result<void> bind_kept(const Bind& k) {
                                      " in the broker's root"));
     }
     // The broker never executes, opens devices from, or follows set-user-ID files in a
-    // share; only the top mount of the rbind changes (submounts keep the host's flags).
+    // share. The remount changes the top mount of the rbind only: every submount was
+    // copied with its own flags (a host volume under the share is one), so the same flags
+    // go on each of them too (mount_setattr AT_RECURSIVE, Linux 5.12; issue #21 item 4).
     const unsigned long flags = MS_BIND | MS_REMOUNT | kSafeFlags |
                                 (k.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL);
     if (::mount(nullptr, k.target.c_str(), nullptr, flags, nullptr) != 0) {
         return Err(Error::from_errno("remount " + k.target + " nosuid,nodev,noexec" +
                                      (k.readonly ? ",ro" : "")));
+    }
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                    (k.readonly ? static_cast<uint64_t>(MOUNT_ATTR_RDONLY) : 0U);
+    if (::mount_setattr(AT_FDCWD, k.target.c_str(), AT_RECURSIVE, &attr, sizeof attr) != 0) {
+        return Err(Error::from_errno("mount_setattr recursive nosuid,nodev,noexec" +
+                                     std::string(k.readonly ? ",ro " : " ") + k.target));
     }
     return Ok();
 }

@@ -87,6 +87,14 @@ Result<void> bind_share(const std::string& dir, const HostShare& s) {
                                          (s.readonly ? " read-only" : " nosuid,nodev")));
         }
     }
+    // The remount changes the top mount only: an rbind copied every submount with its own
+    // flags, and each must be nosuid,nodev too (Linux 5.12; issue #21 item 4).
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (s.recursive &&
+        ::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) != 0) {
+        return Err(Error::from_errno("mount_setattr recursive nosuid,nodev " + target));
+    }
     return Ok();
 }
 

@@ -1,5 +1,6 @@
 // libFuzzer: hostile FUSE requests (headers, lengths, opcodes, node ids, names, argument
-// structs) decoded and dispatched by the broker's virtio-fs device over a scratch share.
+// structs) decoded and dispatched by the broker's virtio-fs device over a scratch share
+// holding a FIFO, with inode and handle ceilings an input can reach.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -31,8 +32,18 @@ struct World {
             std::fclose(f);
         }
         ::symlink("/etc", dir.file("share/out").c_str());
-        device =
-            fs::FsDevice::open({dir.file("share"), "fuzz", fs::CacheMode::auto_, false}).value();
+        // A FIFO: CREATE or OPEN of it must answer, never wait for a writer (a hang here is
+        // a libFuzzer timeout).
+        ::mkfifo(dir.file("share/p").c_str(), 0666);
+        fs::FsOptions o;
+        o.shared_dir = dir.file("share");
+        o.tag = "fuzz";
+        // Both set-ID policies (d keeps runc's, the rest strips) and ceilings low enough
+        // that one input of 32 requests reaches ENFILE.
+        o.setid_entries = {"d"};
+        o.max_inodes = 8;
+        o.max_handles = 4;
+        device = fs::FsDevice::open(o).value();
         (void)device->attach(&context, nullptr);
     }
 };

@@ -43,7 +43,7 @@ PATH="$work/bbin:$PATH" /bin/busybox sh "$here/broker_fs_posix_suite.sh" "$work/
     "$work/fs-helper" "$work/share/big" | grep '^S:' > "$work/host.out"
 
 "$broker" --log-level info --log-file "$work/broker.log" \
-    --fs "$work/fs.vu,dir=$work/share,tag=share,cache=auto" &
+    --fs "$work/fs.vu,dir=$work/share,tag=share,cache=auto,allow_setid=on" &
 broker_pid=$!
 pids+=($broker_pid)
 for i in $(seq 50); do [ -S "$work/fs.vu" ] && break; sleep 0.1; done

@@ -20,7 +20,42 @@ Result<FsOptions> parse_options(const DeviceSpec& spec) {
     if (spec.has("cache")) {
         RUNVM_ASSIGN_OR_RETURN(o.cache, parse_cache_mode(spec.get("cache")));
     }
+    if (spec.has("allow_setid")) {
+        RUNVM_TRY(parse_allow_setid(spec.get("allow_setid"), &o));
+    }
+    if (spec.has("max_inodes")) {
+        RUNVM_ASSIGN_OR_RETURN(o.max_inodes,
+                               spec_number(spec, "fs", "max_inodes", 16, MAX_INODES_LIMIT));
+    }
+    if (spec.has("max_handles")) {
+        RUNVM_ASSIGN_OR_RETURN(o.max_handles,
+                               spec_number(spec, "fs", "max_handles", 16, MAX_HANDLES_LIMIT));
+    }
     return o;
+}
+
+Result<void> parse_allow_setid(const std::string& text, FsOptions* o) {
+    o->allow_setid = text == "on";
+    o->setid_entries.clear();
+    if (text == "on" || text == "off") {
+        return Ok();
+    }
+    // A list of top-level entry names, each one path component.
+    size_t start = 0;
+    for (;;) {
+        const size_t colon = text.find(':', start);
+        const std::string name = text.substr(start, colon - start);
+        if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+            name.size() > 255) {
+            return Err(Error::with_errno(EINVAL, "fs allow_setid='" + text +
+                                                     "' (on, off or entry[:entry...])"));
+        }
+        o->setid_entries.push_back(name);
+        if (colon == std::string::npos) {
+            return Ok();
+        }
+        start = colon + 1;
+    }
 }
 
 Result<CacheMode> parse_cache_mode(const std::string& text) {

@@ -24,6 +24,17 @@ struct FsOptions {
     std::string tag;        // the mount tag (mount -t virtiofs <tag> /mnt)
     CacheMode cache = CacheMode::auto_;
     bool read_only = false; // every write-type request answers EROFS
+    // Set-user-ID/-group-ID bits and ownership changes from the guest (issue #21 item 4).
+    // Off: set-ID bits are stripped on CREATE, MKDIR, MKNOD, SETATTR mode, and on writes
+    // and truncation (as the kernel's file_remove_privs does), and a chown that changes the
+    // owner or group answers EPERM. On: runc's behaviour (the guest is root on its share).
+    bool allow_setid = false;
+    // With allow_setid off: the top-level entries of the share (names directly under
+    // shared_dir) where runc's behaviour still holds ("allow_setid=rootfs").
+    std::vector<std::string> setid_entries;
+    // Ceilings on what the guest may hold open: beyond them it gets ENFILE.
+    uint64_t max_inodes = 65536;
+    uint64_t max_handles = 16384;
 };
 
 inline constexpr uint32_t TAG_BYTES = 36;
@@ -31,11 +42,17 @@ inline constexpr uint32_t CONFIG_BYTES = 40; // tag + num_request_queues
 inline constexpr uint16_t HIPRIO_QUEUE = 0;
 inline constexpr uint16_t REQUEST_QUEUES = 1;
 
-// The keys of "--fs <sock>,dir=<shared dir>,tag=<tag>[,cache=none|auto|always][,ro]".
-inline constexpr std::string_view SPEC_KEYS[] = {"dir", "tag", "cache", "ro"};
+// The keys of "--fs <sock>,dir=<shared dir>,tag=<tag>[,cache=none|auto|always][,ro]
+// [,allow_setid=on|off|<entry>[:<entry>...]][,max_inodes=<n>][,max_handles=<n>]".
+inline constexpr std::string_view SPEC_KEYS[] = {"dir",         "tag",        "cache",      "ro",
+                                                 "allow_setid", "max_inodes", "max_handles"};
+inline constexpr uint64_t MAX_INODES_LIMIT = 1 << 24;
+inline constexpr uint64_t MAX_HANDLES_LIMIT = 1 << 22;
 Result<FsOptions> parse_options(const DeviceSpec& spec);
 
 Result<CacheMode> parse_cache_mode(const std::string& text);
+// "on", "off" or a ":"-separated list of top-level entries into allow_setid/setid_entries.
+Result<void> parse_allow_setid(const std::string& text, FsOptions* o);
 const char* cache_mode_name(CacheMode mode);
 
 uint64_t fs_features();

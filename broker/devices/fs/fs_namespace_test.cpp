@@ -245,6 +245,55 @@ BOOST_AUTO_TEST_CASE(broker_serves_from_a_namespace_of_the_shared_directories) {
     BOOST_TEST(slurp(dir.file("broker.log")).find("mount namespace keeps") != std::string::npos);
 }
 
+// Issue #21 item 4: a recursive bind copies each submount with its own flags; the broker
+// makes every mount under a share nosuid,nodev,noexec, not only the top one, and the host's
+// own mount is left as it was.
+BOOST_AUTO_TEST_CASE(submounts_of_a_share_are_nosuid_nodev_noexec) {
+    auto made = TempDir::create("runvm-fs-ns-sub");
+    REQUIRE_OK(made);
+    TempDir& dir = *made;
+    const std::string share = dir.file("share");
+    const std::string vol = share + "/vol";
+    BOOST_REQUIRE(::mkdir(share.c_str(), 0755) == 0);
+    BOOST_REQUIRE(::mkdir(vol.c_str(), 0755) == 0);
+    BOOST_REQUIRE(::mount("none", vol.c_str(), "tmpfs", 0, "size=64k") == 0);
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{vol};
+    const std::string fs_sock = dir.file("fs.vu");
+    SpawnOptions so;
+    so.stdin_null = true;
+    auto broker = ChildProcess::spawn({RUNVM_BROKER_BINARY, "--log-file", dir.file("broker.log"),
+                                       "--fs", fs_sock + ",dir=" + share + ",tag=sub"},
+                                      so);
+    REQUIRE_OK(broker);
+    for (int i = 0; i < 100 && !exists(fs_sock); ++i) {
+        ::usleep(50'000);
+    }
+    BOOST_REQUIRE_MESSAGE(exists(fs_sock),
+                          "no socket; broker log: " << slurp(dir.file("broker.log")));
+    RemoteFuse fuse(fs_sock);
+    fuse_init_in init{};
+    init.major = FUSE_KERNEL_VERSION;
+    init.minor = 36;
+    BOOST_REQUIRE_EQUAL(fuse.call(FUSE_INIT, 0, FuseArgs().add(init)).error, 0);
+
+    const auto mounts = mounts_of(slurp("/proc/" + std::to_string(broker->pid()) + "/mountinfo"));
+    BOOST_REQUIRE(mounts.count(real(vol)) == 1u);
+    BOOST_TEST(mounts.at(real(vol)).find("nosuid,nodev,noexec") != std::string::npos,
+               mounts.at(real(vol)));
+    const auto host = mounts_of(slurp("/proc/self/mountinfo"));
+    BOOST_REQUIRE(host.count(real(vol)) == 1u);
+    BOOST_TEST(host.at(real(vol)).find("nosuid") == std::string::npos, host.at(real(vol)));
+
+    REQUIRE_OK(broker->signal(SIGTERM));
+    auto status = broker->wait_for(5000);
+    REQUIRE_OK(status);
+    BOOST_REQUIRE(status->has_value());
+    BOOST_TEST(WIFEXITED(**status));
+}
+
 int main(int argc, char* argv[]) {
     // The namespace needs CAP_SYS_ADMIN: probe with a tmpfs on a scratch directory.
     auto probe = TempDir::create("runvm-fs-ns-probe");

@@ -34,8 +34,12 @@ BOOST_AUTO_TEST_CASE(config_space_over_vhost_user) {
     BOOST_TEST(std::string(reinterpret_cast<const char*>(config->data())) == "myshare");
     BOOST_TEST(get_le<uint32_t>(config->data() + TAG_BYTES) == 1u);
     BOOST_TEST(((*h)->frontend().features() & virtio::F_VERSION_1) != 0u);
-    BOOST_TEST(!FsDevice::open({dir.path(), "", CacheMode::auto_, false}).ok());
-    BOOST_TEST(!FsDevice::open({dir.file("missing"), "t", CacheMode::auto_, false}).ok());
+    FsOptions no_tag = o;
+    no_tag.tag = "";
+    BOOST_TEST(!FsDevice::open(no_tag).ok());
+    FsOptions missing = o;
+    missing.shared_dir = dir.file("missing");
+    BOOST_TEST(!FsDevice::open(missing).ok());
 }
 
 BOOST_AUTO_TEST_CASE(init_negotiates_protocol_7_31_and_up) {
@@ -229,7 +233,8 @@ BOOST_AUTO_TEST_CASE(rename_link_symlink_readlink_unlink) {
 }
 
 BOOST_AUTO_TEST_CASE(setattr_chmod_truncate_times) {
-    FsFixture f;
+    // runc's behaviour (chown from the guest) is the share's option (issue #21 item 4).
+    FsFixture f(CacheMode::auto_, false, [](FsOptions& o) { o.allow_setid = true; });
     write_host_file(f.in_share("f"), "0123456789");
     const uint64_t n = f.node(ROOT, "f");
     fuse_setattr_in in{};

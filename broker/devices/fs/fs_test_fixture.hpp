@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -35,7 +36,8 @@ struct FsFixture {
     std::string canary = dir.file("canary");
     std::unique_ptr<FuseTestClient> c;
 
-    explicit FsFixture(CacheMode cache = CacheMode::auto_, bool read_only = false) {
+    explicit FsFixture(CacheMode cache = CacheMode::auto_, bool read_only = false,
+                       const std::function<void(FsOptions&)>& adjust = {}) {
         BOOST_REQUIRE(::mkdir(share.c_str(), 0755) == 0);
         write_host_file(canary, "outside the share");
         FsOptions o;
@@ -43,6 +45,9 @@ struct FsFixture {
         o.tag = "test";
         o.cache = cache;
         o.read_only = read_only;
+        if (adjust) {
+            adjust(o);
+        }
         auto client = FuseTestClient::create(o);
         REQUIRE_OK(client);
         c = std::move(*client);

@@ -3,7 +3,7 @@
 
 namespace runvm::broker::fs {
 
-InodeTable::InodeTable(UniqueFd root, const struct stat& st) {
+InodeTable::InodeTable(UniqueFd root, const struct stat& st, size_t limit) : limit_(limit) {
     Inode& r = by_id_[ROOT];
     r.fd = std::move(root);
     r.type = st.st_mode & S_IFMT;
@@ -18,12 +18,15 @@ Inode* InodeTable::get(uint64_t nodeid) {
     return it == by_id_.end() ? nullptr : &it->second;
 }
 
-uint64_t InodeTable::lookup(UniqueFd fd, const struct stat& st) {
+uint64_t InodeTable::lookup(UniqueFd fd, const struct stat& st, bool setid_ok) {
     const auto key = std::make_pair(st.st_dev, st.st_ino);
     if (auto it = by_host_.find(key); it != by_host_.end()) {
         // The held fd pins the inode, so (dev, ino) still names the same file.
         ++by_id_.at(it->second).nlookup;
         return it->second;
+    }
+    if (by_id_.size() >= limit_) {
+        return 0;
     }
     const uint64_t id = next_id_++;
     Inode& n = by_id_[id];
@@ -32,6 +35,7 @@ uint64_t InodeTable::lookup(UniqueFd fd, const struct stat& st) {
     n.dev = st.st_dev;
     n.ino = st.st_ino;
     n.nlookup = 1;
+    n.setid_ok = setid_ok;
     by_host_[key] = id;
     return id;
 }

@@ -48,14 +48,28 @@ int FuseServer::op_setattr(const FuseRequest& r) {
     }
     const int fd = n->fd.get();
     const std::string via_proc = ProcSelfFd::name(fd);
+    if ((in.valid & (FATTR_UID | FATTR_GID)) != 0 && !n->setid_ok) {
+        // Ownership stays the host's: a chown that changes the owner or group is refused
+        // before anything of the request is applied; one that changes nothing (cp -p, tar)
+        // succeeds.
+        struct stat now {};
+        if (::fstatat(fd, "", &now, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+            return errno;
+        }
+        if (((in.valid & FATTR_UID) != 0 && in.uid != now.st_uid) ||
+            ((in.valid & FATTR_GID) != 0 && in.gid != now.st_gid)) {
+            return EPERM;
+        }
+    }
     if ((in.valid & FATTR_MODE) != 0) {
         if (n->is_symlink()) {
             return EOPNOTSUPP; // Linux has no symlink modes
         }
         // fchmodat through /proc/self/fd reaches exactly the held inode (O_PATH fds
         // refuse fchmod); the inode is not a symlink, so nothing else is followed.
-        const int rc = fh >= 0 ? ::fchmod(fh, in.mode & 07777)
-                               : ::fchmodat(proc_.get(), via_proc.c_str(), in.mode & 07777, 0);
+        const mode_t mode = allowed_mode(n->type | (in.mode & 07777), n->setid_ok) & 07777;
+        const int rc =
+            fh >= 0 ? ::fchmod(fh, mode) : ::fchmodat(proc_.get(), via_proc.c_str(), mode, 0);
         if (rc < 0) {
             return errno;
         }
@@ -63,7 +77,8 @@ int FuseServer::op_setattr(const FuseRequest& r) {
     if ((in.valid & (FATTR_UID | FATTR_GID)) != 0) {
         const uid_t uid = (in.valid & FATTR_UID) != 0 ? in.uid : static_cast<uid_t>(-1);
         const gid_t gid = (in.valid & FATTR_GID) != 0 ? in.gid : static_cast<gid_t>(-1);
-        if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+        // Without allow_setid nothing is left to do: the check above refused any change.
+        if (n->setid_ok && ::fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
             return errno;
         }
     }
@@ -83,6 +98,9 @@ int FuseServer::op_setattr(const FuseRequest& r) {
             }
             reopened.reset(w);
             target = w;
+        }
+        if (const int err = remove_privs(n->setid_ok, target); err != 0) {
+            return err;
         }
         if (::ftruncate(target, static_cast<off_t>(in.size)) < 0) {
             return errno;

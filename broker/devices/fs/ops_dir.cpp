@@ -81,7 +81,10 @@ int FuseServer::op_readdir(const FuseRequest& r, bool plus) {
                 if (name != "." && name != "..") {
                     const std::string n(name);
                     const int child = open_beneath(fd, n.c_str(), O_PATH);
-                    if (child >= 0 && entry_from_fd(child, &entry) != 0) {
+                    // The handle, not the request's node id, says which directory this is.
+                    const bool setid_ok =
+                        setid_ok_under(handles_.setid_ok(in.fh), handles_.is_root(in.fh), name);
+                    if (child >= 0 && entry_from_fd(child, setid_ok, &entry) != 0) {
                         entry = {};
                     }
                 }

@@ -17,10 +17,13 @@ constexpr size_t IOV_BATCH = 1024;            // IOV_MAX
 constexpr uint64_t MAX_COPY_RANGE = 16 << 20; // one COPY_FILE_RANGE; the guest loops
 
 // The guest's open flags, less those that would change how the broker resolves or waits.
+// O_NONBLOCK: an open never waits on the fs thread (a lease held on the host file answers
+// EWOULDBLOCK instead of a 45 s lease break; only regular files are opened, so reads and
+// writes are unaffected).
 int host_open_flags(uint32_t guest_flags) {
     const int strip = O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_DIRECT | O_DIRECTORY | O_PATH |
                       O_TMPFILE | O_CLOEXEC;
-    return static_cast<int>(guest_flags) & ~strip;
+    return (static_cast<int>(guest_flags) & ~strip) | O_NONBLOCK;
 }
 
 uint32_t open_out_flags(CacheMode mode) {
@@ -84,6 +87,9 @@ int FuseServer::op_open(const FuseRequest& r, bool dir) {
     if (n == nullptr) {
         return EBADF;
     }
+    if (handles_.size() >= options_.max_handles) {
+        return ENFILE; // the share's handle ceiling
+    }
     int fd;
     if (dir) {
         if (!n->is_dir()) {
@@ -110,8 +116,17 @@ int FuseServer::op_open(const FuseRequest& r, bool dir) {
     if (fd < 0) {
         return -fd;
     }
+    UniqueFd opened(fd);
+    if ((static_cast<int>(in.flags) & O_TRUNC) != 0) { // truncation removes privileges too
+        if (const int err = remove_privs(n->setid_ok, fd); err != 0) {
+            return err;
+        }
+    }
     fuse_open_out out{};
-    out.fh = handles_.add(UniqueFd(fd), dir);
+    out.fh = handles_.add(std::move(opened), dir, n->setid_ok, r.nodeid() == InodeTable::ROOT);
+    if (out.fh == 0) {
+        return ENFILE;
+    }
     out.open_flags = dir ? 0 : open_out_flags(options_.cache);
     reply_.add(out);
     return 0;
@@ -123,40 +138,84 @@ int FuseServer::op_create(const FuseRequest& r) {
         return err;
     }
     auto& [in, parent, name] = q;
+    if (handles_.size() >= options_.max_handles) {
+        return ENFILE; // the share's handle ceiling, before anything is made
+    }
     const std::string n(name);
     const int flags = host_open_flags(in.flags);
-    const mode_t mode = S_IFREG | (in.mode & 07777);
+    const bool setid_ok = setid_ok_under(*parent, name);
+    const mode_t mode = allowed_mode(S_IFREG | (in.mode & 07777), setid_ok);
     // O_EXCL first, to know whether this request made the file (and may set its owner);
     // an existing symlink fails either way (O_NOFOLLOW, RESOLVE_NO_SYMLINKS).
     int fd = open_beneath(parent->fd.get(), n.c_str(), flags | O_CREAT | O_EXCL, mode);
     const bool created = fd >= 0;
     if (fd == -EEXIST && (in.flags & O_EXCL) == 0) {
-        fd = open_beneath(parent->fd.get(), n.c_str(), flags, 0);
+        fd = open_existing(*parent, n);
+        if (fd >= 0) {
+            UniqueFd path(fd);
+            fd = proc_.reopen(path.get(), flags);
+        }
     }
     if (fd < 0) {
         return -fd;
     }
     UniqueFd file(fd);
+    if (!created && (flags & O_TRUNC) != 0) { // truncation removes privileges too
+        if (const int err = remove_privs(setid_ok, fd); err != 0) {
+            return err;
+        }
+    }
+    // (q.parent, not the structured binding: clang 14 cannot capture those.)
+    auto undo = [&q, &n, created](int err) {
+        if (created) {
+            ::unlinkat(q.parent->fd.get(), n.c_str(), 0);
+        }
+        return err;
+    };
     if (created) {
         if (const int err = adopt(fd, parent->fd.get(), r.header(), mode, false); err != 0) {
-            ::unlinkat(parent->fd.get(), n.c_str(), 0);
-            return err;
+            return undo(err);
         }
     }
     const int path_fd = proc_.reopen(fd, O_PATH);
     if (path_fd < 0) {
-        return -path_fd;
+        return undo(-path_fd);
     }
     fuse_entry_out entry{};
-    if (const int err = entry_from_fd(path_fd, &entry); err != 0) {
-        return err;
+    if (const int err = entry_from_fd(path_fd, setid_ok, &entry); err != 0) {
+        return undo(err);
     }
     fuse_open_out open{};
-    open.fh = handles_.add(std::move(file), false);
+    open.fh = handles_.add(std::move(file), false, setid_ok);
     open.open_flags = open_out_flags(options_.cache);
     reply_.add(entry);
     reply_.add(open);
     return 0;
+}
+
+int FuseServer::open_existing(Inode& parent, const std::string& name) {
+    // O_PATH opens nothing (a FIFO does not wait for a writer, a device's open is not
+    // called); the type is checked on that fd, and the file then reopened through
+    // /proc/self/fd, which reaches exactly the inode checked.
+    const int fd = open_beneath(parent.fd.get(), name.c_str(), O_PATH);
+    if (fd < 0) {
+        return fd;
+    }
+    UniqueFd path(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) {
+        return -errno;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return -EISDIR; // as open(O_CREAT) of a directory on the host
+    }
+    if (S_ISLNK(st.st_mode)) {
+        return -ELOOP; // never followed
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return -ENXIO; // FIFOs, sockets, devices: the guest opens those itself
+    }
+    return path.release();
 }
 
 int FuseServer::op_read(const FuseRequest& r) {
@@ -196,6 +255,11 @@ int FuseServer::op_write(const FuseRequest& r) {
     const int fd = handles_.file(in.fh);
     if (fd < 0) {
         return EBADF;
+    }
+    // As the kernel's file_remove_privs before a write (the broker keeps CAP_FSETID, so
+    // the host kernel would not do it for the guest).
+    if (const int err = remove_privs(handles_.setid_ok(in.fh), fd); err != 0) {
+        return err;
     }
     r.chain().readable_iov(r.data_offset(), in.size, iov_);
     const ssize_t n = transfer(fd, iov_, in.offset, true);
@@ -260,6 +324,9 @@ int FuseServer::op_fallocate(const FuseRequest& r) {
     if (fd < 0) {
         return EBADF;
     }
+    if (const int err = remove_privs(handles_.setid_ok(in.fh), fd); err != 0) {
+        return err;
+    }
     if (::fallocate(fd, static_cast<int>(in.mode), static_cast<off_t>(in.offset),
                     static_cast<off_t>(in.length)) < 0) {
         return errno;
@@ -302,6 +369,9 @@ int FuseServer::op_copy_file_range(const FuseRequest& r) {
     }
     if (in.flags != 0) {
         return EINVAL;
+    }
+    if (const int err = remove_privs(handles_.setid_ok(in.fh_out), to); err != 0) {
+        return err;
     }
     auto off_in = static_cast<off_t>(in.off_in), off_out = static_cast<off_t>(in.off_out);
     const ssize_t n = ::copy_file_range(from, &off_in, to, &off_out,

@@ -16,11 +16,14 @@ namespace runvm::broker::fs {
 
 int FuseServer::adopt(int fd, int parent_fd, const fuse_in_header& in, mode_t mode,
                       bool is_symlink) {
+    struct stat parent {};
+    if (::fstat(parent_fd, &parent) < 0) {
+        return errno;
+    }
+    if (S_ISDIR(mode) && (parent.st_mode & S_ISGID) != 0) {
+        mode |= S_ISGID; // the kernel handed the bit down: the chmod below must keep it
+    }
     if (chown_new_nodes_) {
-        struct stat parent {};
-        if (::fstat(parent_fd, &parent) < 0) {
-            return errno;
-        }
         // A set-group-ID directory hands its group down (the kernel did so already).
         const gid_t gid = (parent.st_mode & S_ISGID) != 0 ? static_cast<gid_t>(-1) : in.gid;
         if (::fchownat(fd, "", in.uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
@@ -44,7 +47,7 @@ int FuseServer::finish_new_node(Inode& parent, std::string_view name, const fuse
     int err = fd < 0 ? -fd : adopt(fd, parent.fd.get(), in, mode, S_ISLNK(mode));
     fuse_entry_out out{};
     if (err == 0) {
-        err = entry_from_fd(fd, &out); // takes the fd
+        err = entry_from_fd(fd, setid_ok_under(parent, name), &out); // takes the fd
     } else if (fd >= 0) {
         UniqueFd drop(fd);
     }
@@ -63,10 +66,11 @@ int FuseServer::op_mknod(const FuseRequest& r) {
     }
     auto& [in, parent, name] = q;
     const std::string n(name);
-    if (::mknodat(parent->fd.get(), n.c_str(), in.mode, decode_dev(in.rdev)) < 0) {
+    const auto mode = static_cast<mode_t>(allowed_mode(in.mode, setid_ok_under(*parent, name)));
+    if (::mknodat(parent->fd.get(), n.c_str(), mode, decode_dev(in.rdev)) < 0) {
         return errno;
     }
-    return finish_new_node(*parent, name, r.header(), in.mode);
+    return finish_new_node(*parent, name, r.header(), mode);
 }
 
 int FuseServer::op_mkdir(const FuseRequest& r) {
@@ -76,10 +80,11 @@ int FuseServer::op_mkdir(const FuseRequest& r) {
     }
     auto& [in, parent, name] = q;
     const std::string n(name);
-    if (::mkdirat(parent->fd.get(), n.c_str(), in.mode & 07777) < 0) {
+    const mode_t mode = allowed_mode(S_IFDIR | (in.mode & 07777), setid_ok_under(*parent, name));
+    if (::mkdirat(parent->fd.get(), n.c_str(), mode & 07777) < 0) {
         return errno;
     }
-    return finish_new_node(*parent, name, r.header(), S_IFDIR | (in.mode & 07777));
+    return finish_new_node(*parent, name, r.header(), mode);
 }
 
 int FuseServer::op_symlink(const FuseRequest& r) {

@@ -56,11 +56,14 @@ uint64_t timeout_for(CacheMode mode) {
 
 FuseServer::FuseServer(const FsOptions& options, ProcSelfFd proc, UniqueFd root,
                        const struct stat& st)
-    : options_(options), proc_(std::move(proc)), inodes_(std::move(root), st), umask_(0),
+    : options_(options), proc_(std::move(proc)),
+      inodes_(std::move(root), st, static_cast<size_t>(options.max_inodes)),
+      handles_(static_cast<size_t>(options.max_handles)), umask_(0),
       chown_new_nodes_(::geteuid() == 0), entry_timeout_s_(timeout_for(options.cache)) {
     // umask() can only be read by setting it; restore at once (setup is single-threaded).
     umask_ = ::umask(022);
     ::umask(umask_);
+    inodes_.get(InodeTable::ROOT)->setid_ok = options.allow_setid;
 }
 
 Result<std::unique_ptr<FuseServer>> FuseServer::open(const FsOptions& options) {
@@ -269,13 +272,17 @@ void FuseServer::fill_entry(uint64_t nodeid, const struct stat& st, fuse_entry_o
     out->attr = to_fuse_attr(st);
 }
 
-int FuseServer::entry_from_fd(int fd, fuse_entry_out* out) {
+int FuseServer::entry_from_fd(int fd, bool setid_ok, fuse_entry_out* out) {
     UniqueFd owned(fd);
     struct stat st {};
     if (::fstat(owned.get(), &st) < 0) {
         return errno;
     }
-    fill_entry(inodes_.lookup(std::move(owned), st), st, out);
+    const uint64_t id = inodes_.lookup(std::move(owned), st, setid_ok);
+    if (id == 0) {
+        return ENFILE; // the share's inode ceiling (FsOptions::max_inodes)
+    }
+    fill_entry(id, st, out);
     return 0;
 }
 
@@ -285,7 +292,40 @@ int FuseServer::lookup_entry(Inode& parent, std::string_view name, fuse_entry_ou
     if (fd < 0) {
         return -fd;
     }
-    return entry_from_fd(fd, out);
+    return entry_from_fd(fd, setid_ok_under(parent, name), out);
+}
+
+bool FuseServer::setid_ok_under(bool parent_ok, bool parent_is_root, std::string_view name) const {
+    if (options_.allow_setid || parent_ok) {
+        return true;
+    }
+    if (!parent_is_root) {
+        return false;
+    }
+    for (const std::string& entry : options_.setid_entries) {
+        if (entry == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int FuseServer::remove_privs(bool setid_ok, int fd) {
+    if (setid_ok) {
+        return 0;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) {
+        return errno;
+    }
+    mode_t kill = st.st_mode & S_ISUID;
+    if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) {
+        kill |= S_ISGID;
+    }
+    if (kill == 0 || !S_ISREG(st.st_mode)) {
+        return 0;
+    }
+    return ::fchmod(fd, st.st_mode & 07777 & ~kill) < 0 ? errno : 0;
 }
 
 int FuseServer::parent_and_name(const FuseRequest& r, size_t* at, Inode** parent,
@@ -325,7 +365,7 @@ int FuseServer::op_lookup(const FuseRequest& r) {
         if (const int err = stat_inode(*parent, &st); err != 0) {
             return err;
         }
-        fill_entry(inodes_.lookup(UniqueFd(), st), st, &out);
+        fill_entry(inodes_.lookup(UniqueFd(), st, parent->setid_ok), st, &out);
         reply_.add(out);
         return 0;
     }

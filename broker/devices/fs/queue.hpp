@@ -107,8 +107,20 @@ private:
     // Looks `name` up beneath `parent` (O_PATH, no symlink following) and fills a
     // fuse_entry_out counting one lookup.
     int lookup_entry(Inode& parent, std::string_view name, fuse_entry_out* out);
-    // The same for an fd already open on the new inode (CREATE).
-    int entry_from_fd(int fd, fuse_entry_out* out);
+    // The same for an fd already open on the new inode (CREATE); `setid_ok` for a new
+    // inode (setid_ok_under). ENFILE past the inode ceiling.
+    int entry_from_fd(int fd, bool setid_ok, fuse_entry_out* out);
+    // Whether set-ID bits and chown are kept for the entry `name` of a directory whose own
+    // setting is `parent_ok`: the root decides by name (FsOptions::setid_entries), anything
+    // deeper inherits its parent's.
+    bool setid_ok_under(bool parent_ok, bool parent_is_root, std::string_view name) const;
+    bool setid_ok_under(const Inode& parent, std::string_view name) {
+        return setid_ok_under(parent.setid_ok, &parent == inodes_.get(InodeTable::ROOT), name);
+    }
+    // Unless `setid_ok`: drops S_ISUID, and S_ISGID with group execute (the kernel's
+    // should_remove_suid), from the regular file open as `fd` after a write, truncation or
+    // fallocate. 0 or an errno.
+    static int remove_privs(bool setid_ok, int fd);
     // After MKNOD/MKDIR/SYMLINK created `name`: gives the node the requester's owner (when
     // the broker runs as root) and the exact mode asked for (the broker's umask must not
     // apply twice), then replies its entry. On failure the node is removed again.
@@ -117,6 +129,9 @@ private:
     // Owner and mode of a new node held by `fd` (O_PATH or open); `parent_fd` decides the
     // group when the parent directory is set-group-ID.
     int adopt(int fd, int parent_fd, const fuse_in_header& in, mode_t mode, bool is_symlink);
+    // CREATE of a name that exists: an O_PATH fd on it when it is a regular file, else
+    // -EISDIR, -ELOOP (symlink) or -ENXIO, without ever opening (and waiting on) it.
+    int open_existing(Inode& parent, const std::string& name);
     int stat_inode(const Inode& n, struct stat* st) const;
     fuse_attr_out attr_out(const struct stat& st) const;
     void fill_entry(uint64_t nodeid, const struct stat& st, fuse_entry_out* out) const;
@@ -134,5 +149,15 @@ private:
     std::vector<iovec> iov_;       // READ/WRITE segments, reused
     std::vector<uint8_t> dirents_; // getdents64 buffer, reused
 };
+
+// The mode bits the guest may set on a node: set-ID bits only where they are kept (a
+// set-group-ID directory hands its group down and is kept either way).
+inline mode_t allowed_mode(mode_t mode, bool setid_ok) {
+    if (setid_ok) {
+        return mode;
+    }
+    return S_ISDIR(mode) ? (mode & ~static_cast<mode_t>(S_ISUID))
+                         : (mode & ~static_cast<mode_t>(S_ISUID | S_ISGID));
+}
 
 } // namespace runvm::broker::fs
