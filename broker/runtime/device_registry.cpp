@@ -51,7 +51,9 @@ const DeviceKind KINDS[] = {
     {"net",
      "<vhost-user sock>,tap=<name>|fd=<inherited tap fd>[,mac=<xx:..>][,mtu=<n>][,nooffload]",
      net::SPEC_KEYS, false, plan<net::parse_options, net::NetDevice::open>},
-    {"fs", "<vhost-user sock>,dir=<shared dir>,tag=<mount tag>[,cache=none|auto|always][,ro]",
+    {"fs",
+     "<vhost-user sock>,dir=<shared dir>,tag=<mount tag>[,cache=none|auto|always][,ro]"
+     "[,allow_setid=on|off|<entry>[:<entry>...]][,max_inodes=N][,max_handles=N]",
      fs::SPEC_KEYS, true, plan<fs::parse_options, fs::FsDevice::open>},
 };
 

@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(broker_command_line_follows_docs_broker_md) {
     const auto with_fs = BrokerProcess::command(c);
     BOOST_REQUIRE(with_fs.size() == 7u);
     BOOST_TEST(with_fs[5] == "--fs");
-    BOOST_TEST(with_fs[6] == "/r/fs.sock,dir=/r/shared,tag=runvm");
+    BOOST_TEST(with_fs[6] == "/r/fs.sock,dir=/r/shared,tag=runvm,allow_setid=rootfs");
 }
 
 BOOST_AUTO_TEST_CASE(broker_that_dies_at_start_is_reported) {

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shim/sandbox/host_shares.hpp"
+
 namespace runvm::shim {
 
 std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
@@ -21,8 +23,11 @@ std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
         argv.push_back(c.blk_socket + ",path=" + c.blk_image + (c.blk_readonly ? ",ro" : ""));
     }
     if (!c.fs_socket.empty()) { // --fs <vu sock>,dir=<dir>,tag=<tag> (docs/virtiofs.md)
+        // The container's own rootfs keeps runc's set-ID and chown behaviour (an image's
+        // `useradd`, a setuid binary it builds); volumes get the safe default.
         argv.push_back("--fs");
-        argv.push_back(c.fs_socket + ",dir=" + c.fs_dir + ",tag=" + c.fs_tag);
+        argv.push_back(c.fs_socket + ",dir=" + c.fs_dir + ",tag=" + c.fs_tag +
+                       ",allow_setid=" + kRootfsShareName);
     }
     if (!c.console_socket.empty()) {
         argv.push_back("--console");
