@@ -27,12 +27,15 @@ require_built "$agent" "$broker"
 tmp=$(mktemp -d /tmp/runvm-resources.XXXXXX)
 root=$tmp/state
 cg=runvm-e2e-$$
+# The systemd case makes /system.slice where there is none (no systemd here): removed after.
+made_slice=true; ls -d /sys/fs/cgroup/*/system.slice /sys/fs/cgroup/system.slice >/dev/null 2>&1 && made_slice=false
 cleanup() {
   for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done
   for c in $(runc --root "$tmp/runc" list -q 2>/dev/null); do runc --root "$tmp/runc" delete --force "$c"; done
   for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg" /sys/fs/cgroup/*/system.slice/runvm-e2e-*.scope; do
     [ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null || true
   done
+  if $made_slice; then rmdir /sys/fs/cgroup/*/system.slice /sys/fs/cgroup/system.slice 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -113,12 +116,14 @@ expect_eq "$(guest_cg memory.max)" $((200 << 20)) "update: the guest's memory.ma
 if $v1; then
   expect_eq "$(cat /sys/fs/cgroup/cpu/$cg/c1/cpu.cfs_quota_us)" 100000 "update: the host CPU quota"
 fi
+"$RUNVM" --root "$root" update --memory 280m c1
+expect_eq "$(guest_cg memory.max)" $((280 << 20)) "update up, within the VM: the guest's memory.max"
 set +e
 "$RUNVM" --root "$root" update --memory 64g c1 2>"$tmp/up.err"; rc=$?
 set -e
 [ "$rc" -ne 0 ] || fail "update --memory 64g: accepted by a VM of $memtotal MiB"
 expect_contains "$(cat "$tmp/up.err")" "memory" "update beyond the VM: the error names the resource"
-expect_eq "$(guest_cg memory.max)" $((200 << 20)) "a refused update changes nothing"
+expect_eq "$(guest_cg memory.max)" $((280 << 20)) "a refused update changes nothing"
 set +e
 "$RUNVM" --root "$root" update --cpu-quota 900000 c1 2>"$tmp/up.err"; rc=$?
 set -e
