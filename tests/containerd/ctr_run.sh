@@ -159,7 +159,7 @@ ctr containers rm c2
 forwarded() { grep 'event forwarded' "$tmp/containerd.log" | grep -o 'topic=[^ ]*' | cut -d= -f2; }
 for t in /tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused \
          /tasks/resumed /tasks/oom /tasks/exit /tasks/delete; do
-  forwarded | grep -qx "$t" || { forwarded >&2; fail "event $t was not forwarded"; }
+  forwarded | grep -x "$t" >/dev/null || { forwarded >&2; fail "event $t was not forwarded"; }
 done
 if grep 'error forwarding event' "$tmp/containerd.log" >&2; then fail "containerd refused an event"; fi
 

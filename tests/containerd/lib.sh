@@ -66,7 +66,9 @@ import_busybox_image() {
   umoci config --image "$oci:latest" "${cmd_flags[@]}" --config.env PATH=/bin
   tar -C "$oci" -cf "$tmp/image.tar" .
   ctr images import --base-name localhost/runvm-busybox "$tmp/image.tar" >/dev/null
-  ctr images ls -q | grep -qx localhost/runvm-busybox:latest
+  # grep without -q reads to the end: an early exit would SIGPIPE ctr, which pipefail turns
+  # into a failure (seen once in CI, under load).
+  ctr images ls -q | grep -x localhost/runvm-busybox:latest >/dev/null
 }
 
 # Kills and deletes every task and container, then waits (10 s) for their shims to exit:
