@@ -16,8 +16,16 @@ struct AnnotationKey {
     std::string_view description; // its values, for `runvm features`
     // Checks `value` and sets the field; the error states the rule, the caller names the key.
     Result<void> (*apply)(std::string_view value, RuntimeConfig& config);
+    // After apply, what the operator's settings impose on the new value: the path allow-list
+    // or a ceiling. nullptr: the value rule is all.
+    Result<void> (*confine)(const RuntimeConfig& operator_config, RuntimeConfig& config) = nullptr;
 };
 
 std::span<const AnnotationKey> annotation_keys();
+
+// The table's entry for `key`, or nullptr.
+const AnnotationKey* find_annotation_key(std::string_view key);
+
+inline constexpr std::string_view kAnnotationPrefix = "io.runvm.";
 
 } // namespace runvm::config

@@ -148,4 +148,30 @@ Result<LogFormat> parse_log_format(std::string_view text) {
     return Err(Error::msg("must be text or json, got " + shown(text)));
 }
 
+Result<bool> parse_switch(std::string_view text) {
+    if (text == "on") {
+        return true;
+    }
+    if (text == "off") {
+        return false;
+    }
+    return Err(Error::msg("must be on or off, got " + shown(text)));
+}
+
+Result<std::string> parse_user_name(std::string_view text) {
+    auto allowed = [](char c, bool first) {
+        return (c >= 'a' && c <= 'z') || c == '_' ||
+               (!first && ((c >= '0' && c <= '9') || c == '-'));
+    };
+    bool ok = !text.empty() && text.size() <= 32;
+    for (size_t i = 0; ok && i < text.size(); ++i) {
+        ok = allowed(text[i], i == 0);
+    }
+    if (!ok) {
+        return Err(Error::msg(
+            "must be a user name ([a-z_][a-z0-9_-]*, at most 32 characters), got " + shown(text)));
+    }
+    return std::string(text);
+}
+
 } // namespace runvm::config

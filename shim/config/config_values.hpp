@@ -32,5 +32,8 @@ Result<uint32_t> parse_log_max_kib(std::string_view text);
 Result<std::string> parse_absolute_path(std::string_view text);
 Result<std::string> parse_log_level(std::string_view text);
 Result<LogFormat> parse_log_format(std::string_view text);
+Result<bool> parse_switch(std::string_view text); // on or off
+// A login name as useradd takes it: [a-z_][a-z0-9_-]*, at most 32 characters.
+Result<std::string> parse_user_name(std::string_view text);
 
 } // namespace runvm::config

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "base/io.hpp"
+#include "shim/config/annotations.hpp"
 #include "shim/config/config_values.hpp"
 
 namespace runvm::config {
@@ -85,10 +86,42 @@ const std::vector<Key> kKeys = {
      [](std::string_view v, RuntimeConfig& c) { return assign(c.paths.vmm, program, v); }},
     {"paths.qemu",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.paths.qemu, program, v); }},
+    {"jail", [](std::string_view v, RuntimeConfig& c) { return assign(c.jail, parse_switch, v); }},
+    {"jail_user",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.jail_user, parse_user_name, v); }},
 };
 
-// The one section that is a mapping of its own.
-constexpr std::string_view kSections[] = {"paths"};
+// Keys whose value is a list; each item is checked and added.
+struct ListKey {
+    std::string_view name;
+    Apply add;
+};
+
+Result<std::string> annotation_key(std::string_view value) {
+    if (find_annotation_key(value) == nullptr) {
+        return Err(Error::msg("unknown annotation \"" + std::string(value) +
+                              "\" (`runvm features` lists the known ones)"));
+    }
+    return std::string(value);
+}
+
+const std::vector<ListKey> kListKeys = {
+    {"annotations.enable",
+     [](std::string_view v, RuntimeConfig& c) -> Result<void> {
+         RUNVM_ASSIGN_OR_RETURN(auto key, annotation_key(v));
+         c.annotations.enabled.push_back(std::move(key));
+         return Ok();
+     }},
+    {"annotations.paths",
+     [](std::string_view v, RuntimeConfig& c) -> Result<void> {
+         RUNVM_ASSIGN_OR_RETURN(auto dir, parse_absolute_path(v));
+         c.annotations.allowed_paths.push_back(std::move(dir));
+         return Ok();
+     }},
+};
+
+// The sections that are mappings of their own.
+constexpr std::string_view kSections[] = {"paths", "annotations"};
 
 class Reader {
 public:
@@ -123,6 +156,24 @@ private:
                 }
                 return read_mapping(value, key + ".");
             }
+        }
+        for (const ListKey& known : kListKeys) {
+            if (known.name != key) {
+                continue;
+            }
+            if (!value.IsSequence()) {
+                return Err(
+                    error_at(value, key, "must be a list ([a, b] or one \"- item\" a line)"));
+            }
+            for (const YAML::Node& item : value) {
+                if (!item.IsScalar()) {
+                    return Err(error_at(item, key, "items must be single values"));
+                }
+                if (auto r = known.add(item.Scalar(), config_); !r) {
+                    return Err(error_at(item, key, r.error().message()));
+                }
+            }
+            return Ok();
         }
         for (const Key& known : kKeys) {
             if (known.name != key) {

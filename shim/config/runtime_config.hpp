@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -46,6 +47,16 @@ struct HelperPaths {
     bool operator==(const HelperPaths&) const = default;
 };
 
+// Which io.runvm.* annotations a bundle may use: none unless the operator lists them
+// (deny by default, docs/config.md "Per-container annotations").
+struct AnnotationPolicy {
+    std::vector<std::string> enabled; // io.runvm.* keys of annotations.cpp's table
+    // A path annotation (kernel, initrd) must resolve inside one of these directories without
+    // a symlink leading out of it.
+    std::vector<std::string> allowed_paths;
+    bool operator==(const AnnotationPolicy&) const = default;
+};
+
 // Every setting has one field here; config.yaml, the environment and the annotations write
 // it, the sandbox and the hypervisor backends read it.
 struct RuntimeConfig {
@@ -74,6 +85,11 @@ struct RuntimeConfig {
     std::string log_file;                  // empty: stderr
     std::string state_root = "/run/runvm"; // where oci::StateStore keeps containers
     HelperPaths paths;
+    AnnotationPolicy annotations;
+    // Every broker and hypervisor process runs jailed as `jail_user` (docs/security.md); off
+    // only for development, and then the VM starts with a warning.
+    bool jail = true;
+    std::string jail_user = "runvm";
     bool operator==(const RuntimeConfig&) const = default;
 };
 
@@ -87,8 +103,10 @@ Result<RuntimeConfig> load_runtime_config(const std::string& path = kDefaultConf
 std::string guest_kernel(const RuntimeConfig& config);
 std::string guest_initrd(const RuntimeConfig& config);
 
-// The io.runvm.* annotations of annotations.hpp's table override `base`; a bad value is an
-// error naming the annotation. Other annotations are left to their owners.
+// The io.runvm.* annotations of annotations.hpp's table override `base`, each only where
+// base.annotations enables its key, a path only inside base.annotations.allowed_paths, vCPUs
+// and memory only up to base's ceilings. Any refused or unknown io.runvm.* key, or a bad
+// value, is an error naming the annotation. Other annotations are left to their owners.
 Result<RuntimeConfig> apply_annotations(const RuntimeConfig& base,
                                         const std::map<std::string, std::string>& annotations);
 

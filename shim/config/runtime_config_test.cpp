@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE runtime_config
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -143,21 +144,50 @@ BOOST_AUTO_TEST_CASE(load_reads_a_file_and_a_missing_one_means_defaults) {
     std::filesystem::remove_all(dir);
 }
 
-BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
+namespace {
+
+RuntimeConfig all_annotations_enabled() {
     RuntimeConfig base;
+    for (const AnnotationKey& k : annotation_keys()) {
+        base.annotations.enabled.emplace_back(k.key);
+    }
+    base.max_vcpus = 8;
+    base.max_memory_mib = 4096;
+    return base;
+}
+
+// A scratch directory removed at the end of the test.
+struct ScratchDir {
+    ScratchDir() {
+        char name[] = "/tmp/runvm-annotations-XXXXXX";
+        path = ::mkdtemp(name);
+    }
+    ~ScratchDir() { std::filesystem::remove_all(path); }
+    void file(const std::string& name) const { std::ofstream(path + "/" + name) << "x"; }
+    std::string path;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
+    ScratchDir images;
+    images.file("custom");
+    images.file("initrd");
+    RuntimeConfig base = all_annotations_enabled();
     base.kernel = "/boot/default";
+    base.annotations.allowed_paths = {images.path};
     auto c = apply_annotations(base, {{"io.runvm.vcpus", "2"},
                                       {"io.runvm.memory", "1024"},
-                                      {"io.runvm.initrd", "/boot/initrd"},
-                                      {"io.runvm.kernel", "/boot/custom"},
+                                      {"io.runvm.initrd", images.path + "/initrd"},
+                                      {"io.runvm.kernel", images.path + "/custom"},
                                       {"io.runvm.hypervisor", "kvm"},
                                       {"io.runvm.rootfs", "virtiofs"},
                                       {"io.kubernetes.cri.sandbox-id", "abc"}});
-    BOOST_TEST_REQUIRE(c.ok());
+    BOOST_TEST_REQUIRE(c.ok(), (c.ok() ? "" : c.error().str()));
     BOOST_TEST(c->vcpus == 2u);
     BOOST_TEST(c->memory_mib == 1024u);
-    BOOST_TEST(c->kernel == "/boot/custom");
-    BOOST_TEST(c->initrd == "/boot/initrd");
+    BOOST_TEST(c->kernel == images.path + "/custom");
+    BOOST_TEST(c->initrd == images.path + "/initrd");
     BOOST_TEST((c->hypervisor == Hypervisor::kvm));
     BOOST_TEST((c->rootfs == RootfsMode::virtiofs));
     BOOST_TEST((*apply_annotations(base, {}) == base));
@@ -173,10 +203,119 @@ BOOST_AUTO_TEST_CASE(annotations_override_per_container) {
          R"(annotation io.runvm.hypervisor: must be auto, kvm or qemu, got "firecracker")"},
         {{"io.runvm.rootfs", "ext4"},
          R"(annotation io.runvm.rootfs: must be auto, block or virtiofs, got "ext4")"},
+        {{"io.runvm.vcpus", "9"},
+         "annotation io.runvm.vcpus: 9 is above the ceiling of 8 (max_vcpus)"},
+        {{"io.runvm.memory", "4097"},
+         "annotation io.runvm.memory: 4097 is above the ceiling of 4096 (max_memory_mib)"},
+        {{"io.runvm.initrd", "/etc/shadow"},
+         "annotation io.runvm.initrd: /etc/shadow is outside the allowed paths "
+         "(annotations.paths: " +
+             images.path + ")"},
+        {{"io.runvm.cpus", "2"},
+         "annotation io.runvm.cpus: unknown key (`runvm features` lists the known ones)"},
     };
     for (const auto& [annotation, message] : bad) {
         BOOST_TEST_CONTEXT(annotation.first) {
             auto r = apply_annotations(base, {annotation});
+            BOOST_TEST_REQUIRE(!r.ok());
+            BOOST_TEST(r.error().message() == message);
+        }
+    }
+}
+
+// Kata's enable_annotations: nothing unless the operator lists the key.
+BOOST_AUTO_TEST_CASE(annotations_are_refused_unless_enabled) {
+    RuntimeConfig base;
+    for (const AnnotationKey& k : annotation_keys()) {
+        BOOST_TEST_CONTEXT(k.key) {
+            auto r = apply_annotations(base, {{std::string(k.key), "1"}});
+            BOOST_TEST_REQUIRE(!r.ok());
+            BOOST_TEST(r.error().code() == EPERM);
+            BOOST_TEST(r.error().message() ==
+                       "annotation " + std::string(k.key) +
+                           ": not enabled by the runtime's configuration (config.yaml "
+                           "annotations.enable)");
+        }
+    }
+    base.annotations.enabled = {"io.runvm.vcpus"};
+    base.max_vcpus = 4;
+    BOOST_TEST(apply_annotations(base, {{"io.runvm.vcpus", "3"}})->vcpus == 3u);
+    BOOST_TEST(!apply_annotations(base, {{"io.runvm.memory", "512"}}).ok());
+}
+
+// A path annotation resolves beneath an allowed directory: a symlink may stay inside it, never
+// lead out, and ".." cannot climb out either.
+BOOST_AUTO_TEST_CASE(path_annotations_stay_inside_the_allowed_directories) {
+    ScratchDir images;
+    images.file("vmlinuz");
+    std::filesystem::create_directory(images.path + "/sub");
+    std::filesystem::create_symlink("../vmlinuz", images.path + "/sub/current");
+    std::filesystem::create_symlink("/etc/passwd", images.path + "/escape");
+    std::filesystem::create_symlink("../../../../etc/passwd", images.path + "/sub/climb");
+    RuntimeConfig base = all_annotations_enabled();
+    base.annotations.allowed_paths = {images.path + "/"};
+
+    auto inside = apply_annotations(base, {{"io.runvm.kernel", images.path + "/sub/current"}});
+    BOOST_TEST_REQUIRE(inside.ok(), (inside.ok() ? "" : inside.error().str()));
+    BOOST_TEST(inside->kernel == images.path + "/vmlinuz"); // what the VM is given: no symlink
+
+    for (const std::string name : {"/escape", "/sub/climb", "/sub/../../etc/passwd"}) {
+        BOOST_TEST_CONTEXT(name) {
+            auto r = apply_annotations(base, {{"io.runvm.kernel", images.path + name}});
+            BOOST_TEST_REQUIRE(!r.ok());
+            BOOST_TEST(r.error().code() == EPERM);
+            BOOST_TEST(r.error().message() == "annotation io.runvm.kernel: " + images.path + name +
+                                                  " leads out of the allowed directory " +
+                                                  images.path);
+        }
+    }
+    auto directory = apply_annotations(base, {{"io.runvm.kernel", images.path + "/sub"}});
+    BOOST_TEST_REQUIRE(!directory.ok());
+    BOOST_TEST(directory.error().message() ==
+               "annotation io.runvm.kernel: " + images.path + "/sub is not a regular file");
+    auto missing = apply_annotations(base, {{"io.runvm.initrd", images.path + "/none"}});
+    BOOST_TEST_REQUIRE(!missing.ok());
+    BOOST_TEST(missing.error().code() == ENOENT);
+    // A prefix of a name is not its directory.
+    auto sibling = apply_annotations(base, {{"io.runvm.kernel", images.path + "x/vmlinuz"}});
+    BOOST_TEST_REQUIRE(!sibling.ok());
+    BOOST_TEST(sibling.error().code() == EPERM);
+}
+
+BOOST_AUTO_TEST_CASE(annotation_policy_and_jail_from_the_file) {
+    auto c = parse_runtime_config("annotations:\n"
+                                  "  enable: [io.runvm.vcpus, io.runvm.kernel]\n"
+                                  "  paths:\n"
+                                  "    - /var/lib/runvm/kernels\n"
+                                  "jail: off\n"
+                                  "jail_user: runvm-jail\n",
+                                  "config.yaml");
+    BOOST_TEST_REQUIRE(c.ok(), (c.ok() ? "" : c.error().str()));
+    BOOST_TEST(c->annotations.enabled ==
+                   (std::vector<std::string>{"io.runvm.vcpus", "io.runvm.kernel"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(c->annotations.allowed_paths == (std::vector<std::string>{"/var/lib/runvm/kernels"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(!c->jail);
+    BOOST_TEST(c->jail_user == "runvm-jail");
+    BOOST_TEST(RuntimeConfig{}.jail);
+    BOOST_TEST(RuntimeConfig{}.annotations.enabled.empty());
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"annotations:\n  enable: [io.runvm.cpus]\n",
+         "config.yaml:2: annotations.enable: unknown annotation \"io.runvm.cpus\" (`runvm "
+         "features` lists the known ones)"},
+        {"annotations:\n  enable: io.runvm.vcpus\n",
+         "config.yaml:2: annotations.enable: must be a list ([a, b] or one \"- item\" a line)"},
+        {"annotations:\n  paths: [relative]\n",
+         "config.yaml:2: annotations.paths: must be an absolute path, got \"relative\""},
+        {"jail: maybe\n", "config.yaml:1: jail: must be on or off, got \"maybe\""},
+        {"jail_user: Root\n", "config.yaml:1: jail_user: must be a user name ([a-z_][a-z0-9_-]*, "
+                              "at most 32 characters), got \"Root\""},
+    };
+    for (const auto& [text, message] : bad) {
+        BOOST_TEST_CONTEXT(text) {
+            auto r = parse_runtime_config(text, "config.yaml");
             BOOST_TEST_REQUIRE(!r.ok());
             BOOST_TEST(r.error().message() == message);
         }

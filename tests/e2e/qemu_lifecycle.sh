@@ -123,6 +123,9 @@ expect_gone "$root" c2 "after delete"
 #    container beside it, then delete --force of both while they run.
 # c3's rootfs is an ext4 copy on the broker's blk device (rootfs: block); the others take
 # the default, which for root is the bundle's directory over virtio-fs.
+# io.runvm.rootfs is refused unless the runtime's configuration enables it (deny by default).
+printf 'annotations:\n  enable: [io.runvm.rootfs]\n' >"$tmp/config.yaml"
+export RUNVM_CONFIG=$tmp/config.yaml
 make_bundle "$tmp/b4" '["sh"]' 'c["process"]["terminal"]=True; c.setdefault("annotations", {})["io.runvm.rootfs"]="block"'
 if command -v runc >/dev/null; then
   console_receiver "$tmp/rcon" "$tmp/rcon.out" tty /dev/pts/ 'echo typed-$((1+2))' typed-3 'exit' ''
