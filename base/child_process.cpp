@@ -73,6 +73,10 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
     return ChildProcess(pid);
 }
 
+// Nothing reaped the child yet, so the pid is still this child's when the pidfd is opened.
+ChildProcess::ChildProcess(pid_t pid)
+    : pid_(pid), pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))) {}
+
 Result<pid_t> ChildProcess::fork_raw(const std::string& what) {
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -85,7 +89,9 @@ Result<void> ChildProcess::signal(int sig) const {
     if (pid_ <= 0) {
         return Err(Error::with_errno(ESRCH, "kill: no child"));
     }
-    if (::kill(pid_, sig) < 0) {
+    const long r = pidfd_ ? ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0)
+                          : ::kill(pid_, sig);
+    if (r < 0) {
         return Err(Error::from_errno("kill pid " + std::to_string(pid_)));
     }
     return Ok();
@@ -97,12 +103,12 @@ ChildProcess::wait_until(std::chrono::steady_clock::time_point deadline) {
         return Err(Error::with_errno(ECHILD, "waitpid: no child"));
     }
     // Without pidfds (Linux < 5.3) the wait falls back to 10 ms naps.
-    const UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
     for (;;) {
         int status = 0;
         const pid_t r = ::waitpid(pid_, &status, WNOHANG);
         if (r == pid_) {
             pid_ = -1;
+            pidfd_.reset();
             return std::optional<int>(status);
         }
         if (r < 0 && errno != EINTR) {
@@ -113,8 +119,8 @@ ChildProcess::wait_until(std::chrono::steady_clock::time_point deadline) {
             return std::optional<int>();
         }
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-        if (pidfd) {
-            pollfd pf{pidfd.get(), POLLIN, 0};
+        if (pidfd_) {
+            pollfd pf{pidfd_.get(), POLLIN, 0};
             (void)::poll(&pf, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
         } else {
             std::this_thread::sleep_for(std::chrono::milliseconds(std::min<long long>(left, 10)));
@@ -133,6 +139,7 @@ Result<int> ChildProcess::wait() {
         }
     }
     pid_ = -1;
+    pidfd_.reset();
     return status;
 }
 
@@ -141,10 +148,11 @@ void ChildProcess::kill_and_reap() {
         return;
     }
     const int saved = errno;
-    ::kill(pid_, SIGKILL);
+    (void)signal(SIGKILL);
     while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
     }
     pid_ = -1;
+    pidfd_.reset();
     errno = saved;
 }
 

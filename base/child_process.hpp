@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/result.hpp"
+#include "base/unique_fd.hpp"
 
 namespace runvm {
 
@@ -29,11 +30,13 @@ public:
     ~ChildProcess() { kill_and_reap(); }
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
-    ChildProcess(ChildProcess&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+    ChildProcess(ChildProcess&& o) noexcept
+        : pid_(std::exchange(o.pid_, -1)), pidfd_(std::move(o.pidfd_)) {}
     ChildProcess& operator=(ChildProcess&& o) noexcept {
         if (this != &o) {
             kill_and_reap();
             pid_ = std::exchange(o.pid_, -1);
+            pidfd_ = std::move(o.pidfd_);
         }
         return *this;
     }
@@ -61,6 +64,8 @@ public:
     pid_t pid() const { return pid_; }
     bool running() const { return pid_ > 0; }
 
+    // Through the pidfd opened at the fork (kill() where the kernel has none): a reaper
+    // elsewhere in the process (waitpid(-1)) cannot turn it into a signal to a reused pid.
     Result<void> signal(int sig) const;
     // The raw wait status once the child exited, nullopt when the deadline passed first
     // (the child is still owned). Sleeps on a pidfd, so an exit is seen at once.
@@ -75,13 +80,17 @@ public:
     void kill_and_reap();
     // Gives up ownership: whoever takes the pid reaps it (the guest's Reaper, a parent that
     // _exits and leaves the child to init, a caller that records the pid).
-    [[nodiscard]] pid_t release() { return std::exchange(pid_, -1); }
+    [[nodiscard]] pid_t release() {
+        pidfd_.reset();
+        return std::exchange(pid_, -1);
+    }
 
 private:
-    explicit ChildProcess(pid_t pid) : pid_(pid) {}
+    explicit ChildProcess(pid_t pid);
     // fork(): the child's pid in the parent, 0 in the child.
     static Result<pid_t> fork_raw(const std::string& what);
     pid_t pid_ = -1;
+    UniqueFd pidfd_; // invalid without pidfds (Linux < 5.3)
 };
 
 } // namespace runvm
