@@ -86,9 +86,8 @@ struct RuntimeConfig {
     std::string state_root = "/run/runvm"; // where oci::StateStore keeps containers
     HelperPaths paths;
     AnnotationPolicy annotations;
-    // Every broker and hypervisor process runs jailed as `jail_user` (docs/security.md); off
-    // only for development, and then the VM starts with a warning.
-    bool jail = true;
+    // Every broker and hypervisor process runs jailed as `jail_user` (docs/security.md).
+    bool jail = false;
     std::string jail_user = "runvm";
     bool operator==(const RuntimeConfig&) const = default;
 };
