@@ -1,0 +1,92 @@
+// getpwnam/getgrnam, then the uid switch and the capability checks after it.
+#include "jail/credentials.hpp"
+
+#include <cerrno>
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace runvm::jail {
+
+Result<Credentials> resolve_credentials(const std::string& user,
+                                        const std::vector<std::string>& groups) {
+    errno = 0;
+    const struct passwd* pw = ::getpwnam(user.c_str());
+    if (pw == nullptr) {
+        return Err(Error::with_errno(errno == 0 ? ENOENT : errno,
+                                     "jail user " + user +
+                                         " does not exist (scripts/setup.sh creates it)"));
+    }
+    if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+        return Err(Error::with_errno(EPERM, "jail user " + user + " is root's uid or gid"));
+    }
+    Credentials creds{pw->pw_uid, pw->pw_gid, {}};
+    for (const std::string& name : groups) {
+        errno = 0;
+        const struct group* gr = ::getgrnam(name.c_str());
+        if (gr == nullptr) {
+            return Err(Error::with_errno(errno == 0 ? ENOENT : errno,
+                                         "--group-add " + name + ": no such group"));
+        }
+        if (gr->gr_gid == 0) {
+            return Err(Error::with_errno(EPERM, "--group-add " + name + ": root's group"));
+        }
+        creds.groups.push_back(gr->gr_gid);
+    }
+    return creds;
+}
+
+Result<void> drop_to(const Credentials& creds) {
+    // The bounding set first: dropping from it needs CAP_SETPCAP, which setresuid takes away.
+    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+            return Err(Error::from_errno("prctl PR_CAPBSET_DROP " + std::to_string(cap)));
+        }
+    }
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
+        return Err(Error::from_errno("prctl PR_CAP_AMBIENT_CLEAR_ALL"));
+    }
+    if (::setgroups(creds.groups.size(), creds.groups.data()) != 0) {
+        return Err(Error::from_errno("setgroups"));
+    }
+    if (::setresgid(creds.gid, creds.gid, creds.gid) != 0) {
+        return Err(Error::from_errno("setresgid " + std::to_string(creds.gid)));
+    }
+    if (::setresuid(creds.uid, creds.uid, creds.uid) != 0) {
+        return Err(Error::from_errno("setresuid " + std::to_string(creds.uid)));
+    }
+    cap_t none = ::cap_init();
+    if (none == nullptr) {
+        return Err(Error::from_errno("cap_init"));
+    }
+    const int rc = ::cap_set_proc(none);
+    const int err = errno;
+    ::cap_free(none);
+    if (rc != 0) {
+        return Err(Error::with_errno(err, "cap_set_proc (empty)"));
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        return Err(Error::from_errno("prctl PR_SET_NO_NEW_PRIVS"));
+    }
+    // What the kernel did is checked, not assumed: a securebits setting (SECBIT_NO_SETUID_FIXUP)
+    // would have kept the capabilities across setresuid.
+    struct __user_cap_header_struct header {
+        _LINUX_CAPABILITY_VERSION_3, 0
+    };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+    if (::capget(&header, data) != 0) {
+        return Err(Error::from_errno("capget"));
+    }
+    for (const auto& d : data) {
+        if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) {
+            return Err(Error::with_errno(EPERM, "capabilities left after setresuid"));
+        }
+    }
+    return Ok();
+}
+
+} // namespace runvm::jail

@@ -1,0 +1,61 @@
+// The jailer's steps; the design is Firecracker's jailer (docs/security.md, "Jail").
+#include "jail/jail.hpp"
+
+#include <cerrno>
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "jail/credentials.hpp"
+#include "jail/mount_apply.hpp"
+#include "jail/mount_plan.hpp"
+#include "jail/seccomp_profile.hpp"
+
+namespace runvm::jail {
+
+namespace {
+
+template <typename T>
+Result<T> step(const char* name, Result<T> r) {
+    if (!r) {
+        return Err(std::move(r).error().context(name));
+    }
+    return r;
+}
+
+Result<void> enter_namespaces() {
+    if (::unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
+        return Err(Error::from_errno("unshare mount, net, ipc, uts"));
+    }
+    // Nothing mounted from here on reaches the host's namespace, nor the reverse.
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        return Err(Error::from_errno("make / rprivate"));
+    }
+    return Ok();
+}
+
+} // namespace
+
+Result<void> run_jail(const JailSpec& spec) {
+    if (spec.userns) {
+        // jail/user_namespace.hpp (create_user_namespace) is wired in when it lands.
+        return Err(Error::with_errno(ENOTSUP, "user namespace: --userns is not built yet"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(const Credentials creds,
+                           step("user", resolve_credentials(spec.user, spec.group_add)));
+    RUNVM_TRY(step("namespaces", enter_namespaces()));
+    RUNVM_TRY(step("root", apply_mount_plan(spec.root, mount_plan(spec), IdmapBinder())));
+    RUNVM_TRY(step("pivot", pivot_into(spec.root)));
+    RUNVM_TRY(step("credentials", drop_to(creds)));
+    RUNVM_TRY(step("seccomp", install_profile(spec.seccomp)));
+    std::vector<char*> argv;
+    for (const std::string& arg : spec.program) {
+        argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    return Err(Error::from_errno("exec " + spec.program[0]));
+}
+
+} // namespace runvm::jail

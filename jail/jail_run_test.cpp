@@ -1,0 +1,192 @@
+// runvm-jail run for real: the program's uid, what it can open, its network namespace.
+#include <cstdlib>
+#include <filesystem>
+
+#include <boost/test/unit_test.hpp>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/child_process.hpp"
+#include "base/io.hpp"
+#include "base/unique_fd.hpp"
+#include "jail/jail_spec.hpp"
+
+namespace runvm::jail {
+
+namespace {
+
+namespace utf = boost::unit_test;
+
+struct NeedsRoot {
+    boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
+        boost::test_tools::assertion_result r(::geteuid() == 0);
+        r.message() << "needs root";
+        return r;
+    }
+};
+
+struct Ran {
+    int status = -1; // exit status, or -1 when it did not exit
+    std::string out;
+    std::string err;
+};
+
+// A scratch directory holding the jail's root (empty) and the jailer's output files.
+struct Scratch {
+    std::string dir;
+    Scratch() {
+        char tmpl[] = "/tmp/runvm-jail-test.XXXXXX";
+        BOOST_TEST_REQUIRE(::mkdtemp(tmpl) != nullptr);
+        dir = tmpl;
+        BOOST_TEST_REQUIRE(::mkdir((dir + "/root").c_str(), 0755) == 0);
+    }
+    ~Scratch() { std::filesystem::remove_all(dir); }
+
+    Ran jail(std::vector<std::string> options, const std::vector<std::string>& program) const {
+        std::vector<std::string> argv = {RUNVM_JAIL_BINARY, "--root", dir + "/root"};
+        argv.insert(argv.end(), options.begin(), options.end());
+        argv.push_back("--");
+        argv.insert(argv.end(), program.begin(), program.end());
+        SpawnOptions spawn;
+        spawn.stdin_null = true;
+        spawn.stdout_path = dir + "/out";
+        spawn.stderr_path = dir + "/err";
+        ::unlink(spawn.stdout_path.c_str());
+        ::unlink(spawn.stderr_path.c_str());
+        auto child = ChildProcess::spawn(argv, spawn);
+        BOOST_TEST_REQUIRE(child.ok());
+        auto status = child->wait();
+        BOOST_TEST_REQUIRE(status.ok());
+        Ran ran;
+        ran.status = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+        ran.out = read_file(spawn.stdout_path).value_or("");
+        ran.err = read_file(spawn.stderr_path).value_or("");
+        while (!ran.out.empty() && ran.out.back() == '\n') {
+            ran.out.pop_back();
+        }
+        return ran;
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(jail_run)
+
+BOOST_AUTO_TEST_CASE(a_missing_user_fails_first_with_status_125) {
+    Scratch scratch;
+    const Ran ran = scratch.jail({"--user", "runvm-no-such-user"}, {"/usr/bin/true"});
+    BOOST_TEST(ran.status == kJailFailureStatus);
+    BOOST_TEST(ran.err.find("user: jail user runvm-no-such-user does not exist "
+                            "(scripts/setup.sh creates it)") != std::string::npos,
+               ran.err);
+}
+
+BOOST_AUTO_TEST_CASE(runs_as_the_user, *utf::precondition(NeedsRoot())) {
+    Scratch scratch;
+    const Ran ran = scratch.jail({"--user", "nobody"}, {"/usr/bin/id", "-u"});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "65534");
+    // no capability left, in any set
+    const Ran caps = scratch.jail({"--user", "nobody", "--proc"},
+                                  {"/usr/bin/grep", "^Cap[EPIBA]", "/proc/self/status"});
+    BOOST_TEST(caps.status == 0, caps.err);
+    BOOST_TEST(caps.out == "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n"
+                           "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
+                           "CapAmb:\t0000000000000000");
+}
+
+BOOST_AUTO_TEST_CASE(shadow_is_not_readable, *utf::precondition(NeedsRoot())) {
+    Scratch scratch;
+    // Not there at all...
+    Ran ran = scratch.jail({"--user", "nobody"}, {"/usr/bin/cat", "/etc/shadow"});
+    BOOST_TEST(ran.status != 0);
+    BOOST_TEST(ran.err.find("No such file or directory") != std::string::npos, ran.err);
+    // ...and refused by its mode when bound in: the jail user is not root.
+    ran = scratch.jail({"--user", "nobody", "--bind", "/etc/shadow:ro"},
+                       {"/usr/bin/cat", "/etc/shadow"});
+    BOOST_TEST(ran.status != 0);
+    BOOST_TEST(ran.err.find("Permission denied") != std::string::npos, ran.err);
+}
+
+BOOST_AUTO_TEST_CASE(its_own_network_namespace, *utf::precondition(NeedsRoot())) {
+    Scratch scratch;
+    std::error_code ec;
+    const auto host_net = std::filesystem::read_symlink("/proc/self/ns/net", ec);
+    BOOST_TEST_REQUIRE(!ec);
+    const Ran ran =
+        scratch.jail({"--user", "nobody", "--proc"}, {"/usr/bin/readlink", "/proc/self/ns/net"});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out.starts_with("net:["), ran.out);
+    BOOST_TEST(ran.out != host_net.string());
+}
+
+BOOST_AUTO_TEST_CASE(host_abstract_socket_unreachable, *utf::precondition(NeedsRoot())) {
+    Scratch scratch;
+    const std::string name = "runvm-jail-test-" + std::to_string(::getpid());
+    UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    BOOST_TEST_REQUIRE(listener.valid());
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::copy(name.begin(), name.end(), addr.sun_path + 1); // sun_path[0] == 0: abstract
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    BOOST_TEST_REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), len) == 0);
+    BOOST_TEST_REQUIRE(::listen(listener.get(), 4) == 0);
+    const std::string connect = "import socket, sys\n"
+                                "s = socket.socket(socket.AF_UNIX)\n"
+                                "try:\n"
+                                "    s.connect('\\0" +
+                                name +
+                                "')\n"
+                                "except OSError as e:\n"
+                                "    print(e.strerror); sys.exit(3)\n";
+    // The same connect from outside reaches it, so the jail's refusal is the jail's doing.
+    const Ran outside = [&] {
+        SpawnOptions spawn;
+        spawn.stdout_path = scratch.dir + "/outside";
+        auto child = ChildProcess::spawn({"/usr/bin/python3", "-c", connect}, spawn);
+        BOOST_TEST_REQUIRE(child.ok());
+        const int status = child->wait().value_or(-1);
+        return Ran{WIFEXITED(status) ? WEXITSTATUS(status) : -1, "", ""};
+    }();
+    BOOST_TEST(outside.status == 0);
+    const Ran ran = scratch.jail({"--user", "nobody"}, {"/usr/bin/python3", "-c", connect});
+    BOOST_TEST(ran.status == 3, ran.err);
+    BOOST_TEST(ran.out == "Connection refused");
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_profile_runs_a_program_and_refuses_the_rest,
+                     *utf::precondition(NeedsRoot())) {
+    Scratch scratch;
+    Ran ran = scratch.jail({"--user", "nobody", "--seccomp", "qemu"}, {"/usr/bin/id", "-u"});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "65534");
+    // A user namespace needs no privilege, but unshare is in no profile.
+    ran = scratch.jail({"--user", "nobody", "--seccomp", "qemu"},
+                       {"/usr/bin/unshare", "--user", "/usr/bin/true"});
+    BOOST_TEST(ran.status != 0);
+    BOOST_TEST(ran.err.find("Operation not permitted") != std::string::npos, ran.err);
+}
+
+BOOST_AUTO_TEST_CASE(root_is_read_only_and_binds_keep_their_mode, *utf::precondition(NeedsRoot())) {
+    Scratch scratch;
+    const std::string rw = scratch.dir + "/rw";
+    BOOST_TEST_REQUIRE(::mkdir(rw.c_str(), 0777) == 0);
+    BOOST_TEST_REQUIRE(::chmod(rw.c_str(), 0777) == 0);
+    Ran ran = scratch.jail({"--user", "nobody", "--bind", rw},
+                           {"/usr/bin/touch", rw + "/made", "/made-in-root"});
+    BOOST_TEST(ran.status != 0);
+    BOOST_TEST(ran.err.find("/made-in-root': Read-only file system") != std::string::npos, ran.err);
+    struct stat st {};
+    BOOST_TEST(::stat((rw + "/made").c_str(), &st) == 0);
+    BOOST_TEST(st.st_uid == 65534u);
+    ran =
+        scratch.jail({"--user", "nobody", "--bind", rw + ":ro"}, {"/usr/bin/touch", rw + "/again"});
+    BOOST_TEST(ran.err.find("Read-only file system") != std::string::npos, ran.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runvm::jail

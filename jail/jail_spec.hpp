@@ -1,0 +1,56 @@
+// JailSpec: what runvm-jail is asked to do, as its command line says it; the shim builds that
+// command line from the same type (jail_argv), so one parser reads what one writer wrote.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace runvm::jail {
+
+// Which default-deny allow-list goes on last (seccomp_profile.hpp).
+enum class SeccompProfile { none, qemu, vmm, broker };
+
+std::string_view seccomp_profile_name(SeccompProfile p); // "none", "qemu", "vmm", "broker"
+
+// A path bound at the same path inside the jail.
+struct BindSpec {
+    std::string path;
+    bool readonly = false;
+    bool operator==(const BindSpec&) const = default;
+};
+
+struct JailSpec {
+    std::string root; // an existing empty directory the jail's tmpfs is mounted on
+    std::string user; // the account the program runs as
+    bool userns = false;
+    std::vector<std::string> group_add; // supplementary groups by name (kvm)
+    std::vector<BindSpec> binds;
+    std::vector<std::string> idmap_binds;
+    std::vector<std::string> devices; // names under /dev: null, kvm, ...
+    bool proc = false;
+    SeccompProfile seccomp = SeccompProfile::none;
+    std::vector<std::string> program; // argv; program[0] an absolute path
+    bool operator==(const JailSpec&) const = default;
+};
+
+// Parses `args` (argv without argv[0]). An error names the option and the rule it breaks.
+Result<JailSpec> parse_jail_args(std::span<const std::string> args);
+
+// The command line that parse_jail_args reads back as `spec`, starting with `jailer`.
+std::vector<std::string> jail_argv(const std::string& jailer, const JailSpec& spec);
+
+inline constexpr std::string_view kJailUsage =
+    "usage: runvm-jail --root DIR --user NAME [--userns] [--group-add GROUP]...\n"
+    "                  [--bind PATH[:ro]]... [--idmap-bind PATH]... [--dev NAME]... [--proc]\n"
+    "                  [--seccomp qemu|vmm|broker] -- PROGRAM ARGS...\n";
+
+// Exit status of runvm-jail when a jail step fails (the program's own statuses pass through
+// its exec), so a caller can tell the two apart.
+inline constexpr int kJailFailureStatus = 125;
+
+} // namespace runvm::jail
