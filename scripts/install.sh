@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs runvm for containerd and Kubernetes: the binaries (runvm, containerd-shim-runvm-v2,
-# runvm-broker, runvm-vmm), the guest image (kernel + initramfs with runvm-agent) and a
+# runvm-broker, runvm-vmm, runvm-jail), the guest image (kernel + initramfs with runvm-agent) and a
 # default /etc/runvm/config.yaml; then prints containerd's config for the runtime.
 # usage: scripts/install.sh [--build DIR] [--prefix DIR] [--destdir DIR] [--no-image]
 #   --build    the build tree (default: build/, else the newest build*/ with every binary)
@@ -49,7 +49,14 @@ install -m 0755 "$build/broker/runvm-broker" "$bindir/runvm-broker"
 if [ -x "$build/vmm/runvm-vmm" ]; then
   install -m 0755 "$build/vmm/runvm-vmm" "$bindir/runvm-vmm"
 fi
+if [ -x "$build/jail/runvm-jail" ]; then
+  install -m 0755 "$build/jail/runvm-jail" "$bindir/runvm-jail"
+fi
 echo "install: binaries in $bindir"
+# The jail's user, on this host (not in a --destdir staging root, which has no user database).
+if [ -z "$destdir" ]; then
+  "$repo/scripts/jail-user.sh"
+fi
 
 config=$destdir/etc/runvm/config.yaml
 if [ ! -e "$config" ]; then

@@ -23,6 +23,9 @@ if [ -d "$here/setup.d" ]; then
   done < <(cat "$here"/setup.d/*.list 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n')
 fi
 
+# The jail's user (runvm-jail runs every broker and hypervisor as it), before any early exit.
+"$here/jail-user.sh"
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
