@@ -3,7 +3,9 @@
 
 #include <csignal>
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 namespace runvm::shim {
 
@@ -16,6 +18,31 @@ Result<void> ProcessBackend::set_log(const VmConfig& config, std::string log) {
     return Ok();
 }
 
+Result<void> ProcessBackend::resolve_jail_user(const VmConfig& config,
+                                               const std::vector<std::string>& groups) {
+    RUNVM_ASSIGN_OR_RETURN(jail_user_,
+                           jail::resolve_credentials(config.settings.jail_user, groups));
+    return Ok();
+}
+
+Result<std::string> ProcessBackend::hand_over(UniqueFd fd, const std::string& what) {
+    if (::fchown(fd.get(), jail_user_.uid, jail_user_.gid) != 0) {
+        return Err(Error::from_errno("fchown " + what + " to the jail user"));
+    }
+    const std::string path = "/proc/self/fd/" + std::to_string(fd.get());
+    handed_.push_back(std::move(fd));
+    return path;
+}
+
+Result<std::string> ProcessBackend::hand_over(const std::string& path, int flags,
+                                              const std::string& what) {
+    UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC));
+    if (!fd) {
+        return Err(Error::from_errno("open " + what + " " + path));
+    }
+    return hand_over(std::move(fd), what);
+}
+
 Result<void> ProcessBackend::start() {
     if (argv_.empty()) {
         return Err(Error::msg(name() + ": start before prepare"));
@@ -25,7 +52,15 @@ Result<void> ProcessBackend::start() {
     options.stdin_null = stdin_null_;
     options.stdout_path = output_path_.empty() ? log_path_ : output_path_;
     options.stderr_path = options.stdout_path;
-    RUNVM_ASSIGN_OR_RETURN(child_, ChildProcess::spawn(argv_, options));
+    // The handed fds cross this exec only: FD_CLOEXEC off for the spawn, then closed here.
+    for (const UniqueFd& fd : handed_) {
+        if (::fcntl(fd.get(), F_SETFD, 0) != 0) {
+            return Err(Error::from_errno("fcntl F_SETFD handed fd " + std::to_string(fd.get())));
+        }
+    }
+    auto spawned = ChildProcess::spawn(argv_, options);
+    handed_.clear();
+    RUNVM_ASSIGN_OR_RETURN(child_, std::move(spawned));
     spdlog::debug("{}: started pid {}", name(), child_.pid());
     return Ok();
 }

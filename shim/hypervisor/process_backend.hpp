@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "base/child_process.hpp"
+#include "base/unique_fd.hpp"
+#include "jail/credentials.hpp"
 #include "shim/hypervisor/backend.hpp"
 
 namespace runvm::shim {
@@ -23,13 +25,25 @@ protected:
     // log_path_ = `log`, and where the program's output is opened: config.log_writer's pipe.
     Result<void> set_log(const VmConfig& config, std::string log);
 
+    // Jailed (config.settings.jail): the jail user's ids, looked up here so a missing user
+    // fails prepare() with the jailer's message; `groups` are the --group-add ones.
+    Result<void> resolve_jail_user(const VmConfig& config, const std::vector<std::string>& groups);
+    // Hands `fd` to the jailed program: owned by the jail user from now on, inherited across
+    // the exec at the same number, reached there as /proc/self/fd/N (the path returned). A
+    // path of ours (/proc/<shim>/fd/N) is out of a jailed program's reach: another uid's /proc.
+    Result<std::string> hand_over(UniqueFd fd, const std::string& what);
+    // The same for a file or pipe this process opens by `path`.
+    Result<std::string> hand_over(const std::string& path, int flags, const std::string& what);
+
     std::vector<std::string> argv_;
     std::string log_path_;    // the program's stdout and stderr
     std::string output_path_; // what start() opens for them: log_path_ or a pipe that fills it
     std::vector<std::string> work_files_;
     bool stdin_null_ = true;
+    jail::Credentials jail_user_;
 
 private:
+    std::vector<UniqueFd> handed_; // closed here once the program holds them
     ChildProcess child_;
 };
 

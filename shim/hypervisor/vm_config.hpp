@@ -39,6 +39,11 @@ struct VmConfig {
     // (docs/sandbox.md, "Bounded guest output"). Unset: the file itself.
     std::function<Result<std::string>(const std::string& log)> log_writer;
     std::string work_dir; // per-VM scratch: config files, logs
+    // settings.jail: the program runs through runvm-jail as settings.jail_user. It writes only
+    // in jail_dir (<vmdir>/jail, the jail user's, where the sockets are); its root is mounted
+    // on jail_root (<vmdir>/jail-root, empty).
+    std::string jail_dir;
+    std::string jail_root;
 };
 
 } // namespace runvm::shim

@@ -1,10 +1,12 @@
 // Builds QEMU's command line: microvm, memfd-backed shared memory, vhost-user devices.
 #include "shim/hypervisor/qemu/qemu_backend.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "shim/hypervisor/host_tsc.hpp"
+#include "shim/hypervisor/jail_command.hpp"
 #include "shim/hypervisor/qemu/guest_memory_file.hpp"
 
 namespace runvm::shim {
@@ -36,17 +38,30 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
     if (config.vsock_socket.empty()) {
         return Err(Error::msg("qemu: no vsock socket (the agent is reached over vsock)"));
     }
+    const bool jailed = settings.jail;
+    if (jailed) {
+        RUNVM_TRY(resolve_jail_user(config, use_kvm_ ? std::vector<std::string>{"kvm"}
+                                                     : std::vector<std::string>{}));
+    }
     const std::string mem = std::to_string(settings.memory_mib) + "M";
     std::string memory_file;
     if (config.huge_pages && !config.work_dir.empty()) {
         auto ram =
             open_huge_guest_memory(config.work_dir + "/ram", uint64_t{settings.memory_mib} << 20);
-        if (ram.ok()) {
+        if (ram.ok() && jailed) {
+            RUNVM_ASSIGN_OR_RETURN(memory_file, hand_over(std::move(ram).value(), "guest RAM"));
+        } else if (ram.ok()) {
             guest_memory_ = std::move(ram).value();
             memory_file = fd_path_for_peer(guest_memory_.get());
         } else {
             spdlog::debug("{}: guest RAM in a memfd: {}", name(), ram.error().str());
         }
+    }
+    std::string serial = config.console_log.empty() ? "null" : "file:" + config.console_log;
+    if (jailed && !config.console_log.empty()) {
+        RUNVM_ASSIGN_OR_RETURN(const std::string console,
+                               hand_over(config.console_log, O_WRONLY, "console log"));
+        serial = "file:" + console;
     }
     // QEMU 7.2 microvm: no PCI, virtio-mmio devices announced through ACPI; -no-reboot turns
     // the guest's reboot (and panic=-1) into QEMU's exit.
@@ -72,9 +87,8 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
              memory_file.empty() ? "memory-backend-memfd,id=mem,size=" + mem + ",share=on"
                                  : "memory-backend-file,id=mem,size=" + mem +
                                        ",mem-path=" + memory_file + ",share=on,align=2M",
-             "-kernel", kernel, "-initrd", initrd, "-append", cmdline, "-serial",
-             config.console_log.empty() ? "null" : "file:" + config.console_log, "-chardev",
-             "socket,id=vsock0,path=" + config.vsock_socket,
+             "-kernel", kernel, "-initrd", initrd, "-append", cmdline, "-serial", serial,
+             "-chardev", "socket,id=vsock0,path=" + config.vsock_socket,
              // The guest's CID is the broker's (--vsock ...,cid=): QEMU 7.2's
              // vhost-user-vsock-device has no guest-cid property.
              "-device", "vhost-user-vsock-device,chardev=vsock0"};
@@ -96,6 +110,20 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
     if (!config.fs_socket.empty()) {
         argv_.insert(argv_.end(), {"-chardev", "socket,id=fs0,path=" + config.fs_socket, "-device",
                                    "vhost-user-fs-device,chardev=fs0,tag=" + config.fs_tag});
+    }
+    if (jailed) {
+        // QEMU's own filter on top of the jail's: no obsolete calls, no set*id, no fork or
+        // exec, no scheduler or resource changes.
+        argv_.insert(argv_.end(), {"-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+                                               "resourcecontrol=deny"});
+        RUNVM_ASSIGN_OR_RETURN(argv_[0], absolute_program(argv_[0]));
+        RUNVM_ASSIGN_OR_RETURN(jail::JailSpec spec, hypervisor_jail(config, std::move(argv_)));
+        spec.seccomp = jail::SeccompProfile::qemu;
+        if (use_kvm_) {
+            spec.devices.push_back("kvm");
+            spec.group_add.push_back("kvm");
+        }
+        argv_ = jail::jail_argv(jail_program(), spec);
     }
     RUNVM_TRY(
         set_log(config, config.work_dir.empty() ? "/dev/null" : config.work_dir + "/qemu.log"));

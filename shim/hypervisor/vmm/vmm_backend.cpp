@@ -2,11 +2,14 @@
 // command line.
 #include "shim/hypervisor/vmm/vmm_backend.hpp"
 
+#include <fcntl.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "base/io.hpp"
 #include "shim/config/helper_paths.hpp"
 #include "shim/hypervisor/host_tsc.hpp"
+#include "shim/hypervisor/jail_command.hpp"
 
 namespace runvm::shim {
 
@@ -67,8 +70,33 @@ Result<void> VmmBackend::prepare(const VmConfig& config) {
         return Err(Error::msg("runvm-vmm: no work directory for its config"));
     }
     const std::string path = config.work_dir + "/vmm.json";
-    RUNVM_TRY(write_file_atomic(path, vmm::encode_machine_config(machine_config(config)), 0600));
-    argv_ = {program(config.settings), "--config", path};
+    if (!config.settings.jail) {
+        RUNVM_TRY(
+            write_file_atomic(path, vmm::encode_machine_config(machine_config(config)), 0600));
+        argv_ = {program(config.settings), "--config", path};
+    } else {
+        // /dev/kvm is root:kvm 0660 where udev made it; a host without the group has none.
+        std::vector<std::string> groups;
+        if (::getgrnam("kvm") != nullptr) {
+            groups.push_back("kvm");
+        }
+        RUNVM_TRY(resolve_jail_user(config, groups));
+        vmm::MachineConfig machine = machine_config(config);
+        if (!machine.serial_log.empty()) {
+            RUNVM_ASSIGN_OR_RETURN(machine.serial_log,
+                                   hand_over(machine.serial_log, O_WRONLY, "console log"));
+        }
+        // Read-only in the jail, readable by its user: it holds paths, nothing secret.
+        RUNVM_TRY(write_file_atomic(path, vmm::encode_machine_config(machine), 0644));
+        RUNVM_ASSIGN_OR_RETURN(const std::string vmm, absolute_program(program(config.settings)));
+        RUNVM_ASSIGN_OR_RETURN(jail::JailSpec spec,
+                               hypervisor_jail(config, {vmm, "--config", path}));
+        spec.binds.push_back({path, true});
+        spec.devices.push_back("kvm");
+        spec.group_add = groups;
+        spec.seccomp = jail::SeccompProfile::vmm;
+        argv_ = jail::jail_argv(jail_program(), spec);
+    }
     RUNVM_TRY(set_log(config, config.work_dir + "/vmm.log"));
     work_files_ = {log_path_, path};
     return Ok();

@@ -1,5 +1,7 @@
 // VmmBackend: the MachineConfig it writes for runvm-vmm (vmm.json), its log and files.
 #include <boost/test/unit_test.hpp>
+#include <grp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim/hypervisor/test_support.hpp"
@@ -69,4 +71,62 @@ BOOST_AUTO_TEST_CASE(net_devices_reach_the_vmm) {
         }
     }
     BOOST_TEST(nets == 2u);
+}
+
+// Jailed: runvm-jail runs runvm-vmm as the jail user with /dev/kvm, the kvm group where the
+// host has one, the vmm seccomp profile, and only the files it reads (read-only) and the jail
+// directory (read-write) bound in.
+BOOST_AUTO_TEST_CASE(jailed_vmm_runs_through_runvm_jail) {
+    TempDir d;
+    VmConfig c = config_in(d);
+    c.console_log.clear(); // a console is handed over by fd, which needs root (fchown)
+    c.settings.jail = true;
+    c.settings.jail_user = "nobody";
+    c.settings.paths.vmm = "/bin/true";
+    c.jail_dir = d.path + "/jail";
+    c.jail_root = d.path + "/jail-root";
+    VmmBackend vmm;
+    auto prepared = vmm.prepare(c);
+    BOOST_REQUIRE_MESSAGE(prepared.ok(), (prepared.ok() ? "" : prepared.error().str()));
+    const auto& argv = vmm.command();
+    BOOST_TEST(argv.front().ends_with("runvm-jail"));
+    BOOST_TEST(after(argv, "--root") == c.jail_root);
+    BOOST_TEST(after(argv, "--user") == "nobody");
+    BOOST_TEST(after(argv, "--seccomp") == "vmm");
+    BOOST_TEST(has(argv, "--proc"));
+    BOOST_TEST(has(argv, c.settings.kernel + ":ro"));
+    BOOST_TEST(has(argv, c.settings.initrd + ":ro"));
+    BOOST_TEST(has(argv, d.path + "/vmm.json:ro"));
+    BOOST_TEST(has(argv, c.jail_dir));
+    BOOST_TEST(after(argv, "--dev") == "null");
+    BOOST_TEST(has(argv, "kvm"));
+    BOOST_TEST(has(argv, "--group-add") == (::getgrnam("kvm") != nullptr));
+    const auto program = std::find(argv.begin(), argv.end(), "--");
+    BOOST_REQUIRE(program != argv.end());
+    const std::vector<std::string> tail(program + 1, argv.end());
+    const std::vector<std::string> want = {"/bin/true", "--config", d.path + "/vmm.json"};
+    BOOST_TEST(tail == want, boost::test_tools::per_element());
+    // The jailed program reads its config as the jail user.
+    struct stat st {};
+    BOOST_TEST(::stat((d.path + "/vmm.json").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0644u);
+}
+
+BOOST_AUTO_TEST_CASE(jailed_vmm_needs_the_jail_directories_and_user) {
+    TempDir d;
+    VmConfig c = config_in(d);
+    c.console_log.clear();
+    c.settings.jail = true;
+    c.settings.jail_user = "nobody";
+    c.settings.paths.vmm = "/bin/true";
+    auto prepared = VmmBackend().prepare(c);
+    BOOST_REQUIRE(!prepared.ok());
+    BOOST_TEST(prepared.error().message() == "jail: no jail directory for the hypervisor");
+    c.jail_dir = d.path + "/jail";
+    c.jail_root = d.path + "/jail-root";
+    c.settings.jail_user = "runvm-no-such-user";
+    prepared = VmmBackend().prepare(c);
+    BOOST_REQUIRE(!prepared.ok());
+    BOOST_TEST(prepared.error().message().find("jail user runvm-no-such-user does not exist") !=
+               std::string::npos);
 }
