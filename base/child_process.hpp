@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "base/process_handle.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -83,6 +84,11 @@ public:
     [[nodiscard]] pid_t release() {
         pidfd_.reset();
         return std::exchange(pid_, -1);
+    }
+    // The same, keeping the pidfd: the new reaper's pid, and signals that cannot reach
+    // whoever gets the pid after it.
+    [[nodiscard]] ProcessHandle release_handle() {
+        return ProcessHandle(std::exchange(pid_, -1), std::move(pidfd_));
     }
 
 private:

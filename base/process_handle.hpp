@@ -40,6 +40,7 @@ public:
     bool wait_exit_until(std::chrono::steady_clock::time_point deadline) const;
 
 private:
+    friend class ChildProcess; // release_handle() hands its pidfd over
     ProcessHandle(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
     pid_t pid_ = -1;
     UniqueFd pidfd_;

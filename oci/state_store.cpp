@@ -14,25 +14,28 @@
 
 #include "base/io.hpp"
 #include "base/scope_guard.hpp"
+#include "base/secure_dir.hpp"
 #include "oci/container_id.hpp"
 
 namespace runvm::oci {
 namespace {
 
 constexpr int kStateFileMode = 0600;
-// Others may look up a container's files by name but not list the root.
-constexpr mode_t kDirMode = 0711;
+// No other uid reads container state.
+constexpr mode_t kDirMode = 0700;
 
 Error missing(std::string_view id) {
     return Error::with_errno(ENOENT, "container \"" + std::string(id) + "\"");
 }
 
-// mkdir -p for the root, whose parents (/run) normally exist.
-Result<void> make_root(const std::string& root) {
-    std::error_code ec;
-    std::filesystem::create_directories(root, ec);
-    if (ec) {
-        return Err(Error::with_errno(ec.value(), "mkdir " + root));
+// The root and the container's directory, each the euid's own and not a symlink.
+Result<void> check_dirs(const std::string& root, const std::string& dir, std::string_view id) {
+    auto checked = open_owned_dir(root);
+    if (checked) {
+        checked = open_owned_dir(dir);
+    }
+    if (!checked) {
+        return Err(checked.error().code() == ENOENT ? missing(id) : std::move(checked).error());
     }
     return Ok();
 }
@@ -49,13 +52,13 @@ std::string StateStore::state_path(std::string_view id) const {
 
 Result<void> StateStore::create(const State& state) {
     RUNVM_TRY(validate_container_id(state.id));
-    RUNVM_TRY(make_root(root_));
+    RUNVM_TRY(open_owned_dir(root_, kDirMode, MissingParents::create));
     const std::string dir = container_dir(state.id);
-    if (::mkdir(dir.c_str(), kDirMode) != 0) {
-        if (errno == EEXIST) {
+    if (auto made = create_owned_dir(dir, kDirMode); !made) {
+        if (made.error().code() == EEXIST) {
             return Err(Error::with_errno(EEXIST, "container \"" + state.id + "\""));
         }
-        return Err(Error::from_errno("mkdir " + dir));
+        return Err(std::move(made).error());
     }
     ScopeGuard undo_dir([&] {
         std::error_code ignored;
@@ -68,6 +71,7 @@ Result<void> StateStore::create(const State& state) {
 
 Result<State> StateStore::load(std::string_view id) const {
     RUNVM_TRY(validate_container_id(id));
+    RUNVM_TRY(check_dirs(root_, container_dir(id), id));
     const std::string path = state_path(id);
     auto text = read_file(path);
     if (!text) {

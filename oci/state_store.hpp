@@ -1,5 +1,7 @@
-// StateStore: one directory per container under a root (default /run/runvm), holding
-// state.json (replaced atomically) and a lock file; ContainerLock is an flock on that file.
+// StateStore: one directory per container under a root (default /run/runvm; the CLI's
+// rootless default is shim/sandbox/vm_dirs.hpp's), holding state.json (replaced atomically)
+// and a lock file; ContainerLock is an flock on that file. Directories are made 0700 and
+// checked by open_owned_dir (owner, mode, no symlink) before they are read.
 #pragma once
 
 #include <chrono>

@@ -253,3 +253,20 @@ BOOST_AUTO_TEST_CASE(second_locker_times_out_until_release) {
     BOOST_TEST(third.ok());
     BOOST_TEST(store.lock("missing", 10ms).error().code() == ENOENT);
 }
+
+BOOST_AUTO_TEST_CASE(store_refuses_a_symlinked_or_open_root) {
+    TempRoot tmp;
+    BOOST_TEST_REQUIRE(::mkdir((tmp.path + "/real").c_str(), 0700) == 0);
+    BOOST_TEST_REQUIRE(::symlink("real", (tmp.path + "/link").c_str()) == 0);
+    StateStore linked(tmp.path + "/link");
+    BOOST_TEST(linked.create(sample_state("a")).error().code() == ELOOP);
+    BOOST_TEST(linked.load("a").error().code() == ELOOP);
+    StateStore store(tmp.path + "/real");
+    BOOST_TEST_REQUIRE(store.create(sample_state("a")).ok());
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::stat(store.container_dir("a").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 07777) == 0700u);
+    BOOST_TEST_REQUIRE(::chmod((tmp.path + "/real").c_str(), 0777) == 0);
+    auto open_root = store.load("a");
+    BOOST_TEST(open_root.error().str().find("lets group or others write") != std::string::npos);
+}

@@ -1,12 +1,15 @@
 // runvm: the runc-compatible command line; argument parsing only, the work is in shim/sandbox.
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "base/log.hpp"
 #include "shim/cli/verb.hpp"
+#include "shim/sandbox/vm_dirs.hpp"
 
 namespace {
 
@@ -63,7 +66,9 @@ int main(int argc, char** argv) {
     CLI::App app{"runvm: an OCI runtime that runs each container in its own microVM"};
     app.set_version_flag("-v,--version", "runvm 0.1.0 (runtime-spec 1.2.0)");
     app.require_subcommand(1);
-    app.add_option("--root", global.root, "directory for container state")->capture_default_str();
+    app.add_option("--root", global.root,
+                   "directory for container state (default: /run/runvm as root, "
+                   "$XDG_RUNTIME_DIR/runvm otherwise)");
     app.add_option("--log", global.log, "log file (default: stderr)");
     app.add_option("--log-format", global.log_format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
@@ -93,6 +98,15 @@ int main(int argc, char** argv) {
     if (auto r = runvm::init_logging(log); !r) {
         std::fprintf(stderr, "runvm: %s\n", r.error().str().c_str());
         return 1;
+    }
+    // spec and features touch no container state, so they need no XDG_RUNTIME_DIR.
+    const std::string verb = app.get_subcommands().front()->get_name();
+    if (global.root.empty() && verb != "spec" && verb != "features") {
+        auto root = runvm::shim::default_state_root(::geteuid(), std::getenv("XDG_RUNTIME_DIR"));
+        if (!root) {
+            return runvm::cli::fail(root.error().str());
+        }
+        global.root = *root;
     }
     return runner ? runner() : 1;
 }

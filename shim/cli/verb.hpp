@@ -12,7 +12,7 @@
 namespace runvm::cli {
 
 struct GlobalOptions {
-    std::string root = "/run/runvm";
+    std::string root; // --root; main() fills in default_state_root (vm_dirs.hpp) when unset
     std::string log;
     std::string log_format = "text";
     bool debug = false;

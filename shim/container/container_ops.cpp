@@ -4,7 +4,6 @@
 
 #include <csignal>
 #include <cstring>
-#include <thread>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -131,7 +130,7 @@ Result<std::string> control_socket_of(const std::string& root, const std::string
 Result<json> monitor_request(const std::string& root, const std::string& id, const json& request) {
     ContainerStore store(root);
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
-    if (effective_status(rec) == "stopped" || !process_alive(rec.monitor_pid)) {
+    if (effective_status(rec) == "stopped" || !rec.monitor()) {
         return Err(Error::with_errno(ESRCH, "container " + id + " is not running"));
     }
     json routed = request;
@@ -143,7 +142,7 @@ Result<json> container_state(const std::string& root, const std::string& id) {
     ContainerStore store(root);
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
     std::string status = effective_status(rec);
-    if (status != "stopped" && !process_alive(rec.monitor_pid)) {
+    if (status != "stopped" && !rec.monitor()) {
         status = "stopped";
     }
     json j = {{"ociVersion", "1.0.2"},
@@ -185,7 +184,9 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     RUNVM_TRY(store.load(id)); // "container x does not exist" before any lock file appears
     RUNVM_ASSIGN_OR_RETURN(UniqueFd lock, store.lock(id));
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(id));
-    if (process_alive(rec.monitor_pid) && effective_status(rec) != "stopped") {
+    // Signals reach the recorded monitor or nobody: not a later process with its pid.
+    auto monitor = rec.monitor();
+    if (monitor && effective_status(rec) != "stopped") {
         auto asked = control_call(control_socket_of(store, rec),
                                   {{"op", "delete"}, {"force", force}, {"container", id}}, 30s);
         if (!asked && !force) {
@@ -195,7 +196,7 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
             // A monitor that cannot be asked still goes: its broker and hypervisor die with
             // it (PR_SET_PDEATHSIG), what it left on disk is removed below.
             spdlog::warn("delete --force {}: {}; killing its monitor", id, asked.error().str());
-            ::kill(rec.monitor_pid, SIGKILL);
+            (void)monitor->signal(SIGKILL);
         }
     } else if (!rec.pod_sandbox.empty()) {
         // A member whose process was killed: its pod may still hold its mounts. Usually it
@@ -205,13 +206,9 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     }
     // The monitor tears the VM down and exits; wait (bounded) so nothing is left running.
     // `runvm run` is its own monitor (already torn down by then): it must not wait for itself.
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (rec.monitor_pid != ::getpid() && process_alive(rec.monitor_pid)) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(rec.monitor_pid, SIGKILL);
-            break;
-        }
-        std::this_thread::sleep_for(10ms);
+    if (monitor && rec.monitor_pid != ::getpid() &&
+        !monitor->wait_exit_until(std::chrono::steady_clock::now() + 20s)) {
+        (void)monitor->signal(SIGKILL);
     }
     // A killed monitor left its VM directory: the virtio-fs share's mounts, sockets, logs,
     // the rootfs image. Unmounted first; only files and empty directories are removed.

@@ -3,7 +3,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <ctime>
 
 #include <dirent.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/io.hpp"
+#include "base/secure_dir.hpp"
 
 namespace runvm::shim {
 
@@ -24,6 +24,7 @@ nlohmann::json ContainerRecord::to_json() const {
                         {"created", created},
                         {"status", status},
                         {"monitor_pid", monitor_pid},
+                        {"monitor_start_time", monitor_start_time},
                         {"annotations", annotations},
                         {"run_dir", run_dir},
                         {"hypervisor", hypervisor},
@@ -57,6 +58,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j) {
         r.created = j.value("created", "");
         r.status = j.at("status").get<std::string>();
         r.monitor_pid = j.value("monitor_pid", 0);
+        r.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
         if (j.contains("exit_status")) {
             r.exit_status = j["exit_status"].get<int>();
         }
@@ -74,6 +76,20 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j) {
     } catch (const nlohmann::json::exception& e) {
         return Err(Error::msg(std::string("container record: ") + e.what()));
     }
+}
+
+Result<void> ContainerRecord::set_monitor_to_self() {
+    RUNVM_ASSIGN_OR_RETURN(monitor_start_time, ProcessHandle::start_time(::getpid()));
+    monitor_pid = ::getpid();
+    return Ok();
+}
+
+Result<ProcessHandle> ContainerRecord::monitor() const {
+    auto h = ProcessHandle::open(monitor_pid, monitor_start_time);
+    if (!h) {
+        return Err(std::move(h).error().context("monitor of container " + id));
+    }
+    return h;
 }
 
 Result<void> validate_container_id(const std::string& id) {
@@ -104,22 +120,24 @@ std::string ContainerStore::run_dir(const std::string& id) const {
 
 Result<void> ContainerStore::create_dir(const std::string& id) {
     RUNVM_TRY(validate_container_id(id));
-    // --root may not exist yet (runc creates it too).
-    std::string path;
-    for (size_t pos = 1; pos != std::string::npos;) {
-        pos = root_.find('/', pos + 1);
-        path = root_.substr(0, pos);
-        if (::mkdir(path.c_str(), 0711) != 0 && errno != EEXIST) {
-            return Err(Error::from_errno("mkdir " + path));
-        }
+    // --root may not exist yet (runc creates it too). No other uid needs to pass through:
+    // the sockets another uid may reach are in run_dir.
+    RUNVM_TRY(open_owned_dir(root_, 0700, MissingParents::create));
+    auto made = create_owned_dir(dir(id), 0700);
+    if (!made && made.error().code() == EEXIST) {
+        return Err(Error::with_errno(EEXIST, "container with id " + id + " exists"));
     }
-    if (::mkdir(dir(id).c_str(), 0711) != 0) {
-        if (errno == EEXIST) {
-            return Err(Error::with_errno(EEXIST, "container with id " + id + " exists"));
-        }
-        return Err(Error::from_errno("mkdir " + dir(id)));
-    }
+    RUNVM_TRY(std::move(made));
     return Ok();
+}
+
+Result<UniqueFd> ContainerStore::open_dir(const std::string& id) const {
+    auto root = open_owned_dir(root_);
+    auto fd = root ? open_owned_dir(dir(id)) : std::move(root);
+    if (!fd && fd.error().code() == ENOENT) {
+        return Err(Error::with_errno(ENOENT, "container " + id + " does not exist"));
+    }
+    return fd;
 }
 
 Result<void> ContainerStore::save(const ContainerRecord& record) {
@@ -128,6 +146,7 @@ Result<void> ContainerStore::save(const ContainerRecord& record) {
 
 Result<ContainerRecord> ContainerStore::load(const std::string& id) const {
     RUNVM_TRY(validate_container_id(id));
+    RUNVM_TRY(open_dir(id));
     auto text = read_file(dir(id) + "/state.json");
     if (!text) {
         if (text.error().code() == ENOENT) {
@@ -144,13 +163,18 @@ Result<ContainerRecord> ContainerStore::load(const std::string& id) const {
 
 Result<std::vector<std::string>> ContainerStore::list() const {
     std::vector<std::string> ids;
-    DIR* d = ::opendir(root_.c_str());
-    if (!d) {
-        if (errno == ENOENT) {
+    auto root = open_owned_dir(root_);
+    if (!root) {
+        if (root.error().code() == ENOENT) {
             return ids;
         }
-        return Err(Error::from_errno("opendir " + root_));
+        return Err(std::move(root).error());
     }
+    DIR* d = ::fdopendir(root->get());
+    if (!d) {
+        return Err(Error::from_errno("fdopendir " + root_));
+    }
+    (void)root->release(); // closedir closes it
     while (const dirent* e = ::readdir(d)) {
         const std::string name = e->d_name;
         if (name == "." || name == ".." || !validate_container_id(name).ok()) {
@@ -181,7 +205,7 @@ Result<void> ContainerStore::remove(const std::string& id) {
 
 Result<UniqueFd> ContainerStore::lock(const std::string& id) const {
     const std::string path = dir(id) + "/lock";
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) {
         return Err(Error::from_errno("open " + path));
     }
@@ -202,7 +226,7 @@ std::string effective_status(const ContainerRecord& record) {
     if (record.status == "stopped") {
         return record.status;
     }
-    if (record.monitor_pid <= 0 || (::kill(record.monitor_pid, 0) != 0 && errno == ESRCH)) {
+    if (auto monitor = record.monitor(); !monitor && monitor.error().code() == ESRCH) {
         return "stopped";
     }
     return record.status;

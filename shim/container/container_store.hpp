@@ -1,5 +1,6 @@
 // ContainerStore: one directory per container under --root (runc's layout idea): the
-// record the monitor keeps current, the monitor's control socket, and a lock file.
+// record the monitor keeps current, the monitor's control socket, and a lock file. The root
+// and each container's directory are the euid's own (open_owned_dir) before they are used.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/process_handle.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "shim/sandbox/vm_dirs.hpp"
@@ -24,6 +26,9 @@ struct ContainerRecord {
     std::string created; // RFC 3339, UTC
     std::string status;  // creating, created, running, paused, stopped
     int monitor_pid = 0; // the --pid-file process (see docs/cli.md)
+    // ProcessHandle::start_time of monitor_pid: tells the monitor from a later process that
+    // reused its pid.
+    uint64_t monitor_start_time = 0;
     std::optional<int> exit_status;
     std::string error;       // why it stopped, when not by its own exit
     bool oom_killed = false; // the agent saw an OOM kill in its cgroup (containerd's TaskOOM)
@@ -39,6 +44,12 @@ struct ContainerRecord {
     // The host cgroup directories the monitor made (host_cgroup.hpp), for a delete --force
     // of a monitor that died before it removed them.
     std::vector<std::string> host_cgroups;
+
+    // Records the calling process as the monitor, with its start time.
+    Result<void> set_monitor_to_self();
+    // The recorded monitor while it runs; ESRCH naming the pid once it exited or its pid is
+    // another process's. Every signal to the monitor goes through this handle.
+    Result<ProcessHandle> monitor() const;
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j);
@@ -72,6 +83,9 @@ public:
     Result<UniqueFd> lock(const std::string& id) const;
 
 private:
+    // The root and the container's directory checked; ENOENT "does not exist" when missing.
+    Result<UniqueFd> open_dir(const std::string& id) const;
+
     std::string root_;
 };
 

@@ -63,7 +63,7 @@ Result<void> check_client_terminal() {
 Result<StartedExec> start_exec(const ExecOptions& o, std::optional<RawTerminal>& raw) {
     ContainerStore store(o.root);
     RUNVM_ASSIGN_OR_RETURN(ContainerRecord rec, store.load(o.id));
-    if (effective_status(rec) != "running" || !process_alive(rec.monitor_pid)) {
+    if (effective_status(rec) != "running" || !rec.monitor()) {
         return Err(Error::msg("cannot exec in a container that is not running"));
     }
     std::vector<int> fds;

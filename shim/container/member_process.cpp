@@ -58,7 +58,7 @@ Result<void> Member::create() {
         return Err(Error::msg("config.json: root.path is required"));
     }
     RUNVM_ASSIGN_OR_RETURN(const ContainerRecord pod, store_.load(sandbox_id_));
-    if (effective_status(pod) == "stopped" || !process_alive(pod.monitor_pid)) {
+    if (effective_status(pod) == "stopped" || !pod.monitor()) {
         return Err(Error::with_errno(ESRCH, "pod sandbox " + sandbox_id_ + " of container " +
                                                 o_.id + " is not running"));
     }
@@ -84,7 +84,7 @@ Result<void> Member::create() {
     record_.rootfs = rootfs;
     record_.created = rfc3339_now();
     record_.status = "creating";
-    record_.monitor_pid = ::getpid();
+    RUNVM_TRY(record_.set_monitor_to_self());
     record_.owner_uid = ::getuid();
     record_.pod_sandbox = sandbox_id_;
     if (spec_.annotations) {

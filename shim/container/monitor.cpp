@@ -13,6 +13,7 @@
 
 #include "base/io.hpp"
 #include "base/owned_thread.hpp"
+#include "base/secure_dir.hpp"
 #include "base/unix_socket.hpp"
 #include "oci/hooks_runner.hpp"
 #include "oci/spec_json.hpp"
@@ -105,7 +106,7 @@ Result<void> Monitor::create() {
         r.rootfs = absolute(o_.bundle, s_.spec.root->path);
         r.created = rfc3339_now();
         r.status = "creating";
-        r.monitor_pid = ::getpid();
+        RUNVM_TRY(r.set_monitor_to_self());
         r.owner_uid = ::getuid();
         r.run_dir = s_.store.run_dir(o_.id);
         if (s_.spec.annotations) {
@@ -128,9 +129,8 @@ Result<void> Monitor::create() {
     if (so.netns_path) {
         so.name_files = guest_name_files(s_.spec);
     }
-    if (::mkdir(vm_base_dir().c_str(), 0711) != 0 && errno != EEXIST) {
-        return Err(Error::from_errno("mkdir sandbox base dir"));
-    }
+    // 0711: a jail user may need to reach its VM's directory below.
+    RUNVM_TRY(open_owned_dir(vm_base_dir(), 0711));
     RUNVM_TRY(join_host_cgroup(s_, o_, settings));
     RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
     if (s_.host_cgroup) {

@@ -3,8 +3,10 @@
 
 #include <boost/test/unit_test.hpp>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "shim/container/container_ops.hpp"
 #include "shim/container/container_store.hpp"
 #include "shim/sandbox/boot_timeline.hpp"
@@ -38,7 +40,7 @@ BOOST_AUTO_TEST_CASE(store_round_trips_and_refuses_duplicates) {
     r.id = "c1";
     r.bundle = "/b";
     r.status = "running";
-    r.monitor_pid = ::getpid();
+    BOOST_REQUIRE(r.set_monitor_to_self().ok());
     r.exit_status = 3;
     r.annotations["k"] = "v";
     BOOST_REQUIRE(store.save(r).ok());
@@ -47,7 +49,10 @@ BOOST_AUTO_TEST_CASE(store_round_trips_and_refuses_duplicates) {
     BOOST_TEST(back->bundle == "/b");
     BOOST_TEST(back->exit_status.value() == 3);
     BOOST_TEST(back->annotations.at("k") == "v");
+    BOOST_TEST(back->monitor_start_time == r.monitor_start_time);
     BOOST_TEST(effective_status(*back) == "running");
+    back->monitor_start_time += 1; // the pid now another process's
+    BOOST_TEST(effective_status(*back) == "stopped");
     back->monitor_pid = 0;
     BOOST_TEST(effective_status(*back) == "stopped");
     BOOST_TEST(store.list().value() == std::vector<std::string>{"c1"});
@@ -77,6 +82,62 @@ BOOST_AUTO_TEST_CASE(state_of_a_container_whose_monitor_is_gone_is_stopped) {
     BOOST_TEST(!start_container(d.path, "gone").ok());
     BOOST_REQUIRE(delete_container(d.path, "gone", false).ok());
     BOOST_TEST(!container_state(d.path, "gone").ok());
+}
+
+BOOST_AUTO_TEST_CASE(store_directories_are_checked_before_use) {
+    TempDir d;
+    ContainerStore fresh(d.path + "/made");
+    BOOST_REQUIRE(fresh.create_dir("c").ok());
+    struct stat st {};
+    BOOST_REQUIRE(::stat((d.path + "/made/c").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 07777) == 0700u);
+    // A symlink planted at the root or at a container's name is not followed.
+    BOOST_REQUIRE(::mkdir((d.path + "/elsewhere").c_str(), 0700) == 0);
+    BOOST_REQUIRE(::symlink((d.path + "/elsewhere").c_str(), (d.path + "/link").c_str()) == 0);
+    ContainerStore linked(d.path + "/link");
+    auto made = linked.create_dir("c");
+    BOOST_TEST(made.error().code() == ELOOP);
+    BOOST_TEST(made.error().str().find(d.path + "/link: is a symlink") != std::string::npos);
+    BOOST_TEST(linked.list().error().code() == ELOOP);
+    BOOST_TEST(linked.load("c").error().code() == ELOOP);
+    BOOST_REQUIRE(::symlink((d.path + "/elsewhere").c_str(), (d.path + "/made/x").c_str()) == 0);
+    BOOST_TEST(fresh.load("x").error().code() == ELOOP);
+    BOOST_TEST(fresh.create_dir("x").error().code() == EEXIST);
+    // A root others may write to is refused.
+    BOOST_REQUIRE(::chmod((d.path + "/made").c_str(), 0777) == 0);
+    auto open_root = fresh.load("c");
+    BOOST_TEST(open_root.error().str().find("lets group or others write") != std::string::npos);
+    BOOST_TEST(!fresh.create_dir("d").ok());
+}
+
+BOOST_AUTO_TEST_CASE(delete_signals_the_recorded_monitor_only) {
+    TempDir d;
+    ContainerStore store(d.path);
+    auto sleeper = ChildProcess::fork_child("stand-in monitor", [] {
+        ::pause();
+        return 0;
+    });
+    BOOST_REQUIRE(sleeper.ok());
+    ContainerRecord r;
+    r.bundle = "/b";
+    r.status = "running";
+    r.monitor_pid = sleeper->pid();
+    r.monitor_start_time = ProcessHandle::start_time(sleeper->pid()).value() + 1;
+    // Its pid, another start time: a later process that reused the pid, not signalled.
+    r.id = "reused";
+    BOOST_REQUIRE(store.create_dir(r.id).ok() && store.save(r).ok());
+    BOOST_TEST((*container_state(d.path, r.id))["status"] == "stopped");
+    BOOST_REQUIRE(delete_container(d.path, r.id, true).ok());
+    BOOST_TEST(!sleeper->wait_for(100).value().has_value());
+    // The recorded monitor, whose control socket does not answer: delete --force kills it.
+    r.id = "recorded";
+    r.monitor_start_time -= 1;
+    BOOST_REQUIRE(store.create_dir(r.id).ok() && store.save(r).ok());
+    BOOST_TEST((*container_state(d.path, r.id))["status"] == "running");
+    BOOST_REQUIRE(delete_container(d.path, r.id, true).ok());
+    const auto status = sleeper->wait_for(10'000).value();
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(WTERMSIG(*status) == SIGKILL);
 }
 
 BOOST_AUTO_TEST_CASE(signals_by_name_or_number) {

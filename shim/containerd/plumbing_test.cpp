@@ -14,6 +14,7 @@
 
 #include "base/io.hpp"
 #include "containerd/api/events/task.pb.h"
+#include "shim/container/console.hpp"
 #include "shim/containerd/console_receiver.hpp"
 #include "shim/containerd/event_publisher.hpp"
 #include "shim/containerd/event_sink_test_support.hpp"
@@ -21,7 +22,6 @@
 #include "shim/containerd/reaper.hpp"
 #include "shim/containerd/spawn.hpp"
 #include "shim/containerd/test_reaper.hpp"
-#include "shim/container/console.hpp"
 
 using namespace runvm;
 using namespace runvm::containerd;
@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(exit_status_and_stdio_placement) {
     BOOST_REQUIRE(pid.ok());
     out.w.reset();
     extra.w.reset();
-    auto code = test::reaper().wait(*pid, 10s);
+    auto code = test::reaper().wait(pid->pid(), 10s);
     BOOST_REQUIRE(code.has_value());
     BOOST_TEST(*code == 7);
     std::string all;
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(watch_after_the_exit_still_reports_it) {
     BOOST_REQUIRE(pid.ok());
     std::this_thread::sleep_for(300ms); // reaped before anyone watches
     std::promise<int> got;
-    test::reaper().watch(*pid, [&](int code) { got.set_value(code); });
+    test::reaper().watch(pid->pid(), [&](int code) { got.set_value(code); });
     auto f = got.get_future();
     BOOST_REQUIRE(f.wait_for(5s) == std::future_status::ready);
     BOOST_TEST(f.get() == 137);
@@ -108,13 +108,13 @@ BOOST_AUTO_TEST_CASE(exec_failure_is_127_and_wait_times_out) {
     spec.argv = {"/nonexistent/binary"};
     auto pid = spawn_process(spec);
     BOOST_REQUIRE(pid.ok());
-    BOOST_TEST(test::reaper().wait(*pid, 5s).value_or(-1) == 127);
+    BOOST_TEST(test::reaper().wait(pid->pid(), 5s).value_or(-1) == 127);
     spec.argv = {"/bin/sleep", "5"};
     auto sleeper = spawn_process(spec);
     BOOST_REQUIRE(sleeper.ok());
-    BOOST_TEST(!test::reaper().wait(*sleeper, 100ms).has_value());
-    ::kill(*sleeper, SIGKILL);
-    BOOST_TEST(test::reaper().wait(*sleeper, 5s).value_or(-1) == 137);
+    BOOST_TEST(!test::reaper().wait(sleeper->pid(), 100ms).has_value());
+    BOOST_REQUIRE(sleeper->signal(SIGKILL).ok());
+    BOOST_TEST(test::reaper().wait(sleeper->pid(), 5s).value_or(-1) == 137);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

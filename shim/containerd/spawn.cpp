@@ -10,7 +10,7 @@
 
 namespace runvm::containerd {
 
-Result<pid_t> spawn_process(const SpawnSpec& spec) {
+Result<ProcessHandle> spawn_process(const SpawnSpec& spec) {
     if (spec.argv.empty()) {
         return Err(Error::with_errno(EINVAL, "spawn: empty argv"));
     }
@@ -60,7 +60,7 @@ Result<pid_t> spawn_process(const SpawnSpec& spec) {
         return Err(std::move(child).error());
     }
     // The daemon's Reaper reaps every child, this one included.
-    return child->release();
+    return child->release_handle();
 }
 
 } // namespace runvm::containerd

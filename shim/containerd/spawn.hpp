@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "base/process_handle.hpp"
 #include "base/result.hpp"
 
 namespace runvm::containerd {
@@ -21,7 +22,8 @@ struct SpawnSpec {
 };
 
 // Starts the child with every signal unblocked and default dispositions restored; the
-// caller reaps it (through the Reaper in the daemon).
-Result<pid_t> spawn_process(const SpawnSpec& spec);
+// caller reaps it (through the Reaper in the daemon) and signals it through the handle,
+// which cannot reach another process once the Reaper reaped this one.
+Result<ProcessHandle> spawn_process(const SpawnSpec& spec);
 
 } // namespace runvm::containerd

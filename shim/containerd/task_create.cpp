@@ -65,11 +65,11 @@ Result<uint32_t> TaskService::create_vm(TaskContainer& c, TaskProcess& init) {
     spec.argv = argv;
     spec.stdio = {init.io->process_stdin(), init.io->process_stdout(), init.io->process_stderr()};
     spec.cwd = c.bundle;
-    RUNVM_ASSIGN_OR_RETURN(pid_t create_pid, spawn_process(spec));
-    auto status = reaper_.wait(create_pid, options_.create_timeout);
+    RUNVM_ASSIGN_OR_RETURN(const ProcessHandle create, spawn_process(spec));
+    auto status = reaper_.wait(create.pid(), options_.create_timeout);
     if (!status) {
-        ::kill(create_pid, SIGKILL);
-        (void)reaper_.wait(create_pid, 5s);
+        (void)create.signal(SIGKILL); // a no-op if the Reaper took its exit meanwhile
+        (void)reaper_.wait(create.pid(), 5s);
         return Err(Error::with_errno(ETIMEDOUT,
                                      "runvm create " + c.id + " did not finish in " +
                                          std::to_string(options_.create_timeout.count()) + " ms"));

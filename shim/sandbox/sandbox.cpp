@@ -10,6 +10,8 @@
 
 #include "base/capped_log.hpp"
 #include "base/io.hpp"
+#include "base/process_handle.hpp"
+#include "base/secure_dir.hpp"
 #include "base/unix_socket.hpp"
 #include "shim/config/helper_paths.hpp"
 #include "shim/sandbox/failed_start_logs.hpp"
@@ -61,9 +63,7 @@ std::string Sandbox::keep_logs(const std::string& reason) const {
 
 Result<void> Sandbox::boot_steps() {
     const SandboxOptions& options = options_;
-    if (::mkdir(options.run_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        return Err(Error::from_errno("mkdir sandbox dir " + options.run_dir));
-    }
+    RUNVM_TRY(open_owned_dir(options.run_dir, 0700));
     vsock_uds_ = options.run_dir + "/vsock";
     console_log_ = options.run_dir + "/console.log";
     log_pump_ = std::make_unique<LogPump>(uint64_t{options.settings.log_max_kib} * 1024);
@@ -304,13 +304,12 @@ void Sandbox::shutdown() {
     // SIGKILL at once: a graceful QEMU exit takes ~150 ms under TCG and saves nothing. Both
     // are signalled before either is reaped, so their exits (~10 ms each) overlap; the
     // broker holds no state that outlives it (the image goes below, files are written
-    // through).
+    // through). Both are our children that only stop() reaps, so their pids are theirs.
     const pid_t hypervisor_pid = hypervisor_ ? hypervisor_->pid() : -1;
-    if (hypervisor_pid > 0) {
-        ::kill(hypervisor_pid, SIGKILL);
-    }
-    if (broker_ && broker_->pid() > 0) {
-        ::kill(broker_->pid(), SIGKILL);
+    for (const pid_t pid : {hypervisor_pid, broker_ ? broker_->pid() : -1}) {
+        if (auto child = ProcessHandle::open_child(pid)) {
+            (void)child->signal(SIGKILL);
+        }
     }
     if (hypervisor_pid > 0) {
         hypervisor_->stop(0ms);
