@@ -59,12 +59,15 @@ Result<void> EventLoop::run() {
 Result<void> EventLoop::run_once(int timeout_ms) {
     RUNVM_ASSIGN_OR_RETURN(auto events, epoll_.wait(64, timeout_ms));
     for (const auto& ev : events) {
-        if (ev.data.u64 == WAKE_TOKEN) {
+        // A copy: epoll_event is packed on x86_64, and find() would bind a reference to the
+        // misaligned field (UBSan, found by broker_vhost_user_fuzz).
+        const Token token = ev.data.u64;
+        if (token == WAKE_TOKEN) {
             wake_.drain();
             stopping_ = true;
             continue;
         }
-        auto it = entries_.find(ev.data.u64);
+        auto it = entries_.find(token);
         if (it == entries_.end()) {
             continue; // removed by an earlier handler in this batch
         }
