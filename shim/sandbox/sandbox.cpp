@@ -64,7 +64,8 @@ std::string Sandbox::keep_logs(const std::string& reason) const {
 Result<void> Sandbox::boot_steps() {
     const SandboxOptions& options = options_;
     RUNVM_TRY(open_owned_dir(options.run_dir, 0700));
-    vsock_uds_ = options.run_dir + "/vsock";
+    RUNVM_ASSIGN_OR_RETURN(jail_, make_jail_dirs(options.run_dir, options.settings));
+    vsock_uds_ = jail_.dir + "/vsock";
     console_log_ = options.run_dir + "/console.log";
     log_pump_ = std::make_unique<LogPump>(uint64_t{options.settings.log_max_kib} * 1024);
     if (!options.rootfs_dir.empty()) {
@@ -98,13 +99,14 @@ Result<void> Sandbox::start_vm() {
     BrokerConfig broker;
     broker.binary = config::helper_program(options_.settings.paths.broker,
                                            config::HelperPaths{}.broker, "broker");
-    broker.vsock_socket = options_.run_dir + "/vsock.vhost";
+    // The sockets are in the jail's directory: jailed processes make and reach them there.
+    broker.vsock_socket = jail_.dir + "/vsock.vhost";
     broker.vsock_uds = vsock_uds_;
     broker.log_path = options_.run_dir + "/broker.log";
     // Every file a guest can fill goes through the pump, capped (docs/sandbox.md).
     RUNVM_ASSIGN_OR_RETURN(broker.output_path, log_pump_->add(broker.log_path));
     if (!image_.empty()) {
-        broker.blk_socket = options_.run_dir + "/blk.vhost";
+        broker.blk_socket = jail_.dir + "/blk.vhost";
         broker.blk_image = image_;
         broker.blk_readonly = options_.rootfs_readonly;
     }
@@ -112,7 +114,7 @@ Result<void> Sandbox::start_vm() {
         for (size_t i = 0; i < network_->interfaces().size(); ++i) {
             const auto& iface = network_->interfaces()[i];
             BrokerNetDevice net;
-            net.socket = options_.run_dir + "/net" + std::to_string(i) + ".vhost";
+            net.socket = jail_.dir + "/net" + std::to_string(i) + ".vhost";
             net.tap_fd = network_->tap_fds().at(i).get();
             net.mac = mac_string(iface.mac);
             net.mtu = iface.mtu;
@@ -120,7 +122,7 @@ Result<void> Sandbox::start_vm() {
         }
     }
     if (!shares_.dir().empty()) {
-        broker.fs_socket = options_.run_dir + "/fs.vhost";
+        broker.fs_socket = jail_.dir + "/fs.vhost";
         broker.fs_dir = shares_.dir();
         broker.fs_tag = kShareTag;
     }
@@ -141,6 +143,10 @@ Result<void> Sandbox::start_vm() {
         vm.net_devices.push_back({net.socket, net.mac});
     }
     vm.work_dir = options_.run_dir;
+    if (jail_.jailed()) {
+        vm.jail_dir = jail_.dir;
+        vm.jail_root = jail_.root;
+    }
     RUNVM_TRY(hypervisor_->prepare(vm));
     spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);
     RUNVM_TRY(log_pump_->start());
@@ -149,8 +155,18 @@ Result<void> Sandbox::start_vm() {
     // between its first listen and the host's next try.
     agent_listen_path_ = vsock_host_port_path(vsock_uds_, kAgentVsockPort);
     RUNVM_ASSIGN_OR_RETURN(agent_listener_, listen_unix(agent_listen_path_, 1));
+    RUNVM_TRY(give_to_jail_user(jail_, agent_listen_path_));
     RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
     broker_.emplace(std::move(b));
+    // A broker that runs as root made its sockets root's: the jailed hypervisor connects.
+    for (const std::string* socket : {&vm.vsock_socket, &vm.blk_socket, &vm.fs_socket}) {
+        if (!socket->empty()) {
+            RUNVM_TRY(give_to_jail_user(jail_, *socket));
+        }
+    }
+    for (const auto& net : vm.net_devices) {
+        RUNVM_TRY(give_to_jail_user(jail_, net.socket));
+    }
     if (network_) {
         network_->tap_fds().clear(); // the broker holds them: the taps now go with it
     }
@@ -334,6 +350,7 @@ void Sandbox::shutdown() {
     if (!agent_listen_path_.empty()) {
         ::unlink(agent_listen_path_.c_str());
     }
+    remove_jail_dirs(jail_); // its processes are gone: nothing makes files there any more
     ::rmdir(options_.run_dir.c_str());
 }
 

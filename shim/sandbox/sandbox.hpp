@@ -16,6 +16,7 @@
 #include "shim/sandbox/boot_timeline.hpp"
 #include "shim/sandbox/broker_process.hpp"
 #include "shim/sandbox/host_shares.hpp"
+#include "shim/sandbox/jail_dirs.hpp"
 #include "shim/sandbox/log_pump.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
 
@@ -107,6 +108,7 @@ private:
     // Where the agent dials in at boot (vsock host port kAgentVsockPort), until it has.
     UniqueFd agent_listener_;
     std::string agent_listen_path_;
+    JailDirs jail_; // where the sockets are; jail/ and jail-root/ when jailed
     bool shut_down_ = false;
 };
 
