@@ -111,7 +111,10 @@ const AnnotationKey* find_annotation_key(std::string_view key) {
 Result<RuntimeConfig> apply_annotations(const RuntimeConfig& base,
                                         const std::map<std::string, std::string>& annotations) {
     RuntimeConfig config = base;
-    for (const auto& [key, value] : annotations) {
+    for (const auto& entry : annotations) {
+        // Named, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+        const std::string& key = entry.first;
+        const std::string& value = entry.second;
         if (key.rfind(kAnnotationPrefix, 0) != 0) {
             continue;
         }

@@ -23,6 +23,40 @@ set +e; "$RUNVM" --root "$root" state k1 >/dev/null 2>&1; rc=$?; set -e
 [ $rc -ne 0 ] || fail "a failed create left state behind"
 expect_gone "$root" k1 "missing kernel"
 
+# io.runvm.* annotations: refused unless config.yaml enables the key; a path only beneath
+# annotations.paths, never through a symlink out; each refusal names the key and leaves nothing.
+refused_create() { # NAME EXPECTED-TEXT [CONFIG]
+  local id=$1 want=$2 config=${3:-/nonexistent}
+  set +e
+  out=$(RUNVM_CONFIG=$config "$RUNVM" --root "$root" create --bundle "$tmp/$id" "$id" 2>&1)
+  rc=$?
+  set -e
+  [ $rc -ne 0 ] || fail "$id: create succeeded"
+  expect_contains "$out" "$want" "$id"
+  expect_gone "$root" "$id" "$id"
+  if pgrep -f -- "--root $root" >/dev/null; then fail "$id: a process of the refused create runs"; fi
+}
+mkdir -p "$tmp/images"
+echo not-a-kernel >"$tmp/images/vmlinuz"
+ln -s /etc/shadow "$tmp/images/shadow"
+printf 'annotations:\n  enable: [io.runvm.initrd, io.runvm.vcpus]\n  paths: [%s]\nmax_vcpus: 2\n' \
+  "$tmp/images" >"$tmp/config.yaml"
+annotated() { make_bundle "$tmp/$1" '["true"]' "c['annotations']={'$2': '$3'}"; }
+annotated a1 io.runvm.initrd /etc/shadow
+refused_create a1 "annotation io.runvm.initrd: not enabled"
+annotated a2 io.runvm.initrd /etc/shadow
+refused_create a2 "annotation io.runvm.initrd: /etc/shadow is outside the allowed paths" "$tmp/config.yaml"
+annotated a3 io.runvm.initrd "$tmp/images/shadow"
+refused_create a3 "annotation io.runvm.initrd: $tmp/images/shadow leads out of the allowed directory" "$tmp/config.yaml"
+annotated a4 io.runvm.initrd "$tmp/images/../../../etc/shadow"
+refused_create a4 "leads out of the allowed directory $tmp/images" "$tmp/config.yaml"
+annotated a5 io.runvm.vcpus 3
+refused_create a5 "annotation io.runvm.vcpus: 3 is above the ceiling of 2 (max_vcpus)" "$tmp/config.yaml"
+annotated a6 io.runvm.kernel "$tmp/images/vmlinuz"
+refused_create a6 "annotation io.runvm.kernel: not enabled" "$tmp/config.yaml"
+annotated a7 io.runvm.cpus 2
+refused_create a7 "annotation io.runvm.cpus: unknown key" "$tmp/config.yaml"
+
 # Bad ids, unknown containers, delete --force of nothing.
 set +e
 out=$("$RUNVM" --root "$root" create --bundle "$tmp/b" 'bad/id' 2>&1); rc=$?
