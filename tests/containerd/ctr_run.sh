@@ -3,6 +3,8 @@
 # config, root, state and socket: an OCI image built here (busybox-static packed with umoci)
 # is imported, then
 #  1. ctr run --rm: the guest's kernel, output and exit status 3;
+#     1b. ctr run --annotation io.runvm.initrd=/etc/shadow: refused, the key named, nothing
+#     left;
 #  2. ctr run -t (under script(1)'s pty): a terminal in the guest, its size from ctr's
 #     ResizePty, exit status 4;
 #  3. ctr run --memory-limit of a command that overruns it: /tasks/oom, exit status 137;
@@ -63,6 +65,24 @@ guest_release=$(head -1 "$tmp/run.out")
 [ -n "$guest_release" ] && [ "$guest_release" != "$(uname -r)" ] ||
   fail "guest kernel '$guest_release' is the host's"
 ctr containers ls -q | grep -qx c1 && fail "--rm left container c1"
+
+# 1b. A spec naming a host file as the guest's initrd (the VM would read it into guest RAM):
+# refused by default, the key named, nothing left running or recorded.
+set +e
+ctr run --rm --runtime io.containerd.runvm.v2 --annotation io.runvm.initrd=/etc/shadow "$img" \
+  c-attack true </dev/null >"$tmp/attack.out" 2>&1
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "ctr run with io.runvm.initrd=/etc/shadow succeeded"
+expect_contains "$(cat "$tmp/attack.out")" "annotation io.runvm.initrd: not enabled" \
+  "ctr run with io.runvm.initrd=/etc/shadow"
+if pgrep -f "qemu-system-x86_64.*$tmp/image" >/dev/null; then fail "a VM runs after the refused create"; fi
+tasks=$(ctr tasks ls -q)
+if grep -qx c-attack <<<"$tasks"; then fail "the refused container has a task"; fi
+ctr containers rm c-attack >/dev/null 2>&1 || true
+left=$(find "$RUNVM_SHIM_ROOT" -name '*c-attack*' 2>/dev/null)
+[ -z "$left" ] || fail "the refused container left $left"
+echo "annotation attack refused: $(tail -1 "$tmp/attack.out")"
 
 # 2. ctr run -t: ctr wants a terminal of its own, script(1) gives it one of the size set
 # here; ctr sends that size with ResizePty after Start, so the container waits for it.

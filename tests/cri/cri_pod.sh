@@ -74,6 +74,7 @@ cat >> "$tmp/config.toml" <<TOML
       runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runvm]
       runtime_type = "io.containerd.runvm.v2"
+      pod_annotations = ["io.runvm.*"]
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$tmp/cni"
@@ -100,6 +101,23 @@ fi
 expect_contains "$(cat "$tmp/hostnet.err")" "linux.namespaces has no network namespace" \
   "RunPodSandbox of a hostNetwork pod"
 echo "hostNetwork pod refused: $(cat "$tmp/hostnet.err")"
+
+# A pod spec naming a host file as the guest's initrd (which the VM would read into guest RAM
+# the pod controls): containerd passes io.runvm.* through (pod_annotations above), runvm
+# refuses it by default, naming the key, and nothing is left running.
+qemus_before=$(pgrep -c -f "qemu-system.*$tmp/" || true)
+if cri run-pod --pod-name runvm-attack --pod-uid runvm-attack-uid --log-dir "$tmp/logs" \
+  --annotation io.runvm.initrd=/etc/shadow --runtime-handler runvm \
+  >"$tmp/attack.out" 2>"$tmp/attack.err"; then
+  fail "RunPodSandbox with io.runvm.initrd=/etc/shadow succeeded"
+fi
+expect_contains "$(cat "$tmp/attack.err")" "annotation io.runvm.initrd: not enabled" \
+  "RunPodSandbox with io.runvm.initrd=/etc/shadow"
+expect_eq "$(pgrep -c -f "qemu-system.*$tmp/" || true)" "$qemus_before" "QEMU after the refused pod"
+if pgrep -f "runvm.*runvm-attack" >/dev/null; then fail "a process of the refused pod is running"; fi
+# No pod exists yet besides the refused one: containerd must have removed its sandbox.
+expect_eq "$(ctr -n k8s.io containers ls -q | wc -l)" 0 "containers after the refused pod"
+echo "annotation attack refused: $(cat "$tmp/attack.err")"
 
 # The pod: runtime handler runvm, the CNI bridge network.
 pod_flags=(--pod-name runvm-pod --log-dir "$tmp/logs")
@@ -203,7 +221,8 @@ if pgrep -af "$tmp/image" >&2; then fail "a VM (qemu) process is left"; fi
 if pgrep -af "runvm-vm/" >&2; then fail "a broker or VM process is left"; fi
 [ -z "$(ls -A "$tmp/runvm/k8s.io" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/k8s.io")"
 [ ! -e "$vm_dir" ] || fail "the pod VM's directory is left: $(ls -R "$vm_dir")"
-! ip -o link show | grep -q rvtap || fail "a tap on the host"
+links=$(ip -o link show)
+! grep -q rvtap <<<"$links" || fail "a tap on the host"
 ! grep -q " $vm_dir" /proc/self/mountinfo || fail "mounts left under $vm_dir"
 echo "CRI pod through runvm: RunPodSandbox, 2 containers, ExecSync (guest kernel $release)," \
   "exit 7 seen by ContainerStatus, CRI logs, stop and remove: ok"

@@ -25,6 +25,7 @@ struct PodOptions {
     std::string hostname;
     std::string log_dir;
     bool host_network = false;
+    std::vector<std::string> annotations; // KEY=VALUE
 };
 
 cri::PodSandboxConfig pod_config(const PodOptions& o) {
@@ -36,6 +37,11 @@ cri::PodSandboxConfig pod_config(const PodOptions& o) {
     if (!o.host_network)
         c.set_hostname(o.hostname.empty() ? o.name : o.hostname);
     c.set_log_directory(o.log_dir);
+    for (const auto& a : o.annotations) {
+        const auto eq = a.find('=');
+        (*c.mutable_annotations())[a.substr(0, eq)] =
+            eq == std::string::npos ? "" : a.substr(eq + 1);
+    }
     auto* ns = c.mutable_linux()->mutable_security_context()->mutable_namespace_options();
     ns->set_network(o.host_network ? cri::NODE : cri::POD);
     ns->set_pid(cri::CONTAINER);
@@ -51,6 +57,8 @@ void add_pod_flags(CLI::App* verb, PodOptions& o) {
                      "pod hostname (default: the pod name; none with --host-network)");
     verb->add_option("--log-dir", o.log_dir, "pod log directory");
     verb->add_flag("--host-network", o.host_network, "the node's network namespace");
+    verb->add_option("--annotation", o.annotations, "pod annotation KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
 }
 
 // A gRPC error names the call and the status, as a CRI client shows it.

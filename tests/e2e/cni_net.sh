@@ -145,6 +145,7 @@ expect_gone "$root" cni-runvm "after run"
 # The plumbing is gone from the pod's namespace: only what CNI made is there.
 links=$(ip netns exec "$ns" ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')
 expect_eq "$links" "eth0 lo " "links left in the pod namespace"
-! ip netns exec "$ns" tc qdisc show dev eth0 | grep -q ingress || fail "ingress qdisc left on eth0"
+qdiscs=$(ip netns exec "$ns" tc qdisc show dev eth0)
+! grep -q ingress <<<"$qdiscs" || fail "ingress qdisc left on eth0"
 cni DEL eth0 bridge "$conf"
 echo "cni_net: runc and runvm agree"

@@ -54,7 +54,9 @@ snapshot > "$tmp/host.before"
 check_host() {
   snapshot > "$tmp/host.after"
   diff -u "$tmp/host.before" "$tmp/host.after" >&2 || fail "$1: the host's network changed"
-  ! ip -o link show | grep -q rvtap || { ip -o link show | grep rvtap >&2; fail "$1: a tap on the host"; }
+  local links
+  links=$(ip -o link show)
+  ! grep -q rvtap <<<"$links" || { grep rvtap <<<"$links" >&2; fail "$1: a tap on the host"; }
 }
 
 # refused ID VERB WHY EDIT: `runvm VERB` of a bundle edited by EDIT fails, its error says WHY,
@@ -123,7 +125,9 @@ cat "$tmp/ok.out"
 expect_eq "$(grep '^LINK=' "$tmp/ok.out")" "LINK=$mac ADDR=10.96.0.1/24" \
   "own-netns: the guest's eth0 is the namespace's veth"
 expect_gone "$root" own-netns "own-netns"
-! ip -n $ns_a -o link show | grep -q rvtap || fail "own-netns: a tap left in its namespace"
-! tc -n $ns_a qdisc show dev eth0 | grep -q ingress || fail "own-netns: the ingress qdisc left"
+links=$(ip -n $ns_a -o link show)
+! grep -q rvtap <<<"$links" || fail "own-netns: a tap left in its namespace"
+qdiscs=$(tc -n $ns_a qdisc show dev eth0)
+! grep -q ingress <<<"$qdiscs" || fail "own-netns: the ingress qdisc left"
 check_host "own-netns"
 echo "e2e host network: ok"
