@@ -3,6 +3,8 @@
 
 #include <cerrno>
 
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -35,6 +37,19 @@ Result<void> enter_namespaces() {
     return Ok();
 }
 
+// Every fd above 2 but `keep` is marked close-on-exec (close_range, Linux 5.11).
+Result<void> close_other_fds(const std::vector<int>& keep) {
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        return Err(Error::from_errno("close_range 3.. CLOEXEC"));
+    }
+    for (const int fd : keep) {
+        if (::fcntl(fd, F_SETFD, 0) != 0) {
+            return Err(Error::from_errno("--keep-fd " + std::to_string(fd)));
+        }
+    }
+    return Ok();
+}
+
 } // namespace
 
 Result<void> run_jail(const JailSpec& spec) {
@@ -48,6 +63,7 @@ Result<void> run_jail(const JailSpec& spec) {
     RUNVM_TRY(step("root", apply_mount_plan(spec.root, mount_plan(spec), IdmapBinder())));
     RUNVM_TRY(step("pivot", pivot_into(spec.root)));
     RUNVM_TRY(step("credentials", drop_to(creds)));
+    RUNVM_TRY(step("fds", close_other_fds(spec.keep_fds)));
     RUNVM_TRY(step("seccomp", install_profile(spec.seccomp)));
     std::vector<char*> argv;
     for (const std::string& arg : spec.program) {

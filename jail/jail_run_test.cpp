@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <boost/test/unit_test.hpp>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -168,6 +169,21 @@ BOOST_AUTO_TEST_CASE(seccomp_profile_runs_a_program_and_refuses_the_rest,
                        {"/usr/bin/unshare", "--user", "/usr/bin/true"});
     BOOST_TEST(ran.status != 0);
     BOOST_TEST(ran.err.find("Operation not permitted") != std::string::npos, ran.err);
+}
+
+// An fd the caller leaked (not close-on-exec) stays outside; a --keep-fd one crosses.
+BOOST_AUTO_TEST_CASE(only_kept_fds_cross_into_the_jail, *utf::precondition(NeedsRoot())) {
+    Scratch scratch;
+    UniqueFd leaked(::open("/dev/null", O_RDONLY)); // no O_CLOEXEC: inherited by the jailer
+    UniqueFd kept(::open("/dev/null", O_RDONLY));
+    BOOST_TEST_REQUIRE((leaked.valid() && kept.valid()));
+    const std::string n = std::to_string(kept.get());
+    const Ran ran = scratch.jail({"--user", "nobody", "--proc", "--keep-fd", n},
+                                 {"/usr/bin/sh", "-c",
+                                  "ls /proc/self/fd/" + std::to_string(leaked.get()) +
+                                      " 2>/dev/null; ls /proc/self/fd/" + n});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "/proc/self/fd/" + n);
 }
 
 BOOST_AUTO_TEST_CASE(root_is_read_only_and_binds_keep_their_mode, *utf::precondition(NeedsRoot())) {

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 
 namespace runvm::jail {
 
@@ -96,6 +97,14 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args) {
             RUNVM_ASSIGN_OR_RETURN(auto name, value(a));
             RUNVM_TRY(check_device(name));
             spec.devices.push_back(std::move(name));
+        } else if (a == "--keep-fd") {
+            RUNVM_ASSIGN_OR_RETURN(auto v, value(a));
+            int fd = -1;
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), fd);
+            if (ec != std::errc() || end != v.data() + v.size() || fd < 3) {
+                return Err(bad("--keep-fd " + v + ": must be a number above 2 (0-2 always stay)"));
+            }
+            spec.keep_fds.push_back(fd);
         } else if (a == "--seccomp") {
             RUNVM_ASSIGN_OR_RETURN(auto name, value(a));
             bool known = false;
@@ -150,6 +159,9 @@ std::vector<std::string> jail_argv(const std::string& jailer, const JailSpec& sp
     }
     if (spec.proc) {
         argv.push_back("--proc");
+    }
+    for (const int fd : spec.keep_fds) {
+        argv.insert(argv.end(), {"--keep-fd", std::to_string(fd)});
     }
     if (spec.seccomp != SeccompProfile::none) {
         argv.insert(argv.end(), {"--seccomp", std::string(seccomp_profile_name(spec.seccomp))});

@@ -32,6 +32,9 @@ struct JailSpec {
     std::vector<BindSpec> binds;
     std::vector<std::string> idmap_binds;
     std::vector<std::string> devices; // names under /dev: null, kvm, ...
+    // Inherited fds the program gets (tap fds, handed files); every other fd above 2 is
+    // closed at the exec, so nothing the caller inherited by accident crosses into the jail.
+    std::vector<int> keep_fds;
     bool proc = false;
     SeccompProfile seccomp = SeccompProfile::none;
     std::vector<std::string> program; // argv; program[0] an absolute path
@@ -47,6 +50,7 @@ std::vector<std::string> jail_argv(const std::string& jailer, const JailSpec& sp
 inline constexpr std::string_view kJailUsage =
     "usage: runvm-jail --root DIR --user NAME [--userns] [--group-add GROUP]...\n"
     "                  [--bind PATH[:ro]]... [--idmap-bind PATH]... [--dev NAME]... [--proc]\n"
+    "                  [--keep-fd N]..."
     "                  [--seccomp qemu|vmm|broker] -- PROGRAM ARGS...\n";
 
 // Exit status of runvm-jail when a jail step fails (the program's own statuses pass through

@@ -53,6 +53,7 @@ BOOST_AUTO_TEST_CASE(jail_argv_reads_back) {
     spec.idmap_binds = {"/shared"};
     spec.devices = {"null"};
     spec.proc = true;
+    spec.keep_fds = {3, 17};
     spec.seccomp = SeccompProfile::broker;
     spec.program = {"/usr/bin/runvm-broker", "--vsock", "x"};
     const auto argv = jail_argv("/usr/bin/runvm-jail", spec);
@@ -83,6 +84,10 @@ BOOST_AUTO_TEST_CASE(errors_name_the_option) {
          "--seccomp none: must be qemu, vmm or broker"},
         {{"--root", "/r", "--user", "u", "--idmap-bind", "/s", "--", "/bin/true"},
          "--idmap-bind needs --userns"},
+        {{"--root", "/r", "--user", "u", "--keep-fd", "2", "--", "/bin/true"},
+         "--keep-fd 2: must be a number above 2"},
+        {{"--root", "/r", "--user", "u", "--keep-fd", "3x", "--", "/bin/true"},
+         "--keep-fd 3x: must be a number"},
     };
     for (const auto& [args, want] : cases) {
         auto spec = parse(args);

@@ -15,24 +15,31 @@ std::string jail_program() {
     return config::find_helper("runvm-jail", "jail");
 }
 
+namespace {
+
+// Without symlinks: /bin/qemu-system-x86_64 is /usr/bin's, which the jail has already, while
+// the /bin link there must not become a mount point.
+Result<std::string> real_path(const std::string& path) {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) {
+        return Err(Error::from_errno("realpath " + path));
+    }
+    std::string resolved(real);
+    std::free(real);
+    return resolved;
+}
+
+} // namespace
+
 Result<std::string> absolute_program(const std::string& name) {
     if (name.find('/') != std::string::npos) {
-        if (name.front() == '/') {
-            return name;
-        }
-        char* real = ::realpath(name.c_str(), nullptr);
-        if (real == nullptr) {
-            return Err(Error::from_errno("realpath " + name));
-        }
-        std::string path(real);
-        std::free(real);
-        return path;
+        return real_path(name);
     }
     const char* env = std::getenv("PATH");
     for (const auto dir : split(env ? env : "/usr/local/bin:/usr/bin:/bin", ':')) {
         const std::string candidate = std::string(dir) + "/" + name;
         if (!dir.empty() && dir.front() == '/' && ::access(candidate.c_str(), X_OK) == 0) {
-            return candidate;
+            return real_path(candidate);
         }
     }
     return Err(Error::with_errno(ENOENT, name + ": not found on PATH"));

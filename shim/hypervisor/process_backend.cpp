@@ -43,6 +43,14 @@ Result<std::string> ProcessBackend::hand_over(const std::string& path, int flags
     return hand_over(std::move(fd), what);
 }
 
+std::vector<int> ProcessBackend::handed_fds() const {
+    std::vector<int> fds;
+    for (const UniqueFd& fd : handed_) {
+        fds.push_back(fd.get());
+    }
+    return fds;
+}
+
 Result<void> ProcessBackend::start() {
     if (argv_.empty()) {
         return Err(Error::msg(name() + ": start before prepare"));

@@ -34,6 +34,8 @@ protected:
     Result<std::string> hand_over(UniqueFd fd, const std::string& what);
     // The same for a file or pipe this process opens by `path`.
     Result<std::string> hand_over(const std::string& path, int flags, const std::string& what);
+    // Their numbers: the jailer's --keep-fd list.
+    std::vector<int> handed_fds() const;
 
     std::vector<std::string> argv_;
     std::string log_path_;    // the program's stdout and stderr

@@ -23,7 +23,7 @@ struct JailDirs {
 // settings.jail_user and group, 0700; jail-root root's, 0755.
 Result<JailDirs> make_jail_dirs(const std::string& run_dir, const config::RuntimeConfig& settings);
 
-// Gives a socket of ours (or of an unjailed broker's) in dirs.dir to the jail user, whose
+// Gives a socket of an unjailed broker in dirs.dir to the jail user, whose
 // process connects to it (connect needs write permission on the socket file).
 Result<void> give_to_jail_user(const JailDirs& dirs, const std::string& socket);
 

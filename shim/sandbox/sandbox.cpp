@@ -65,7 +65,9 @@ Result<void> Sandbox::boot_steps() {
     const SandboxOptions& options = options_;
     RUNVM_TRY(open_owned_dir(options.run_dir, 0700));
     RUNVM_ASSIGN_OR_RETURN(jail_, make_jail_dirs(options.run_dir, options.settings));
-    vsock_uds_ = jail_.dir + "/vsock";
+    // The hybrid vsock sockets stay here: only the shim and the broker use them, and a broker
+    // that runs as root without capabilities cannot pass through the jail user's 0700 dir.
+    vsock_uds_ = options.run_dir + "/vsock";
     console_log_ = options.run_dir + "/console.log";
     log_pump_ = std::make_unique<LogPump>(uint64_t{options.settings.log_max_kib} * 1024);
     if (!options.rootfs_dir.empty()) {
@@ -99,7 +101,7 @@ Result<void> Sandbox::start_vm() {
     BrokerConfig broker;
     broker.binary = config::helper_program(options_.settings.paths.broker,
                                            config::HelperPaths{}.broker, "broker");
-    // The sockets are in the jail's directory: jailed processes make and reach them there.
+    // The vhost-user sockets are in the jail's directory: the jailed hypervisor reaches them.
     broker.vsock_socket = jail_.dir + "/vsock.vhost";
     broker.vsock_uds = vsock_uds_;
     broker.log_path = options_.run_dir + "/broker.log";
@@ -155,7 +157,6 @@ Result<void> Sandbox::start_vm() {
     // between its first listen and the host's next try.
     agent_listen_path_ = vsock_host_port_path(vsock_uds_, kAgentVsockPort);
     RUNVM_ASSIGN_OR_RETURN(agent_listener_, listen_unix(agent_listen_path_, 1));
-    RUNVM_TRY(give_to_jail_user(jail_, agent_listen_path_));
     RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
     broker_.emplace(std::move(b));
     // A broker that runs as root made its sockets root's: the jailed hypervisor connects.

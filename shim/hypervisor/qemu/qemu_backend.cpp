@@ -119,6 +119,7 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
         RUNVM_ASSIGN_OR_RETURN(argv_[0], absolute_program(argv_[0]));
         RUNVM_ASSIGN_OR_RETURN(jail::JailSpec spec, hypervisor_jail(config, std::move(argv_)));
         spec.seccomp = jail::SeccompProfile::qemu;
+        spec.keep_fds = handed_fds();
         if (use_kvm_) {
             spec.devices.push_back("kvm");
             spec.group_add.push_back("kvm");

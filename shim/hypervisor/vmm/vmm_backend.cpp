@@ -95,6 +95,7 @@ Result<void> VmmBackend::prepare(const VmConfig& config) {
         spec.devices.push_back("kvm");
         spec.group_add = groups;
         spec.seccomp = jail::SeccompProfile::vmm;
+        spec.keep_fds = handed_fds();
         argv_ = jail::jail_argv(jail_program(), spec);
     }
     RUNVM_TRY(set_log(config, config.work_dir + "/vmm.log"));

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(jailed_vmm_runs_through_runvm_jail) {
     const auto program = std::find(argv.begin(), argv.end(), "--");
     BOOST_REQUIRE(program != argv.end());
     const std::vector<std::string> tail(program + 1, argv.end());
-    const std::vector<std::string> want = {"/bin/true", "--config", d.path + "/vmm.json"};
+    const std::vector<std::string> want = {"/usr/bin/true", "--config", d.path + "/vmm.json"};
     BOOST_TEST(tail == want, boost::test_tools::per_element());
     // The jailed program reads its config as the jail user.
     struct stat st {};
