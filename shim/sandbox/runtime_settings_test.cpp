@@ -17,6 +17,7 @@ using runvm::config::RuntimeConfig;
 
 BOOST_AUTO_TEST_CASE(rootfs_mode_from_environment_and_annotation) {
     RuntimeConfig s;
+    s.annotations.enabled = {"io.runvm.rootfs"}; // deny by default (docs/config.md)
     BOOST_TEST((s.rootfs == RootfsMode::automatic));
     ::setenv("RUNVM_ROOTFS", "virtiofs", 1);
     auto from_env = config::apply_environment(s);
@@ -51,7 +52,9 @@ BOOST_AUTO_TEST_CASE(rootfs_auto_is_virtiofs_for_root_and_block_otherwise) {
     BOOST_TEST((resolve_rootfs_mode(RootfsMode::virtiofs, 1000) == RootfsMode::virtiofs));
     const RootfsMode mine = ::geteuid() == 0 ? RootfsMode::virtiofs : RootfsMode::block;
     BOOST_TEST((resolve_rootfs_mode(RuntimeConfig{}.rootfs, ::geteuid()) == mine));
-    auto s = config::apply_annotations(RuntimeConfig{}, {{"io.runvm.rootfs", "auto"}});
+    RuntimeConfig enabled;
+    enabled.annotations.enabled = {"io.runvm.rootfs"};
+    auto s = config::apply_annotations(enabled, {{"io.runvm.rootfs", "auto"}});
     BOOST_TEST_REQUIRE(s.ok());
     BOOST_TEST((resolve_rootfs_mode(s->rootfs, ::geteuid()) == mine));
 }
