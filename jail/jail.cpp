@@ -2,11 +2,13 @@
 #include "jail/jail.hpp"
 
 #include <cerrno>
+#include <csignal>
 
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "jail/credentials.hpp"
@@ -50,9 +52,23 @@ Result<void> close_other_fds(const std::vector<int>& keep) {
     return Ok();
 }
 
+// The change of uid cleared the parent-death signal the spawner set (commit_creds does): set it
+// again, so the jailed program still dies with the monitor, and check the parent is the one
+// that spawned us (it may have died in between).
+Result<void> die_with_parent(pid_t parent) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+        return Err(Error::from_errno("prctl PR_SET_PDEATHSIG"));
+    }
+    if (::getppid() != parent) {
+        return Err(Error::with_errno(ESRCH, "the parent " + std::to_string(parent) + " is gone"));
+    }
+    return Ok();
+}
+
 } // namespace
 
 Result<void> run_jail(const JailSpec& spec) {
+    const pid_t parent = ::getppid();
     if (spec.userns) {
         // jail/user_namespace.hpp (create_user_namespace) is wired in when it lands.
         return Err(Error::with_errno(ENOTSUP, "user namespace: --userns is not built yet"));
@@ -63,6 +79,7 @@ Result<void> run_jail(const JailSpec& spec) {
     RUNVM_TRY(step("root", apply_mount_plan(spec.root, mount_plan(spec), IdmapBinder())));
     RUNVM_TRY(step("pivot", pivot_into(spec.root)));
     RUNVM_TRY(step("credentials", drop_to(creds)));
+    RUNVM_TRY(step("parent", die_with_parent(parent)));
     RUNVM_TRY(step("fds", close_other_fds(spec.keep_fds)));
     RUNVM_TRY(step("seccomp", install_profile(spec.seccomp)));
     std::vector<char*> argv;
