@@ -164,6 +164,30 @@ BOOST_AUTO_TEST_CASE(seccomp_profile_runs_a_program_and_refuses_the_rest,
     Ran ran = scratch.jail({"--user", "nobody", "--seccomp", "qemu"}, {"/usr/bin/id", "-u"});
     BOOST_TEST(ran.status == 0, ran.err);
     BOOST_TEST(ran.out == "65534");
+    // Another process of the same uid cannot be signalled: kill, nor tgkill to another pid.
+    auto victim = ChildProcess::fork_child("victim", [] {
+        if (::setresuid(65534, 65534, 65534) == 0) {
+            ::pause();
+        }
+    });
+    BOOST_TEST_REQUIRE(victim.ok());
+    const std::string pid = std::to_string(victim->pid());
+    ran = scratch.jail({"--user", "nobody", "--seccomp", "qemu"},
+                       {"/usr/bin/python3", "-c",
+                        "import ctypes, os\n"
+                        "libc = ctypes.CDLL(None, use_errno=True)\n"
+                        "r = libc.syscall(234, " +
+                            pid + ", " + pid +
+                            ", 0)\n" // tgkill
+                            "print(r, os.strerror(ctypes.get_errno()), flush=True)\n"
+                            "os.kill(" +
+                            pid + ", 0)\n"});
+    BOOST_TEST(ran.out == "-1 Operation not permitted", ran.out << ran.err);
+    BOOST_TEST(ran.err.find("PermissionError") != std::string::npos, ran.err);
+    BOOST_TEST(::kill(victim->pid(), 0) == 0);
+    // Without the filter, the same uid may: the refusal above is the filter's.
+    ran = scratch.jail({"--user", "nobody"}, {"/usr/bin/kill", "-0", pid});
+    BOOST_TEST(ran.status == 0, ran.err);
     // A user namespace needs no privilege, but unshare is in no profile.
     ran = scratch.jail({"--user", "nobody", "--seccomp", "qemu"},
                        {"/usr/bin/unshare", "--user", "/usr/bin/true"});

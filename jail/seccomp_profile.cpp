@@ -8,6 +8,7 @@
 
 #include <seccomp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace runvm::jail {
 
@@ -75,8 +76,6 @@ constexpr int kCommon[] = {
     SCMP_SYS(rt_sigprocmask),
     SCMP_SYS(rt_sigreturn),
     SCMP_SYS(sigaltstack),
-    SCMP_SYS(tgkill),
-    SCMP_SYS(tkill),
     SCMP_SYS(restart_syscall),
     SCMP_SYS(exit),
     SCMP_SYS(exit_group),
@@ -217,6 +216,12 @@ constexpr int kForbidden[] = {
     SCMP_SYS(process_vm_readv),
     SCMP_SYS(process_vm_writev),
     SCMP_SYS(kill),
+    SCMP_SYS(tkill),
+    SCMP_SYS(rt_sigqueueinfo),
+    SCMP_SYS(rt_tgsigqueueinfo),
+    SCMP_SYS(pidfd_send_signal),
+    SCMP_SYS(pidfd_open),
+    SCMP_SYS(pidfd_getfd),
 };
 
 } // namespace
@@ -265,6 +270,12 @@ Result<void> install_profile(SeccompProfile profile) {
     if (rc == 0) {
         rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
                                 SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+    }
+    // Signals to its own threads only (pthread_kill, raise, abort): every jailed process of
+    // every VM has the same uid, which would let one signal another. The exec keeps this pid.
+    if (rc == 0) {
+        rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+                                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));
     }
     Result<void> result;
     if (rc != 0) {

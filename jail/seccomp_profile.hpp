@@ -18,7 +18,8 @@ std::vector<int> profile_syscalls(SeccompProfile profile);
 // other processes (tested against every list).
 std::span<const int> forbidden_syscalls();
 
-// Loads the filter (needs no_new_privs, which drop_to set). socket() only for AF_UNIX.
+// Loads the filter (needs no_new_privs, which drop_to set). Beyond the list: socket() only
+// for AF_UNIX, tgkill() only to this process's threads.
 Result<void> install_profile(SeccompProfile profile);
 
 } // namespace runvm::jail
