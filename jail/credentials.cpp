@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <sched.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -85,6 +86,28 @@ Result<void> drop_to(const Credentials& creds) {
         if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) {
             return Err(Error::with_errno(EPERM, "capabilities left after setresuid"));
         }
+    }
+    return Ok();
+}
+
+Result<void> enter_user_namespace(int userns) {
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
+        return Err(Error::from_errno("prctl PR_CAP_AMBIENT_CLEAR_ALL"));
+    }
+    if (::setns(userns, CLONE_NEWUSER) != 0) {
+        return Err(Error::from_errno("setns user namespace"));
+    }
+    if (::setgroups(0, nullptr) != 0) {
+        return Err(Error::from_errno("setgroups (none) in the user namespace"));
+    }
+    if (::setresgid(0, 0, 0) != 0) {
+        return Err(Error::from_errno("setresgid 0 in the user namespace"));
+    }
+    if (::setresuid(0, 0, 0) != 0) {
+        return Err(Error::from_errno("setresuid 0 in the user namespace"));
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        return Err(Error::from_errno("prctl PR_SET_NO_NEW_PRIVS"));
     }
     return Ok();
 }

@@ -27,4 +27,10 @@ Result<Credentials> resolve_credentials(const std::string& user,
 // cleared, no_new_privs; then checks that no capability is left.
 Result<void> drop_to(const Credentials& creds);
 
+// With --userns: setns into `userns` (made by create_user_namespace), whose 0 is the jail
+// user, and setgroups/setresgid/setresuid to 0 there, then no_new_privs. The capabilities
+// left are that namespace's, which grant nothing over host objects; the program drops what
+// it does not need (the broker does).
+Result<void> enter_user_namespace(int userns);
+
 } // namespace runvm::jail

@@ -11,10 +11,13 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "base/unique_fd.hpp"
 #include "jail/credentials.hpp"
+#include "jail/idmapped_mount.hpp"
 #include "jail/mount_apply.hpp"
 #include "jail/mount_plan.hpp"
 #include "jail/seccomp_profile.hpp"
+#include "jail/user_namespace.hpp"
 
 namespace runvm::jail {
 
@@ -65,20 +68,39 @@ Result<void> die_with_parent(pid_t parent) {
     return Ok();
 }
 
+// Inside 0 -> the jail user, 1..65535 -> its /etc/subuid and /etc/subgid ranges.
+Result<UniqueFd> make_user_namespace(const JailSpec& spec, const Credentials& creds) {
+    if (!spec.group_add.empty()) {
+        return Err(Error::with_errno(EINVAL, "--group-add: no host groups in a user namespace"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(auto uids, jail_id_map(spec.user, creds.uid, "/etc/subuid"));
+    RUNVM_ASSIGN_OR_RETURN(auto gids, jail_id_map(spec.user, creds.gid, "/etc/subgid"));
+    return create_user_namespace(uids, gids);
+}
+
 } // namespace
 
 Result<void> run_jail(const JailSpec& spec) {
     const pid_t parent = ::getppid();
-    if (spec.userns) {
-        // jail/user_namespace.hpp (create_user_namespace) is wired in when it lands.
-        return Err(Error::with_errno(ENOTSUP, "user namespace: --userns is not built yet"));
-    }
     RUNVM_ASSIGN_OR_RETURN(const Credentials creds,
                            step("user", resolve_credentials(spec.user, spec.group_add)));
+    UniqueFd userns;
+    IdmapBinder idmap;
+    if (spec.userns) {
+        RUNVM_ASSIGN_OR_RETURN(userns, step("user namespace", make_user_namespace(spec, creds)));
+        idmap = [fd = userns.get()](const std::string& source, const std::string& target,
+                                    bool readonly) {
+            return bind_idmapped(source, target, fd, readonly);
+        };
+    }
+    // The other namespaces are made by the host's root, so the jailed program, even as root
+    // of its user namespace, cannot change their mounts or interfaces.
     RUNVM_TRY(step("namespaces", enter_namespaces()));
-    RUNVM_TRY(step("root", apply_mount_plan(spec.root, mount_plan(spec), IdmapBinder())));
+    RUNVM_TRY(step("root", apply_mount_plan(spec.root, mount_plan(spec), idmap)));
     RUNVM_TRY(step("pivot", pivot_into(spec.root)));
-    RUNVM_TRY(step("credentials", drop_to(creds)));
+    RUNVM_TRY(
+        step("credentials", spec.userns ? enter_user_namespace(userns.get()) : drop_to(creds)));
+    userns.reset();
     RUNVM_TRY(step("parent", die_with_parent(parent)));
     RUNVM_TRY(step("fds", close_other_fds(spec.keep_fds)));
     RUNVM_TRY(step("seccomp", install_profile(spec.seccomp)));

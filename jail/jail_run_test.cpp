@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -208,6 +209,52 @@ BOOST_AUTO_TEST_CASE(only_kept_fds_cross_into_the_jail, *utf::precondition(Needs
                                       " 2>/dev/null; ls /proc/self/fd/" + n});
     BOOST_TEST(ran.status == 0, ran.err);
     BOOST_TEST(ran.out == "/proc/self/fd/" + n);
+}
+
+struct NeedsRootAndJailUser {
+    boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
+        boost::test_tools::assertion_result r(::geteuid() == 0 && ::getpwnam("runvm") != nullptr);
+        r.message() << "needs root and the jail user runvm with subordinate ids (scripts/setup.sh)";
+        return r;
+    }
+};
+
+// --userns: root inside a user namespace whose 0 is the jail user; host files of unmapped
+// owners stay out of reach; an idmapped bind shows and makes files with their on-disk owners.
+BOOST_AUTO_TEST_CASE(user_namespace_and_idmapped_bind, *utf::precondition(NeedsRootAndJailUser())) {
+    Scratch scratch;
+    const uid_t jail_uid = ::getpwnam("runvm")->pw_uid;
+    Ran ran = scratch.jail(
+        {"--user", "runvm", "--userns", "--proc"},
+        {"/usr/bin/sh", "-c", "while read a b c; do echo $a $b $c; done </proc/self/uid_map"});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "0 " + std::to_string(jail_uid) + " 1\n1 1879048192 65535");
+    ran = scratch.jail({"--user", "runvm", "--userns", "--proc"},
+                       {"/usr/bin/cat", "/proc/self/status"});
+    BOOST_TEST(ran.out.find("Uid:\t0\t0\t0\t0") != std::string::npos, ran.out);
+    BOOST_TEST(ran.out.find("NoNewPrivs:\t1") != std::string::npos, ran.out);
+    ran = scratch.jail({"--user", "runvm", "--userns", "--bind", "/etc/shadow:ro"},
+                       {"/usr/bin/cat", "/etc/shadow"});
+    BOOST_TEST(ran.status != 0);
+    BOOST_TEST(ran.err.find("Permission denied") != std::string::npos, ran.err);
+
+    const std::string share = scratch.dir + "/share";
+    BOOST_TEST_REQUIRE(::mkdir(share.c_str(), 0755) == 0);
+    ran = scratch.jail({"--user", "runvm", "--userns", "--idmap-bind", share},
+                       {"/usr/bin/sh", "-c",
+                        "touch " + share + "/by-root && chown 1000:1000 " + share +
+                            "/by-root && stat -c %u " + share});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "0"); // on disk root's, seen as the namespace's root
+    struct stat st {};
+    BOOST_TEST(::stat((share + "/by-root").c_str(), &st) == 0);
+    BOOST_TEST(st.st_uid == 1000u); // what the guest's chown asked for, as with runc
+    ran = scratch.jail(
+        {"--user", "runvm", "--userns", "--idmap-bind", share, "--group-add", "nogroup"},
+        {"/usr/bin/true"});
+    BOOST_TEST(ran.status == kJailFailureStatus);
+    BOOST_TEST(ran.err.find("--group-add: no host groups in a user namespace") != std::string::npos,
+               ran.err);
 }
 
 BOOST_AUTO_TEST_CASE(root_is_read_only_and_binds_keep_their_mode, *utf::precondition(NeedsRoot())) {
