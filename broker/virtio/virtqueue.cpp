@@ -36,6 +36,11 @@ bool aligned(const uint8_t* p, uintptr_t to) {
     return (reinterpret_cast<uintptr_t>(p) & (to - 1)) == 0;
 }
 
+bool overlap(const uint8_t* a, uint64_t a_len, const uint8_t* b, uint64_t b_len) {
+    const auto a0 = reinterpret_cast<uintptr_t>(a), b0 = reinterpret_cast<uintptr_t>(b);
+    return a0 < b0 + b_len && b0 < a0 + a_len;
+}
+
 } // namespace
 
 Result<Virtqueue> Virtqueue::create(const GuestMemory* memory, const RingLayout& layout) {
@@ -50,6 +55,15 @@ Result<Virtqueue> Virtqueue::create(const GuestMemory* memory, const RingLayout&
     // 2.7: descriptor table 16-byte, available ring 2-byte, used ring 4-byte aligned.
     if (!aligned(layout.desc, 16) || !aligned(layout.avail, 2) || !aligned(layout.used, 4)) {
         return Err(Error::with_errno(EINVAL, "virtqueue: misaligned ring part"));
+    }
+    // The device writes the used ring: over the available ring, each used index it writes
+    // would move the driver's available index along and keep pop() going forever; over the
+    // descriptor table, it would rewrite the chains it walks. A driver never lays them so.
+    const uint64_t used_bytes = virtio::used_ring_bytes(size);
+    if (overlap(layout.used, used_bytes, layout.avail, virtio::avail_ring_bytes(size)) ||
+        overlap(layout.used, used_bytes, layout.desc, virtio::desc_table_bytes(size))) {
+        return Err(Error::with_errno(EINVAL, "virtqueue: used ring overlaps the available ring "
+                                             "or the descriptor table"));
     }
     Virtqueue q(memory, layout);
     q.used_idx_ = load16(layout.used + 2, std::memory_order_acquire);

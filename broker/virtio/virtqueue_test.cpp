@@ -211,6 +211,23 @@ BOOST_AUTO_TEST_CASE(available_index_too_far_ahead_breaks_the_queue) {
     BOOST_TEST(!q.pop().ok());
 }
 
+// Found by broker_vhost_user_fuzz: with the used ring on the available ring, every used
+// index written for a refused chain moved the available index too, and pop() never returned.
+BOOST_AUTO_TEST_CASE(used_ring_over_the_available_ring_or_descriptors_is_refused) {
+    Fixture f;
+    VirtqueueDriver d(f.ram, 8);
+    RingLayout l;
+    l.size = d.size();
+    l.desc = f.memory.translate(d.desc_gpa(), virtio::desc_table_bytes(d.size()));
+    l.avail = f.memory.translate(d.avail_gpa(), virtio::avail_ring_bytes(d.size()));
+    l.used = l.avail; // used idx on avail idx
+    BOOST_TEST(!Virtqueue::create(&f.memory, l).ok());
+    l.used = l.desc + 16;
+    BOOST_TEST(!Virtqueue::create(&f.memory, l).ok());
+    l.used = f.memory.translate(d.used_gpa(), virtio::used_ring_bytes(d.size()));
+    BOOST_TEST(Virtqueue::create(&f.memory, l).ok());
+}
+
 BOOST_AUTO_TEST_CASE(event_idx_suppresses_and_requests_notifications) {
     Fixture f;
     VirtqueueDriver d(f.ram, 8);
