@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# e2e of the jail (docs/security.md, "Jail"): with RUNVM_JAIL=on, while a container runs, its
+# QEMU (and its broker, once the broker is jailed) is checked the way an attacker inside would
+# try it: uid not 0, no capabilities, seccomp on, another network and mount namespace,
+# /etc/shadow out of reach, a host abstract socket refused. The container still works (exec),
+# and nothing is left after delete. A jail user that does not exist fails the start, naming it.
+set -euo pipefail
+RUNVM=$1
+build=$2
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+require_root
+require_tools qemu-system-x86_64 nsenter python3
+agent=$build/guest_agent/runvm-agent
+broker=$build/broker/runvm-broker
+require_built "$agent" "$broker" "$build/jail/runvm-jail"
+getent passwd runvm >/dev/null || skip "jail user runvm missing (scripts/setup.sh creates it)"
+jail_uid=$(id -u runvm)
+jail_gid=$(id -g runvm)
+tmp=$(mktemp -d /tmp/runvm-e2e.XXXXXX)
+listener_pid=""
+trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; [ -z "$listener_pid" ] || kill "$listener_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+root=$tmp/state
+use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
+export RUNVM_JAIL=on
+
+# A host abstract socket that a jailed process must not reach (abstract names are per network
+# namespace); it answers anyone who does reach it.
+abstract="runvm-e2e-jail-$$"
+python3 - "$abstract" >"$tmp/listener.log" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1]); s.listen(8)
+print("listening", flush=True)
+while True:
+    c, _ = s.accept(); c.close()
+PY
+listener_pid=$!
+for _ in $(seq 50); do grep -q listening "$tmp/listener.log" && break; sleep 0.1; done
+connect_abstract="import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect('\\0$abstract'); print('connected')
+except OSError as e:
+    print(e.strerror)"
+expect_eq "$(python3 -c "$connect_abstract")" connected "the host reaches its own abstract socket"
+
+make_bundle "$tmp/b" '["sh","-c","trap \"exit 0\" TERM; while true; do sleep 0.1; done"]'
+"$RUNVM" --root "$root" create --bundle "$tmp/b" j1 </dev/null
+"$RUNVM" --root "$root" start j1
+dir=$(sandbox_dir "$root" j1)
+[ "$(stat -c '%U %a' "$dir/jail")" = "runvm 700" ] || fail "jail dir: $(stat -c '%U %a' "$dir/jail")"
+
+# check_jailed WHAT PID: the attack checks against one process.
+check_jailed() {
+  local what=$1 pid=$2 status uid
+  status=$(cat "/proc/$pid/status")
+  uid=$(awk '/^Uid:/{print $2, $3, $4, $5}' <<<"$status")
+  echo "$what (pid $pid): Uid $uid; $(grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp|Seccomp_filters):' <<<"$status" | tr '\n\t' '; ')"
+  expect_eq "$uid" "$jail_uid $jail_uid $jail_uid $jail_uid" "$what: uids"
+  expect_eq "$(awk '/^CapEff:/{print $2}' <<<"$status")" 0000000000000000 "$what: CapEff"
+  expect_eq "$(awk '/^CapPrm:/{print $2}' <<<"$status")" 0000000000000000 "$what: CapPrm"
+  expect_eq "$(awk '/^NoNewPrivs:/{print $2}' <<<"$status")" 1 "$what: no_new_privs"
+  expect_eq "$(awk '/^Seccomp:/{print $2}' <<<"$status")" 2 "$what: seccomp filter mode"
+  [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
+    fail "$what: in the host's network namespace"
+  [ "$(readlink "/proc/$pid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] ||
+    fail "$what: in the host's mount namespace"
+  # What it sees as / holds no /etc/shadow; with its uid, in its namespaces, nothing reads it.
+  [ ! -e "/proc/$pid/root/etc/shadow" ] || fail "$what: /etc/shadow in its root"
+  local enter=(nsenter --target "$pid" --mount --net -S "$jail_uid" -G "$jail_gid" --)
+  if "${enter[@]}" /usr/bin/cat /etc/shadow >/dev/null 2>"$tmp/shadow.err"; then
+    fail "$what: /etc/shadow readable"
+  fi
+  expect_contains "$(cat "$tmp/shadow.err")" "No such file or directory" "$what: /etc/shadow"
+  expect_eq "$("${enter[@]}" /usr/bin/python3 -c "$connect_abstract")" "Connection refused" \
+    "$what: connect to a host abstract socket"
+}
+
+qemu_pid=$(pgrep -f "qemu-system-x86_64 .*$dir/" | head -1) || fail "no QEMU for $dir"
+check_jailed QEMU "$qemu_pid"
+# Its own filter is stacked on the jail's (QEMU's -sandbox on).
+expect_eq "$(awk '/^Seccomp_filters:/{print $2}' "/proc/$qemu_pid/status")" 2 "QEMU: seccomp filters"
+broker_pid=$(pgrep -f "runvm-broker .*$dir/" | head -1) || fail "no broker for $dir"
+if [ "$(awk '/^Uid:/{print $2}' "/proc/$broker_pid/status")" = 0 ]; then
+  echo "NOTE: the broker (pid $broker_pid) still runs as root, unjailed (helper B's part):" \
+       "broker checks skipped"
+else
+  check_jailed runvm-broker "$broker_pid"
+fi
+
+expect_eq "$("$RUNVM" --root "$root" exec j1 sh -c 'echo jailed-exec-ok')" jailed-exec-ok "exec"
+"$RUNVM" --root "$root" kill j1 TERM
+for _ in $(seq 100); do
+  [ "$("$RUNVM" --root "$root" state j1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ] && break
+  sleep 0.1
+done
+"$RUNVM" --root "$root" delete j1
+expect_gone "$root" j1 "after delete"
+
+# A jail user that does not exist: the start fails and says so.
+printf 'jail: on\njail_user: runvm-e2e-missing\n' >"$tmp/config.yaml"
+set +e
+RUNVM_CONFIG=$tmp/config.yaml "$RUNVM" --root "$root" run --bundle "$tmp/b" j2 </dev/null \
+  >"$tmp/j2.out" 2>&1
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "run with a missing jail user succeeded"
+expect_contains "$(cat "$tmp/j2.out")" "jail user runvm-e2e-missing does not exist (scripts/setup.sh creates it)" \
+  "missing jail user"
+"$RUNVM" --root "$root" delete --force j2 2>/dev/null || true
+expect_gone "$root" j2 "after a failed jailed start"
+echo "e2e_jail: ok"
