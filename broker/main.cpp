@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", log.level, "trace, debug, info, warn, error, off");
     app.add_option("--log-file", log.path, "log here instead of stderr");
     app.add_flag("--no-harden", no_harden, "keep capabilities and skip seccomp (debugging)");
+    app.add_flag("--jailed", options.jailed,
+                 "started by runvm-jail: serve from its mount namespace, make none");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

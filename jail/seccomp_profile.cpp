@@ -173,6 +173,13 @@ constexpr int kBroker[] = {
     SCMP_SYS(fgetxattr),
     SCMP_SYS(fsetxattr),
     SCMP_SYS(flistxattr),
+    // virtio-fs: LOOKUP resolves beneath the share (openat2), RENAME without flags is
+    // renameat, xattrs by path through /proc/self/fd (fs::fs_extra_syscalls, helper B).
+    SCMP_SYS(openat2),
+    SCMP_SYS(renameat),
+    SCMP_SYS(setxattr),
+    SCMP_SYS(listxattr),
+    SCMP_SYS(removexattr),
     SCMP_SYS(fremovexattr),
     SCMP_SYS(getxattr),
     SCMP_SYS(lgetxattr),

@@ -75,8 +75,12 @@ Result<void> open_file_servers(Setup& setup) {
 }
 
 // Only a broker serving files gets its own root: the others reach nothing by path.
-Result<void> confine_mounts(const Setup& setup) {
+Result<void> confine_mounts(const Setup& setup, bool jailed) {
     if (setup.file_servers.empty()) {
+        return Ok();
+    }
+    if (jailed) {
+        spdlog::debug("in runvm-jail's mount namespace: no namespace of its own");
         return Ok();
     }
     auto entered = enter_share_namespace(setup.kept);
@@ -116,7 +120,7 @@ int run_broker(const BrokerOptions& options) {
         return EXIT_SETUP;
     }
     if (options.harden) {
-        if (auto confined = confine_mounts(*setup); !confined) {
+        if (auto confined = confine_mounts(*setup, options.jailed); !confined) {
             spdlog::error("setup: {}", confined.error().str());
             return EXIT_SETUP;
         }
@@ -130,7 +134,8 @@ int run_broker(const BrokerOptions& options) {
     auto* servers = &setup->servers;
     if (options.harden) {
         // virtio-fs acts on files for the guest: it keeps the file capabilities only
-        // (CAP_SYS_ADMIN, needed for the namespace above, goes here).
+        // (CAP_SYS_ADMIN, needed for the namespace above, goes here). Jailed, these are
+        // capabilities in the jail's user namespace: over the files of the idmapped shares.
         auto dropped = serves_files ? fs::keep_only_fs_capabilities() : drop_all_capabilities();
         if (!dropped) {
             spdlog::error("setup: {}", dropped.error().str());

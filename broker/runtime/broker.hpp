@@ -13,6 +13,10 @@ struct BrokerOptions {
     // "<sock>,path=..." of every --blk.
     std::map<std::string, std::vector<std::string>> devices;
     bool harden = true; // drop capabilities and load the seccomp filter
+    // Started by runvm-jail (docs/security.md, "Jail"): already in a mount namespace that
+    // holds only what the devices use (the shares idmapped, nosuid,nodev,noexec), as the jail
+    // user's root in a user namespace, where it could not mount its own.
+    bool jailed = false;
 };
 
 // Exit codes of runvm-broker.

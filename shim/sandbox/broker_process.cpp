@@ -6,8 +6,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "shim/hypervisor/jail_command.hpp"
 #include "shim/sandbox/host_shares.hpp"
 
 namespace runvm::shim {
@@ -39,8 +41,56 @@ std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
                        (n.mac.empty() ? "" : ",mac=" + n.mac) +
                        (n.mtu ? ",mtu=" + std::to_string(n.mtu) : ""));
     }
+    if (c.jail.jailed()) {
+        argv.push_back("--jailed");
+    }
     return argv;
 }
+
+jail::JailSpec BrokerProcess::jail_spec(const BrokerConfig& c,
+                                        std::vector<std::string> broker_argv) {
+    jail::JailSpec spec;
+    spec.root = c.jail.root;
+    spec.user = c.jail_user;
+    // Its capabilities are needed by the fs device (the guest's root acts on its files): in
+    // a user namespace they reach only what is mapped there, the idmapped shares.
+    spec.userns = true;
+    // Every socket it makes or dials: vhost-user, the hybrid vsock host socket and the
+    // per-port sockets of the shim's listeners.
+    spec.binds = {{c.jail.dir, false}};
+    if (!c.blk_socket.empty()) {
+        spec.binds.push_back({c.blk_image, c.blk_readonly});
+    }
+    if (!c.fs_socket.empty()) {
+        spec.idmap_binds = {c.fs_dir};
+    }
+    spec.proc = true; // the fs device reopens its O_PATH fds through /proc/self/fd
+    for (const auto& n : c.net) {
+        spec.keep_fds.push_back(n.tap_fd);
+    }
+    spec.seccomp = jail::SeccompProfile::broker;
+    spec.program = std::move(broker_argv);
+    return spec;
+}
+
+namespace {
+
+// The argv to spawn: the broker's own, or runvm-jail's around it. A jailed broker is the jail
+// user's (inside 0) and opens the per-VM image after the jail is made: it gets the image.
+Result<std::vector<std::string>> spawn_argv(const BrokerConfig& c) {
+    std::vector<std::string> argv = BrokerProcess::command(c);
+    if (!c.jail.jailed()) {
+        return argv;
+    }
+    RUNVM_ASSIGN_OR_RETURN(argv[0], absolute_program(argv[0]));
+    if (!c.blk_image.empty() && ::fchownat(AT_FDCWD, c.blk_image.c_str(), c.jail.user.uid,
+                                           c.jail.user.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        return Err(Error::from_errno("chown " + c.blk_image + " to jail user " + c.jail_user));
+    }
+    return jail::jail_argv(c.jailer, BrokerProcess::jail_spec(c, std::move(argv)));
+}
+
+} // namespace
 
 Result<BrokerProcess> BrokerProcess::start(const BrokerConfig& config,
                                            std::chrono::milliseconds timeout) {
@@ -56,6 +106,7 @@ Result<BrokerProcess> BrokerProcess::start(const BrokerConfig& config,
         ::unlink(n.socket.c_str());
         b.sockets_.push_back(n.socket);
     }
+    RUNVM_ASSIGN_OR_RETURN(const std::vector<std::string> argv, spawn_argv(config));
     SpawnOptions options;
     options.stdin_null = true;
     options.stdout_path = config.output_path.empty() ? config.log_path : config.output_path;
@@ -67,7 +118,7 @@ Result<BrokerProcess> BrokerProcess::start(const BrokerConfig& config,
             return Err(Error::from_errno("fcntl F_SETFD tap fd " + std::to_string(n.tap_fd)));
         }
     }
-    auto spawned = ChildProcess::spawn(command(config), options);
+    auto spawned = ChildProcess::spawn(argv, options);
     for (const auto& n : config.net) {
         (void)::fcntl(n.tap_fd, F_SETFD, FD_CLOEXEC);
     }
@@ -84,8 +135,14 @@ Result<BrokerProcess> BrokerProcess::start(const BrokerConfig& config,
         }
         auto exited = b.child_.wait_for(0);
         if (exited.ok() && exited->has_value()) {
-            return Err(Error::msg("runvm-broker exited with status " + std::to_string(**exited) +
-                                  " before listening (log: " + config.log_path + ")"));
+            const int st = **exited;
+            // runvm-jail's own failures exit 125 and name the step in the broker's log.
+            const bool jail_failed = config.jail.jailed() && WIFEXITED(st) &&
+                                     WEXITSTATUS(st) == jail::kJailFailureStatus;
+            return Err(
+                Error::msg((jail_failed ? "runvm-jail failed for runvm-broker (status 125)"
+                                        : "runvm-broker exited with status " + std::to_string(st)) +
+                           " before listening (log: " + config.log_path + ")"));
         }
         if (std::chrono::steady_clock::now() > deadline) {
             return Err(Error::with_errno(

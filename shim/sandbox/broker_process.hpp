@@ -8,6 +8,8 @@
 
 #include "base/child_process.hpp"
 #include "base/result.hpp"
+#include "jail/jail_spec.hpp"
+#include "shim/sandbox/jail_dirs.hpp"
 
 namespace runvm::shim {
 
@@ -37,12 +39,22 @@ struct BrokerConfig {
     std::string output_path; // where its stdout and stderr are opened (the sandbox's log pump,
                              // which fills log_path); empty: log_path itself
     std::vector<BrokerNetDevice> net;
+    // Jailed when jail.jailed(): runvm-jail (`jailer`) starts it as the root of a user
+    // namespace whose 0 is `jail_user` (docs/security.md, "Jail: the broker").
+    JailDirs jail;
+    std::string jail_user;
+    std::string jailer = "runvm-jail";
 };
 
 class BrokerProcess {
 public:
     // The argv runvm-broker gets (see docs/broker.md); exposed for tests.
     static std::vector<std::string> command(const BrokerConfig& config);
+    // What runvm-jail is asked for a jailed broker running `broker_argv` (argv[0] absolute):
+    // the jail directory bound, each fs share idmapped through the broker's user namespace,
+    // the blk image, /proc, the tap fds kept, the broker seccomp profile.
+    static jail::JailSpec jail_spec(const BrokerConfig& config,
+                                    std::vector<std::string> broker_argv);
 
     // Starts the broker and waits (up to `timeout`) until every vhost-user socket listens.
     static Result<BrokerProcess> start(const BrokerConfig& config,

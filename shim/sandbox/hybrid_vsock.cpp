@@ -6,9 +6,11 @@
 #include <charconv>
 #include <thread>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -118,6 +120,21 @@ Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
 
 std::string vsock_host_port_path(const std::string& uds, uint32_t port) {
     return uds + "_" + std::to_string(port);
+}
+
+Result<UniqueFd> listen_vsock_port(const std::string& uds, uint32_t port, int backlog) {
+    const std::string path = vsock_host_port_path(uds, port);
+    RUNVM_ASSIGN_OR_RETURN(UniqueFd listener, listen_unix(path, backlog));
+    const std::string dir = path.substr(0, path.rfind('/') + 1);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+        return Err(Error::from_errno("stat " + dir));
+    }
+    if ((st.st_uid != ::geteuid() || st.st_gid != ::getegid()) &&
+        ::fchownat(AT_FDCWD, path.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        return Err(Error::from_errno("chown " + path + " to the owner of " + dir));
+    }
+    return listener;
 }
 
 Result<UniqueFd> vsock_accept_guest(int listener, Clock::time_point deadline,

@@ -27,6 +27,11 @@ Result<UniqueFd> vsock_connect_retry(const std::string& uds, uint32_t port,
 // "<uds>_P", where the host listens.
 std::string vsock_host_port_path(const std::string& uds, uint32_t port);
 
+// Listens on vsock_host_port_path(uds, port) (listen_unix, `backlog`) and gives the socket to
+// the owner of its directory: the broker dials it, and a jailed broker is the jail user,
+// whose directory that is (connect needs write permission on the socket file).
+Result<UniqueFd> listen_vsock_port(const std::string& uds, uint32_t port, int backlog);
+
 // Waits until `deadline` for the guest to connect to `listener` (a listen_unix socket);
 // `keep_going` is asked every few milliseconds (an error: the VM died, give up at once).
 // The fd comes back blocking.

@@ -14,6 +14,7 @@
 #include "base/secure_dir.hpp"
 #include "base/unix_socket.hpp"
 #include "shim/config/helper_paths.hpp"
+#include "shim/hypervisor/jail_command.hpp"
 #include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/hybrid_vsock.hpp"
 #include "shim/sandbox/rootfs_image.hpp"
@@ -65,9 +66,9 @@ Result<void> Sandbox::boot_steps() {
     const SandboxOptions& options = options_;
     RUNVM_TRY(open_owned_dir(options.run_dir, 0700));
     RUNVM_ASSIGN_OR_RETURN(jail_, make_jail_dirs(options.run_dir, options.settings));
-    // The hybrid vsock sockets stay here: only the shim and the broker use them, and a broker
-    // that runs as root without capabilities cannot pass through the jail user's 0700 dir.
-    vsock_uds_ = options.run_dir + "/vsock";
+    // The hybrid vsock sockets: made by the broker (jailed, it can write only there) and by
+    // the shim's per-port listeners, which the broker dials.
+    vsock_uds_ = jail_.dir + "/vsock";
     console_log_ = options.run_dir + "/console.log";
     log_pump_ = std::make_unique<LogPump>(uint64_t{options.settings.log_max_kib} * 1024);
     if (!options.rootfs_dir.empty()) {
@@ -104,6 +105,9 @@ Result<void> Sandbox::start_vm() {
     // The vhost-user sockets are in the jail's directory: the jailed hypervisor reaches them.
     broker.vsock_socket = jail_.dir + "/vsock.vhost";
     broker.vsock_uds = vsock_uds_;
+    broker.jail = jail_;
+    broker.jail_user = options_.settings.jail_user;
+    broker.jailer = jail_program();
     broker.log_path = options_.run_dir + "/broker.log";
     // Every file a guest can fill goes through the pump, capped (docs/sandbox.md).
     RUNVM_ASSIGN_OR_RETURN(broker.output_path, log_pump_->add(broker.log_path));
@@ -156,7 +160,7 @@ Result<void> Sandbox::start_vm() {
     // The agent dials the host as soon as it serves: no polling for it, no time lost
     // between its first listen and the host's next try.
     agent_listen_path_ = vsock_host_port_path(vsock_uds_, kAgentVsockPort);
-    RUNVM_ASSIGN_OR_RETURN(agent_listener_, listen_unix(agent_listen_path_, 1));
+    RUNVM_ASSIGN_OR_RETURN(agent_listener_, listen_vsock_port(vsock_uds_, kAgentVsockPort, 1));
     RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
     broker_.emplace(std::move(b));
     // A broker that runs as root made its sockets root's: the jailed hypervisor connects.

@@ -9,6 +9,7 @@
 
 #include "base/io.hpp"
 #include "base/unix_socket.hpp"
+#include "shim/sandbox/hybrid_vsock.hpp"
 
 namespace runvm::shim {
 
@@ -28,8 +29,8 @@ StdioBridge::open(const std::string& vsock_uds, uint32_t first_port, StdioFds fd
             continue;
         }
         const uint32_t port = first_port + static_cast<uint32_t>(i);
-        b->ch_[i].path = vsock_uds + "_" + std::to_string(port);
-        RUNVM_ASSIGN_OR_RETURN(b->ch_[i].listener, listen_unix(b->ch_[i].path, 1));
+        b->ch_[i].path = vsock_host_port_path(vsock_uds, port);
+        RUNVM_ASSIGN_OR_RETURN(b->ch_[i].listener, listen_vsock_port(vsock_uds, port, 1));
         b->ch_[i].host = std::move(*hosts[i]);
         *ports[i] = port;
         if (i != in) {
