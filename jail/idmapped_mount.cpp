@@ -2,6 +2,7 @@
 #include "jail/idmapped_mount.hpp"
 
 #include <cerrno>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -20,15 +21,17 @@ Result<void> bind_idmapped(const std::string& source, const std::string& target,
     // The only user is a file server: it never executes from, opens devices on, or trusts
     // set-user-ID files in what it serves (the broker's own namespace did the same).
     mount_attr attr{};
-    attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+    const bool idmap = userns_fd >= 0;
+    attr.attr_set = (idmap ? static_cast<uint64_t>(MOUNT_ATTR_IDMAP) : 0U) | MOUNT_ATTR_NOSUID |
+                    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
                     (readonly ? static_cast<uint64_t>(MOUNT_ATTR_RDONLY) : 0U);
-    attr.userns_fd = static_cast<uint64_t>(userns_fd);
+    attr.userns_fd = idmap ? static_cast<uint64_t>(userns_fd) : 0U;
     if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
         const Error e = Error::from_errno("mount_setattr idmap,nosuid,nodev,noexec" +
                                           std::string(readonly ? ",ro " : " ") + source);
         // EINVAL: a mount of the tree whose file system cannot be idmapped (overlayfs has no
         // FS_ALLOW_IDMAP); EPERM: one that is idmapped already.
-        if (e.code() == EINVAL || e.code() == EPERM) {
+        if (idmap && (e.code() == EINVAL || e.code() == EPERM)) {
             return Err(e.context("a mount at or under " + source +
                                  " cannot be idmapped (overlayfs, or idmapped already)"));
         }
@@ -38,6 +41,70 @@ Result<void> bind_idmapped(const std::string& source, const std::string& target,
         return Err(Error::from_errno("move_mount " + source + " on " + target));
     }
     return Ok();
+}
+
+namespace {
+
+constexpr std::string_view kIdmappable[] = {"ext2",  "ext3",  "ext4", "xfs",
+                                            "btrfs", "tmpfs", "f2fs", "vfat"};
+
+// mountinfo escapes a space, tab, newline and backslash in a path as \ooo.
+std::string unescape(std::string_view field) {
+    auto octal = [](char c) { return c >= '0' && c <= '7'; };
+    std::string out;
+    for (size_t i = 0; i < field.size(); ++i) {
+        if (field[i] == '\\' && i + 3 < field.size() && octal(field[i + 1]) &&
+            octal(field[i + 2]) && octal(field[i + 3])) {
+            out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                                            (field[i + 3] - '0')));
+            i += 3;
+            continue;
+        }
+        out.push_back(field[i]);
+    }
+    return out;
+}
+
+} // namespace
+
+bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo) {
+    size_t start = 0;
+    while (start < mountinfo.size()) {
+        size_t end = mountinfo.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = mountinfo.size();
+        }
+        const std::string_view line = mountinfo.substr(start, end - start);
+        start = end + 1;
+        // "36 35 98:0 /root /mnt/point rw,noatime master:1 - ext4 /dev/sda1 rw": the mount
+        // point is the fifth field, the type the first after " - ".
+        std::vector<std::string_view> fields;
+        size_t at = 0;
+        while (at < line.size() && fields.size() < 5) {
+            const size_t space = line.find(' ', at);
+            fields.push_back(
+                line.substr(at, space == std::string_view::npos ? line.npos : space - at));
+            at = space == std::string_view::npos ? line.size() : space + 1;
+        }
+        const size_t dash = line.find(" - ");
+        if (fields.size() < 5 || dash == std::string_view::npos) {
+            continue;
+        }
+        const std::string point = unescape(fields[4]);
+        if (point != dir && point.rfind(dir + "/", 0) != 0) {
+            continue;
+        }
+        std::string_view type = line.substr(dash + 3);
+        type = type.substr(0, type.find(' '));
+        bool known = false;
+        for (const std::string_view t : kIdmappable) {
+            known = known || t == type;
+        }
+        if (!known) {
+            return false;
+        }
+    }
+    return true;
 }
 
 } // namespace runvm::jail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "base/result.hpp"
 
@@ -13,7 +14,14 @@ namespace runvm::jail {
 // k is seen as the parent-namespace id that `userns` maps inside id k to, so a process in
 // `userns` sees it as k. Every mount of the tree must support idmapping (ext4, xfs, btrfs,
 // tmpfs do; overlayfs does not, up to Linux 6.18 at least): otherwise nothing is mounted.
+// `userns_fd` -1: the same recursive bind and attributes without the idmapping (the jail's
+// host-ids mode, for trees that cannot be idmapped).
 Result<void> bind_idmapped(const std::string& source, const std::string& target, int userns_fd,
                            bool readonly);
+
+// Whether every mount at or under `dir` (in `mountinfo`, /proc/self/mountinfo's text) is of a
+// file system that can be idmapped: ext2/3/4, xfs, btrfs, tmpfs, f2fs, vfat. overlayfs, which
+// Docker's and containerd's snapshots are, cannot (Linux 6.18).
+bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo);
 
 } // namespace runvm::jail

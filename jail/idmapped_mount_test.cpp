@@ -178,6 +178,55 @@ BOOST_AUTO_TEST_CASE(an_overlayfs_under_the_source_is_refused_by_name,
                report);
 }
 
+// The host-ids mode's bind (no user namespace given): the same recursive tree and
+// attributes, owners as on disk, and an overlayfs under it is no obstacle.
+BOOST_AUTO_TEST_CASE(without_a_namespace_an_overlay_is_bound_plainly,
+                     *utf::precondition(NeedsRoot())) {
+    Share share;
+    for (const char* d : {"/lower", "/upper", "/work"}) {
+        BOOST_TEST_REQUIRE(::mkdir((share.dir.path + d).c_str(), 0755) == 0);
+    }
+    const std::string options = "lowerdir=" + share.dir.path + "/lower,upperdir=" + share.dir.path +
+                                "/upper,workdir=" + share.dir.path + "/work";
+    const std::string report = in_child([&]() -> std::string {
+        if (::unshare(CLONE_NEWNS) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            return fail("private mount namespace");
+        }
+        if (::mount("overlay", (share.src + "/vol").c_str(), "overlay", 0, options.c_str()) != 0) {
+            return fail("mount overlay");
+        }
+        auto r = bind_idmapped(share.src, share.mnt, -1, false);
+        if (!r) {
+            return r.error().str();
+        }
+        struct statvfs vfs {};
+        if (::statvfs((share.mnt + "/vol").c_str(), &vfs) != 0) {
+            return fail("statvfs");
+        }
+        const bool attrs =
+            (vfs.f_flag & ST_NOSUID) && (vfs.f_flag & ST_NODEV) && (vfs.f_flag & ST_NOEXEC);
+        return std::string(attrs ? "nosuid,nodev,noexec " : "attributes missing ") +
+               owner(share.mnt + "/user-file");
+    });
+    BOOST_TEST(report == "nosuid,nodev,noexec 1000:1000");
+}
+
+BOOST_AUTO_TEST_CASE(which_trees_can_be_idmapped) {
+    const std::string mountinfo =
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+        "30 22 0:40 / /run/vm/shared rw - tmpfs tmpfs rw\n"
+        "31 30 8:1 /b/rootfs /run/vm/shared/rootfs rw - ext4 /dev/sda1 rw\n"
+        "32 30 0:41 / /run/vm/shared/vol\\040a rw - overlay overlay rw,lowerdir=/l\n"
+        "33 22 0:42 / /run/vm/sharedx rw - overlay overlay rw\n"
+        "34 22 0:43 / /run/other rw - fuse.sshfs host:/ rw\n";
+    BOOST_TEST(tree_can_be_idmapped("/run/other2", mountinfo));
+    BOOST_TEST(tree_can_be_idmapped("/run/vm/shared/rootfs", mountinfo));
+    BOOST_TEST(!tree_can_be_idmapped("/run/vm/shared", mountinfo));       // the overlay below
+    BOOST_TEST(!tree_can_be_idmapped("/run/vm/shared/vol a", mountinfo)); // \040 is a space
+    BOOST_TEST(!tree_can_be_idmapped("/run/other", mountinfo));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace runvm::jail

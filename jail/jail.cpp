@@ -68,10 +68,15 @@ Result<void> die_with_parent(pid_t parent) {
     return Ok();
 }
 
-// Inside 0 -> the jail user, 1..65535 -> its /etc/subuid and /etc/subgid ranges.
+// Inside 0 -> the jail user, 1..65535 -> its /etc/subuid and /etc/subgid ranges; or every id
+// to itself (userns_host_ids).
 Result<UniqueFd> make_user_namespace(const JailSpec& spec, const Credentials& creds) {
     if (!spec.group_add.empty()) {
         return Err(Error::with_errno(EINVAL, "--group-add: no host groups in a user namespace"));
+    }
+    if (spec.userns_host_ids) {
+        const std::vector<IdMap> every_id = {{0, 0, 4294967295U}};
+        return create_user_namespace(every_id, every_id);
     }
     RUNVM_ASSIGN_OR_RETURN(auto uids, jail_id_map(spec.user, creds.uid, "/etc/subuid"));
     RUNVM_ASSIGN_OR_RETURN(auto gids, jail_id_map(spec.user, creds.gid, "/etc/subgid"));
@@ -88,8 +93,10 @@ Result<void> run_jail(const JailSpec& spec) {
     IdmapBinder idmap;
     if (spec.userns) {
         RUNVM_ASSIGN_OR_RETURN(userns, step("user namespace", make_user_namespace(spec, creds)));
-        idmap = [fd = userns.get()](const std::string& source, const std::string& target,
-                                    bool readonly) {
+        // Host ids: the same recursive bind, nosuid,nodev,noexec, without an idmapping.
+        const int fd_or_none = spec.userns_host_ids ? -1 : userns.get();
+        idmap = [fd = fd_or_none](const std::string& source, const std::string& target,
+                                  bool readonly) {
             return bind_idmapped(source, target, fd, readonly);
         };
     }

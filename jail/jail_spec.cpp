@@ -71,6 +71,8 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args) {
         }
         if (a == "--userns") {
             spec.userns = true;
+        } else if (a == "--userns-host-ids") {
+            spec.userns_host_ids = true;
         } else if (a == "--proc") {
             spec.proc = true;
         } else if (a == "--root") {
@@ -134,6 +136,9 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args) {
         return Err(bad("program " + spec.program[0] +
                        ": must be an absolute path (nothing is searched inside the jail)"));
     }
+    if (spec.userns_host_ids && !spec.userns) {
+        return Err(bad("--userns-host-ids needs --userns"));
+    }
     if (!spec.idmap_binds.empty() && !spec.userns) {
         return Err(bad("--idmap-bind needs --userns (the mapping is the jail's user namespace)"));
     }
@@ -144,6 +149,9 @@ std::vector<std::string> jail_argv(const std::string& jailer, const JailSpec& sp
     std::vector<std::string> argv = {jailer, "--root", spec.root, "--user", spec.user};
     if (spec.userns) {
         argv.push_back("--userns");
+    }
+    if (spec.userns_host_ids) {
+        argv.push_back("--userns-host-ids");
     }
     for (const auto& group : spec.group_add) {
         argv.insert(argv.end(), {"--group-add", group});

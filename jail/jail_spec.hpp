@@ -28,6 +28,10 @@ struct JailSpec {
     std::string root; // an existing empty directory the jail's tmpfs is mounted on
     std::string user; // the account the program runs as
     bool userns = false;
+    // With userns: every id maps to itself instead of 0 -> the user, 1.. -> its subordinate
+    // ids, and the --idmap-bind trees are bound without an idmapping. For trees that cannot be
+    // idmapped (overlayfs): the program is host root on files, with no host capabilities.
+    bool userns_host_ids = false;
     std::vector<std::string> group_add; // supplementary groups by name (kvm)
     std::vector<BindSpec> binds;
     std::vector<std::string> idmap_binds;
@@ -48,7 +52,8 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args);
 std::vector<std::string> jail_argv(const std::string& jailer, const JailSpec& spec);
 
 inline constexpr std::string_view kJailUsage =
-    "usage: runvm-jail --root DIR --user NAME [--userns] [--group-add GROUP]...\n"
+    "usage: runvm-jail --root DIR --user NAME [--userns [--userns-host-ids]] [--group-add "
+    "GROUP]...\n"
     "                  [--bind PATH[:ro]]... [--idmap-bind PATH]... [--dev NAME]... [--proc]\n"
     "                  [--keep-fd N]..."
     "                  [--seccomp qemu|vmm|broker] -- PROGRAM ARGS...\n";

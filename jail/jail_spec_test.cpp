@@ -48,6 +48,7 @@ BOOST_AUTO_TEST_CASE(jail_argv_reads_back) {
     spec.root = "/r";
     spec.user = "runvm";
     spec.userns = true;
+    spec.userns_host_ids = true;
     spec.group_add = {"kvm"};
     spec.binds = {{"/a", true}, {"/b", false}};
     spec.idmap_binds = {"/shared"};
@@ -84,6 +85,8 @@ BOOST_AUTO_TEST_CASE(errors_name_the_option) {
          "--seccomp none: must be qemu, vmm or broker"},
         {{"--root", "/r", "--user", "u", "--idmap-bind", "/s", "--", "/bin/true"},
          "--idmap-bind needs --userns"},
+        {{"--root", "/r", "--user", "u", "--userns-host-ids", "--", "/bin/true"},
+         "--userns-host-ids needs --userns"},
         {{"--root", "/r", "--user", "u", "--keep-fd", "2", "--", "/bin/true"},
          "--keep-fd 2: must be a number above 2"},
         {{"--root", "/r", "--user", "u", "--keep-fd", "3x", "--", "/bin/true"},

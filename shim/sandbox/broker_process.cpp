@@ -55,6 +55,7 @@ jail::JailSpec BrokerProcess::jail_spec(const BrokerConfig& c,
     // Its capabilities are needed by the fs device (the guest's root acts on its files): in
     // a user namespace they reach only what is mapped there, the idmapped shares.
     spec.userns = true;
+    spec.userns_host_ids = c.fs_host_ids && !c.fs_socket.empty();
     // Every socket it makes or dials: vhost-user, the hybrid vsock host socket and the
     // per-port sockets of the shim's listeners.
     spec.binds = {{c.jail.dir, false}};

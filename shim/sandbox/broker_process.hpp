@@ -32,6 +32,10 @@ struct BrokerConfig {
     bool blk_readonly = false;
     std::string fs_socket; // empty: no virtio-fs device
     std::string fs_dir;    // the shared directory (host_shares.hpp)
+    // Jailed, the share is served with host ids (runvm-jail --userns-host-ids) instead of
+    // idmapped: it holds, or will hold, a mount that cannot be idmapped (an overlayfs rootfs,
+    // a pod's members attached later).
+    bool fs_host_ids = false;
     std::string fs_tag;
     std::string console_socket; // empty: no console device
     std::string console_log;

@@ -49,6 +49,7 @@ BOOST_AUTO_TEST_CASE(jailed_it_runs_in_runvm_jail_with_a_user_namespace) {
     BOOST_TEST(spec.root == "/run/vm/jail-root");
     BOOST_TEST(spec.user == "runvm");
     BOOST_TEST(spec.userns);
+    BOOST_TEST(!spec.userns_host_ids);
     const std::vector<jail::BindSpec> binds = {{"/run/vm/jail", false},
                                                {"/run/vm/rootfs.img", true}};
     BOOST_TEST((spec.binds == binds));
@@ -62,6 +63,19 @@ BOOST_AUTO_TEST_CASE(jailed_it_runs_in_runvm_jail_with_a_user_namespace) {
     auto back = jail::parse_jail_args(std::vector<std::string>(argv.begin() + 1, argv.end()));
     BOOST_TEST_REQUIRE(back.ok());
     BOOST_TEST((*back == spec));
+}
+
+// An overlayfs rootfs (Docker, containerd) or a pod's share: the same binds with host ids.
+BOOST_AUTO_TEST_CASE(jailed_with_host_ids_when_the_share_cannot_be_idmapped) {
+    BrokerConfig c = fs_and_blk();
+    c.jail = JailDirs{"/run/vm/jail", "/run/vm/jail-root", {}};
+    c.fs_host_ids = true;
+    const jail::JailSpec spec = BrokerProcess::jail_spec(c, BrokerProcess::command(c));
+    BOOST_TEST(spec.userns);
+    BOOST_TEST(spec.userns_host_ids);
+    BOOST_TEST((spec.idmap_binds == std::vector<std::string>{"/run/vm/shared"}));
+    const auto argv = jail::jail_argv("/usr/libexec/runvm-jail", spec);
+    BOOST_TEST(std::count(argv.begin(), argv.end(), "--userns-host-ids") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(jailed_without_files_or_image_binds_only_its_directory) {

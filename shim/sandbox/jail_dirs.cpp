@@ -11,7 +11,9 @@
 namespace runvm::shim {
 
 Result<JailDirs> make_jail_dirs(const std::string& run_dir, const config::RuntimeConfig& settings) {
-    if (!settings.jail) {
+    // Rootless, the helpers already run as the unprivileged user who started runvm: there is
+    // no uid to drop to and no namespace to make without one (docs/security.md, "Jail").
+    if (!settings.jail || ::geteuid() != 0) {
         return JailDirs{run_dir, "", {}};
     }
     JailDirs dirs{run_dir + "/jail", run_dir + "/jail-root", {}};

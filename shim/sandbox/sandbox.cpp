@@ -13,6 +13,7 @@
 #include "base/process_handle.hpp"
 #include "base/secure_dir.hpp"
 #include "base/unix_socket.hpp"
+#include "jail/idmapped_mount.hpp"
 #include "shim/config/helper_paths.hpp"
 #include "shim/hypervisor/jail_command.hpp"
 #include "shim/sandbox/failed_start_logs.hpp"
@@ -131,6 +132,16 @@ Result<void> Sandbox::start_vm() {
         broker.fs_socket = jail_.dir + "/fs.vhost";
         broker.fs_dir = shares_.dir();
         broker.fs_tag = kShareTag;
+        if (jail_.jailed()) {
+            RUNVM_ASSIGN_OR_RETURN(const std::string mountinfo, read_file("/proc/self/mountinfo"));
+            broker.fs_host_ids =
+                options_.always_share || !jail::tree_can_be_idmapped(broker.fs_dir, mountinfo);
+            if (broker.fs_host_ids) {
+                spdlog::info("sandbox {}: the broker serves {} with host ids (it holds or will "
+                             "hold a mount that cannot be idmapped; docs/security.md)",
+                             options_.id, broker.fs_dir);
+            }
+        }
     }
     // The hypervisor's inputs (kernel, initramfs) are checked before anything starts.
     std::string why;

@@ -39,6 +39,9 @@ export PATH=/work/bin:/usr/sbin:/sbin:/bin:/usr/bin
 export RUNVM_KERNEL=/work/image/vmlinuz RUNVM_INITRD=/work/image/initramfs.cpio
 export RUNVM_BROKER=/work/bin/runvm-broker RUNVM_VMM=/work/bin/runvm-vmm
 export RUNVM_HYPERVISOR=auto RUNVM_BOOT_TIMEOUT_MS=240000
+# The L1 guest has neither the jail user nor runvm-jail: the jail is tested on the host
+# (e2e_jail, e2e_jail_broker), this test is about runvm-vmm on KVM.
+export RUNVM_JAIL=off
 mkdir -p /run
 root=/tmp/state
 fail=0
