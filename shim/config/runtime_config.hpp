@@ -86,8 +86,9 @@ struct RuntimeConfig {
     std::string state_root = "/run/runvm"; // where oci::StateStore keeps containers
     HelperPaths paths;
     AnnotationPolicy annotations;
-    // Every broker and hypervisor process runs jailed as `jail_user` (docs/security.md).
-    bool jail = false;
+    // Every broker and hypervisor process runs jailed as `jail_user` (docs/security.md, "Jail");
+    // off only for development.
+    bool jail = true;
     std::string jail_user = "runvm";
     bool operator==(const RuntimeConfig&) const = default;
 };

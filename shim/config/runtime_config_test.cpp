@@ -287,7 +287,7 @@ BOOST_AUTO_TEST_CASE(annotation_policy_and_jail_from_the_file) {
                                   "  enable: [io.runvm.vcpus, io.runvm.kernel]\n"
                                   "  paths:\n"
                                   "    - /var/lib/runvm/kernels\n"
-                                  "jail: on\n"
+                                  "jail: off\n"
                                   "jail_user: runvm-jail\n",
                                   "config.yaml");
     BOOST_TEST_REQUIRE(c.ok(), (c.ok() ? "" : c.error().str()));
@@ -296,7 +296,8 @@ BOOST_AUTO_TEST_CASE(annotation_policy_and_jail_from_the_file) {
                boost::test_tools::per_element());
     BOOST_TEST(c->annotations.allowed_paths == (std::vector<std::string>{"/var/lib/runvm/kernels"}),
                boost::test_tools::per_element());
-    BOOST_TEST(c->jail);
+    BOOST_TEST(!c->jail);
+    BOOST_TEST(RuntimeConfig{}.jail);
     BOOST_TEST(c->jail_user == "runvm-jail");
     BOOST_TEST(RuntimeConfig{}.annotations.enabled.empty());
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "base/secure_dir.hpp"
@@ -14,6 +15,10 @@ Result<JailDirs> make_jail_dirs(const std::string& run_dir, const config::Runtim
     // Rootless, the helpers already run as the unprivileged user who started runvm: there is
     // no uid to drop to and no namespace to make without one (docs/security.md, "Jail").
     if (!settings.jail || ::geteuid() != 0) {
+        if (!settings.jail && ::geteuid() == 0) {
+            spdlog::warn("jail: off: the broker and the hypervisor run as root, unconfined by "
+                         "runvm-jail (for development only; docs/security.md)");
+        }
         return JailDirs{run_dir, "", {}};
     }
     JailDirs dirs{run_dir + "/jail", run_dir + "/jail-root", {}};

@@ -149,6 +149,7 @@ Result<void> Sandbox::start_vm() {
     hypervisor_name_ = hypervisor_->name();
     VmConfig vm;
     vm.settings = options_.settings;
+    vm.settings.jail = jail_.jailed(); // not for a rootless runvm (make_jail_dirs)
     vm.huge_pages = true;
     vm.vsock_socket = broker.vsock_socket;
     vm.blk_socket = broker.blk_socket;

@@ -165,10 +165,10 @@ expect_eq "$(awk '$2 == "/" {print $1, $3}' "$tmp/b3/rootfs/guest-mounts")" "run
 # (its vsock socket's, holding the share); the host's files are out of its reach.
 c4_broker=$(pgrep -f "fs.vhost,dir=$c4_dir/shared" | head -1)
 [ -n "$c4_broker" ] || fail "c4: no broker serving $c4_dir/shared"
-# Jailed (RUNVM_JAIL=on), runvm-jail's root adds /usr, /etc/ld.so.cache and the broker's binary,
+# Jailed (the default; RUNVM_JAIL=off unjails), runvm-jail's root adds /usr, /etc/ld.so.cache and the broker's binary,
 # each read-only.
 jail_ro=""
-[ "${RUNVM_JAIL:-off}" != on ] || jail_ro="/usr /etc/ld.so.cache $(readlink -f "$broker")"
+[ "${RUNVM_JAIL:-on}" != on ] || jail_ro="/usr /etc/ld.so.cache $(readlink -f "$broker")"
 expect_eq "$(awk -v d="$c4_dir" -v ro=" $jail_ro " '$5 != "/" && $5 != "/proc" && $5 != d && index($5, d "/") != 1 && !(index(ro, " " $5 " ") && $6 ~ /^ro,/)' "/proc/$c4_broker/mountinfo")" "" "c4's broker: no mount outside its VM directory"
 [ ! -e "/proc/$c4_broker/root/etc/passwd" ] || fail "c4's broker reaches the host's /etc/passwd"
 # c4's monitor crashes: its share stays mounted until `delete --force` clears it.
