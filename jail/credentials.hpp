@@ -2,9 +2,11 @@
 // capability behind.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
+#include <sys/capability.h>
 #include <sys/types.h>
 
 #include "base/result.hpp"
@@ -27,10 +29,17 @@ Result<Credentials> resolve_credentials(const std::string& user,
 // cleared, no_new_privs; then checks that no capability is left.
 Result<void> drop_to(const Credentials& creds);
 
-// With --userns: setns into `userns` (made by create_user_namespace), whose 0 is the jail
-// user, and setgroups/setresgid/setresuid to 0 there, then no_new_privs. The capabilities
-// left are that namespace's, which grant nothing over host objects; the program drops what
-// it does not need (the broker does).
-Result<void> enter_user_namespace(int userns);
+// With --userns: setns into `userns` (made by create_user_namespace), setgroups none, then
+// setresgid/setresuid to `uid`/`gid` of that namespace (0, its root, whose 0 is the jail's own
+// uid; or, in an identity-mapped namespace, the jail's own uid itself), then no_new_privs.
+// With `keep` empty, a root there keeps that namespace's capabilities (which grant nothing over
+// host objects) and a non-root none. Otherwise only `keep` is left, in every set and the
+// bounding set; a non-root gets them as ambient capabilities, so they survive the exec.
+Result<void> enter_user_namespace(int userns, uid_t uid, gid_t gid,
+                                  std::span<const cap_value_t> keep);
+
+// Capability names without libcap's cap_ (chown, dac_override...) to values; an error names the one
+// it does not know.
+Result<std::vector<cap_value_t>> capability_values(const std::vector<std::string>& names);
 
 } // namespace runvm::jail

@@ -87,8 +87,14 @@ Result<UniqueFd> make_user_namespace(const JailSpec& spec, const Credentials& cr
 
 Result<void> run_jail(const JailSpec& spec) {
     const pid_t parent = ::getppid();
-    RUNVM_ASSIGN_OR_RETURN(const Credentials creds,
+    RUNVM_ASSIGN_OR_RETURN(Credentials creds,
                            step("user", resolve_credentials(spec.user, spec.group_add)));
+    if (spec.ids) {
+        creds.uid = spec.ids->first;
+        creds.gid = spec.ids->second;
+    }
+    RUNVM_ASSIGN_OR_RETURN(const auto keep_caps,
+                           step("capabilities", capability_values(spec.keep_caps)));
     UniqueFd userns;
     IdmapBinder idmap;
     if (spec.userns) {
@@ -105,8 +111,14 @@ Result<void> run_jail(const JailSpec& spec) {
     RUNVM_TRY(step("namespaces", enter_namespaces()));
     RUNVM_TRY(step("root", apply_mount_plan(spec.root, mount_plan(spec), idmap)));
     RUNVM_TRY(step("pivot", pivot_into(spec.root)));
-    RUNVM_TRY(
-        step("credentials", spec.userns ? enter_user_namespace(userns.get()) : drop_to(creds)));
+    if (spec.userns) {
+        // Identity-mapped, its own uid is the same number inside: not the namespace's root.
+        const uid_t uid = spec.userns_host_ids ? creds.uid : 0;
+        const gid_t gid = spec.userns_host_ids ? creds.gid : 0;
+        RUNVM_TRY(step("credentials", enter_user_namespace(userns.get(), uid, gid, keep_caps)));
+    } else {
+        RUNVM_TRY(step("credentials", drop_to(creds)));
+    }
     userns.reset();
     RUNVM_TRY(step("parent", die_with_parent(parent)));
     RUNVM_TRY(step("fds", close_other_fds(spec.keep_fds)));

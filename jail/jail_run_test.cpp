@@ -257,6 +257,55 @@ BOOST_AUTO_TEST_CASE(user_namespace_and_idmapped_bind, *utf::precondition(NeedsR
                ran.err);
 }
 
+// --ids: the VM's own ids instead of the user's; with --userns-host-ids the program is that uid
+// in an identity-mapped namespace, not its root, and keeps only --keep-cap, as ambient
+// capabilities (so an exec keeps them too), which act on host files' owners as mapped there.
+BOOST_AUTO_TEST_CASE(its_own_ids_and_kept_capabilities_with_host_ids,
+                     *utf::precondition(NeedsRootAndJailUser())) {
+    Scratch scratch;
+    Ran ran = scratch.jail({"--user", "runvm", "--ids", "1879113730:1879113731", "--proc"},
+                           {"/usr/bin/grep", "-E", "^(Uid|Gid|CapEff)", "/proc/self/status"});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "Uid:\t1879113730\t1879113730\t1879113730\t1879113730\n"
+                          "Gid:\t1879113731\t1879113731\t1879113731\t1879113731\n"
+                          "CapEff:\t0000000000000000");
+    const std::string share = scratch.dir + "/share";
+    BOOST_TEST_REQUIRE(::mkdir(share.c_str(), 0755) == 0);
+    const std::vector<std::string> host_ids = {"--user",       "runvm",
+                                               "--ids",        "1879113730:1879113730",
+                                               "--userns",     "--userns-host-ids",
+                                               "--keep-cap",   "chown",
+                                               "--keep-cap",   "dac_override",
+                                               "--keep-cap",   "fowner",
+                                               "--keep-cap",   "fsetid",
+                                               "--idmap-bind", share,
+                                               "--proc"};
+    ran = scratch.jail(host_ids, {"/usr/bin/grep", "-E", "^(Uid|Cap(Prm|Eff|Bnd|Amb)|NoNewPrivs)",
+                                  "/proc/self/status"});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "Uid:\t1879113730\t1879113730\t1879113730\t1879113730\n"
+                          "CapPrm:\t000000000000001b\nCapEff:\t000000000000001b\n"
+                          "CapBnd:\t000000000000001b\nCapAmb:\t000000000000001b\n"
+                          "NoNewPrivs:\t1");
+    // Root's 0600 file, and a chown to 1000, through the kept capabilities.
+    const std::string secret = share + "/root-only";
+    BOOST_TEST_REQUIRE(write_file_atomic(secret, "root\n", 0600).ok());
+    ran = scratch.jail(host_ids, {"/usr/bin/sh", "-c",
+                                  "cat " + secret + " && touch " + share +
+                                      "/made && chown 1000:1000 " + share + "/made"});
+    BOOST_TEST(ran.status == 0, ran.err);
+    BOOST_TEST(ran.out == "root");
+    struct stat st {};
+    BOOST_TEST(::stat((share + "/made").c_str(), &st) == 0);
+    BOOST_TEST(st.st_uid == 1000u);
+    // Nothing kept: as that uid it has no capability and root's file is out of reach.
+    ran = scratch.jail({"--user", "runvm", "--ids", "1879113730:1879113730", "--userns",
+                        "--userns-host-ids", "--idmap-bind", share},
+                       {"/usr/bin/cat", secret});
+    BOOST_TEST(ran.status != 0);
+    BOOST_TEST(ran.err.find("Permission denied") != std::string::npos, ran.err);
+}
+
 BOOST_AUTO_TEST_CASE(root_is_read_only_and_binds_keep_their_mode, *utf::precondition(NeedsRoot())) {
     Scratch scratch;
     const std::string rw = scratch.dir + "/rw";

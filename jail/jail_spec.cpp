@@ -41,6 +41,35 @@ Result<void> check_device(const std::string& name) {
     return Ok();
 }
 
+// "UID:GID", both non-zero: a jail as root is no jail.
+Result<std::pair<uint32_t, uint32_t>> parse_ids(const std::string& v) {
+    const size_t colon = v.find(':');
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    bool ok = colon != std::string::npos;
+    if (ok) {
+        const char* mid = v.data() + colon;
+        const auto u = std::from_chars(v.data(), mid, uid);
+        const auto g = std::from_chars(mid + 1, v.data() + v.size(), gid);
+        ok = u.ec == std::errc() && u.ptr == mid && g.ec == std::errc() &&
+             g.ptr == v.data() + v.size() && uid != 0 && gid != 0 && uid != UINT32_MAX &&
+             gid != UINT32_MAX;
+    }
+    if (!ok) {
+        return Err(bad("--ids " + v + ": must be UID:GID, two ids other than 0"));
+    }
+    return std::pair{uid, gid};
+}
+
+Result<void> check_cap_name(const std::string& name) {
+    const bool ok = !name.empty() && name.size() <= 32 &&
+                    name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+    if (!ok) {
+        return Err(bad("--keep-cap " + name + ": must be a capability name such as chown"));
+    }
+    return Ok();
+}
+
 } // namespace
 
 std::string_view seccomp_profile_name(SeccompProfile p) {
@@ -80,6 +109,13 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args) {
             RUNVM_TRY(check_path(a, spec.root));
         } else if (a == "--user") {
             RUNVM_ASSIGN_OR_RETURN(spec.user, value(a));
+        } else if (a == "--ids") {
+            RUNVM_ASSIGN_OR_RETURN(auto v, value(a));
+            RUNVM_ASSIGN_OR_RETURN(spec.ids, parse_ids(v));
+        } else if (a == "--keep-cap") {
+            RUNVM_ASSIGN_OR_RETURN(auto name, value(a));
+            RUNVM_TRY(check_cap_name(name));
+            spec.keep_caps.push_back(std::move(name));
         } else if (a == "--group-add") {
             RUNVM_ASSIGN_OR_RETURN(auto group, value(a));
             spec.group_add.push_back(std::move(group));
@@ -139,6 +175,9 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args) {
     if (spec.userns_host_ids && !spec.userns) {
         return Err(bad("--userns-host-ids needs --userns"));
     }
+    if (!spec.keep_caps.empty() && !spec.userns) {
+        return Err(bad("--keep-cap needs --userns (no host capability is ever kept)"));
+    }
     if (!spec.idmap_binds.empty() && !spec.userns) {
         return Err(bad("--idmap-bind needs --userns (the mapping is the jail's user namespace)"));
     }
@@ -147,11 +186,18 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args) {
 
 std::vector<std::string> jail_argv(const std::string& jailer, const JailSpec& spec) {
     std::vector<std::string> argv = {jailer, "--root", spec.root, "--user", spec.user};
+    if (spec.ids) {
+        argv.insert(argv.end(), {"--ids", std::to_string(spec.ids->first) + ":" +
+                                              std::to_string(spec.ids->second)});
+    }
     if (spec.userns) {
         argv.push_back("--userns");
     }
     if (spec.userns_host_ids) {
         argv.push_back("--userns-host-ids");
+    }
+    for (const auto& cap : spec.keep_caps) {
+        argv.insert(argv.end(), {"--keep-cap", cap});
     }
     for (const auto& group : spec.group_add) {
         argv.insert(argv.end(), {"--group-add", group});

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -27,11 +28,19 @@ struct BindSpec {
 struct JailSpec {
     std::string root; // an existing empty directory the jail's tmpfs is mounted on
     std::string user; // the account the program runs as
+    // The ids it runs as instead of `user`'s own: the VM's own pair, leased by the shim, so that
+    // no two VMs' processes share a uid (docs/security.md, "One uid per VM"). `user` still names
+    // the subordinate ranges of --userns.
+    std::optional<std::pair<uint32_t, uint32_t>> ids;
     bool userns = false;
     // With userns: every id maps to itself instead of 0 -> the user, 1.. -> its subordinate
     // ids, and the --idmap-bind trees are bound without an idmapping. For trees that cannot be
     // idmapped (overlayfs): the program is host root on files, with no host capabilities.
     bool userns_host_ids = false;
+    // With userns: the capabilities of its user namespace the program keeps (libcap's names:
+    // chown, dac_override...); every other leaves every set. Under userns_host_ids the program
+    // is not that namespace's root but its own uid, and keeps them as ambient capabilities.
+    std::vector<std::string> keep_caps;
     std::vector<std::string> group_add; // supplementary groups by name (kvm)
     std::vector<BindSpec> binds;
     std::vector<std::string> idmap_binds;
@@ -52,7 +61,8 @@ Result<JailSpec> parse_jail_args(std::span<const std::string> args);
 std::vector<std::string> jail_argv(const std::string& jailer, const JailSpec& spec);
 
 inline constexpr std::string_view kJailUsage =
-    "usage: runvm-jail --root DIR --user NAME [--userns [--userns-host-ids]] [--group-add "
+    "usage: runvm-jail --root DIR --user NAME [--ids UID:GID]\n"
+    "                  [--userns [--userns-host-ids] [--keep-cap NAME]...] [--group-add "
     "GROUP]...\n"
     "                  [--bind PATH[:ro]]... [--idmap-bind PATH]... [--dev NAME]... [--proc]\n"
     "                  [--keep-fd N]..."

@@ -49,6 +49,8 @@ BOOST_AUTO_TEST_CASE(jail_argv_reads_back) {
     spec.user = "runvm";
     spec.userns = true;
     spec.userns_host_ids = true;
+    spec.ids = std::pair<uint32_t, uint32_t>{1879113730, 1879113731};
+    spec.keep_caps = {"chown", "fowner"};
     spec.group_add = {"kvm"};
     spec.binds = {{"/a", true}, {"/b", false}};
     spec.idmap_binds = {"/shared"};
@@ -91,6 +93,16 @@ BOOST_AUTO_TEST_CASE(errors_name_the_option) {
          "--keep-fd 2: must be a number above 2"},
         {{"--root", "/r", "--user", "u", "--keep-fd", "3x", "--", "/bin/true"},
          "--keep-fd 3x: must be a number"},
+        {{"--root", "/r", "--user", "u", "--ids", "0:5", "--", "/bin/true"},
+         "--ids 0:5: must be UID:GID, two ids other than 0"},
+        {{"--root", "/r", "--user", "u", "--ids", "5", "--", "/bin/true"}, "--ids 5: must be"},
+        {{"--root", "/r", "--user", "u", "--ids", "5:6x", "--", "/bin/true"}, "--ids 5:6x: must"},
+        {{"--root", "/r", "--user", "u", "--ids", "4294967295:1", "--", "/bin/true"},
+         "--ids 4294967295:1: must be"},
+        {{"--root", "/r", "--user", "u", "--keep-cap", "chown", "--", "/bin/true"},
+         "--keep-cap needs --userns (no host capability is ever kept)"},
+        {{"--root", "/r", "--user", "u", "--userns", "--keep-cap", "CAP_CHOWN", "--", "/bin/true"},
+         "--keep-cap CAP_CHOWN: must be a capability name such as chown"},
     };
     for (const auto& [args, want] : cases) {
         auto spec = parse(args);

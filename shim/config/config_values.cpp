@@ -174,4 +174,15 @@ Result<std::string> parse_user_name(std::string_view text) {
     return std::string(text);
 }
 
+Result<IdRange> parse_id_range(std::string_view text) {
+    const size_t colon = text.find(':');
+    const auto first = parse_u64(text.substr(0, colon));
+    const auto count =
+        colon == std::string_view::npos ? std::nullopt : parse_u64(text.substr(colon + 1));
+    if (!first || !count || *first == 0 || *count == 0 || *first + *count > 4294967295ULL) {
+        return Err(Error::msg("must be FIRST:COUNT, ids from 1 to 4294967294, got " + shown(text)));
+    }
+    return IdRange{static_cast<uint32_t>(*first), static_cast<uint32_t>(*count)};
+}
+
 } // namespace runvm::config

@@ -35,5 +35,7 @@ Result<LogFormat> parse_log_format(std::string_view text);
 Result<bool> parse_switch(std::string_view text); // on or off
 // A login name as useradd takes it: [a-z_][a-z0-9_-]*, at most 32 characters.
 Result<std::string> parse_user_name(std::string_view text);
+// FIRST:COUNT, ids other than root's and the kernel's invalid id (4294967295).
+Result<IdRange> parse_id_range(std::string_view text);
 
 } // namespace runvm::config

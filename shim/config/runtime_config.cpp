@@ -89,6 +89,8 @@ const std::vector<Key> kKeys = {
     {"jail", [](std::string_view v, RuntimeConfig& c) { return assign(c.jail, parse_switch, v); }},
     {"jail_user",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.jail_user, parse_user_name, v); }},
+    {"jail_vm_ids",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.jail_vm_ids, parse_id_range, v); }},
 };
 
 // Keys whose value is a list; each item is checked and added.

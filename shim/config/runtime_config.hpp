@@ -49,6 +49,14 @@ struct HelperPaths {
 
 // Which io.runvm.* annotations a bundle may use: none unless the operator lists them
 // (deny by default, docs/config.md "Per-container annotations").
+// The ids each VM's jailed processes run as, one per VM (docs/security.md, "One uid per VM"):
+// first..first+count-1, as uid and gid alike.
+struct IdRange {
+    uint32_t first = 1879113728; // just after the jail user's subordinate range (jail-user.sh)
+    uint32_t count = 65536;
+    bool operator==(const IdRange&) const = default;
+};
+
 struct AnnotationPolicy {
     std::vector<std::string> enabled; // io.runvm.* keys of annotations.cpp's table
     // A path annotation (kernel, initrd) must resolve inside one of these directories without
@@ -90,6 +98,7 @@ struct RuntimeConfig {
     // off only for development.
     bool jail = true;
     std::string jail_user = "runvm";
+    IdRange jail_vm_ids;
     bool operator==(const RuntimeConfig&) const = default;
 };
 

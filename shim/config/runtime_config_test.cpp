@@ -288,7 +288,8 @@ BOOST_AUTO_TEST_CASE(annotation_policy_and_jail_from_the_file) {
                                   "  paths:\n"
                                   "    - /var/lib/runvm/kernels\n"
                                   "jail: off\n"
-                                  "jail_user: runvm-jail\n",
+                                  "jail_user: runvm-jail\n"
+                                  "jail_vm_ids: 200000:1000\n",
                                   "config.yaml");
     BOOST_TEST_REQUIRE(c.ok(), (c.ok() ? "" : c.error().str()));
     BOOST_TEST(c->annotations.enabled ==
@@ -299,6 +300,8 @@ BOOST_AUTO_TEST_CASE(annotation_policy_and_jail_from_the_file) {
     BOOST_TEST(!c->jail);
     BOOST_TEST(RuntimeConfig{}.jail);
     BOOST_TEST(c->jail_user == "runvm-jail");
+    BOOST_TEST((c->jail_vm_ids == IdRange{200000, 1000}));
+    BOOST_TEST((RuntimeConfig{}.jail_vm_ids == IdRange{1879113728, 65536}));
     BOOST_TEST(RuntimeConfig{}.annotations.enabled.empty());
 
     const std::vector<std::pair<std::string, std::string>> bad = {
@@ -312,6 +315,12 @@ BOOST_AUTO_TEST_CASE(annotation_policy_and_jail_from_the_file) {
         {"jail: maybe\n", "config.yaml:1: jail: must be on or off, got \"maybe\""},
         {"jail_user: Root\n", "config.yaml:1: jail_user: must be a user name ([a-z_][a-z0-9_-]*, "
                               "at most 32 characters), got \"Root\""},
+        {"jail_vm_ids: 0:10\n", "config.yaml:1: jail_vm_ids: must be FIRST:COUNT, ids from 1 to "
+                                "4294967294, got \"0:10\""},
+        {"jail_vm_ids: 4294967290:10\n", "config.yaml:1: jail_vm_ids: must be FIRST:COUNT, ids "
+                                         "from 1 to 4294967294, got \"4294967290:10\""},
+        {"jail_vm_ids: 5000\n", "config.yaml:1: jail_vm_ids: must be FIRST:COUNT, ids from 1 to "
+                                "4294967294, got \"5000\""},
     };
     for (const auto& [text, message] : bad) {
         BOOST_TEST_CONTEXT(text) {

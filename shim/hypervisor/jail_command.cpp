@@ -52,6 +52,9 @@ Result<jail::JailSpec> hypervisor_jail(const VmConfig& config, std::vector<std::
     jail::JailSpec spec;
     spec.root = config.jail_root;
     spec.user = config.settings.jail_user;
+    if (config.jail_ids.first != 0) {
+        spec.ids = config.jail_ids;
+    }
     spec.binds = {{config::guest_kernel(config.settings), true},
                   {config::guest_initrd(config.settings), true},
                   {config.jail_dir, false}};

@@ -22,6 +22,10 @@ Result<void> ProcessBackend::resolve_jail_user(const VmConfig& config,
                                                const std::vector<std::string>& groups) {
     RUNVM_ASSIGN_OR_RETURN(jail_user_,
                            jail::resolve_credentials(config.settings.jail_user, groups));
+    if (config.jail_ids.first != 0) {
+        jail_user_.uid = config.jail_ids.first;
+        jail_user_.gid = config.jail_ids.second;
+    }
     return Ok();
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -44,6 +45,9 @@ struct VmConfig {
     // on jail_root (<vmdir>/jail-root, empty).
     std::string jail_dir;
     std::string jail_root;
+    // The uid and gid the jailed program runs as: the VM's own (shim/sandbox/vm_ids.hpp), not
+    // jail_user's; 0: jail_user's.
+    std::pair<uint32_t, uint32_t> jail_ids{0, 0};
 };
 
 } // namespace runvm::shim

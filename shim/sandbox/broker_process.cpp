@@ -54,8 +54,12 @@ jail::JailSpec BrokerProcess::jail_spec(const BrokerConfig& c,
     spec.user = c.jail_user;
     // Its capabilities are needed by the fs device (the guest's root acts on its files): in
     // a user namespace they reach only what is mapped there, the idmapped shares.
+    spec.ids = {c.jail.user.uid, c.jail.user.gid};
     spec.userns = true;
     spec.userns_host_ids = c.fs_host_ids && !c.fs_socket.empty();
+    // The fs device's (broker/devices/fs/hardening.cpp); with host ids the broker is not the
+    // namespace's root but the VM's uid, and keeps them as ambient capabilities.
+    spec.keep_caps = {"chown", "dac_override", "fowner", "fsetid"};
     // Every socket it makes or dials: vhost-user, the hybrid vsock host socket and the
     // per-port sockets of the shim's listeners.
     spec.binds = {{c.jail.dir, false}};

@@ -44,7 +44,8 @@ struct BrokerConfig {
                              // which fills log_path); empty: log_path itself
     std::vector<BrokerNetDevice> net;
     // Jailed when jail.jailed(): runvm-jail (`jailer`) starts it as the root of a user
-    // namespace whose 0 is `jail_user` (docs/security.md, "Jail: the broker").
+    // namespace whose 0 is the VM's ids, jail.user, and whose 1..65535 are `jail_user`'s
+    // subordinate ids (docs/security.md, "Jail: the broker").
     JailDirs jail;
     std::string jail_user;
     std::string jailer = "runvm-jail";

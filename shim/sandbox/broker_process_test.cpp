@@ -41,15 +41,21 @@ BOOST_AUTO_TEST_CASE(unjailed_the_broker_makes_its_own_namespace) {
 
 BOOST_AUTO_TEST_CASE(jailed_it_runs_in_runvm_jail_with_a_user_namespace) {
     BrokerConfig c = fs_and_blk();
-    c.jail = JailDirs{"/run/vm/jail", "/run/vm/jail-root", {}};
+    c.jail = JailDirs{"/run/vm/jail", "/run/vm/jail-root", {1879113730, 1879113730, {}}, {}};
     c.jail_user = "runvm";
     const auto broker_argv = BrokerProcess::command(c);
     BOOST_TEST(broker_argv.back() == "--jailed");
     const jail::JailSpec spec = BrokerProcess::jail_spec(c, broker_argv);
     BOOST_TEST(spec.root == "/run/vm/jail-root");
     BOOST_TEST(spec.user == "runvm");
+    // The VM's own ids, not the jail user's: no two VMs share a uid.
+    BOOST_TEST_REQUIRE(spec.ids.has_value());
+    BOOST_TEST(spec.ids->first == 1879113730u);
+    BOOST_TEST(spec.ids->second == 1879113730u);
     BOOST_TEST(spec.userns);
     BOOST_TEST(!spec.userns_host_ids);
+    BOOST_TEST(
+        (spec.keep_caps == std::vector<std::string>{"chown", "dac_override", "fowner", "fsetid"}));
     const std::vector<jail::BindSpec> binds = {{"/run/vm/jail", false},
                                                {"/run/vm/rootfs.img", true}};
     BOOST_TEST((spec.binds == binds));
@@ -68,7 +74,7 @@ BOOST_AUTO_TEST_CASE(jailed_it_runs_in_runvm_jail_with_a_user_namespace) {
 // An overlayfs rootfs (Docker, containerd) or a pod's share: the same binds with host ids.
 BOOST_AUTO_TEST_CASE(jailed_with_host_ids_when_the_share_cannot_be_idmapped) {
     BrokerConfig c = fs_and_blk();
-    c.jail = JailDirs{"/run/vm/jail", "/run/vm/jail-root", {}};
+    c.jail = JailDirs{"/run/vm/jail", "/run/vm/jail-root", {1879113730, 1879113730, {}}, {}};
     c.fs_host_ids = true;
     const jail::JailSpec spec = BrokerProcess::jail_spec(c, BrokerProcess::command(c));
     BOOST_TEST(spec.userns);
@@ -76,13 +82,17 @@ BOOST_AUTO_TEST_CASE(jailed_with_host_ids_when_the_share_cannot_be_idmapped) {
     BOOST_TEST((spec.idmap_binds == std::vector<std::string>{"/run/vm/shared"}));
     const auto argv = jail::jail_argv("/usr/libexec/runvm-jail", spec);
     BOOST_TEST(std::count(argv.begin(), argv.end(), "--userns-host-ids") == 1);
+    // With host ids it is not the namespace's root: the VM's uid, with 4 capabilities of its own
+    // user namespace kept across the exec.
+    BOOST_TEST(std::count(argv.begin(), argv.end(), "1879113730:1879113730") == 1);
+    BOOST_TEST(std::count(argv.begin(), argv.end(), "--keep-cap") == 4);
 }
 
 BOOST_AUTO_TEST_CASE(jailed_without_files_or_image_binds_only_its_directory) {
     BrokerConfig c;
     c.vsock_socket = "/run/vm/jail/vsock.vhost";
     c.vsock_uds = "/run/vm/jail/vsock";
-    c.jail = JailDirs{"/run/vm/jail", "/run/vm/jail-root", {}};
+    c.jail = JailDirs{"/run/vm/jail", "/run/vm/jail-root", {1879113730, 1879113730, {}}, {}};
     const jail::JailSpec spec = BrokerProcess::jail_spec(c, BrokerProcess::command(c));
     BOOST_TEST(spec.binds.size() == 1u);
     BOOST_TEST(spec.idmap_binds.empty());

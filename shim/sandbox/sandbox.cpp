@@ -66,7 +66,7 @@ std::string Sandbox::keep_logs(const std::string& reason) const {
 Result<void> Sandbox::boot_steps() {
     const SandboxOptions& options = options_;
     RUNVM_TRY(open_owned_dir(options.run_dir, 0700));
-    RUNVM_ASSIGN_OR_RETURN(jail_, make_jail_dirs(options.run_dir, options.settings));
+    RUNVM_ASSIGN_OR_RETURN(jail_, make_jail_dirs(options.run_dir, options.settings, options.id));
     // The hybrid vsock sockets: made by the broker (jailed, it can write only there) and by
     // the shim's per-port listeners, which the broker dials.
     vsock_uds_ = jail_.dir + "/vsock";
@@ -164,6 +164,7 @@ Result<void> Sandbox::start_vm() {
     if (jail_.jailed()) {
         vm.jail_dir = jail_.dir;
         vm.jail_root = jail_.root;
+        vm.jail_ids = {jail_.user.uid, jail_.user.gid};
     }
     RUNVM_TRY(hypervisor_->prepare(vm));
     spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # e2e of the jailed broker (docs/security.md, "Jail: the broker"): with RUNVM_JAIL=on, while a
 # container with a virtio-fs rootfs and a volume runs, its runvm-broker is checked as an
-# attacker inside it would try it (host uid the jail user, capabilities only the fs device's
+# attacker inside it would try it (host uid the VM's own, capabilities only the fs device's
 # and only in its own user namespace, other user/network/mount namespaces, /etc/shadow out of
 # reach, a host abstract socket refused), and the file server keeps runc's ownership: a file
 # guest root makes in the rootfs is host root's, a chown to 1000 gives host uid 1000, and a
-# set-user-ID bit asked for in a volume does not reach the host.
+# set-user-ID bit asked for in a volume does not reach the host. Then the same with an overlayfs
+# rootfs (Docker's, containerd's), which cannot be idmapped: the broker maps every id to itself
+# and is still not root but the VM's uid, keeping the 4 capabilities as ambient ones.
 set -euo pipefail
 RUNVM=$1
 build=$2
@@ -20,11 +22,10 @@ require_built "$agent" "$broker" "$build/jail/runvm-jail"
 getent passwd runvm >/dev/null || skip "jail user runvm missing (scripts/setup.sh creates it)"
 grep -q '^runvm:' /etc/subuid || skip "runvm has no /etc/subuid range (scripts/setup.sh adds one)"
 jail_uid=$(id -u runvm)
-jail_gid=$(id -g runvm)
 tmp=$(mktemp -d /tmp/runvm-e2e.XXXXXX)
 chmod 0755 "$tmp"
 listener_pid=""
-trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; [ -z "$listener_pid" ] || kill "$listener_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; [ -z "$listener_pid" ] || kill "$listener_pid" 2>/dev/null; umount "$tmp/bo/rootfs" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 root=$tmp/state
 use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
 export RUNVM_JAIL=on
@@ -61,6 +62,10 @@ mkdir -p "$tmp/b/rootfs/vol"
 "$RUNVM" --root "$root" create --bundle "$tmp/b" jb </dev/null
 "$RUNVM" --root "$root" start jb
 dir=$(sandbox_dir "$root" jb)
+# The VM's own ids (e2e_jail checks where they come from).
+jail_uid=$(stat -c %u "$dir/jail")
+jail_gid=$(stat -c %g "$dir/jail")
+[ "$jail_uid" != "$(id -u runvm)" ] && [ "$jail_uid" != 0 ] || fail "the VM's uid is $jail_uid"
 
 broker_pid=$(pgrep -f "runvm-broker .*$dir/" | head -1) || fail "no broker for $dir"
 status=$(cat "/proc/$broker_pid/status")
@@ -109,6 +114,49 @@ chmod 0600 "$tmp/vol/host-root"
 "$RUNVM" --root "$root" exec jb sh -c 'echo guest >> /vol/host-root'
 expect_eq "$(cat "$tmp/vol/host-root")" "host
 guest" "guest root writes a host root 0600 file in a volume"
+
+# An overlayfs rootfs: the broker serves it with host ids, as the VM's uid, not root.
+make_bundle "$tmp/bo" '["sh","-c","trap \"exit 0\" TERM; while true; do sleep 0.1; done"]' "
+c['root']['readonly'] = False
+for k in ('bounding', 'effective', 'permitted'):
+    c['process']['capabilities'][k] = $caps"
+mv "$tmp/bo/rootfs" "$tmp/bo/lower"
+mkdir -p "$tmp/bo/rootfs" "$tmp/bo/upper" "$tmp/bo/work"
+mount -t overlay overlay -o "lowerdir=$tmp/bo/lower,upperdir=$tmp/bo/upper,workdir=$tmp/bo/work" \
+  "$tmp/bo/rootfs"
+"$RUNVM" --root "$root" create --bundle "$tmp/bo" jo </dev/null
+"$RUNVM" --root "$root" start jo
+dir_o=$(sandbox_dir "$root" jo)
+uid_o=$(stat -c %u "$dir_o/jail")
+[ "$uid_o" != "$jail_uid" ] || fail "two VMs share the uid $uid_o"
+broker_o=$(pgrep -f "runvm-broker .*$dir_o/" | head -1) || fail "no broker for $dir_o"
+status=$(cat "/proc/$broker_o/status")
+echo "runvm-broker, host ids (pid $broker_o): $(grep -E '^(Uid|Gid|CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs|Seccomp):' <<<"$status" | tr '\n\t' '; ')"
+expect_eq "$(cat "/proc/$broker_o/uid_map" | tr -s ' ' | sed 's/^ //')" "0 0 4294967295" \
+  "host-ids broker: uid_map"
+expect_eq "$(awk '/^Uid:/{print $2, $3, $4, $5}' <<<"$status")" "$uid_o $uid_o $uid_o $uid_o" \
+  "host-ids broker: host uids (not root)"
+expect_eq "$(awk '/^Gid:/{print $2, $3, $4, $5}' <<<"$status")" "$uid_o $uid_o $uid_o $uid_o" \
+  "host-ids broker: host gids"
+expect_eq "$(awk '/^CapEff:/{print $2}' <<<"$status")" 000000000000001b "host-ids broker: CapEff"
+expect_eq "$(awk '/^CapPrm:/{print $2}' <<<"$status")" 000000000000001b "host-ids broker: CapPrm"
+expect_eq "$(awk '/^CapBnd:/{print $2}' <<<"$status")" 000000000000001b "host-ids broker: CapBnd"
+expect_eq "$(awk '/^NoNewPrivs:/{print $2}' <<<"$status")" 1 "host-ids broker: no_new_privs"
+expect_eq "$(awk '/^Seccomp:/{print $2}' <<<"$status")" 2 "host-ids broker: seccomp"
+[ "$(readlink "/proc/$broker_o/ns/user")" != "$(readlink /proc/self/ns/user)" ] ||
+  fail "host-ids broker: in the host's user namespace"
+# runc's ownership all the same: guest root's files are host root's, a chown is kept.
+"$RUNVM" --root "$root" exec jo sh -c "touch /by-root && touch /given && $bb chown 1000:1000 /given && $bb mkdir /d"
+expect_eq "$(stat -c '%u:%g' "$tmp/bo/upper/by-root" "$tmp/bo/upper/given" "$tmp/bo/upper/d" | tr '\n' ' ')" \
+  "0:0 1000:1000 0:0 " "files guest root made in an overlay rootfs, on the host"
+"$RUNVM" --root "$root" kill jo TERM
+for _ in $(seq 100); do
+  [ "$("$RUNVM" --root "$root" state jo | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ] && break
+  sleep 0.1
+done
+"$RUNVM" --root "$root" delete jo
+expect_gone "$root" jo "after delete (overlay rootfs)"
+umount "$tmp/bo/rootfs"
 
 "$RUNVM" --root "$root" kill jb TERM
 for _ in $(seq 100); do

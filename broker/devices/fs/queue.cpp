@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/capability.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,19 @@
 namespace runvm::broker::fs {
 
 namespace {
+
+// Jailed with host ids, the broker is the VM's uid with CAP_CHOWN of its user namespace: new
+// nodes go to the requester as they do for a root broker.
+bool chown_is_effective() {
+    cap_t caps = ::cap_get_proc();
+    if (caps == nullptr) {
+        return false;
+    }
+    cap_flag_value_t chown = CAP_CLEAR;
+    ::cap_get_flag(caps, CAP_CHOWN, CAP_EFFECTIVE, &chown);
+    ::cap_free(caps);
+    return chown == CAP_SET;
+}
 
 // Opcodes that change the share: answered with EROFS on a read-only share.
 bool modifies(uint32_t opcode) {
@@ -59,7 +73,8 @@ FuseServer::FuseServer(const FsOptions& options, ProcSelfFd proc, UniqueFd root,
     : options_(options), proc_(std::move(proc)),
       inodes_(std::move(root), st, static_cast<size_t>(options.max_inodes)),
       handles_(static_cast<size_t>(options.max_handles)), umask_(0),
-      chown_new_nodes_(::geteuid() == 0), entry_timeout_s_(timeout_for(options.cache)) {
+      chown_new_nodes_(::geteuid() == 0 || chown_is_effective()),
+      entry_timeout_s_(timeout_for(options.cache)) {
     // umask() can only be read by setting it; restore at once (setup is single-threaded).
     umask_ = ::umask(022);
     ::umask(umask_);

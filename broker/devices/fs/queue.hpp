@@ -144,7 +144,7 @@ private:
     FuseRequest request_;
     FuseReply reply_;
     mode_t umask_;         // the broker's, undone on nodes the guest creates
-    bool chown_new_nodes_; // running as root: new nodes belong to the requester
+    bool chown_new_nodes_; // root or CAP_CHOWN: new nodes belong to the requester
     uint64_t entry_timeout_s_;
     std::vector<iovec> iov_;       // READ/WRITE segments, reused
     std::vector<uint8_t> dirents_; // getdents64 buffer, reused
