@@ -123,13 +123,7 @@ expect_contains "$(cat "$tmp/cross.err")" "Permission denied" "cross-VM /proc/<p
 expect_gone "$root" j3 "after delete --force of the second VM"
 
 expect_eq "$("$RUNVM" --root "$root" exec j1 sh -c 'echo jailed-exec-ok')" jailed-exec-ok "exec"
-"$RUNVM" --root "$root" kill j1 TERM
-for _ in $(seq 100); do
-  [ "$("$RUNVM" --root "$root" state j1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ] && break
-  sleep 0.1
-done
-"$RUNVM" --root "$root" delete j1
-expect_gone "$root" j1 "after delete"
+stop_and_delete "$root" j1 "after delete"
 
 # A jail user that does not exist: the start fails and says so.
 printf 'jail: on\njail_user: runvm-e2e-missing\n' >"$tmp/config.yaml"

@@ -149,20 +149,8 @@ expect_eq "$(awk '/^Seccomp:/{print $2}' <<<"$status")" 2 "host-ids broker: secc
 "$RUNVM" --root "$root" exec jo sh -c "touch /by-root && touch /given && $bb chown 1000:1000 /given && $bb mkdir /d"
 expect_eq "$(stat -c '%u:%g' "$tmp/bo/upper/by-root" "$tmp/bo/upper/given" "$tmp/bo/upper/d" | tr '\n' ' ')" \
   "0:0 1000:1000 0:0 " "files guest root made in an overlay rootfs, on the host"
-"$RUNVM" --root "$root" kill jo TERM
-for _ in $(seq 100); do
-  [ "$("$RUNVM" --root "$root" state jo | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ] && break
-  sleep 0.1
-done
-"$RUNVM" --root "$root" delete jo
-expect_gone "$root" jo "after delete (overlay rootfs)"
+stop_and_delete "$root" jo "after delete (overlay rootfs)"
 umount "$tmp/bo/rootfs"
 
-"$RUNVM" --root "$root" kill jb TERM
-for _ in $(seq 100); do
-  [ "$("$RUNVM" --root "$root" state jb | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ] && break
-  sleep 0.1
-done
-"$RUNVM" --root "$root" delete jb
-expect_gone "$root" jb "after delete"
+stop_and_delete "$root" jb "after delete"
 echo "e2e_jail_broker: ok"

@@ -62,6 +62,20 @@ expect_gone() {
   [ ! -e "$root/$id" ] || { ls -la "$root/$id" >&2; fail "$what: state directory left behind"; }
 }
 
+# stop_and_delete ROOT ID WHAT: `kill TERM`, up to 10 s for the state to say stopped, then
+# `delete` and expect_gone ($RUNVM is the runvm under test).
+stop_and_delete() {
+  local root=$1 id=$2 what=$3
+  "$RUNVM" --root "$root" kill "$id" TERM
+  for _ in $(seq 100); do
+    [ "$("$RUNVM" --root "$root" state "$id" |
+         python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ] && break
+    sleep 0.1
+  done
+  "$RUNVM" --root "$root" delete "$id"
+  expect_gone "$root" "$id" "$what"
+}
+
 # console_receiver SOCKET OUT [SEND EXPECT]...: the --console-socket peer, in the
 # background (its pid in $receiver_pid); returns once it listens.
 console_receiver() {
