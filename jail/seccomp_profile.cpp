@@ -4,11 +4,14 @@
 #include "jail/seccomp_profile.hpp"
 
 #include <algorithm>
-#include <cerrno>
+#include <cstdint>
+#include <string>
 
 #include <seccomp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "base/seccomp_allow_list.hpp"
 
 namespace runvm::jail {
 
@@ -263,35 +266,15 @@ Result<void> install_profile(SeccompProfile profile) {
     if (profile == SeccompProfile::none) {
         return Ok();
     }
-    const std::string what = "seccomp " + std::string(seccomp_profile_name(profile)) + " profile";
-    scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_ERRNO(EPERM));
-    if (ctx == nullptr) {
-        return Err(Error::msg("seccomp_init " + what));
-    }
-    int rc = 0;
-    for (const int nr : profile_syscalls(profile)) {
-        if (rc == 0) {
-            rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-        }
-    }
-    if (rc == 0) {
-        rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                                SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-    }
+    const std::vector<int> allowed = profile_syscalls(profile);
     // Signals to its own threads only (pthread_kill, raise, abort): every jailed process of
     // every VM has the same uid, which would let one signal another. The exec keeps this pid.
-    if (rc == 0) {
-        rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));
-    }
-    Result<void> result;
-    if (rc != 0) {
-        result = Err(Error::with_errno(-rc, "seccomp_rule_add " + what));
-    } else if (rc = ::seccomp_load(ctx); rc != 0) {
-        result = Err(Error::with_errno(-rc, "seccomp_load " + what));
-    }
-    ::seccomp_release(ctx);
-    return result;
+    const SeccompArgEquals arg_rules[] = {
+        {SCMP_SYS(socket), 0, AF_UNIX},
+        {SCMP_SYS(tgkill), 0, static_cast<std::uint64_t>(::getpid())},
+    };
+    return load_seccomp_allow_list(
+        "seccomp " + std::string(seccomp_profile_name(profile)) + " profile", allowed, arg_rules);
 }
 
 } // namespace runvm::jail

@@ -1,10 +1,13 @@
 // install_seccomp_filter: the allow-list of the broker after setup.
 #include "broker/hardening/seccomp_filter.hpp"
 
-#include <cerrno>
+#include <iterator>
+#include <vector>
 
 #include <seccomp.h>
 #include <sys/socket.h>
+
+#include "base/seccomp_allow_list.hpp"
 
 namespace runvm::broker {
 
@@ -79,36 +82,10 @@ constexpr int ALLOWED[] = {
 } // namespace
 
 Result<void> install_seccomp_filter(std::span<const int> extra) {
-    scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_ERRNO(EPERM));
-    if (ctx == nullptr) {
-        return Err(Error::msg("seccomp_init"));
-    }
-    Result<void> result;
-    int rc = ::seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    for (const int nr : ALLOWED) {
-        if (rc == 0) {
-            rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-        }
-    }
-    for (const int nr : extra) {
-        if (rc == 0) {
-            rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-        }
-    }
-    if (rc == 0) {
-        rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                                SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-    }
-    if (rc == 0) {
-        rc = ::seccomp_load(ctx);
-        if (rc != 0) {
-            result = Err(Error::with_errno(-rc, "seccomp_load broker allow-list"));
-        }
-    } else {
-        result = Err(Error::with_errno(-rc, "seccomp_rule_add broker allow-list"));
-    }
-    ::seccomp_release(ctx);
-    return result;
+    std::vector<int> allowed(std::begin(ALLOWED), std::end(ALLOWED));
+    allowed.insert(allowed.end(), extra.begin(), extra.end());
+    const SeccompArgEquals arg_rules[] = {{SCMP_SYS(socket), 0, AF_UNIX}};
+    return load_seccomp_allow_list("broker allow-list", allowed, arg_rules, SeccompThreads::all);
 }
 
 } // namespace runvm::broker
