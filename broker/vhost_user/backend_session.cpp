@@ -41,6 +41,20 @@ Result<void> no_fds(const Message& msg, const char* what) {
 
 } // namespace
 
+// The prologue of the vring requests that carry a Payload (VringState, VringAddr) and no fds:
+// the payload, checked for size, and the ring its index names.
+template <typename Payload>
+Result<std::pair<Payload, BackendSession::Vring*>> BackendSession::ring_payload(const Message& msg,
+                                                                                const char* what) {
+    RUNVM_TRY(no_fds(msg, what));
+    auto payload = msg.as<Payload>();
+    if (!payload) {
+        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
+    }
+    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(payload->index, what));
+    return std::pair<Payload, Vring*>{*payload, ring};
+}
+
 BackendSession::BackendSession(Device& device, EventLoop& loop)
     : device_(device), loop_(loop), rings_(device.queue_count()) {}
 
@@ -166,19 +180,15 @@ Result<BackendSession::Reply> BackendSession::on_reset_owner() {
 
 Result<BackendSession::Reply> BackendSession::on_set_vring_num(const Message& msg,
                                                                const char* what) {
-    RUNVM_TRY(no_fds(msg, what));
-    auto state = msg.as<VringState>();
-    if (!state) {
-        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
-    }
-    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-    const uint32_t num = state->num;
+    RUNVM_ASSIGN_OR_RETURN(const auto state_ring, ring_payload<VringState>(msg, what));
+    const auto& [state, ring] = state_ring;
+    const uint32_t num = state.num;
     if (num == 0 || (num & (num - 1)) != 0 || num > device_.max_queue_size()) {
         return Err(refused(what, "size " + std::to_string(num) + " (want a power of two up to " +
                                      std::to_string(device_.max_queue_size()) + ")"));
     }
     if (ring->vq) {
-        return Err(refused(what, "ring " + std::to_string(state->index) + " is running", EBUSY));
+        return Err(refused(what, "ring " + std::to_string(state.index) + " is running", EBUSY));
     }
     ring->size = static_cast<uint16_t>(num);
     return Reply();
@@ -186,35 +196,27 @@ Result<BackendSession::Reply> BackendSession::on_set_vring_num(const Message& ms
 
 Result<BackendSession::Reply> BackendSession::on_set_vring_base(const Message& msg,
                                                                 const char* what) {
-    RUNVM_TRY(no_fds(msg, what));
-    auto state = msg.as<VringState>();
-    if (!state) {
-        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
+    RUNVM_ASSIGN_OR_RETURN(const auto state_ring, ring_payload<VringState>(msg, what));
+    const auto& [state, ring] = state_ring;
+    if (ring->vq || state.num > 0xffff) {
+        return Err(refused(what, "ring running or base " + std::to_string(state.num)));
     }
-    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-    if (ring->vq || state->num > 0xffff) {
-        return Err(refused(what, "ring running or base " + std::to_string(state->num)));
-    }
-    ring->base = static_cast<uint16_t>(state->num);
+    ring->base = static_cast<uint16_t>(state.num);
     return Reply();
 }
 
 Result<BackendSession::Reply> BackendSession::on_set_vring_addr(const Message& msg,
                                                                 const char* what) {
-    RUNVM_TRY(no_fds(msg, what));
-    auto addr = msg.as<VringAddr>();
-    if (!addr) {
-        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
-    }
-    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(addr->index, what));
+    RUNVM_ASSIGN_OR_RETURN(const auto addr_ring, ring_payload<VringAddr>(msg, what));
+    const auto& [addr, ring] = addr_ring;
     if (ring->vq) {
-        return Err(refused(what, "ring " + std::to_string(addr->index) + " is running", EBUSY));
+        return Err(refused(what, "ring " + std::to_string(addr.index) + " is running", EBUSY));
     }
     Vring candidate;
     candidate.size = ring->size;
-    candidate.desc_uva = addr->desc_user_addr;
-    candidate.avail_uva = addr->avail_user_addr;
-    candidate.used_uva = addr->used_user_addr;
+    candidate.desc_uva = addr.desc_user_addr;
+    candidate.avail_uva = addr.avail_user_addr;
+    candidate.used_uva = addr.used_user_addr;
     // Checked now so the frontend hears about a bad address at once; checked again at
     // start because the memory table may change in between.
     if (memory_ && candidate.size != 0) {
@@ -249,29 +251,24 @@ Result<BackendSession::Reply> BackendSession::on_set_vring_call_or_err(Message& 
 
 Result<BackendSession::Reply> BackendSession::on_set_vring_enable(const Message& msg,
                                                                   const char* what) {
-    RUNVM_TRY(no_fds(msg, what));
-    auto state = msg.as<VringState>();
-    if (!state || state->num > 1) {
-        return Err(refused(what, "payload"));
+    RUNVM_ASSIGN_OR_RETURN(const auto state_ring, ring_payload<VringState>(msg, what));
+    const auto& [state, ring] = state_ring;
+    if (state.num > 1) {
+        return Err(refused(what, "state " + std::to_string(state.num) + " (want 0 or 1)"));
     }
-    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-    ring->enabled = state->num == 1;
+    ring->enabled = state.num == 1;
     if (ring->enabled && ring->vq) {
-        device_.on_kick(static_cast<uint16_t>(state->index));
+        device_.on_kick(static_cast<uint16_t>(state.index));
     }
     return Reply();
 }
 
 Result<BackendSession::Reply> BackendSession::on_get_vring_base(const Message& msg,
                                                                 const char* what) {
-    RUNVM_TRY(no_fds(msg, what));
-    auto state = msg.as<VringState>();
-    if (!state) {
-        return Err(refused(what, "payload size " + std::to_string(msg.payload.size())));
-    }
-    RUNVM_ASSIGN_OR_RETURN(Vring * ring, vring_for(state->index, what));
-    const auto index = static_cast<uint16_t>(state->index);
-    VringState reply{state->index, ring->vq ? ring->vq->next_avail() : ring->base};
+    RUNVM_ASSIGN_OR_RETURN(const auto state_ring, ring_payload<VringState>(msg, what));
+    const auto& [state, ring] = state_ring;
+    const auto index = static_cast<uint16_t>(state.index);
+    VringState reply{state.index, ring->vq ? ring->vq->next_avail() : ring->base};
     stop_ring(index);
     ring->base = static_cast<uint16_t>(reply.num);
     bool any_running = false;

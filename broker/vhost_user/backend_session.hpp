@@ -5,6 +5,7 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "base/event_fd.hpp"
@@ -78,6 +79,8 @@ private:
     Result<Reply> on_get_config(const Message& msg, const char* what);
 
     Result<Vring*> vring_for(uint32_t index, const char* what);
+    template <typename Payload>
+    Result<std::pair<Payload, Vring*>> ring_payload(const Message& msg, const char* what);
     Result<Vring*> vring_fd_message(Message& msg, const char* what);
     Result<void> start_ring(uint16_t index);
     void stop_ring(uint16_t index);
