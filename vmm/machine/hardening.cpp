@@ -1,12 +1,16 @@
 // Capability drop (libcap) and per-thread seccomp allow-lists (libseccomp).
 #include "vmm/machine/hardening.hpp"
 
+#include <string_view>
 #include <vector>
 
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+
+#include "base/io.hpp"
+#include "base/text.hpp"
 
 namespace runvm::vmm {
 
@@ -51,6 +55,30 @@ const std::vector<int>& common_syscalls() {
     return calls;
 }
 
+// Whether this thread's inheritable, permitted, effective and ambient sets are all empty, as
+// /proc shows them (capget may be refused as capset is).
+bool holds_no_capabilities() {
+    const auto status = read_file("/proc/thread-self/status");
+    if (!status) {
+        return false;
+    }
+    int empty_sets = 0;
+    for (const std::string_view line : split(*status, '\n')) {
+        for (const std::string_view set : {"CapInh:", "CapPrm:", "CapEff:", "CapAmb:"}) {
+            if (!line.starts_with(set)) {
+                continue;
+            }
+            const std::string_view mask = line.substr(set.size());
+            if (mask.find_first_not_of("0\t ") != std::string_view::npos ||
+                mask.find('0') == std::string_view::npos) {
+                return false;
+            }
+            ++empty_sets;
+        }
+    }
+    return empty_sets == 4;
+}
+
 } // namespace
 
 Result<void> drop_capabilities() {
@@ -70,7 +98,9 @@ Result<void> drop_capabilities() {
     const int rc = cap_set_proc(empty);
     const int err = errno;
     cap_free(empty);
-    if (rc != 0) {
+    // Jailed, runvm-jail has emptied every set already and its vmm seccomp list refuses
+    // capset (EPERM): there is nothing left to drop.
+    if (rc != 0 && !(err == EPERM && holds_no_capabilities())) {
         return Err(Error::with_errno(err, "cap_set_proc (drop all capabilities)"));
     }
     return Ok();
