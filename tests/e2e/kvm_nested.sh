@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# e2e on KVM through runvm-vmm: one L1 QEMU/TCG boot with nested KVM (scripts/kvm-nested.sh)
-# carries runvm, the broker, the VMM, the guest image and two busybox bundles; inside L1
-# `runvm` with hypervisor auto must pick runvm-vmm (/dev/kvm opens) and boot two L2 VMs:
+# e2e on KVM through runvm-vmm, jailed: one L1 QEMU/TCG boot with nested KVM
+# (scripts/kvm-nested.sh) carries runvm, runvm-jail, the broker, the VMM, the guest image and
+# two busybox bundles; inside L1 `runvm` with hypervisor auto and the jail on (the default)
+# must pick runvm-vmm (/dev/kvm opens) and boot two L2 VMs:
 #  1. `runvm run`: stdin piped in, uname -r and hostname printed, the rootfs served by the
 #     broker's virtio-fs through runvm-vmm, exit status 3 propagated.
-#  2. create, start, exec (output and status), kill TERM (the trap's 42), delete.
-# After each, no runvm-vmm or runvm-broker process and no sandbox directory may be left.
+#  2. create, start, exec (output and status), kill TERM (the trap's 42), delete. While it
+#     runs: runvm-vmm is not root (all four uids, and the owner of its VM's jail directory),
+#     has no capability, no_new_privs, a seccomp filter, its own network namespace and no
+#     /etc/shadow in its root; the broker's user namespace maps its root to a non-zero id.
+# After each, no runvm-vmm, runvm-broker or runvm-jail process and no sandbox directory may be
+# left. L1 is set up as a Debian host is for the jail (scripts/jail-user.sh): the user runvm
+# with its subordinate ids, group kvm owning /dev/kvm, merged /usr with ld.so.cache; its root
+# is an ext4 image (pivot_root cannot leave an initramfs, and Linux 6.1's tmpfs has no
+# idmapped mounts for the broker's share).
 # usage: kvm_nested.sh RUNVM BUILD_DIR
 set -euo pipefail
 RUNVM=$1
@@ -21,28 +29,83 @@ kcache=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
 vmm=$build/vmm/runvm-vmm
-require_built "$RUNVM" "$agent" "$broker" "$vmm"
+jailer=$build/jail/runvm-jail
+require_built "$RUNVM" "$agent" "$broker" "$vmm" "$jailer"
+[ -s /etc/ld.so.cache ] || skip "no /etc/ld.so.cache (runvm-jail binds it)"
+release=$(cat "$kcache/release")
+# Debian's cloud kernel has ext4 built in and loop as a module.
+loop_ko=$kcache/modules/$release/kernel/drivers/block/loop.ko
 
 tmp=$(mktemp -d /tmp/runvm-kvm-nested.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 image=$(RUNVM_E2E_KERNEL=cloud guest_image "$agent" "$tmp/image") || skip "guest image build failed"
 rm -f "$tmp/image/runvm-agent.stripped"
-# Stripped copies: debug info is most of each file, and L1's initramfs is read by TCG.
+# Stripped copies: debug info is most of each file, and L1's initramfs is read by TCG. runvm
+# finds runvm-jail next to itself (config::find_helper).
 mkdir -p "$tmp/bin"
-for b in "$RUNVM" "$broker" "$vmm"; do strip -o "$tmp/bin/$(basename "$b")" "$b"; done
+for b in "$RUNVM" "$broker" "$vmm" "$jailer"; do strip -o "$tmp/bin/$(basename "$b")" "$b"; done
 make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo \"host=$(hostname)\"; echo \"release=$(uname -r)\"; echo \"root=$(grep \" / \" /proc/mounts | cut -d\" \" -f3)\"; exit 3"]'
 make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0.1; done"]'
 
 cat > "$tmp/inner.sh" <<'INNER'
-# Runs inside L1 (busybox only): the runvm CLI on nested KVM.
+# Runs inside L1 (busybox only): the runvm CLI on nested KVM, jailed. Three steps, the
+# argument says which: none, the L1 root (as root of a mount namespace of our own), the test.
+export PATH=/usr/sbin:/sbin:/bin:/usr/bin
+case ${1:-} in
+'') exec unshare -m --propagation private sh /work/inner.sh root ;;
+root)
+  # runvm-jail pivot_roots into each jail, and pivot_root(2) refuses when the current root is
+  # the initramfs (rootfs): as switch_root does, an ext4 image is moved over / and chrooted
+  # into. ext4, not tmpfs: the broker's share directory (/run/runvm-vm/<id>/shared) is bound
+  # idmapped, which tmpfs supports only from Linux 6.3, and L1 runs 6.1.
+  set -e
+  r=/l1root
+  [ ! -f /lib/modules/loop.ko ] || insmod /lib/modules/loop.ko
+  truncate -s $((40 << 20)) /l1root.img
+  /usr/sbin/mke2fs -q -t ext4 -O ^has_journal -L l1root /l1root.img
+  mkdir -p $r
+  mount -o loop /l1root.img $r
+  mkdir -p $r/usr/lib $r/usr/lib64 $r/bin $r/etc $r/dev $r/proc $r/sys $r/tmp $r/run $r/work \
+    $r/bundles
+  # Debian 12's merged /usr, which runvm-jail's root repeats (/lib -> usr/lib): the libraries
+  # kvm-nested.sh brought along move under /usr, as the jail binds only /usr.
+  cp -a /usr/. $r/usr/
+  for d in /lib/*; do [ "$d" = /lib/modules ] || cp -a "$d" $r/usr/lib/; done
+  cp -a /lib64/. $r/usr/lib64/
+  ln -s usr/lib $r/lib
+  ln -s usr/lib64 $r/lib64
+  cp -a /bin/. $r/bin/
+  cp -a /etc/. $r/etc/
+  # What scripts/jail-user.sh makes on a host: the jail user (a system user, nologin), group
+  # kvm with it, its subordinate ids; and a root-only /etc/shadow no jail may reach.
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+    'runvm:x:999:995:runvm jail:/nonexistent:/usr/sbin/nologin' > $r/etc/passwd
+  printf '%s\n' 'root:x:0:' 'kvm:x:994:runvm' 'runvm:x:995:' > $r/etc/group
+  echo 'runvm:1879048192:65536' > $r/etc/subuid
+  echo 'runvm:1879048192:65536' > $r/etc/subgid
+  echo 'root:*:19000:0:99999:7:::' > $r/etc/shadow
+  echo 'runvm:!:19000::::::' >> $r/etc/shadow
+  chmod 0600 $r/etc/shadow
+  # udev's rule on a host: /dev/kvm root:kvm 0660 (devtmpfs makes it root 0600).
+  chgrp 994 /dev/kvm
+  chmod 0660 /dev/kvm
+  cp -a /work/b1 /work/b2 $r/bundles/
+  mount --bind /dev $r/dev
+  mount -t proc proc $r/proc
+  mount -t sysfs sys $r/sys
+  mount -t tmpfs -o mode=1777 tmp $r/tmp
+  mount --bind /work $r/work
+  cd $r
+  mount --move . /
+  exec chroot . sh /work/inner.sh test
+  ;;
+esac
 export PATH=/work/bin:/usr/sbin:/sbin:/bin:/usr/bin
 export RUNVM_KERNEL=/work/image/vmlinuz RUNVM_INITRD=/work/image/initramfs.cpio
 export RUNVM_BROKER=/work/bin/runvm-broker RUNVM_VMM=/work/bin/runvm-vmm
 export RUNVM_HYPERVISOR=auto RUNVM_BOOT_TIMEOUT_MS=240000
-# The L1 guest has neither the jail user nor runvm-jail: the jail is tested on the host
-# (e2e_jail, e2e_jail_broker), this test is about runvm-vmm on KVM.
-export RUNVM_JAIL=off
-mkdir -p /run
+# The jail is on (the default; RUNVM_JAIL is not set): runvm-vmm and the broker start through
+# /work/bin/runvm-jail, which runvm finds next to itself.
 root=/tmp/state
 fail=0
 pass() { echo "PASS kvm-nested: $*"; }
@@ -50,15 +113,88 @@ bad() { echo "FAIL kvm-nested: $*"; fail=1; }
 check() { # description file pattern
   if grep -q -- "$3" "$2"; then pass "$1"; else bad "$1: no '$3' in $2"; cat "$2"; fi
 }
+# Debian's busybox has no pgrep: the pids whose comm is $1.
+pids_of() {
+  for d in /proc/[0-9]*; do
+    [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] && echo "${d#/proc/}"
+  done
+}
 clean() { # what
-  # Debian's busybox has no pgrep.
-  if ps | grep -v grep | grep -q -e runvm-vmm -e runvm-broker; then
-    ps; bad "$1: runvm-vmm or runvm-broker left running"
+  if ps | grep -v grep | grep -q -e runvm-vmm -e runvm-broker -e runvm-jail; then
+    ps; bad "$1: runvm-vmm, runvm-broker or runvm-jail left running"
   elif [ -n "$(ls -A /run/runvm-vm 2>/dev/null)" ]; then
     ls -la /run/runvm-vm; bad "$1: sandbox directory left behind"
   else
     pass "$1: nothing left"
   fi
+}
+field() { # pid name: the value of a /proc/<pid>/status line
+  sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s '\t ' '  '
+}
+nonzero_ids() { # "a b c d": none is 0
+  for id in $1; do [ "$id" != 0 ] || return 1; done
+  [ -n "$1" ]
+}
+# The jail as the running VM's processes show it (docs/security.md, "Jail"). No uid is
+# expected in particular (the jail user's, or a VM's own from jail_vm_ids): not 0, and the
+# owner of the VM's jail directory.
+jail_checks() {
+  set -- $(pids_of runvm-vmm)
+  if [ $# != 1 ]; then ps; bad "one runvm-vmm process (have $#)"; return; fi
+  vmm=$1
+  uids=$(field $vmm Uid)
+  gids=$(field $vmm Gid)
+  nonzero_ids "$uids" && pass "runvm-vmm uids not root: $uids" || bad "runvm-vmm uids: $uids"
+  nonzero_ids "$gids" && pass "runvm-vmm gids not root: $gids" || bad "runvm-vmm gids: $gids"
+  config=$(tr '\0' '\n' < /proc/$vmm/cmdline | sed -n '/^--config$/{n;p;}')
+  jail_dir=${config%/*}/jail
+  owner=$(stat -c %u "$jail_dir" 2>/dev/null)
+  [ -n "$owner" ] && [ "$owner" = "${uids%% *}" ] &&
+    pass "runvm-vmm uid is the owner of $jail_dir ($owner)" ||
+    bad "runvm-vmm uid ${uids%% *}, $jail_dir owner '$owner'"
+  kvm_gid=$(stat -c %g /dev/kvm)
+  case " $(field $vmm Groups) " in
+    *" $kvm_gid "*) pass "runvm-vmm in /dev/kvm's group $kvm_gid" ;;
+    *) bad "runvm-vmm groups '$(field $vmm Groups)' lack /dev/kvm's $kvm_gid" ;;
+  esac
+  for f in CapInh CapPrm CapEff CapBnd CapAmb; do
+    [ "$(field $vmm $f)" = 0000000000000000 ] && pass "runvm-vmm $f 0" ||
+      bad "runvm-vmm $f $(field $vmm $f)"
+  done
+  [ "$(field $vmm NoNewPrivs)" = 1 ] && pass "runvm-vmm NoNewPrivs 1" ||
+    bad "runvm-vmm NoNewPrivs $(field $vmm NoNewPrivs)"
+  [ "$(field $vmm Seccomp)" = 2 ] && pass "runvm-vmm Seccomp 2 (filter)" ||
+    bad "runvm-vmm Seccomp $(field $vmm Seccomp)"
+  for ns in net mnt ipc uts; do
+    mine=$(readlink /proc/self/ns/$ns)
+    its=$(readlink /proc/$vmm/ns/$ns)
+    [ -n "$its" ] && [ "$its" != "$mine" ] && pass "runvm-vmm own $ns namespace ($its)" ||
+      bad "runvm-vmm $ns namespace '$its', L1's $mine"
+  done
+  # Its root is the jail's tmpfs: ld.so.cache and /dev/kvm there, /etc/shadow not.
+  ls /proc/$vmm/root/etc/ld.so.cache /proc/$vmm/root/dev/kvm >/dev/null &&
+    pass "runvm-vmm root is the jail's (/etc/ld.so.cache, /dev/kvm)" ||
+    { bad "runvm-vmm root"; ls -laR /proc/$vmm/root/ | head -40; }
+  if ls /proc/$vmm/root/etc/shadow 2>/dev/null; then
+    bad "/etc/shadow in runvm-vmm's root"
+  else
+    pass "no /etc/shadow in runvm-vmm's root (L1's: $(stat -c '%a %U' /etc/shadow))"
+  fi
+  set -- $(pids_of runvm-broker)
+  if [ $# != 1 ]; then ps; bad "one runvm-broker process (have $#)"; return; fi
+  broker=$1
+  uids=$(field $broker Uid)
+  nonzero_ids "$uids" && pass "runvm-broker uids not root: $uids" ||
+    bad "runvm-broker uids: $uids"
+  map=$(awk '$1 == 0 {print $2}' /proc/$broker/uid_map)
+  [ -n "$map" ] && [ "$map" != 0 ] &&
+    pass "runvm-broker's user namespace maps its root to $map (uid_map $(awk '{printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3}' /proc/$broker/uid_map))" ||
+    bad "runvm-broker uid_map: $(cat /proc/$broker/uid_map)"
+  [ "$(readlink /proc/$broker/ns/user)" != "$(readlink /proc/self/ns/user)" ] &&
+    pass "runvm-broker own user namespace" || bad "runvm-broker in L1's user namespace"
+  [ "$(field $broker NoNewPrivs)" = 1 ] && [ "$(field $broker Seccomp)" = 2 ] &&
+    pass "runvm-broker NoNewPrivs 1, Seccomp 2" ||
+    bad "runvm-broker NoNewPrivs $(field $broker NoNewPrivs), Seccomp $(field $broker Seccomp)"
 }
 now() { cut -d' ' -f1 /proc/uptime; }
 # A failed create removes its VM directory: keep copies of its logs for the report.
@@ -67,17 +203,18 @@ mkdir -p /tmp/keep
 keeper=$!
 logs() {
   for f in /tmp/keep/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -c 3000 "$f"; }; done
-  dmesg | grep -i -e segfault -e 'traps:' | tail -5
+  dmesg | grep -i -e segfault -e 'traps:' -e audit | tail -5
 }
 
 # 1. run
 t0=$(now)
-echo piped | runvm --root $root --log /tmp/run.log --debug run --bundle /work/b1 r1 >/tmp/out 2>/tmp/err
+echo piped | runvm --root $root --log /tmp/run.log --debug run --bundle /bundles/b1 r1 >/tmp/out 2>/tmp/err
 rc=$?
 echo "kvm-nested: runvm run took $(awk "BEGIN{print $(now) - $t0}") s (L1 uptime)"
 cat /tmp/out /tmp/err
 [ $rc = 3 ] && pass "run exit status 3" || { bad "run exit status $rc (want 3)"; cat /tmp/run.log; logs; }
 check "auto picked runvm-vmm" /tmp/run.log "runvm-vmm on KVM"
+if grep -q "jail: off" /tmp/run.log; then bad "run was not jailed"; else pass "run jailed (no 'jail: off')"; fi
 check "stdin piped in" /tmp/out "^in=piped$"
 check "hostname" /tmp/out "^host=runvm-e2e$"
 check "guest uname -r" /tmp/out "^release=$(cat /work/release)$"
@@ -86,7 +223,7 @@ clean "after run"
 
 # 2. create, start, exec, kill, delete
 t0=$(now)
-runvm --root $root --log /tmp/c2.log create --bundle /work/b2 --pid-file /tmp/pid c2 </dev/null >/tmp/c2.out 2>&1 ||
+runvm --root $root --log /tmp/c2.log create --bundle /bundles/b2 --pid-file /tmp/pid c2 </dev/null >/tmp/c2.out 2>&1 ||
   { bad "create"; cat /tmp/c2.out /tmp/c2.log; logs; }
 echo "kvm-nested: create took $(awk "BEGIN{print $(now) - $t0}") s"
 monitor=$(cat /tmp/pid 2>/dev/null)
@@ -96,6 +233,7 @@ runvm --root $root start c2 || bad "start"
 runvm --root $root state c2 > /tmp/state2
 check "state running" /tmp/state2 '"status": *"running"'
 check "state names runvm-vmm" /tmp/state2 '"hypervisor": *"runvm-vmm"'
+jail_checks
 runvm --root $root exec c2 sh -c 'echo exec-ok; exit 5' > /tmp/exec.out 2>&1
 rc=$?
 [ $rc = 5 ] && pass "exec status 5" || bad "exec status $rc (want 5)"
@@ -111,18 +249,18 @@ runvm --root $root delete c2 || bad "delete"
 [ -e $root/c2 ] && bad "state directory left after delete"
 clean "after delete"
 kill $keeper
-[ $fail = 0 ] || { echo "--- run log"; cat /tmp/run.log; echo "--- c2 log"; cat /tmp/c2.log; }
+[ $fail = 0 ] || { echo "--- run log"; cat /tmp/run.log; echo "--- c2 log"; cat /tmp/c2.log; logs; }
 exit $fail
 INNER
 
-release=$(cat "$kcache/release")
 echo "$release" > "$tmp/release"
 # Each program on its own --add: kvm-nested.sh brings its shared libraries along.
 adds=(--add "$tmp/image:/work/image" --add "$tmp/b1:/work/b1" --add "$tmp/b2:/work/b2"
       --add "$tmp/inner.sh:/work/inner.sh" --add "$tmp/release:/work/release"
-      --add "$(command -v mke2fs):/usr/sbin/mke2fs")
+      --add "$(command -v mke2fs):/usr/sbin/mke2fs" --add /etc/ld.so.cache:/etc/ld.so.cache)
 for b in "$tmp"/bin/*; do adds+=(--add "$b:/work/bin/$(basename "$b")"); done
 [ -f /etc/mke2fs.conf ] && adds+=(--add /etc/mke2fs.conf:/etc/mke2fs.conf)
+[ -f "$loop_ko" ] && adds+=(--add "$loop_ko:/lib/modules/loop.ko")
 # Not exec: the EXIT trap removes $tmp. The L1 command's status is this script's.
 "$repo/scripts/kvm-nested.sh" --timeout "${RUNVM_KVM_NESTED_TIMEOUT:-360}" "${adds[@]}" \
   -- sh /work/inner.sh
