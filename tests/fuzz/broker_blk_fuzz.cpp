@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "broker/devices/blk/device.hpp"
-#include "broker/testing/current_queues.hpp"
+#include "tests/fuzz/device_fuzz.hpp"
 
 using namespace runvm;
 using namespace runvm::broker;
@@ -87,28 +87,9 @@ void check_image(const Disk& d) {
     }
 }
 
-class Input {
-public:
-    Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-    size_t left() const { return size_ - at_; }
-    uint8_t byte() { return at_ < size_ ? data_[at_++] : 0; }
-    uint16_t le16() { return static_cast<uint16_t>(byte() | (byte() << 8)); }
-    // Copies up to `n` bytes to `to`; the rest of `to` is left as it was.
-    void copy(uint8_t* to, size_t n) {
-        n = std::min(n, left());
-        std::memcpy(to, data_ + at_, n);
-        at_ += n;
-    }
-
-private:
-    const uint8_t* data_;
-    size_t size_;
-    size_t at_ = 0;
-};
-
 // Places one request's chain from the input and notes the bytes the device may write into
 // it under its head; false when the ring or RAM ran out.
-bool add_request(Input& in, testing::DirectQueues& q, std::vector<uint64_t>& writable) {
+bool add_request(fuzz::Input& in, testing::DirectQueues& q, std::vector<uint64_t>& writable) {
     testing::TestGuestMemory& ram = q.ram();
     uint8_t header[blk::REQUEST_HEADER_BYTES] = {};
     in.copy(header, sizeof(header));
@@ -166,15 +147,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) {
         return 0;
     }
-    Input in(data, size);
+    fuzz::Input in(data, size);
     const uint8_t pick = in.byte();
     Disk& disk = world.disks[(pick & 3) % 3];
-    auto queues = testing::DirectQueues::create(1, QUEUE, 1 << 20, (pick & 4) != 0);
-    if (!queues) {
+    fuzz::InputQueues queues(world.context, 1, QUEUE, 1 << 20, (pick & 4) != 0);
+    if (!queues.ok()) {
         return 0;
     }
-    testing::DirectQueues& q = **queues;
-    world.context.set(&q);
+    testing::DirectQueues& q = *queues;
     std::vector<uint64_t> writable(QUEUE);
     for (int n = 0; n < QUEUE && in.left() >= blk::REQUEST_HEADER_BYTES; ++n) {
         if (!add_request(in, q, writable)) {
@@ -188,7 +168,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             __builtin_trap(); // the device claims bytes the driver's buffers do not have
         }
     }
-    world.context.set(nullptr);
     check_image(disk);
     return 0;
 }

@@ -8,17 +8,17 @@
 //   queue byte (low 3 bits: 0 rx, 1 tx, 2 control rx, 3 control tx, 4-5 port 1, 6-7 beyond),
 //   shape byte (bit 0 indirect, bits 1-3 descriptors, bit 4 kick after it, bits 5-7 which
 //   descriptors are device-writable), then per descriptor a le16 length and its bytes.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include "broker/devices/console/device.hpp"
-#include "broker/testing/current_queues.hpp"
 #include "broker/testing/temp_dir.hpp"
+#include "tests/fuzz/device_fuzz.hpp"
 
 using namespace runvm;
 using namespace runvm::broker;
@@ -48,24 +48,6 @@ struct World {
     }
 };
 
-class Input {
-public:
-    Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-    size_t left() const { return size_ - at_; }
-    uint8_t byte() { return at_ < size_ ? data_[at_++] : 0; }
-    uint16_t le16() { return static_cast<uint16_t>(byte() | (byte() << 8)); }
-    void copy(uint8_t* to, size_t n) {
-        n = std::min(n, left());
-        std::memcpy(to, data_ + at_, n);
-        at_ += n;
-    }
-
-private:
-    const uint8_t* data_;
-    size_t size_;
-    size_t at_ = 0;
-};
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -73,14 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) {
         return 0;
     }
-    Input in(data, size);
-    auto queues = testing::DirectQueues::create(QUEUES, QUEUE, 1 << 20, (in.byte() & 1) != 0);
-    if (!queues) {
+    fuzz::Input in(data, size);
+    fuzz::InputQueues queues(world.context, QUEUES, QUEUE, 1 << 20, (in.byte() & 1) != 0);
+    if (!queues.ok()) {
         return 0;
     }
-    testing::DirectQueues& q = **queues;
+    testing::DirectQueues& q = *queues;
     testing::TestGuestMemory& ram = q.ram();
-    world.context.set(&q);
     const uint64_t before = world.device->output().bytes();
     // Readable bytes of well-formed tx chains, counted only once they were published.
     uint64_t tx_pending = 0, tx_published = 0;
@@ -145,6 +126,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         world.log_bytes("console.log.1") > LOG_CAP / 2) {
         __builtin_trap(); // output lost, or the log past its cap
     }
-    world.context.set(nullptr);
     return 0;
 }

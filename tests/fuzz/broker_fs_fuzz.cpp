@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "broker/devices/fs/device.hpp"
-#include "broker/testing/current_queues.hpp"
 #include "broker/testing/temp_dir.hpp"
+#include "tests/fuzz/device_fuzz.hpp"
 
 using namespace runvm::broker;
 
@@ -52,12 +52,11 @@ struct World {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static World world;
-    auto queues = testing::DirectQueues::create(2, 64, 1 << 20, (size & 1) != 0);
-    if (!queues) {
+    fuzz::InputQueues queues(world.context, 2, 64, 1 << 20, (size & 1) != 0);
+    if (!queues.ok()) {
         return 0;
     }
-    testing::DirectQueues& q = **queues;
-    world.context.set(&q);
+    testing::DirectQueues& q = *queues;
     testing::TestGuestMemory& ram = q.ram();
     // Requests: u16 length, u8 shape, then that many bytes. The shape's bits make the
     // header's len match the bytes (so decoding reaches the operations), point the node id
@@ -100,6 +99,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ++requests;
     }
     world.device->reset();
-    world.context.set(nullptr);
     return 0;
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "broker/devices/net/device.hpp"
-#include "broker/testing/current_queues.hpp"
 #include "broker/virtio/virtio_spec.hpp"
+#include "tests/fuzz/device_fuzz.hpp"
 
 using namespace runvm::broker;
 
@@ -55,12 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         acked &= ~virtio::F_VERSION_1;
     }
     world.context.set_acked_features(acked);
-    auto queues = testing::DirectQueues::create(2, 64, 1 << 20, (f & 16) != 0);
-    if (!queues) {
+    fuzz::InputQueues queues(world.context, 2, 64, 1 << 20, (f & 16) != 0);
+    if (!queues.ok()) {
         return 0;
     }
-    testing::DirectQueues& q = **queues;
-    world.context.set(&q);
+    testing::DirectQueues& q = *queues;
     testing::TestGuestMemory& ram = q.ram();
     const uint32_t rx_len = (f & 32) ? 256 : 2048;
     for (int i = 0; i < 24; ++i) {
@@ -106,6 +105,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     char sink[70000];
     while (::recv(world.host_end, sink, sizeof(sink), MSG_DONTWAIT) > 0) {
     }
-    world.context.set(nullptr);
     return 0;
 }

@@ -28,11 +28,13 @@
 #include "broker/devices/console/device.hpp"
 #include "broker/testing/temp_dir.hpp"
 #include "broker/vhost_user/backend_session.hpp"
+#include "tests/fuzz/device_fuzz.hpp"
 #include "vhost_user/message.hpp"
 
 using namespace runvm;
 using namespace runvm::broker;
 namespace vu = runvm::vhost_user;
+using runvm::broker::fuzz::Input;
 using runvm::broker::vhost_user::BackendSession;
 
 namespace {
@@ -71,26 +73,6 @@ std::unique_ptr<Device> device_for(uint8_t choice, World& world) {
     o.read_only = (choice & 2) != 0;
     return blk::BlkDevice::open(o).value();
 }
-
-class Input {
-public:
-    Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-    bool empty() const { return at_ >= size_; }
-    uint8_t byte() { return at_ < size_ ? data_[at_++] : 0; }
-    uint16_t le16() { return static_cast<uint16_t>(byte() | (byte() << 8)); }
-    // Up to `want` bytes, fewer when the input ends first.
-    std::vector<uint8_t> bytes(size_t want) {
-        const size_t n = std::min(want, size_ - std::min(at_, size_));
-        std::vector<uint8_t> out(data_ + at_, data_ + at_ + n);
-        at_ += n;
-        return out;
-    }
-
-private:
-    const uint8_t* data_;
-    size_t size_;
-    size_t at_ = 0;
-};
 
 // One input's frontend: the connection, guest RAM and the eventfds it keeps to kick with.
 class Frontend {

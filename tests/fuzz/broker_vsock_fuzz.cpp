@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "broker/devices/vsock/device.hpp"
-#include "broker/testing/current_queues.hpp"
+#include "tests/fuzz/device_fuzz.hpp"
 
 using namespace runvm::broker;
 
@@ -29,12 +29,11 @@ struct World {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static World world;
-    auto queues = testing::DirectQueues::create(2, 64, 512 * 1024, (size & 1) != 0);
-    if (!queues) {
+    fuzz::InputQueues queues(world.context, 2, 64, 512 * 1024, (size & 1) != 0);
+    if (!queues.ok()) {
         return 0;
     }
-    testing::DirectQueues& q = **queues;
-    world.context.set(&q);
+    testing::DirectQueues& q = *queues;
     testing::TestGuestMemory& ram = q.ram();
     for (int i = 0; i < 16; ++i) {
         const uint64_t b = ram.alloc(512);
@@ -69,6 +68,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     world.device->on_kick(vsock::RXQ);
     (void)world.loop->run_once(0);
     world.device->reset();
-    world.context.set(nullptr);
     return 0;
 }
