@@ -2,10 +2,13 @@
 #include "jail/idmapped_mount.hpp"
 
 #include <cerrno>
+#include <charconv>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 
 #include "base/unique_fd.hpp"
 
@@ -45,8 +48,38 @@ Result<void> bind_idmapped(const std::string& source, const std::string& target,
 
 namespace {
 
-constexpr std::string_view kIdmappable[] = {"ext2",  "ext3",  "ext4", "xfs",
-                                            "btrfs", "tmpfs", "f2fs", "vfat"};
+// File systems that take an idmapping (FS_ALLOW_IDMAP), from the Linux release that gave it.
+struct Idmappable {
+    std::string_view type;
+    int major;
+    int minor;
+};
+constexpr Idmappable kIdmappable[] = {
+    {"ext2", 5, 12}, {"ext3", 5, 12},  {"ext4", 5, 12}, {"xfs", 5, 12},
+    {"vfat", 5, 12}, {"btrfs", 5, 15}, {"f2fs", 5, 18}, {"tmpfs", 6, 3},
+};
+
+// "6.1.0-13-amd64" -> {6, 1}; {0, 0} when it does not start that way.
+std::pair<int, int> major_minor(std::string_view release) {
+    int major = 0;
+    int minor = 0;
+    const char* end = release.data() + release.size();
+    const auto m = std::from_chars(release.data(), end, major);
+    if (m.ec != std::errc() || m.ptr == end || *m.ptr != '.' ||
+        std::from_chars(m.ptr + 1, end, minor).ec != std::errc()) {
+        return {0, 0};
+    }
+    return {major, minor};
+}
+
+bool idmappable(std::string_view type, std::pair<int, int> kernel) {
+    for (const Idmappable& f : kIdmappable) {
+        if (f.type == type) {
+            return kernel >= std::pair{f.major, f.minor};
+        }
+    }
+    return false;
+}
 
 // mountinfo escapes a space, tab, newline and backslash in a path as \ooo.
 std::string unescape(std::string_view field) {
@@ -67,7 +100,13 @@ std::string unescape(std::string_view field) {
 
 } // namespace
 
-bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo) {
+bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo,
+                          std::string_view kernel_release) {
+    const std::pair<int, int> kernel = major_minor(kernel_release);
+    // The mount that holds `dir` itself (the longest mount point above it) counts too: an
+    // idmapped bind of a plain directory is a mount of that file system.
+    std::string holder_point;
+    std::string_view holder_type;
     size_t start = 0;
     while (start < mountinfo.size()) {
         size_t end = mountinfo.find('\n', start);
@@ -91,20 +130,27 @@ bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo) {
             continue;
         }
         const std::string point = unescape(fields[4]);
+        std::string_view type = line.substr(dash + 3);
+        type = type.substr(0, type.find(' '));
+        const bool above = point == "/" || dir.rfind(point + "/", 0) == 0;
+        if (above && point.size() >= holder_point.size()) {
+            holder_point = point; // a later mount at the same point is the one on top
+            holder_type = type;
+            continue;
+        }
         if (point != dir && point.rfind(dir + "/", 0) != 0) {
             continue;
         }
-        std::string_view type = line.substr(dash + 3);
-        type = type.substr(0, type.find(' '));
-        bool known = false;
-        for (const std::string_view t : kIdmappable) {
-            known = known || t == type;
-        }
-        if (!known) {
+        if (!idmappable(type, kernel)) {
             return false;
         }
     }
-    return true;
+    return holder_point.empty() || idmappable(holder_type, kernel);
+}
+
+bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo) {
+    struct utsname u {};
+    return ::uname(&u) == 0 && tree_can_be_idmapped(dir, mountinfo, u.release);
 }
 
 } // namespace runvm::jail

@@ -19,9 +19,14 @@ namespace runvm::jail {
 Result<void> bind_idmapped(const std::string& source, const std::string& target, int userns_fd,
                            bool readonly);
 
-// Whether every mount at or under `dir` (in `mountinfo`, /proc/self/mountinfo's text) is of a
-// file system that can be idmapped: ext2/3/4, xfs, btrfs, tmpfs, f2fs, vfat. overlayfs, which
-// Docker's and containerd's snapshots are, cannot (Linux 6.18).
+// Whether the mount holding `dir` and every mount at or under it (in `mountinfo`,
+// /proc/self/mountinfo's text) is of a file system that kernel `kernel_release` (uname -r) can
+// idmap: ext2/3/4, xfs, vfat from 5.12, btrfs 5.15, f2fs 5.18, tmpfs 6.3 (so not Debian 12's
+// 6.1, whose /run is tmpfs). overlayfs, which Docker's and containerd's snapshots are, cannot
+// (Linux 6.18).
+bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo,
+                          std::string_view kernel_release);
+// The same for the running kernel.
 bool tree_can_be_idmapped(const std::string& dir, std::string_view mountinfo);
 
 } // namespace runvm::jail

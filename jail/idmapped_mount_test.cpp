@@ -220,11 +220,23 @@ BOOST_AUTO_TEST_CASE(which_trees_can_be_idmapped) {
         "32 30 0:41 / /run/vm/shared/vol\\040a rw - overlay overlay rw,lowerdir=/l\n"
         "33 22 0:42 / /run/vm/sharedx rw - overlay overlay rw\n"
         "34 22 0:43 / /run/other rw - fuse.sshfs host:/ rw\n";
-    BOOST_TEST(tree_can_be_idmapped("/run/other2", mountinfo));
-    BOOST_TEST(tree_can_be_idmapped("/run/vm/shared/rootfs", mountinfo));
-    BOOST_TEST(!tree_can_be_idmapped("/run/vm/shared", mountinfo));       // the overlay below
-    BOOST_TEST(!tree_can_be_idmapped("/run/vm/shared/vol a", mountinfo)); // \040 is a space
-    BOOST_TEST(!tree_can_be_idmapped("/run/other", mountinfo));
+    const std::string_view k618 = "6.18.0-1-amd64";
+    BOOST_TEST(tree_can_be_idmapped("/run/other2", mountinfo, k618)); // on / (ext4)
+    BOOST_TEST(tree_can_be_idmapped("/run/vm/shared/rootfs", mountinfo, k618));
+    BOOST_TEST(!tree_can_be_idmapped("/run/vm/shared", mountinfo, k618));       // the overlay below
+    BOOST_TEST(!tree_can_be_idmapped("/run/vm/shared/vol a", mountinfo, k618)); // \040: space
+    BOOST_TEST(!tree_can_be_idmapped("/run/other", mountinfo, k618));
+    BOOST_TEST(!tree_can_be_idmapped("/run/other/dir", mountinfo, k618)); // held by sshfs
+    // tmpfs takes an idmapping from Linux 6.3: Debian 12's 6.1, with /run on tmpfs, does not.
+    const std::string tmpfs_run = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+                                  "25 22 0:25 / /run rw - tmpfs tmpfs rw\n"
+                                  "40 25 0:25 /vm/shared /run/vm/shared rw - tmpfs tmpfs rw\n";
+    BOOST_TEST(tree_can_be_idmapped("/run/vm/shared", tmpfs_run, "6.3.0"));
+    BOOST_TEST(!tree_can_be_idmapped("/run/vm/shared", tmpfs_run, "6.1.0-13-amd64"));
+    BOOST_TEST(!tree_can_be_idmapped("/run/vm/dir", tmpfs_run, "6.1.0-13-amd64")); // /run holds it
+    BOOST_TEST(tree_can_be_idmapped("/srv/dir", tmpfs_run, "6.1.0-13-amd64"));
+    BOOST_TEST(!tree_can_be_idmapped("/srv/dir", tmpfs_run, "5.10.0")); // ext4: from 5.12
+    BOOST_TEST(!tree_can_be_idmapped("/srv/dir", tmpfs_run, "unknown"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
