@@ -21,5 +21,17 @@ static_assert(sizeof(kvm_cpuid_entry2) == 40 && sizeof(kvm_msr_entry) == 16);
 inline constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, ArrayHeader);
 inline constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, ArrayHeader);
 inline constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, ArrayHeader);
+// kvm_xsave: the 4 KiB legacy XSAVE area; the header's flexible `extra` (KVM_GET_XSAVE2's
+// larger buffers) changes its C++ size the same way.
+struct Xsave {
+    uint32_t region[1024];
+};
+static_assert(sizeof(Xsave) == 4096);
+inline constexpr unsigned long kGetXsave = _IOR(KVMIO, 0xa4, Xsave);
+inline constexpr unsigned long kSetXsave = _IOW(KVMIO, 0xa5, Xsave);
+inline constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, ArrayHeader);
+inline constexpr unsigned long kGetCpuid2 = _IOWR(KVMIO, 0x91, ArrayHeader);
+// kvm_msr_list: a count, then the indices (no padding).
+inline constexpr unsigned long kGetMsrIndexList = _IOWR(KVMIO, 0x02, uint32_t);
 
 } // namespace runvm::vmm::kvm::abi

@@ -86,4 +86,18 @@ Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const {
     return Err(Error::msg("KVM_GET_SUPPORTED_CPUID: more than 4096 entries"));
 }
 
+Result<std::vector<uint32_t>> Kvm::msr_index_list() const {
+    for (uint32_t n = 256; n <= 16384; n *= 4) {
+        std::vector<uint32_t> buf(1 + n);
+        buf[0] = n;
+        if (::ioctl(fd_.get(), abi::kGetMsrIndexList, buf.data()) == 0) {
+            return std::vector<uint32_t>(buf.begin() + 1, buf.begin() + 1 + std::min(buf[0], n));
+        }
+        if (errno != E2BIG) {
+            return Err(Error::from_errno("KVM_GET_MSR_INDEX_LIST"));
+        }
+    }
+    return Err(Error::msg("KVM_GET_MSR_INDEX_LIST: more than 16384 MSRs"));
+}
+
 } // namespace runvm::vmm::kvm

@@ -29,6 +29,8 @@ public:
     Result<int> check_extension(int cap) const;
     Result<uint64_t> vcpu_mmap_size() const;
     Result<std::vector<kvm_cpuid_entry2>> supported_cpuid() const;
+    // The MSRs KVM saves and restores for a vCPU (KVM_GET_MSR_INDEX_LIST): a snapshot's list.
+    Result<std::vector<uint32_t>> msr_index_list() const;
 
 private:
     explicit Kvm(UniqueFd fd) : fd_(std::move(fd)) {}

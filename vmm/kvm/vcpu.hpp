@@ -9,6 +9,7 @@
 #include "base/mapping.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "vmm/kvm/abi.hpp"
 #include "vmm/kvm/kvm.hpp"
 #include "vmm/kvm/vm.hpp"
 
@@ -37,6 +38,25 @@ public:
     Result<void> set_msrs(const std::vector<kvm_msr_entry>& msrs);
     Result<kvm_lapic_state> lapic() const;
     Result<void> set_lapic(const kvm_lapic_state& lapic);
+
+    // What a snapshot keeps beyond the above (vmm/snapshot/vcpu_state.hpp).
+    Result<std::vector<kvm_cpuid_entry2>> cpuid() const;
+    Result<std::vector<kvm_msr_entry>> msrs(const std::vector<uint32_t>& indices) const;
+    Result<abi::Xsave> xsave() const;
+    Result<void> set_xsave(const abi::Xsave& xsave);
+    Result<kvm_xcrs> xcrs() const;
+    Result<void> set_xcrs(const kvm_xcrs& xcrs);
+    Result<kvm_vcpu_events> events() const;
+    Result<void> set_events(const kvm_vcpu_events& events);
+    Result<kvm_mp_state> mp_state() const;
+    Result<void> set_mp_state(const kvm_mp_state& mp_state);
+    Result<kvm_debugregs> debugregs() const;
+    Result<void> set_debugregs(const kvm_debugregs& debugregs);
+
+    // After a PIO or MMIO exit the instruction completes only at the next KVM_RUN; this one
+    // returns at once (immediate_exit) having done just that, so what is read next is the
+    // state after the instruction and a restore does not repeat it.
+    Result<void> complete_pending_io();
 
 private:
     Vcpu(uint32_t id, UniqueFd fd, Mapping run)

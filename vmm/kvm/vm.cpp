@@ -86,4 +86,50 @@ Result<void> Vm::set_irq_line(uint32_t gsi, bool level) {
     return Ok();
 }
 
+Result<kvm_irqchip> Vm::irqchip(uint32_t chip_id) const {
+    kvm_irqchip chip{};
+    chip.chip_id = chip_id;
+    if (::ioctl(fd_.get(), KVM_GET_IRQCHIP, &chip) != 0) {
+        return Err(Error::from_errno("KVM_GET_IRQCHIP " + std::to_string(chip_id)));
+    }
+    return chip;
+}
+
+Result<void> Vm::set_irqchip(const kvm_irqchip& chip) {
+    if (::ioctl(fd_.get(), KVM_SET_IRQCHIP, &chip) != 0) {
+        return Err(Error::from_errno("KVM_SET_IRQCHIP " + std::to_string(chip.chip_id)));
+    }
+    return Ok();
+}
+
+Result<kvm_pit_state2> Vm::pit() const {
+    kvm_pit_state2 pit{};
+    if (::ioctl(fd_.get(), KVM_GET_PIT2, &pit) != 0) {
+        return Err(Error::from_errno("KVM_GET_PIT2"));
+    }
+    return pit;
+}
+
+Result<void> Vm::set_pit(const kvm_pit_state2& pit) {
+    if (::ioctl(fd_.get(), KVM_SET_PIT2, &pit) != 0) {
+        return Err(Error::from_errno("KVM_SET_PIT2"));
+    }
+    return Ok();
+}
+
+Result<kvm_clock_data> Vm::clock() const {
+    kvm_clock_data clock{};
+    if (::ioctl(fd_.get(), KVM_GET_CLOCK, &clock) != 0) {
+        return Err(Error::from_errno("KVM_GET_CLOCK"));
+    }
+    return clock;
+}
+
+Result<void> Vm::set_clock(const kvm_clock_data& clock) {
+    if (::ioctl(fd_.get(), KVM_SET_CLOCK, &clock) != 0) {
+        return Err(Error::from_errno("KVM_SET_CLOCK"));
+    }
+    return Ok();
+}
+
 } // namespace runvm::vmm::kvm

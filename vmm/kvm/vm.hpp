@@ -25,6 +25,14 @@ public:
                                     bool pio);
     Result<void> set_irq_line(uint32_t gsi, bool level);
 
+    // The in-kernel devices' state, for a snapshot (vmm/snapshot/vm_state.hpp).
+    Result<kvm_irqchip> irqchip(uint32_t chip_id) const; // KVM_IRQCHIP_PIC_MASTER, ...
+    Result<void> set_irqchip(const kvm_irqchip& chip);
+    Result<kvm_pit_state2> pit() const;
+    Result<void> set_pit(const kvm_pit_state2& pit);
+    Result<kvm_clock_data> clock() const;
+    Result<void> set_clock(const kvm_clock_data& clock);
+
 private:
     explicit Vm(UniqueFd fd) : fd_(std::move(fd)) {}
     UniqueFd fd_;

@@ -1,0 +1,205 @@
+// encode_snapshot and decode_snapshot: a writer that appends, a reader that checks each take.
+#include "vmm/snapshot/snapshot_file.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+namespace runvm::vmm::snapshot {
+
+namespace {
+
+constexpr char kMagic[8] = {'R', 'U', 'N', 'V', 'M', 'S', 'N', 'P'};
+
+class Writer {
+public:
+    template <typename T>
+    void put(const T& value) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        const auto* p = reinterpret_cast<const uint8_t*>(&value);
+        out_.insert(out_.end(), p, p + sizeof(T));
+    }
+    template <typename T>
+    void put_list(const std::vector<T>& values) {
+        put(static_cast<uint32_t>(values.size()));
+        for (const T& v : values) {
+            put(v);
+        }
+    }
+    std::vector<uint8_t> take() { return std::move(out_); }
+
+private:
+    std::vector<uint8_t> out_;
+};
+
+class Reader {
+public:
+    explicit Reader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+
+    template <typename T>
+    Result<T> get(const char* what) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        if (bytes_.size() - offset_ < sizeof(T)) {
+            return Err(truncated(what));
+        }
+        T value;
+        std::memcpy(&value, bytes_.data() + offset_, sizeof(T));
+        offset_ += sizeof(T);
+        return value;
+    }
+
+    template <typename T>
+    Result<std::vector<T>> get_list(const char* what, uint32_t max) {
+        const size_t at = offset_;
+        RUNVM_ASSIGN_OR_RETURN(const uint32_t count, get<uint32_t>(what));
+        if (count > max) {
+            return Err(Error::with_errno(EINVAL, "snapshot: " + std::string(what) + " at offset " +
+                                                     std::to_string(at) + ": " +
+                                                     std::to_string(count) + " entries (at most " +
+                                                     std::to_string(max) + ")"));
+        }
+        if ((bytes_.size() - offset_) / sizeof(T) < count) {
+            return Err(truncated(what));
+        }
+        std::vector<T> values(count);
+        if (count != 0) { // an empty vector's data() may be null, which memcpy may not take
+            std::memcpy(values.data(), bytes_.data() + offset_, count * sizeof(T));
+        }
+        offset_ += count * sizeof(T);
+        return values;
+    }
+
+    size_t offset() const { return offset_; }
+    size_t left() const { return bytes_.size() - offset_; }
+
+private:
+    Error truncated(const char* what) const {
+        return Error::with_errno(EINVAL, "snapshot: " + std::string(what) + " at offset " +
+                                             std::to_string(offset_) + ": truncated");
+    }
+    std::span<const uint8_t> bytes_;
+    size_t offset_ = 0;
+};
+
+Error invalid(const std::string& why) {
+    return Error::with_errno(EINVAL, "snapshot: " + why);
+}
+
+Result<void> check_chip(const kvm_irqchip& chip, uint32_t want, const char* name) {
+    if (chip.chip_id != want) {
+        return Err(invalid(std::string(name) + ": chip_id " + std::to_string(chip.chip_id) +
+                           " (want " + std::to_string(want) + ")"));
+    }
+    return Ok();
+}
+
+Result<VcpuState> read_vcpu(Reader& r, uint32_t index) {
+    VcpuState s;
+    RUNVM_ASSIGN_OR_RETURN(s.cpuid, r.get_list<kvm_cpuid_entry2>("vcpu cpuid", kMaxCpuidEntries));
+    RUNVM_ASSIGN_OR_RETURN(s.mp_state, r.get<kvm_mp_state>("vcpu mp_state"));
+    RUNVM_ASSIGN_OR_RETURN(s.regs, r.get<kvm_regs>("vcpu regs"));
+    RUNVM_ASSIGN_OR_RETURN(s.sregs, r.get<kvm_sregs>("vcpu sregs"));
+    RUNVM_ASSIGN_OR_RETURN(s.xsave, r.get<kvm::abi::Xsave>("vcpu xsave"));
+    RUNVM_ASSIGN_OR_RETURN(s.xcrs, r.get<kvm_xcrs>("vcpu xcrs"));
+    RUNVM_ASSIGN_OR_RETURN(s.debugregs, r.get<kvm_debugregs>("vcpu debugregs"));
+    RUNVM_ASSIGN_OR_RETURN(s.lapic, r.get<kvm_lapic_state>("vcpu lapic"));
+    RUNVM_ASSIGN_OR_RETURN(s.msrs, r.get_list<kvm_msr_entry>("vcpu msrs", kMaxMsrEntries));
+    RUNVM_ASSIGN_OR_RETURN(s.events, r.get<kvm_vcpu_events>("vcpu events"));
+    if (s.xcrs.nr_xcrs > KVM_MAX_XCRS) {
+        return Err(invalid("vcpu " + std::to_string(index) + " xcrs: nr_xcrs " +
+                           std::to_string(s.xcrs.nr_xcrs) + " (at most " +
+                           std::to_string(KVM_MAX_XCRS) + ")"));
+    }
+    if (s.mp_state.mp_state > KVM_MP_STATE_AP_RESET_HOLD) {
+        return Err(invalid("vcpu " + std::to_string(index) + " mp_state " +
+                           std::to_string(s.mp_state.mp_state)));
+    }
+    return s;
+}
+
+} // namespace
+
+uint64_t snapshot_checksum(std::span<const uint8_t> bytes) {
+    uint64_t h = 14695981039346656037ULL;
+    for (const uint8_t b : bytes) {
+        h = (h ^ b) * 1099511628211ULL;
+    }
+    return h;
+}
+
+std::vector<uint8_t> encode_snapshot(const Snapshot& snapshot) {
+    Writer w;
+    w.put(kMagic);
+    w.put(kSnapshotVersion);
+    w.put(static_cast<uint32_t>(snapshot.vcpus.size()));
+    w.put(snapshot.vm.pic_master);
+    w.put(snapshot.vm.pic_slave);
+    w.put(snapshot.vm.ioapic);
+    w.put(snapshot.vm.pit);
+    w.put(snapshot.vm.clock);
+    for (const VcpuState& s : snapshot.vcpus) {
+        w.put_list(s.cpuid);
+        w.put(s.mp_state);
+        w.put(s.regs);
+        w.put(s.sregs);
+        w.put(s.xsave);
+        w.put(s.xcrs);
+        w.put(s.debugregs);
+        w.put(s.lapic);
+        w.put_list(s.msrs);
+        w.put(s.events);
+    }
+    std::vector<uint8_t> out = w.take();
+    const uint64_t sum = snapshot_checksum(out);
+    const auto* p = reinterpret_cast<const uint8_t*>(&sum);
+    out.insert(out.end(), p, p + sizeof sum);
+    return out;
+}
+
+Result<Snapshot> decode_snapshot(std::span<const uint8_t> bytes) {
+    if (bytes.size() < sizeof kMagic + 2 * sizeof(uint32_t) + sizeof(uint64_t) ||
+        std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+        return Err(invalid("not a runvm snapshot (no RUNVMSNP header)"));
+    }
+    const auto body = bytes.first(bytes.size() - sizeof(uint64_t));
+    uint64_t sum = 0;
+    std::memcpy(&sum, bytes.data() + body.size(), sizeof sum);
+    Reader r(body);
+    using Magic = std::array<char, sizeof kMagic>;
+    RUNVM_TRY(r.get<Magic>("magic"));
+    RUNVM_ASSIGN_OR_RETURN(const uint32_t version, r.get<uint32_t>("version"));
+    if (version != kSnapshotVersion) {
+        return Err(invalid("version " + std::to_string(version) + " (this runvm-vmm reads " +
+                           std::to_string(kSnapshotVersion) + ")"));
+    }
+    if (sum != snapshot_checksum(body)) {
+        return Err(invalid("checksum mismatch: the file is corrupt or truncated"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(const uint32_t vcpus, r.get<uint32_t>("vcpu count"));
+    if (vcpus == 0 || vcpus > kMaxSnapshotVcpus) {
+        return Err(invalid("vcpu count " + std::to_string(vcpus) + " (want 1 to " +
+                           std::to_string(kMaxSnapshotVcpus) + ")"));
+    }
+    Snapshot s;
+    RUNVM_ASSIGN_OR_RETURN(s.vm.pic_master, r.get<kvm_irqchip>("pic_master"));
+    RUNVM_ASSIGN_OR_RETURN(s.vm.pic_slave, r.get<kvm_irqchip>("pic_slave"));
+    RUNVM_ASSIGN_OR_RETURN(s.vm.ioapic, r.get<kvm_irqchip>("ioapic"));
+    RUNVM_ASSIGN_OR_RETURN(s.vm.pit, r.get<kvm_pit_state2>("pit"));
+    RUNVM_ASSIGN_OR_RETURN(s.vm.clock, r.get<kvm_clock_data>("clock"));
+    RUNVM_TRY(check_chip(s.vm.pic_master, KVM_IRQCHIP_PIC_MASTER, "pic_master"));
+    RUNVM_TRY(check_chip(s.vm.pic_slave, KVM_IRQCHIP_PIC_SLAVE, "pic_slave"));
+    RUNVM_TRY(check_chip(s.vm.ioapic, KVM_IRQCHIP_IOAPIC, "ioapic"));
+    for (uint32_t i = 0; i < vcpus; ++i) {
+        RUNVM_ASSIGN_OR_RETURN(VcpuState v, read_vcpu(r, i));
+        s.vcpus.push_back(std::move(v));
+    }
+    if (r.left() != 0) {
+        return Err(invalid(std::to_string(r.left()) + " bytes after the last vcpu at offset " +
+                           std::to_string(r.offset())));
+    }
+    return s;
+}
+
+} // namespace runvm::vmm::snapshot
