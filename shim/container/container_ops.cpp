@@ -211,9 +211,11 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
         (void)monitor->signal(SIGKILL);
     }
     // A killed monitor left its VM directory: the virtio-fs share's mounts, sockets, logs,
-    // the rootfs image. Unmounted first; only files and empty directories are removed.
+    // the rootfs image, and the jail's directory with what its jailed processes made there
+    // (a broker hung when its monitor went never unlinked its sockets). Unmounted first;
+    // only files and empty directories are removed.
     const std::string vm_dir = store.run_dir(id); // never a path read back from the state
-    for (const std::string& dir : {vm_dir + "/shared", vm_dir}) {
+    for (const std::string& dir : {vm_dir + "/shared", vm_dir + "/jail", vm_dir}) {
         if (auto r = release_host_shares(dir); !r) {
             spdlog::warn("delete {}: {}", id, r.error().str());
             break;

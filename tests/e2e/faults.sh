@@ -131,5 +131,21 @@ PY
 }
 kill_mid_run k5 runvm-broker runvm-broker
 kill_mid_run k6 qemu-tcg qemu-system
+
+# The monitor itself killed (-9) while its container runs: its broker and hypervisor die with
+# it (PR_SET_PDEATHSIG) and `delete --force` removes what it left on disk: the share's
+# mounts, the jail directory with the broker's sockets in it, the VM directory, the state.
+"$RUNVM" --root "$root" create --bundle "$tmp/long" k7 </dev/null
+"$RUNVM" --root "$root" start k7
+monitor=$("$RUNVM" --root "$root" state k7 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+dir=$(sandbox_dir "$root" k7)
+[ "${RUNVM_JAIL:-on}" != on ] || [ -n "$(ls -A "$dir/jail")" ] || fail "k7: no sockets in $dir/jail"
+kill -9 "$monitor"
+for _ in $(seq 100); do pgrep -f "$dir" >/dev/null || break; sleep 0.1; done
+# A broker that was hung when its monitor went leaves its sockets (it unlinks them when it
+# ends cleanly, as here): one stands for them.
+if [ -d "$dir/jail" ]; then : >"$dir/jail/fs.vhost.left-by-a-hung-broker"; fi
+"$RUNVM" --root "$root" delete --force k7
+expect_gone "$root" k7 "k7 (monitor killed)"
 expect_eq "$("$RUNVM" --root "$root" list -q)" "" "no containers left"
 echo "faults: ok"
