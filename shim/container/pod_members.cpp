@@ -83,7 +83,9 @@ public:
             spdlog::warn("pod member: rmdir {}: {}", dir_, std::strerror(errno));
         }
         made_dir_ = false;
-        ::rmdir(containers_.c_str()); // the last member takes it along; ENOTEMPTY otherwise
+        // containers/ stays for the pod's life (the share's teardown removes it): the guest
+        // keeps its dentry, and a directory made again at that name is another inode that the
+        // guest never looks up, so the next member's rootfs would not be found.
     }
 
 private:

@@ -165,6 +165,12 @@ expect_eq "$(ctr tasks ls | awk '$1=="c5"{print $3}')" STOPPED "task c5 after ki
 ctr tasks delete c5 >/dev/null
 ctr containers rm c5
 expect_eq "$(ctr tasks ls | awk '$1=="c2"{print $3}')" RUNNING "the pod's sandbox c2 after c5 went"
+# Another member after the last one went: it finds its rootfs in the pod's share (the guest
+# once kept a stale directory of members and could not).
+out=$(ctr run --rm --runtime io.containerd.runvm.v2 --annotation io.kubernetes.cri.container-type=container \
+  --annotation io.kubernetes.cri.sandbox-id=c2 "$img" c6 sh -c 'echo member-again' </dev/null 2>&1) ||
+  { echo "$out" >&2; fail "a pod member after the last one went"; }
+expect_eq "$out" member-again "a pod member after the last one went"
 ctr tasks kill c2
 for _ in $(seq 100); do
   [ "$(ctr tasks ls | awk '$1=="c2"{print $3}')" = STOPPED ] && break
@@ -196,7 +202,7 @@ if pgrep -f "runvm-vm/" >/dev/null; then
 fi
 [ -z "$(ls -A "$tmp/runvm/default" 2>/dev/null)" ] || fail "runvm state left: $(ls "$tmp/runvm/default")"
 # Each shim removed its socket (containerd 1.6's name: sha256 of address/namespace/id).
-for id in c1 c2 c3 c4 c5; do
+for id in c1 c2 c3 c4 c5 c6; do
   s=/run/containerd/s/$(printf '%s' "$sock/default/$id" | sha256sum | cut -d' ' -f1)
   [ ! -e "$s" ] || fail "the shim of $id left its socket $s"
 done
