@@ -54,7 +54,7 @@ table=$(cat <<EOT
 ### Jail: \`runvm run\` of \`true\`, median of $rounds each, interleaved
 
 \`scripts/bench/jail.sh $rounds\` on $(date -u +%Y-%m-%d), $(nproc) cores, QEMU TCG; jailed:
-QEMU through runvm-jail (the broker not yet jailed).
+QEMU and the broker through runvm-jail, each VM as its own uid (jail_vm_ids).
 
 | jail | median | samples (ms) |
 |---|---|---|
