@@ -30,24 +30,7 @@ export RUNVM_JAIL=on
 
 # A host abstract socket that a jailed process must not reach (abstract names are per network
 # namespace); it answers anyone who does reach it.
-abstract="runvm-e2e-jail-$$"
-python3 - "$abstract" >"$tmp/listener.log" 2>&1 <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.bind("\0" + sys.argv[1]); s.listen(8)
-print("listening", flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-PY
-listener_pid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/listener.log" && break; sleep 0.1; done
-connect_abstract="import socket, sys
-s = socket.socket(socket.AF_UNIX)
-try:
-    s.connect('\\0$abstract'); print('connected')
-except OSError as e:
-    print(e.strerror)"
-expect_eq "$(python3 -c "$connect_abstract")" connected "the host reaches its own abstract socket"
+host_abstract_listener "runvm-e2e-jail-$$" "$tmp/listener.log"
 
 make_bundle "$tmp/b" '["sh","-c","trap \"exit 0\" TERM; while true; do sleep 0.1; done"]'
 "$RUNVM" --root "$root" create --bundle "$tmp/b" j1 </dev/null

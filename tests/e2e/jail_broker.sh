@@ -30,24 +30,7 @@ root=$tmp/state
 use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
 export RUNVM_JAIL=on
 
-abstract="runvm-e2e-jail-broker-$$"
-python3 - "$abstract" >"$tmp/listener.log" 2>&1 <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.bind("\0" + sys.argv[1]); s.listen(8)
-print("listening", flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-PY
-listener_pid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/listener.log" && break; sleep 0.1; done
-connect_abstract="import socket
-s = socket.socket(socket.AF_UNIX)
-try:
-    s.connect('\\0$abstract'); print('connected')
-except OSError as e:
-    print(e.strerror)"
-expect_eq "$(python3 -c "$connect_abstract")" connected "the host reaches its own abstract socket"
+host_abstract_listener "runvm-e2e-jail-broker-$$" "$tmp/listener.log"
 
 mkdir -p "$tmp/vol"
 chmod 0777 "$tmp/vol"

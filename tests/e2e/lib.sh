@@ -76,6 +76,31 @@ stop_and_delete() {
   expect_gone "$root" "$id" "$what"
 }
 
+# host_abstract_listener NAME LOG: a host abstract unix socket NAME (abstract names are per
+# network namespace) that accepts whoever reaches it, in the background ($listener_pid);
+# returns once it listens and the host itself reached it. $connect_abstract is python3 code
+# that prints "connected" or the connect error's text, to run inside a jail's namespaces.
+host_abstract_listener() {
+  local name=$1 log=$2
+  python3 - "$name" >"$log" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1]); s.listen(8)
+print("listening", flush=True)
+while True:
+    c, _ = s.accept(); c.close()
+PY
+  listener_pid=$!
+  for _ in $(seq 50); do grep -q listening "$log" && break; sleep 0.1; done
+  connect_abstract="import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect('\\0$name'); print('connected')
+except OSError as e:
+    print(e.strerror)"
+  expect_eq "$(python3 -c "$connect_abstract")" connected "the host reaches its own abstract socket"
+}
+
 # console_receiver SOCKET OUT [SEND EXPECT]...: the --console-socket peer, in the
 # background (its pid in $receiver_pid); returns once it listens.
 console_receiver() {

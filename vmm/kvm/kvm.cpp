@@ -66,13 +66,14 @@ Result<uint64_t> Kvm::vcpu_mmap_size() const {
     return static_cast<uint64_t>(r);
 }
 
-Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const {
+Result<std::vector<kvm_cpuid_entry2>> read_cpuid_list(int fd, unsigned long request,
+                                                      const std::string& what) {
     // kvm_cpuid2 ends in a flexible array; KVM reports E2BIG until the buffer is enough.
     for (uint32_t n = 128; n <= 4096; n *= 2) {
         std::vector<uint8_t> buf(sizeof(abi::ArrayHeader) + n * sizeof(kvm_cpuid_entry2));
         abi::ArrayHeader h{n, 0};
         std::memcpy(buf.data(), &h, sizeof h);
-        if (::ioctl(fd_.get(), abi::kGetSupportedCpuid, buf.data()) == 0) {
+        if (::ioctl(fd, request, buf.data()) == 0) {
             std::memcpy(&h, buf.data(), sizeof h);
             std::vector<kvm_cpuid_entry2> entries(std::min(h.count, n));
             std::memcpy(entries.data(), buf.data() + sizeof h,
@@ -80,10 +81,14 @@ Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const {
             return entries;
         }
         if (errno != E2BIG) {
-            return Err(Error::from_errno("KVM_GET_SUPPORTED_CPUID"));
+            return Err(Error::from_errno(what));
         }
     }
-    return Err(Error::msg("KVM_GET_SUPPORTED_CPUID: more than 4096 entries"));
+    return Err(Error::msg(what + ": more than 4096 entries"));
+}
+
+Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const {
+    return read_cpuid_list(fd_.get(), abi::kGetSupportedCpuid, "KVM_GET_SUPPORTED_CPUID");
 }
 
 Result<std::vector<uint32_t>> Kvm::msr_index_list() const {

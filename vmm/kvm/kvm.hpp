@@ -21,6 +21,11 @@ struct Capability {
 // The capabilities runvm-vmm cannot run without.
 const std::vector<Capability>& required_capabilities();
 
+// A kvm_cpuid2 list read by `request` on `fd` (KVM_GET_SUPPORTED_CPUID on /dev/kvm,
+// KVM_GET_CPUID2 on a vCPU): the buffer grows while KVM answers E2BIG; `what` names the call.
+Result<std::vector<kvm_cpuid_entry2>> read_cpuid_list(int fd, unsigned long request,
+                                                      const std::string& what);
+
 class Kvm {
 public:
     static Result<Kvm> open(const std::string& path = "/dev/kvm");

@@ -138,22 +138,7 @@ Result<void> Vcpu::set_lapic(const kvm_lapic_state& l) {
 }
 
 Result<std::vector<kvm_cpuid_entry2>> Vcpu::cpuid() const {
-    for (uint32_t n = 128; n <= 4096; n *= 2) {
-        std::vector<uint8_t> buf(sizeof(abi::ArrayHeader) + n * sizeof(kvm_cpuid_entry2));
-        abi::ArrayHeader h{n, 0};
-        std::memcpy(buf.data(), &h, sizeof h);
-        if (::ioctl(fd_.get(), abi::kGetCpuid2, buf.data()) == 0) {
-            std::memcpy(&h, buf.data(), sizeof h);
-            std::vector<kvm_cpuid_entry2> entries(std::min(h.count, n));
-            std::memcpy(entries.data(), buf.data() + sizeof h,
-                        entries.size() * sizeof(kvm_cpuid_entry2));
-            return entries;
-        }
-        if (errno != E2BIG) {
-            return Err(Error::from_errno(what("KVM_GET_CPUID2", id_)));
-        }
-    }
-    return Err(Error::msg(what("KVM_GET_CPUID2", id_) + ": more than 4096 entries"));
+    return read_cpuid_list(fd_.get(), abi::kGetCpuid2, what("KVM_GET_CPUID2", id_));
 }
 
 Result<std::vector<kvm_msr_entry>> Vcpu::msrs(const std::vector<uint32_t>& indices) const {
