@@ -135,6 +135,7 @@ constexpr int kVmm[] = {
     SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime), SCMP_SYS(rt_sigtimedwait),
     SCMP_SYS(socketpair),      SCMP_SYS(sysinfo),         SCMP_SYS(fsync),
     SCMP_SYS(fdatasync),       SCMP_SYS(unlink),          SCMP_SYS(unlinkat),
+    SCMP_SYS(rename), // the control socket's snapshot: temporary files renamed into place
 };
 
 // runvm-broker: listening vhost-user and vsock sockets, its own capability and seccomp steps,

@@ -79,7 +79,10 @@ std::variant<MachineConfig, int> parse_command_line(int argc, const char* const*
     app.add_option("--device", devices, "TYPE=SOCKET, a vhost-user device (repeatable)");
     app.add_option("--serial-log", config.serial_log,
                    "serial console output file (default stdout)");
-    app.add_option("--control-socket", config.control_socket, "Unix socket for 'status'/'stop'");
+    app.add_option("--control-socket", config.control_socket,
+                   "Unix socket for 'status', 'stop', 'snapshot DIR', 'snapshot-and-stop DIR'");
+    app.add_option("--restore", config.restore,
+                   "build the VM from a snapshot directory (state, memory) instead of a kernel");
     app.add_option("--cpuid-mask", cpuid_mask,
                    "features hidden from the guest, comma-separated, or kvm_pvm");
     app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error, off");

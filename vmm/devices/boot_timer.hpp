@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "vmm/devices/bus.hpp"
+#include "vmm/snapshot/device_state.hpp"
 
 namespace runvm::vmm {
 
@@ -22,6 +23,8 @@ public:
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<const uint8_t> data) override;
     bool fired() const { return fired_; }
+    snapshot::BootTimerState save_state() const { return {.fired = fired_}; }
+    void restore_state(const snapshot::BootTimerState& state) { fired_ = state.fired; }
 
 private:
     Clock::time_point start_;

@@ -181,3 +181,62 @@ BOOST_AUTO_TEST_CASE(boot_timer_fires_once_on_magic) {
     BOOST_TEST(timer.fired());
     BOOST_TEST(in8(timer, 0) == 1);
 }
+
+BOOST_AUTO_TEST_CASE(serial_state_round_trips_into_a_new_uart) {
+    Pipe out;
+    CountingIrq irq;
+    Serial8250 uart(out.w.get(), &irq);
+    out8(uart, 3, 0x80); // DLAB: divisor 0x0201
+    out8(uart, 0, 0x01);
+    out8(uart, 1, 0x02);
+    out8(uart, 3, 0x1b); // 8E1
+    out8(uart, 4, 0x0b);
+    out8(uart, 7, 0x5a);
+    out8(uart, 1, 0x03); // IER: RDI | THRI, the THRI left unacknowledged
+    const uint8_t input[] = {'a', 'b'};
+    uart.enqueue_input(input);
+    const snapshot::SerialState saved = uart.save_state();
+    BOOST_TEST(saved.rx.size() == 2u);
+    BOOST_TEST(saved.thr_empty_pending);
+    BOOST_TEST(saved.irq_asserted);
+
+    CountingIrq irq2;
+    Serial8250 restored(out.w.get(), &irq2);
+    restored.restore_state(saved);
+    BOOST_TEST((restored.save_state() == saved));
+    BOOST_TEST(irq2.edges == 0); // the line was already up: no second edge
+    BOOST_TEST(in8(restored, 3) == 0x1b);
+    BOOST_TEST(in8(restored, 7) == 0x5a);
+    BOOST_TEST((in8(restored, 2) & 0x0f) == 0x04); // IIR: RDI first
+    BOOST_TEST(in8(restored, 0) == 'a');
+    BOOST_TEST(in8(restored, 0) == 'b');
+    BOOST_TEST((in8(restored, 2) & 0x0f) == 0x02); // then the pending THRI
+    out8(restored, 3, 0x80);
+    BOOST_TEST(in8(restored, 0) == 0x01);
+    BOOST_TEST(in8(restored, 1) == 0x02);
+}
+
+BOOST_AUTO_TEST_CASE(i8042_and_boot_timer_state_round_trip) {
+    I8042 kbd([] {});
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdWriteCtr);
+    out8(kbd, I8042::kDataOffset, 0x47);
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdSelfTest); // 0x55 left unread
+    out8(kbd, I8042::kCommandOffset, I8042::kCmdWriteCtr); // waiting for the byte
+    const snapshot::I8042State saved = kbd.save_state();
+    BOOST_TEST(saved.ctr == 0x47);
+    BOOST_TEST(saved.expect_ctr);
+    I8042 restored([] {});
+    restored.restore_state(saved);
+    BOOST_TEST((restored.save_state() == saved));
+    BOOST_TEST(in8(restored, I8042::kDataOffset) == 0x55);
+    out8(restored, I8042::kDataOffset, 0x11); // the byte the write-CTR command waited for
+    out8(restored, I8042::kCommandOffset, I8042::kCmdReadCtr);
+    BOOST_TEST(in8(restored, I8042::kDataOffset) == 0x11);
+
+    int fired = 0;
+    BootTimer timer(BootTimer::Clock::now(), [&](BootTimer::Clock::duration) { ++fired; });
+    timer.restore_state({.fired = true});
+    out8(timer, 0, BootTimer::kMagic); // a restored guest past /init logs no second boot
+    BOOST_TEST(fired == 0);
+    BOOST_TEST(timer.save_state().fired);
+}

@@ -29,6 +29,20 @@ void I8042::write(uint64_t offset, std::span<const uint8_t> data) {
     }
 }
 
+snapshot::I8042State I8042::save_state() const {
+    return {.ctr = ctr_,
+            .status = status_,
+            .expect_ctr = expect_ctr_,
+            .output = {output_.begin(), output_.end()}};
+}
+
+void I8042::restore_state(const snapshot::I8042State& s) {
+    ctr_ = s.ctr;
+    status_ = s.status;
+    expect_ctr_ = s.expect_ctr;
+    output_.assign(s.output.begin(), s.output.end());
+}
+
 void I8042::command(uint8_t cmd) {
     expect_ctr_ = false;
     switch (cmd) {

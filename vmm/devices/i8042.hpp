@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "vmm/devices/bus.hpp"
+#include "vmm/snapshot/device_state.hpp"
 
 namespace runvm::vmm {
 
@@ -24,6 +25,9 @@ public:
 
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<const uint8_t> data) override;
+
+    snapshot::I8042State save_state() const;
+    void restore_state(const snapshot::I8042State& state);
 
 private:
     void command(uint8_t cmd);

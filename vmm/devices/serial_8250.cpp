@@ -30,6 +30,31 @@ void Serial8250::enqueue_input(std::span<const uint8_t> bytes) {
     update_interrupt();
 }
 
+snapshot::SerialState Serial8250::save_state() const {
+    return {.ier = ier_,
+            .lcr = lcr_,
+            .mcr = mcr_,
+            .scr = scr_,
+            .dll = dll_,
+            .dlm = dlm_,
+            .thr_empty_pending = thr_empty_pending_,
+            .irq_asserted = irq_asserted_,
+            .rx = {rx_.begin(), rx_.end()}};
+}
+
+void Serial8250::restore_state(const snapshot::SerialState& s) {
+    // The same masks the guest's writes get, so a restored UART holds only what one can.
+    ier_ = s.ier & 0x0f;
+    lcr_ = s.lcr;
+    mcr_ = s.mcr & 0x1f;
+    scr_ = s.scr;
+    dll_ = s.dll;
+    dlm_ = s.dlm;
+    thr_empty_pending_ = s.thr_empty_pending;
+    irq_asserted_ = s.irq_asserted;
+    rx_.assign(s.rx.begin(), s.rx.end());
+}
+
 uint8_t Serial8250::read_reg(uint64_t offset) {
     switch (offset) {
     case 0:

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "vmm/devices/bus.hpp"
+#include "vmm/snapshot/device_state.hpp"
 
 namespace runvm::vmm {
 
@@ -22,6 +23,10 @@ public:
     // Bytes for the guest to receive (console input).
     void enqueue_input(std::span<const uint8_t> bytes);
     uint64_t bytes_written() const { return bytes_written_; }
+
+    // The registers, the pending interrupt and unread input; the output fd is the process's.
+    snapshot::SerialState save_state() const;
+    void restore_state(const snapshot::SerialState& state);
 
 private:
     uint8_t read_reg(uint64_t offset);

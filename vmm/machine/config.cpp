@@ -40,9 +40,9 @@ Result<MachineConfig> decode_machine_config(const std::string& json_text) {
         return Err(Error::msg("config: top level must be an object"));
     }
     static const std::set<std::string> known = {
-        "kernel",     "kernel_format", "initrd",         "cmdline",    "vcpus",   "memory_mib",
-        "devices",    "serial_log",    "control_socket", "cpuid_mask", "seccomp", "log_level",
-        "kvm_device", "acpi"};
+        "kernel",     "kernel_format", "initrd",     "cmdline",        "vcpus",
+        "memory_mib", "devices",       "serial_log", "control_socket", "cpuid_mask",
+        "seccomp",    "log_level",     "kvm_device", "acpi",           "restore"};
     for (const auto& [key, value] : j.items()) {
         if (known.count(key) == 0) {
             return Err(Error::msg("config: unknown key '" + key + "'"));
@@ -61,6 +61,7 @@ Result<MachineConfig> decode_machine_config(const std::string& json_text) {
     RUNVM_TRY(take(j, "log_level", c.log_level));
     RUNVM_TRY(take(j, "kvm_device", c.kvm_device));
     RUNVM_TRY(take(j, "acpi", c.acpi));
+    RUNVM_TRY(take(j, "restore", c.restore));
     if (auto it = j.find("cpuid_mask"); it != j.end()) {
         if (it->is_string() && it->get<std::string>() == "kvm_pvm") {
             c.cpuid_mask = x86_64::kvm_pvm_cpuid_mask();
@@ -92,8 +93,8 @@ Result<MachineConfig> parse_machine_config(const std::string& json_text) {
 }
 
 Result<void> validate_machine_config(const MachineConfig& c) {
-    if (c.kernel.empty()) {
-        return Err(Error::msg("config: 'kernel' is required"));
+    if (c.kernel.empty() && c.restore.empty()) {
+        return Err(Error::msg("config: 'kernel' is required (or 'restore')"));
     }
     static const std::set<std::string> formats = {"auto", "elf", "bzimage", "raw16", "raw64"};
     if (formats.count(c.kernel_format) == 0) {
@@ -151,6 +152,9 @@ std::string encode_machine_config(const MachineConfig& c) {
     }
     if (c.kvm_device != defaults.kvm_device) {
         j["kvm_device"] = c.kvm_device;
+    }
+    if (c.restore != defaults.restore) {
+        j["restore"] = c.restore;
     }
     return j.dump(2);
 }

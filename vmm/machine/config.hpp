@@ -36,6 +36,10 @@ struct MachineConfig {
     bool seccomp = true;
     std::string log_level = "info";
     std::string kvm_device = "/dev/kvm";
+    // A snapshot directory (state + memory, docs/vmm.md "Snapshots"): the VM is built from it
+    // instead of booting `kernel`, which is then not needed; vcpus and memory_mib come from
+    // the snapshot.
+    std::string restore;
 };
 
 // Parses JSON text; unknown keys are errors so a typo cannot be silently ignored.

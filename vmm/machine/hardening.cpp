@@ -1,6 +1,8 @@
 // Capability drop (libcap) and per-thread seccomp allow-lists (libseccomp).
 #include "vmm/machine/hardening.hpp"
 
+#include <cstdio>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -11,6 +13,7 @@
 
 #include "base/io.hpp"
 #include "base/text.hpp"
+#include "vmm/kvm/abi.hpp"
 
 namespace runvm::vmm {
 
@@ -79,6 +82,12 @@ bool holds_no_capabilities() {
     return empty_sets == 4;
 }
 
+std::string hex_request(unsigned long request) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%#lx", request);
+    return buf;
+}
+
 } // namespace
 
 Result<void> drop_capabilities() {
@@ -141,6 +150,29 @@ Result<void> apply_seccomp(ThreadRole role) {
         for (int nr : {SCMP_SYS(accept4), SCMP_SYS(close), SCMP_SYS(shutdown), SCMP_SYS(epoll_wait),
                        SCMP_SYS(epoll_pwait)}) {
             RUNVM_TRY(allow(nr));
+        }
+        // The control socket's snapshot: the state files (vmm/snapshot/memory_file.cpp) and
+        // the KVM_GET_* ioctls of vmm/snapshot/vcpu_state.cpp and vm_state.cpp, nothing that
+        // sets state or runs a vCPU.
+        for (int nr : {SCMP_SYS(openat), SCMP_SYS(pwrite64), SCMP_SYS(ftruncate), SCMP_SYS(rename),
+                       SCMP_SYS(unlink)}) {
+            RUNVM_TRY(allow(nr));
+        }
+        for (const unsigned long request :
+             {kvm::abi::kGetCpuid2, static_cast<unsigned long>(KVM_GET_MP_STATE),
+              static_cast<unsigned long>(KVM_GET_REGS), static_cast<unsigned long>(KVM_GET_SREGS),
+              kvm::abi::kGetXsave, static_cast<unsigned long>(KVM_GET_XCRS),
+              static_cast<unsigned long>(KVM_GET_DEBUGREGS),
+              static_cast<unsigned long>(KVM_GET_LAPIC), kvm::abi::kGetMsrs,
+              static_cast<unsigned long>(KVM_GET_VCPU_EVENTS),
+              static_cast<unsigned long>(KVM_GET_IRQCHIP), static_cast<unsigned long>(KVM_GET_PIT2),
+              static_cast<unsigned long>(KVM_GET_CLOCK)}) {
+            const int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                            SCMP_A1(SCMP_CMP_EQ, request));
+            if (rc != 0) {
+                return Err(
+                    Error::with_errno(-rc, "seccomp_rule_add ioctl " + hex_request(request)));
+            }
         }
     }
     const int rc = seccomp_load(ctx);

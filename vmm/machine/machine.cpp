@@ -74,6 +74,14 @@ Result<void> Machine::setup() {
                       process_cpu_ms());
     };
     phase("flags and config");
+    std::optional<snapshot::Snapshot> restored;
+    if (!config_.restore.empty()) {
+        RUNVM_ASSIGN_OR_RETURN(restored, read_snapshot(config_.restore));
+        // The machine's shape is the snapshot's; its devices and files are this run's.
+        config_.vcpus = static_cast<uint32_t>(restored->vcpus.size());
+        config_.memory_mib = restored->memory_bytes >> 20;
+        phase("snapshot state");
+    }
     RUNVM_ASSIGN_OR_RETURN(exit_event_, EventFd::create());
     RUNVM_ASSIGN_OR_RETURN(auto kvm, kvm::Kvm::open(config_.kvm_device));
     kvm_ = std::make_unique<kvm::Kvm>(std::move(kvm));
@@ -87,8 +95,14 @@ Result<void> Machine::setup() {
     RUNVM_TRY(setup_devices());
     RUNVM_TRY(setup_virtio());
     phase("devices");
-    RUNVM_TRY(load_kernel());
-    phase("kernel, initrd, tables, vCPUs");
+    if (restored) {
+        RUNVM_TRY(restore(*restored));
+        phase("restore: memory, devices, VM, vCPUs");
+    } else {
+        RUNVM_TRY(load_kernel());
+        phase("kernel, initrd, tables, vCPUs");
+    }
+    RUNVM_ASSIGN_OR_RETURN(msr_indices_, kvm_->msr_index_list());
     RUNVM_TRY(setup_vcpus());
     if (!config_.control_socket.empty()) {
         RUNVM_ASSIGN_OR_RETURN(control_listen_, listen_unix(config_.control_socket, 4));
@@ -301,20 +315,30 @@ void Machine::stop_vcpus() {
 }
 
 Result<void> Machine::handle_control_client(int fd) {
-    char buf[64] = {};
+    char buf[4096] = {};
     const ssize_t n = ::read(fd, buf, sizeof buf - 1);
     if (n <= 0) {
         return Ok();
     }
-    const std::string cmd(buf, static_cast<size_t>(n));
+    std::string cmd(buf, static_cast<size_t>(n));
+    while (!cmd.empty() && (cmd.back() == '\n' || cmd.back() == '\r' || cmd.back() == ' ')) {
+        cmd.pop_back();
+    }
     std::string reply;
-    if (cmd.rfind("stop", 0) == 0) {
+    const bool and_stop = cmd.starts_with("snapshot-and-stop ");
+    if (and_stop || cmd.starts_with("snapshot ")) {
+        const std::string dir = cmd.substr(cmd.find(' ') + 1);
+        auto bytes = snapshot(dir, and_stop);
+        reply = bytes.ok() ? "ok " + std::to_string(*bytes) + "\n"
+                           : "error " + bytes.error().str() + "\n";
+    } else if (cmd.starts_with("stop")) {
         reply = "ok\n";
         request_exit(kExitSignalBase + SIGTERM);
-    } else if (cmd.rfind("status", 0) == 0) {
+    } else if (cmd.starts_with("status")) {
         reply = "running\n";
     } else {
-        reply = "error: unknown command (want status or stop)\n";
+        reply = "error: unknown command (want status, stop, snapshot DIR or snapshot-and-stop "
+                "DIR)\n";
     }
     return write_all(fd, reply.data(), reply.size(), "control socket");
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/event_fd.hpp"
@@ -23,6 +24,7 @@
 #include "vmm/machine/config.hpp"
 #include "vmm/machine/vcpu_thread.hpp"
 #include "vmm/memory/guest_memory.hpp"
+#include "vmm/snapshot/snapshot_file.hpp"
 #include "vmm/vhost_user/device.hpp"
 #include "vmm/virtio_mmio/transport.hpp"
 
@@ -49,6 +51,14 @@ private:
     Result<void> setup_virtio();
     Result<void> load_kernel();
     Result<void> setup_vcpus();
+    // vmm/machine/machine_snapshot.cpp: the control socket's `snapshot DIR` and --restore.
+    // Pauses every vCPU, writes DIR/memory then DIR/state; resumes unless `then_stop`.
+    // Returns the bytes written.
+    Result<uint64_t> snapshot(const std::string& dir, bool then_stop);
+    Result<uint64_t> save_snapshot(const std::string& dir);
+    static Result<snapshot::Snapshot> read_snapshot(const std::string& dir);
+    // In place of load_kernel: the memory file, devices, VM and vCPUs from the snapshot.
+    Result<void> restore(const snapshot::Snapshot& snap);
     Result<void> vcpu_thread_start(uint32_t id);
     void request_exit(int status);
     void stop_vcpus();
@@ -60,6 +70,7 @@ private:
     std::unique_ptr<kvm::Vm> vm_;
     std::unique_ptr<GuestMemory> memory_;
     std::vector<std::unique_ptr<kvm::Vcpu>> vcpus_;
+    std::vector<uint32_t> msr_indices_; // what a snapshot saves; read before seccomp
     std::vector<std::unique_ptr<VcpuThread>> threads_;
     Bus pio_;
     Bus mmio_;

@@ -60,6 +60,62 @@ void VcpuThread::kick_stop() {
     // immediate_exit covers the window between the stop_ check and the KVM_RUN ioctl.
     __atomic_store_n(&vcpu_.run_page()->immediate_exit, 1, __ATOMIC_SEQ_CST);
     thread_.request_stop(); // the kick
+    {
+        std::lock_guard lock(park_mutex_); // a parked thread sees stop_ when it wakes
+    }
+    park_cv_.notify_all();
+}
+
+Result<void> VcpuThread::pause(int timeout_ms) {
+    pause_requested_.store(true);
+    __atomic_store_n(&vcpu_.run_page()->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::unique_lock lock(park_mutex_);
+    while (!parked_ && !ended_) {
+        // Repeated: a kick that lands before the thread enters KVM_RUN is covered by
+        // immediate_exit, one that lands inside a device handler is not needed.
+        if (const pthread_t h = handle_.load()) {
+            ::pthread_kill(h, kKickSignal);
+        }
+        if (park_cv_.wait_for(lock, std::chrono::milliseconds(50)) == std::cv_status::timeout &&
+            std::chrono::steady_clock::now() >= deadline) {
+            break;
+        }
+    }
+    if (parked_) {
+        return Ok();
+    }
+    return Err(
+        Error::msg("vcpu " + std::to_string(vcpu_.id()) +
+                   (ended_ ? ": not running"
+                           : ": did not pause within " + std::to_string(timeout_ms) + " ms")));
+}
+
+void VcpuThread::resume() {
+    {
+        std::lock_guard lock(park_mutex_);
+        pause_requested_.store(false);
+    }
+    park_cv_.notify_all();
+}
+
+void VcpuThread::park() {
+    if (auto r = vcpu_.complete_pending_io(); !r.ok()) {
+        spdlog::error("{}", r.error().str());
+        sink_.request_exit(kExitVmmError);
+        stop_.store(true);
+        return;
+    }
+    std::unique_lock lock(park_mutex_);
+    parked_ = true;
+    park_cv_.notify_all();
+    park_cv_.wait(lock, [this] { return !pause_requested_.load() || stop_.load(); });
+    parked_ = false;
+    // pause() may have set immediate_exit after complete_pending_io cleared it; a stop sets
+    // stop_ before immediate_exit, so the loop still sees a stop that races with this.
+    if (!stop_.load()) {
+        __atomic_store_n(&vcpu_.run_page()->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    }
 }
 
 bool VcpuThread::join(int timeout_ms) {
@@ -67,6 +123,17 @@ bool VcpuThread::join(int timeout_ms) {
 }
 
 void VcpuThread::loop() {
+    // A pause() waiting on this thread learns that it ended, however it ends.
+    struct MarkEnded {
+        VcpuThread* t;
+        ~MarkEnded() {
+            {
+                std::lock_guard lock(t->park_mutex_);
+                t->ended_ = true;
+            }
+            t->park_cv_.notify_all();
+        }
+    } mark_ended{this};
     sigset_t kick;
     sigemptyset(&kick);
     sigaddset(&kick, kKickSignal);
@@ -79,6 +146,10 @@ void VcpuThread::loop() {
         }
     }
     while (!stop_.load()) {
+        if (pause_requested_.load()) {
+            park();
+            continue;
+        }
         if (auto r = vcpu_.run(); !r.ok()) {
             spdlog::error("{}", r.error().str());
             sink_.request_exit(kExitVmmError);

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <functional>
+#include <mutex>
 
 #include "base/owned_thread.hpp"
 #include "vmm/devices/bus.hpp"
@@ -38,8 +40,16 @@ public:
     // Waits up to timeout_ms for the thread to end; false when it did not.
     bool join(int timeout_ms);
 
+    // For a snapshot: the thread leaves KVM_RUN, completes a pending PIO/MMIO exit (so the
+    // saved state is after the instruction, Vcpu::complete_pending_io) and parks until
+    // resume(). Returns once it is parked; an error when it ended or did not park in time.
+    Result<void> pause(int timeout_ms);
+    void resume();
+
 private:
     void loop();
+    // In the thread: complete the pending exit, park until resumed or stopped.
+    void park();
     // Returns false when the VM must stop.
     bool handle_exit();
     // Logs what KVM could not run: suberror, RIP and, when KVM gives them, the bytes of
@@ -51,6 +61,11 @@ private:
     Bus& mmio_;
     VcpuExitSink sink_;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> pause_requested_{false};
+    std::mutex park_mutex_;
+    std::condition_variable park_cv_;
+    bool parked_ = false; // under park_mutex_
+    bool ended_ = false;  // under park_mutex_
     std::atomic<pthread_t> handle_{};
     OwnedThread thread_; // its wake repeats the kick every 50 ms while a join waits
 };

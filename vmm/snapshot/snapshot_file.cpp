@@ -28,6 +28,7 @@ public:
             put(v);
         }
     }
+    void put_bool(bool value) { put(static_cast<uint8_t>(value ? 1 : 0)); }
     std::vector<uint8_t> take() { return std::move(out_); }
 
 private:
@@ -69,6 +70,17 @@ public:
         }
         offset_ += count * sizeof(T);
         return values;
+    }
+
+    Result<bool> get_bool(const char* what) {
+        const size_t at = offset_;
+        RUNVM_ASSIGN_OR_RETURN(const uint8_t v, get<uint8_t>(what));
+        if (v > 1) {
+            return Err(Error::with_errno(EINVAL, "snapshot: " + std::string(what) + " at offset " +
+                                                     std::to_string(at) + ": " + std::to_string(v) +
+                                                     " (want 0 or 1)"));
+        }
+        return v == 1;
     }
 
     size_t offset() const { return offset_; }
@@ -119,6 +131,117 @@ Result<VcpuState> read_vcpu(Reader& r, uint32_t index) {
     return s;
 }
 
+void write_devices(Writer& w, const DevicesState& d) {
+    const SerialState& s = d.serial;
+    for (const uint8_t reg : {s.ier, s.lcr, s.mcr, s.scr, s.dll, s.dlm}) {
+        w.put(reg);
+    }
+    w.put_bool(s.thr_empty_pending);
+    w.put_bool(s.irq_asserted);
+    w.put_list(s.rx);
+    w.put(d.i8042.ctr);
+    w.put(d.i8042.status);
+    w.put_bool(d.i8042.expect_ctr);
+    w.put_list(d.i8042.output);
+    w.put_bool(d.boot_timer.fired);
+    w.put(static_cast<uint32_t>(d.transports.size()));
+    for (const TransportState& t : d.transports) {
+        w.put(t.device_id);
+        w.put(t.status);
+        w.put(t.device_features_sel);
+        w.put(t.driver_features_sel);
+        w.put(t.driver_features);
+        w.put(t.queue_sel);
+        w.put(t.interrupt_status);
+        w.put(t.config_generation);
+        w.put_bool(t.activated);
+        w.put(static_cast<uint32_t>(t.queues.size()));
+        for (const QueueState& q : t.queues) {
+            w.put(q.max_size);
+            w.put(q.size);
+            w.put_bool(q.ready);
+            w.put(q.desc);
+            w.put(q.driver);
+            w.put(q.device);
+        }
+    }
+}
+
+Result<QueueState> read_queue(Reader& r) {
+    QueueState q;
+    RUNVM_ASSIGN_OR_RETURN(q.max_size, r.get<uint16_t>("queue max_size"));
+    const size_t size_at = r.offset();
+    RUNVM_ASSIGN_OR_RETURN(q.size, r.get<uint16_t>("queue size"));
+    RUNVM_ASSIGN_OR_RETURN(q.ready, r.get_bool("queue ready"));
+    RUNVM_ASSIGN_OR_RETURN(q.desc, r.get<uint64_t>("queue desc"));
+    RUNVM_ASSIGN_OR_RETURN(q.driver, r.get<uint64_t>("queue driver"));
+    RUNVM_ASSIGN_OR_RETURN(q.device, r.get<uint64_t>("queue device"));
+    // What the transport's QueueNum write accepts: 0 or a power of two up to the maximum.
+    if ((q.size != 0 && (q.size > q.max_size || (q.size & (q.size - 1)) != 0)) ||
+        (q.ready && q.size == 0)) {
+        return Err(invalid("queue size at offset " + std::to_string(size_at) + ": " +
+                           std::to_string(q.size) + " (max " + std::to_string(q.max_size) +
+                           (q.ready ? ", ready)" : ")")));
+    }
+    return q;
+}
+
+Result<TransportState> read_transport(Reader& r) {
+    TransportState t;
+    RUNVM_ASSIGN_OR_RETURN(t.device_id, r.get<uint32_t>("transport device_id"));
+    RUNVM_ASSIGN_OR_RETURN(t.status, r.get<uint32_t>("transport status"));
+    RUNVM_ASSIGN_OR_RETURN(t.device_features_sel, r.get<uint32_t>("transport device_features_sel"));
+    RUNVM_ASSIGN_OR_RETURN(t.driver_features_sel, r.get<uint32_t>("transport driver_features_sel"));
+    RUNVM_ASSIGN_OR_RETURN(t.driver_features, r.get<uint64_t>("transport driver_features"));
+    RUNVM_ASSIGN_OR_RETURN(t.queue_sel, r.get<uint32_t>("transport queue_sel"));
+    RUNVM_ASSIGN_OR_RETURN(t.interrupt_status, r.get<uint32_t>("transport interrupt_status"));
+    RUNVM_ASSIGN_OR_RETURN(t.config_generation, r.get<uint32_t>("transport config_generation"));
+    RUNVM_ASSIGN_OR_RETURN(t.activated, r.get_bool("transport activated"));
+    const size_t count_at = r.offset();
+    RUNVM_ASSIGN_OR_RETURN(const uint32_t queues, r.get<uint32_t>("transport queue count"));
+    // Each queue takes 29 bytes: a count beyond what is left is refused before any allocation.
+    if (queues > kMaxTransportQueues || queues > r.left() / 29) {
+        return Err(invalid("transport queue count at offset " + std::to_string(count_at) + ": " +
+                           std::to_string(queues) + " (at most " +
+                           std::to_string(kMaxTransportQueues) + ", " + std::to_string(r.left()) +
+                           " bytes left)"));
+    }
+    for (uint32_t i = 0; i < queues; ++i) {
+        RUNVM_ASSIGN_OR_RETURN(QueueState q, read_queue(r));
+        t.queues.push_back(q);
+    }
+    return t;
+}
+
+Result<DevicesState> read_devices(Reader& r) {
+    DevicesState d;
+    SerialState& s = d.serial;
+    for (uint8_t* reg : {&s.ier, &s.lcr, &s.mcr, &s.scr, &s.dll, &s.dlm}) {
+        RUNVM_ASSIGN_OR_RETURN(*reg, r.get<uint8_t>("serial registers"));
+    }
+    RUNVM_ASSIGN_OR_RETURN(s.thr_empty_pending, r.get_bool("serial thr_empty_pending"));
+    RUNVM_ASSIGN_OR_RETURN(s.irq_asserted, r.get_bool("serial irq_asserted"));
+    RUNVM_ASSIGN_OR_RETURN(s.rx, r.get_list<uint8_t>("serial rx", kMaxSerialRxBytes));
+    RUNVM_ASSIGN_OR_RETURN(d.i8042.ctr, r.get<uint8_t>("i8042 ctr"));
+    RUNVM_ASSIGN_OR_RETURN(d.i8042.status, r.get<uint8_t>("i8042 status"));
+    RUNVM_ASSIGN_OR_RETURN(d.i8042.expect_ctr, r.get_bool("i8042 expect_ctr"));
+    RUNVM_ASSIGN_OR_RETURN(d.i8042.output,
+                           r.get_list<uint8_t>("i8042 output", kMaxI8042OutputBytes));
+    RUNVM_ASSIGN_OR_RETURN(d.boot_timer.fired, r.get_bool("boot_timer fired"));
+    const size_t count_at = r.offset();
+    RUNVM_ASSIGN_OR_RETURN(const uint32_t transports, r.get<uint32_t>("transport count"));
+    if (transports > kMaxTransports) {
+        return Err(invalid("transport count at offset " + std::to_string(count_at) + ": " +
+                           std::to_string(transports) + " (at most " +
+                           std::to_string(kMaxTransports) + ")"));
+    }
+    for (uint32_t i = 0; i < transports; ++i) {
+        RUNVM_ASSIGN_OR_RETURN(TransportState t, read_transport(r));
+        d.transports.push_back(std::move(t));
+    }
+    return d;
+}
+
 } // namespace
 
 uint64_t snapshot_checksum(std::span<const uint8_t> bytes) {
@@ -134,6 +257,7 @@ std::vector<uint8_t> encode_snapshot(const Snapshot& snapshot) {
     w.put(kMagic);
     w.put(kSnapshotVersion);
     w.put(static_cast<uint32_t>(snapshot.vcpus.size()));
+    w.put(snapshot.memory_bytes);
     w.put(snapshot.vm.pic_master);
     w.put(snapshot.vm.pic_slave);
     w.put(snapshot.vm.ioapic);
@@ -151,6 +275,7 @@ std::vector<uint8_t> encode_snapshot(const Snapshot& snapshot) {
         w.put_list(s.msrs);
         w.put(s.events);
     }
+    write_devices(w, snapshot.devices);
     std::vector<uint8_t> out = w.take();
     const uint64_t sum = snapshot_checksum(out);
     const auto* p = reinterpret_cast<const uint8_t*>(&sum);
@@ -183,6 +308,14 @@ Result<Snapshot> decode_snapshot(std::span<const uint8_t> bytes) {
                            std::to_string(kMaxSnapshotVcpus) + ")"));
     }
     Snapshot s;
+    const size_t memory_at = r.offset();
+    RUNVM_ASSIGN_OR_RETURN(s.memory_bytes, r.get<uint64_t>("memory bytes"));
+    if (s.memory_bytes == 0 || s.memory_bytes % (2 << 20) != 0 ||
+        s.memory_bytes > kMaxSnapshotMemoryBytes) {
+        return Err(invalid("memory bytes at offset " + std::to_string(memory_at) + ": " +
+                           std::to_string(s.memory_bytes) +
+                           " (want a non-zero multiple of 2 MiB, at most 1 TiB)"));
+    }
     RUNVM_ASSIGN_OR_RETURN(s.vm.pic_master, r.get<kvm_irqchip>("pic_master"));
     RUNVM_ASSIGN_OR_RETURN(s.vm.pic_slave, r.get<kvm_irqchip>("pic_slave"));
     RUNVM_ASSIGN_OR_RETURN(s.vm.ioapic, r.get<kvm_irqchip>("ioapic"));
@@ -195,8 +328,9 @@ Result<Snapshot> decode_snapshot(std::span<const uint8_t> bytes) {
         RUNVM_ASSIGN_OR_RETURN(VcpuState v, read_vcpu(r, i));
         s.vcpus.push_back(std::move(v));
     }
+    RUNVM_ASSIGN_OR_RETURN(s.devices, read_devices(r));
     if (r.left() != 0) {
-        return Err(invalid(std::to_string(r.left()) + " bytes after the last vcpu at offset " +
+        return Err(invalid(std::to_string(r.left()) + " bytes after the devices at offset " +
                            std::to_string(r.offset())));
     }
     return s;

@@ -9,21 +9,28 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "vmm/snapshot/device_state.hpp"
 #include "vmm/snapshot/vcpu_state.hpp"
 #include "vmm/snapshot/vm_state.hpp"
 
 namespace runvm::vmm::snapshot {
 
 struct Snapshot {
+    uint64_t memory_bytes = 0; // guest RAM, which lies in its own file (memory_file)
     VmState vm;
     std::vector<VcpuState> vcpus;
+    DevicesState devices;
 };
 
-// Version 1: "RUNVMSNP", u32 version, u32 vCPU count, the VmState structs, per vCPU its
-// CPUID (u32 count, entries), the fixed structs, its MSRs (u32 count, entries) and events,
-// then a u64 FNV-1a of everything before it. Structs are KVM's, host-endian: a snapshot
-// is restored on the machine kind it was made on (the template key names the runvm version).
-inline constexpr uint32_t kSnapshotVersion = 1;
+// Version 2: "RUNVMSNP", u32 version, u32 vCPU count, u64 RAM bytes, the VmState structs,
+// per vCPU its CPUID (u32 count, entries), the fixed structs, its MSRs (u32 count, entries)
+// and events; then the devices field by field (no struct padding in the file): the 8250,
+// the i8042, the boot timer, u32 transport count and per transport its registers and
+// queues (u32 count); then a u64 FNV-1a of everything before it. KVM's structs are
+// host-endian: a snapshot is restored on the machine kind it was made on (the template key
+// names the runvm version). Version 1 had no RAM size and no devices; it is not read.
+inline constexpr uint32_t kSnapshotVersion = 2;
+inline constexpr uint64_t kMaxSnapshotMemoryBytes = uint64_t{1} << 40;
 inline constexpr uint32_t kMaxSnapshotVcpus = 256;
 inline constexpr uint32_t kMaxCpuidEntries = 4096;
 inline constexpr uint32_t kMaxMsrEntries = 4096;

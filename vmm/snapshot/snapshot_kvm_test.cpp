@@ -121,6 +121,7 @@ BOOST_AUTO_TEST_CASE(a_restored_vm_goes_on_where_the_snapshot_stopped) {
     // The read completes before anything is saved: RAX holds 11, RIP is past the IN.
     must(a.vcpu.complete_pending_io());
     Snapshot snap;
+    snap.memory_bytes = a.mem.ram_bytes();
     snap.vm = must(save_vm(a.vm));
     snap.vcpus.push_back(must(save_vcpu(a.vcpu, msr_list)));
     BOOST_TEST(snap.vcpus[0].regs.rip == kInAt + 1);

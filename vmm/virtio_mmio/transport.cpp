@@ -1,7 +1,9 @@
 // virtio-mmio register reads and writes; everything the guest writes is hostile.
 #include "vmm/virtio_mmio/transport.hpp"
 
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
@@ -35,6 +37,75 @@ void Transport::reset_state() {
     for (auto& q : queues_) {
         q.max_size = backend_.queue_max_size();
     }
+}
+
+snapshot::TransportState Transport::save_state() const {
+    snapshot::TransportState s{.device_id = backend_.device_id(),
+                               .status = status_,
+                               .device_features_sel = device_features_sel_,
+                               .driver_features_sel = driver_features_sel_,
+                               .driver_features = driver_features_,
+                               .queue_sel = queue_sel_,
+                               .interrupt_status = interrupt_status_,
+                               .config_generation = config_generation_,
+                               .activated = activated_,
+                               .queues = {}};
+    for (const QueueConfig& q : queues_) {
+        s.queues.push_back({.max_size = q.max_size,
+                            .size = q.size,
+                            .ready = q.ready,
+                            .desc = q.desc,
+                            .driver = q.driver,
+                            .device = q.device});
+    }
+    return s;
+}
+
+Result<void> Transport::restore_state(const snapshot::TransportState& s) {
+    const auto refuse = [&](const std::string& why) {
+        return Err(Error::with_errno(EINVAL, "virtio-mmio device " +
+                                                 std::to_string(backend_.device_id()) +
+                                                 ": snapshot state: " + why));
+    };
+    if (s.device_id != backend_.device_id()) {
+        return refuse("saved in front of device id " + std::to_string(s.device_id));
+    }
+    if (s.queues.size() != backend_.num_queues()) {
+        return refuse(std::to_string(s.queues.size()) + " queues (the device has " +
+                      std::to_string(backend_.num_queues()) + ")");
+    }
+    if ((s.driver_features & ~(backend_.device_features() | kFeatureVersion1)) != 0) {
+        return refuse("driver features the device does not offer");
+    }
+    if (s.activated && (s.status & status::kDriverOk) == 0) {
+        return refuse("activated without DRIVER_OK");
+    }
+    for (size_t i = 0; i < s.queues.size(); ++i) {
+        const snapshot::QueueState& q = s.queues[i];
+        const bool size_ok = q.size == 0 || (q.size <= q.max_size && (q.size & (q.size - 1)) == 0);
+        if (q.max_size != backend_.queue_max_size() || !size_ok || (q.ready && q.size == 0)) {
+            return refuse("queue " + std::to_string(i) + ": size " + std::to_string(q.size) +
+                          " of at most " + std::to_string(q.max_size));
+        }
+    }
+    status_ = s.status;
+    device_features_sel_ = s.device_features_sel;
+    driver_features_sel_ = s.driver_features_sel;
+    driver_features_ = s.driver_features;
+    queue_sel_ = s.queue_sel;
+    interrupt_status_ = s.interrupt_status;
+    config_generation_ = s.config_generation;
+    activated_ = s.activated;
+    for (size_t i = 0; i < s.queues.size(); ++i) {
+        const snapshot::QueueState& q = s.queues[i];
+        queues_[i] = {.max_size = q.max_size,
+                      .size = q.size,
+                      .ready = q.ready,
+                      .desc = q.desc,
+                      .driver = q.driver,
+                      .device = q.device};
+    }
+    return Ok();
 }
 
 QueueConfig* Transport::selected_queue() {

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/result.hpp"
 #include "vmm/devices/bus.hpp"
+#include "vmm/snapshot/device_state.hpp"
 #include "vmm/virtio_mmio/backend.hpp"
 
 namespace runvm::vmm::virtio_mmio {
@@ -47,6 +49,13 @@ public:
     uint32_t device_status() const { return status_; }
     bool activated() const { return activated_; }
     const std::vector<QueueConfig>& queues() const { return queues_; }
+
+    snapshot::TransportState save_state() const;
+    // Into a transport in front of the same kind of device (id, queue count and sizes are
+    // checked: the state comes from a file). It does not activate the backend: a restored
+    // activated transport needs a backend that takes its rings over where they were, which
+    // the caller arranges (docs/vmm.md, "Snapshots").
+    Result<void> restore_state(const snapshot::TransportState& state);
 
 private:
     uint32_t read_reg(uint64_t offset);

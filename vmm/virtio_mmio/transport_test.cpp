@@ -220,3 +220,58 @@ BOOST_AUTO_TEST_CASE(failed_activation_needs_reset) {
     BOOST_TEST(irq.edges == 1);
     BOOST_TEST(!t.activated());
 }
+
+BOOST_AUTO_TEST_CASE(state_round_trips_and_is_checked_against_the_device) {
+    FakeBackend backend;
+    Transport t(backend, nullptr);
+    Driver d{t};
+    d.wr(reg::kStatus, status::kAcknowledge | status::kDriver);
+    d.wr(reg::kDeviceFeaturesSel, 1);
+    d.wr(reg::kDriverFeaturesSel, 1);
+    d.wr(reg::kDriverFeatures, 1);
+    d.wr(reg::kStatus, status::kAcknowledge | status::kDriver | status::kFeaturesOk);
+    d.setup_queue(1, 64, 0x123450000ull);
+    const snapshot::TransportState saved = t.save_state();
+    BOOST_TEST(saved.device_id == 19u);
+    BOOST_TEST(saved.queue_sel == 1u);
+    BOOST_TEST(saved.driver_features == kFeatureVersion1);
+    BOOST_TEST(saved.queues.size() == 2u);
+    BOOST_TEST(saved.queues[1].ready);
+    BOOST_TEST(saved.queues[1].desc == 0x123450000ull);
+
+    // A second transport in front of the same kind of device (the original never activated).
+    Transport restored(backend, nullptr);
+    auto r = restored.restore_state(saved);
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().str()));
+    BOOST_TEST((restored.save_state() == saved));
+    Driver d2{restored};
+    BOOST_TEST(d2.rd(reg::kQueueReady) == 1u); // queue 1 still selected
+    BOOST_TEST(d2.rd(reg::kStatus) ==
+               (status::kAcknowledge | status::kDriver | status::kFeaturesOk));
+    d2.wr(reg::kStatus,
+          status::kAcknowledge | status::kDriver | status::kFeaturesOk | status::kDriverOk);
+    BOOST_TEST(backend.activations == 1);
+    BOOST_TEST(backend.activated_queues[1].size == 64);
+    BOOST_TEST(backend.activated_queues[1].driver == 0x23451000ull); // setup_queue: high half 0
+
+    auto wrong = saved;
+    wrong.device_id = 3;
+    BOOST_TEST(!restored.restore_state(wrong).ok());
+    wrong = saved;
+    wrong.queues.pop_back();
+    BOOST_TEST(!restored.restore_state(wrong).ok());
+    wrong = saved;
+    wrong.queues[0].max_size = 1024;
+    BOOST_TEST(!restored.restore_state(wrong).ok());
+    wrong = saved;
+    wrong.queues[1].size = 48; // not a power of two
+    BOOST_TEST(!restored.restore_state(wrong).ok());
+    wrong = saved;
+    wrong.driver_features |= 1ull << 5; // not offered
+    auto refused = restored.restore_state(wrong);
+    BOOST_TEST_REQUIRE(!refused.ok());
+    BOOST_TEST(refused.error().str().find("driver features") != std::string::npos);
+    wrong = saved;
+    wrong.activated = true; // without DRIVER_OK
+    BOOST_TEST(!restored.restore_state(wrong).ok());
+}

@@ -1,0 +1,135 @@
+// Machine snapshots: the control socket's `snapshot DIR` / `snapshot-and-stop DIR` and
+// --restore DIR (docs/vmm.md, "Snapshots"). DIR holds `state` (snapshot_file) and `memory`
+// (memory_file), both 0600.
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "base/scope_guard.hpp"
+#include "vmm/arch/x86_64/mptable.hpp"
+#include "vmm/machine/exit_status.hpp"
+#include "vmm/machine/machine.hpp"
+#include "vmm/memory/mapped_file.hpp"
+#include "vmm/snapshot/memory_file.hpp"
+#include "vmm/snapshot/vcpu_state.hpp"
+#include "vmm/snapshot/vm_state.hpp"
+
+namespace runvm::vmm {
+
+namespace {
+
+// How long a vCPU may take to leave KVM_RUN and finish its exit before a snapshot gives up.
+constexpr int kPauseTimeoutMs = 2000;
+
+// A vhost-user backend's rings go on in the broker, whose positions are not saved yet
+// (plan step 7): saving the VM without them would restore a device that repeats or loses
+// requests.
+std::string vhost_user_refusal(const char* what, size_t index, const std::string& type) {
+    return std::string(what) + ": device " + std::to_string(index) + " (" + type +
+           ") is a vhost-user device; ring positions are not saved yet";
+}
+
+} // namespace
+
+Result<uint64_t> Machine::snapshot(const std::string& dir, bool then_stop) {
+    if (!config_.devices.empty()) {
+        return Err(Error::msg(vhost_user_refusal("snapshot", 0, config_.devices[0].type)));
+    }
+    if (dir.empty()) {
+        return Err(Error::msg("snapshot: no directory"));
+    }
+    const auto started = Clock::now();
+    // Every thread, also one whose pause failed: resume() only clears its request.
+    ScopeGuard resume([this] {
+        for (auto& t : threads_) {
+            t->resume();
+        }
+    });
+    for (auto& t : threads_) {
+        if (auto r = t->pause(kPauseTimeoutMs); !r.ok()) {
+            return Err(std::move(r).error().context("snapshot"));
+        }
+    }
+    auto bytes = save_snapshot(dir);
+    if (!bytes.ok()) {
+        return Err(std::move(bytes).error().context("snapshot " + dir));
+    }
+    spdlog::info("snapshot {}: {} bytes in {:.1f} ms{}", dir, *bytes,
+                 std::chrono::duration<double, std::milli>(Clock::now() - started).count(),
+                 then_stop ? ", stopping" : "");
+    if (then_stop) {
+        // The vCPUs stay parked until the stop ends them: nothing runs after the snapshot.
+        resume.dismiss();
+        request_exit(kExitSignalBase + SIGTERM);
+    }
+    return *bytes;
+}
+
+Result<uint64_t> Machine::save_snapshot(const std::string& dir) {
+    snapshot::Snapshot s;
+    s.memory_bytes = memory_->ram_bytes();
+    RUNVM_ASSIGN_OR_RETURN(s.vm, snapshot::save_vm(*vm_));
+    for (const auto& vcpu : vcpus_) {
+        RUNVM_ASSIGN_OR_RETURN(auto v, snapshot::save_vcpu(*vcpu, msr_indices_));
+        s.vcpus.push_back(std::move(v));
+    }
+    s.devices.serial = serial_->save_state();
+    s.devices.i8042 = i8042_->save_state();
+    s.devices.boot_timer = boot_timer_->save_state();
+    for (const auto& t : transports_) {
+        s.devices.transports.push_back(t->save_state());
+    }
+    const std::vector<uint8_t> state = snapshot::encode_snapshot(s);
+    // Memory first, state last: a state file is never older than the memory beside it.
+    RUNVM_ASSIGN_OR_RETURN(const uint64_t memory_bytes,
+                           snapshot::write_memory_file(*memory_, dir + "/memory"));
+    RUNVM_TRY(snapshot::write_private_file_atomic(dir + "/state", state));
+    return memory_bytes + state.size();
+}
+
+Result<snapshot::Snapshot> Machine::read_snapshot(const std::string& dir) {
+    RUNVM_ASSIGN_OR_RETURN(const MappedFile file, MappedFile::open(dir + "/state"));
+    auto snap = snapshot::decode_snapshot(file.bytes());
+    if (!snap.ok()) {
+        return Err(std::move(snap).error().context(dir + "/state"));
+    }
+    if (snap->vcpus.size() > x86_64::kMaxVcpus) {
+        return Err(Error::msg(dir + "/state: " + std::to_string(snap->vcpus.size()) +
+                              " vCPUs (runvm-vmm runs at most " +
+                              std::to_string(x86_64::kMaxVcpus) + ")"));
+    }
+    return snap;
+}
+
+Result<void> Machine::restore(const snapshot::Snapshot& snap) {
+    RUNVM_TRY(snapshot::read_memory_file(config_.restore + "/memory", *memory_));
+    const auto& transports = snap.devices.transports;
+    if (transports.size() != transports_.size()) {
+        return Err(Error::msg("restore: the snapshot has " + std::to_string(transports.size()) +
+                              " virtio-mmio device(s), this VM " +
+                              std::to_string(transports_.size())));
+    }
+    for (size_t i = 0; i < transports.size(); ++i) {
+        if (transports[i].activated) {
+            return Err(Error::msg(vhost_user_refusal("restore", i, config_.devices[i].type)));
+        }
+        RUNVM_TRY(transports_[i]->restore_state(transports[i]));
+    }
+    serial_->restore_state(snap.devices.serial);
+    i8042_->restore_state(snap.devices.i8042);
+    boot_timer_->restore_state(snap.devices.boot_timer);
+    for (uint32_t id = 0; id < snap.vcpus.size(); ++id) {
+        RUNVM_ASSIGN_OR_RETURN(auto vcpu, kvm::Vcpu::create(*kvm_, *vm_, id));
+        vcpus_.push_back(std::make_unique<kvm::Vcpu>(std::move(vcpu)));
+    }
+    // The VM's chips and clock before the vCPUs, whose LAPICs and events refer to them.
+    RUNVM_TRY(snapshot::restore_vm(*vm_, snap.vm));
+    for (size_t i = 0; i < vcpus_.size(); ++i) {
+        RUNVM_TRY(snapshot::restore_vcpu(*vcpus_[i], snap.vcpus[i]));
+    }
+    spdlog::info("restored from {}: {} vCPU, {} MiB", config_.restore, vcpus_.size(),
+                 snap.memory_bytes >> 20);
+    return Ok();
+}
+
+} // namespace runvm::vmm
