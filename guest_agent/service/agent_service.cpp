@@ -15,6 +15,7 @@
 
 #include "base/step_clock.hpp"
 #include "guest_agent/launcher/fs_paths.hpp"
+#include "guest_agent/service/identity.hpp"
 #include "guest_agent/service/request_checks.hpp"
 #include "guest_agent/service/status_map.hpp"
 
@@ -308,6 +309,21 @@ Status AgentService::version(const Ctx&, const pb::VersionRequest&, pb::VersionR
     return Status::Ok();
 }
 
+Status AgentService::reinit(const Ctx&, const pb::ReinitRequest& req, pb::Empty&) {
+    if (auto r = check_reinit(req); !r.ok()) {
+        return to_status(r.error(), "Reinit");
+    }
+    // Host mode (tests) runs on the host itself: never reseed, set the clock of, or rename it.
+    if (::getpid() != 1) {
+        return Status{rpc::kFailedPrecondition, "Reinit: only as the guest's PID 1"};
+    }
+    std::lock_guard life(lifecycle_mu_); // no container starts half-way through it
+    if (auto r = apply_reinit(req, IdentitySyscalls::real()); !r.ok()) {
+        return to_status(r.error(), "Reinit");
+    }
+    return Status::Ok();
+}
+
 void AgentService::register_with(rpc::Server& s) {
 #define RUNVM_AGENT_METHOD(name, fn, Req, Resp)                                                    \
     s.register_typed<Req, Resp>(                                                                   \
@@ -337,6 +353,7 @@ void AgentService::register_with(rpc::Server& s) {
     RUNVM_AGENT_METHOD("Version", version, pb::VersionRequest, pb::VersionResponse);
     RUNVM_AGENT_METHOD("DestroySandbox", destroy_sandbox, pb::DestroySandboxRequest, Empty);
     RUNVM_AGENT_METHOD("ConfigureNetwork", configure_network, pb::ConfigureNetworkRequest, Empty);
+    RUNVM_AGENT_METHOD("Reinit", reinit, pb::ReinitRequest, Empty);
 #undef RUNVM_AGENT_METHOD
 }
 

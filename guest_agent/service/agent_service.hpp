@@ -67,6 +67,7 @@ public:
     Status version(const Ctx&, const pb::VersionRequest&, pb::VersionResponse&);
     Status destroy_sandbox(const Ctx&, const pb::DestroySandboxRequest&, pb::Empty&);
     Status configure_network(const Ctx&, const pb::ConfigureNetworkRequest&, pb::Empty&);
+    Status reinit(const Ctx&, const pb::ReinitRequest&, pb::Empty&);
 
 private:
     std::shared_ptr<ContainerState> find(const std::string& id);

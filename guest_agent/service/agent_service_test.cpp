@@ -357,6 +357,29 @@ BOOST_AUTO_TEST_CASE(bad_requests_leave_nothing) {
     BOOST_TEST(v.api_version() == kAgentApiVersion);
 }
 
+// Reinit over the wire: bad fields answer InvalidArgument naming them; a good request is
+// refused in host mode (it would reseed, re-clock and rename the host), and is harmless if
+// it were not (no clock, the host's own name).
+BOOST_AUTO_TEST_CASE(reinit_checks_over_ttrpc) {
+    char host[65] = {};
+    BOOST_REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+    pb::ReinitRequest req;
+    req.set_host_random(std::string(16, 'r'));
+    req.set_hostname(host);
+    auto st = call("Reinit", req, nullptr);
+    BOOST_TEST(st.code == rpc::kInvalidArgument);
+    BOOST_TEST(st.message.find("Reinit: host_random: 16 bytes") != std::string::npos, st.message);
+    req.set_host_random(std::string(32, 'r'));
+    req.set_hostname(std::string(65, 'h'));
+    st = call("Reinit", req, nullptr);
+    BOOST_TEST(st.code == rpc::kInvalidArgument);
+    BOOST_TEST(st.message.find("Reinit: hostname: 65 bytes") != std::string::npos, st.message);
+    req.set_hostname(host);
+    st = call("Reinit", req, nullptr);
+    BOOST_TEST(st.code == rpc::kFailedPrecondition);
+    BOOST_TEST(st.message == "Reinit: only as the guest's PID 1");
+}
+
 BOOST_AUTO_TEST_CASE(terminal_resize_input_and_exec) {
     StreamListener tty(301), exec_tty(302);
     auto req =

@@ -1,10 +1,26 @@
 // Typed wrappers over the agent's ttRPC methods; a failed Status becomes an Error naming it.
 #include "shim/sandbox/agent_client.hpp"
 
+#include <ctime>
+
+#include <sys/random.h>
+
 namespace runvm::shim {
 
 namespace av = agent::v1;
 using av::Empty;
+
+namespace {
+
+Error agent_error(const char* method, const rpc::Status& st) {
+    const int err = st.code == rpc::kDeadlineExceeded ? ETIMEDOUT
+                    : st.code == rpc::kUnavailable    ? ECONNRESET
+                    : st.code == rpc::kNotFound       ? ENOENT
+                                                      : 0;
+    return Error(err, std::string("agent ") + method + ": " + st.str());
+}
+
+} // namespace
 
 Result<void> AgentClient::call(const char* method, const google::protobuf::MessageLite& req,
                                google::protobuf::MessageLite* resp,
@@ -13,11 +29,7 @@ Result<void> AgentClient::call(const char* method, const google::protobuf::Messa
     opts.timeout = timeout;
     const rpc::Status st = client_.call(kAgentService, method, req, resp, opts);
     if (!st.ok()) {
-        const int err = st.code == rpc::kDeadlineExceeded ? ETIMEDOUT
-                        : st.code == rpc::kUnavailable    ? ECONNRESET
-                        : st.code == rpc::kNotFound       ? ENOENT
-                                                          : 0;
-        return Err(Error(err, std::string("agent ") + method + ": " + st.str()));
+        return Err(agent_error(method, st));
     }
     return Ok();
 }
@@ -145,6 +157,45 @@ Result<void> AgentClient::destroy_sandbox(std::chrono::milliseconds timeout) {
 Result<void> AgentClient::configure_network(const av::ConfigureNetworkRequest& req) {
     Empty resp;
     return call("ConfigureNetwork", req, &resp, kAgentCallTimeout);
+}
+
+Result<void> AgentClient::reinit(const av::ReinitRequest& req) {
+    rpc::CallOptions opts;
+    opts.timeout = kAgentCallTimeout;
+    Empty resp;
+    const rpc::Status st = client_.call(kAgentService, "Reinit", req, &resp, opts);
+    if (st.code == rpc::kUnimplemented) {
+        return Err(Error(ENOSYS, "agent Reinit: " + st.str()));
+    }
+    if (!st.ok()) {
+        return Err(agent_error("Reinit", st));
+    }
+    return Ok();
+}
+
+Result<av::ReinitRequest> host_reinit_request(const std::string& vm_name) {
+    std::string random(32, '\0');
+    // 32 bytes never come back short from getrandom(2) once the host's pool is up (it blocks
+    // until then); EINTR is the one error left to retry.
+    ssize_t got = -1;
+    do {
+        got = ::getrandom(random.data(), random.size(), 0);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        return Err(Error::from_errno("getrandom 32 bytes"));
+    }
+    if (static_cast<size_t>(got) != random.size()) {
+        return Err(Error::msg("getrandom: " + std::to_string(got) + " of 32 bytes"));
+    }
+    timespec now{};
+    if (::clock_gettime(CLOCK_REALTIME, &now) < 0) {
+        return Err(Error::from_errno("clock_gettime CLOCK_REALTIME"));
+    }
+    av::ReinitRequest req;
+    req.set_host_random(std::move(random));
+    req.set_realtime_ns(int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec);
+    req.set_hostname(vm_name.substr(0, 64));
+    return req;
 }
 
 void set_stdio_ports(av::StdioPorts* out, const StdioPortNumbers& ports, bool terminal) {

@@ -36,6 +36,8 @@ public:
     Result<void> remove(const std::string& id, bool force);
     Result<void> destroy_sandbox(std::chrono::milliseconds timeout);
     Result<void> configure_network(const agent::v1::ConfigureNetworkRequest& req);
+    // ENOSYS when the agent predates Reinit (answers Unimplemented): the caller goes on.
+    Result<void> reinit(const agent::v1::ReinitRequest& req);
 
     bool connected() const { return client_.connected(); }
     void close() { client_.close(); }
@@ -49,6 +51,10 @@ private:
 inline constexpr const char* kAgentService = "runvm.agent.v1.Agent";
 inline constexpr uint32_t kAgentVsockPort = 1024;
 inline constexpr std::chrono::milliseconds kAgentCallTimeout{30'000};
+
+// The host's side of a VM's identity: 32 bytes of getrandom(2), CLOCK_REALTIME now, and
+// `vm_name` cut to 64 bytes as the guest's hostname.
+Result<agent::v1::ReinitRequest> host_reinit_request(const std::string& vm_name);
 
 // The stdio part of a CreateContainer or ExecProcess request: where the agent dials.
 void set_stdio_ports(agent::v1::StdioPorts* out, const StdioPortNumbers& ports, bool terminal);

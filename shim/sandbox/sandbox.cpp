@@ -249,6 +249,18 @@ Result<void> Sandbox::connect_agent() {
     RUNVM_ASSIGN_OR_RETURN(auto version, agent_->version(std::max(left, 1000ms)));
     kernel_release_ = version.kernel_release();
     timeline_.mark("agent ready");
+    // On every boot, before any container: a TCG guest's clock (refined-jiffies) drifts from
+    // its first second, and a VM restored from a template shares its RNG with the siblings.
+    RUNVM_ASSIGN_OR_RETURN(auto identity, host_reinit_request(options_.id));
+    if (auto r = agent_->reinit(identity); r.ok()) {
+        timeline_.mark("guest reinit");
+    } else if (r.error().code() == ENOSYS) {
+        spdlog::warn("sandbox {}: {} (an older agent): the guest keeps its own clock, RNG "
+                     "state and hostname",
+                     options_.id, r.error().message());
+    } else {
+        return Err(std::move(r).error());
+    }
     spdlog::debug("sandbox {}: agent {} on {}: {}", options_.id, version.agent_version(),
                   kernel_release_, timeline_.str());
     return Ok();

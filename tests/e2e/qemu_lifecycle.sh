@@ -140,13 +140,35 @@ con_pid=$receiver_pid
 "$RUNVM" --root "$root" start c3
 [ -s "$(sandbox_dir "$root" c3)/rootfs.img" ] || fail "rootfs: block: no ext4 image for c3"
 # c4's rootfs is the bundle's directory itself (rootfs: virtiofs, docs/config.md), writable.
+# It shares the VM's UTS namespace (no hostname of its own): it sees the VM's, from Reinit.
 make_bundle "$tmp/b3" '["sh","-c","cat /from-host > /seen-by-guest; cat /proc/mounts > /guest-mounts; echo written-in-guest > /guest-file; exec sleep 1000"]' \
   'c["root"]["readonly"]=False; c.setdefault("annotations", {})["io.runvm.rootfs"]="virtiofs"
+del c["hostname"]; c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]
 '"$binds"
 bind_points "$tmp/b3"
 echo put-there-by-host > "$tmp/b3/rootfs/from-host"
 "$RUNVM" --root "$root" run --detach --bundle "$tmp/b3" c4 </dev/null
 expect_eq "$("$RUNVM" --root "$root" list -q | tr '\n' ' ')" "c3 c4 " "two containers"
+# Reinit (docs/agent.md), in both VMs: the guest's clock (adjtimex: microseconds) is the
+# host's, read between two host readings; 16 bytes of /dev/urandom differ between the VMs;
+# the VM's hostname is its name (c4 has no UTS namespace of its own).
+probe='busybox adjtimex | busybox grep tv_; echo "rand=$(busybox head -c 16 /dev/urandom | busybox od -An -tx1 | busybox tr -d " \n")"; echo "name=$(hostname)"'
+declare -A rand name
+for c in c3 c4; do
+  before=$(date +%s%6N)
+  out=$("$RUNVM" --root "$root" exec "$c" sh -c "$probe")
+  after=$(date +%s%6N)
+  guest=$(awk '/tv_sec/ {s = $2} /tv_usec/ {u = $2} END {printf "%d%06d", s, u}' <<<"$out")
+  rand[$c]=$(sed -n 's/^rand=//p' <<<"$out")
+  name[$c]=$(sed -n 's/^name=//p' <<<"$out")
+  echo "$c: guest clock $(((guest - before) / 1000)) ms after the exec began, $(((after - guest) / 1000)) ms before it ended; urandom ${rand[$c]}"
+  [ "$guest" -ge $((before - 1000000)) ] && [ "$guest" -le $((after + 1000000)) ] ||
+    fail "$c: the guest's clock ($guest us) is over 1 s outside the host's [$before, $after]"
+  [ ${#rand[$c]} -eq 32 ] || fail "$c: no 16 bytes from /dev/urandom: $out"
+done
+[ "${rand[c3]}" != "${rand[c4]}" ] || fail "two VMs read the same 16 bytes from /dev/urandom"
+expect_eq "${name[c4]}" c4 "the VM's hostname, set by Reinit"
+expect_eq "${name[c3]}" runvm-e2e "c3's own UTS namespace keeps its hostname"
 console_receiver "$tmp/econ" "$tmp/econ.out" tty /dev/pts/ 'echo exec-$((2+3))' exec-5 'exit 4' ''
 set +e
 "$RUNVM" --root "$root" exec --tty --console-socket "$tmp/econ" c3 sh
