@@ -77,3 +77,10 @@ BOOST_AUTO_TEST_CASE(bad_values_are_usage_errors) {
     const std::vector<std::string> want = {"avx", "avx2"};
     BOOST_TEST(std::get<MachineConfig>(mask).cpuid_mask == want, boost::test_tools::per_element());
 }
+
+BOOST_AUTO_TEST_CASE(restore_flag_stands_in_for_the_kernel) {
+    auto r = parse({"--restore", "/var/lib/t1", "--serial-log", "/log"});
+    BOOST_REQUIRE(std::holds_alternative<MachineConfig>(r));
+    BOOST_TEST(std::get<MachineConfig>(r).restore == "/var/lib/t1");
+    BOOST_TEST(std::get<MachineConfig>(r).kernel.empty());
+}

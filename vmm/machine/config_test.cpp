@@ -187,3 +187,19 @@ BOOST_AUTO_TEST_CASE(encoded_config_decodes_to_itself) {
     BOOST_TEST(!back->acpi);
     BOOST_TEST(back->cpuid_mask == kvm_pvm_cpuid_mask());
 }
+
+BOOST_AUTO_TEST_CASE(restore_needs_no_kernel_and_round_trips) {
+    auto c = parse_machine_config(R"({"restore": "/var/lib/t1", "control_socket": "/ctl"})");
+    BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? std::string() : c.error().str()));
+    BOOST_TEST(c->restore == "/var/lib/t1");
+    BOOST_TEST(c->kernel.empty());
+    auto back = parse_machine_config(encode_machine_config(*c));
+    BOOST_REQUIRE(back.ok());
+    BOOST_TEST(back->restore == "/var/lib/t1");
+    MachineConfig plain;
+    plain.kernel = "/k";
+    BOOST_TEST(encode_machine_config(plain).find("restore") == std::string::npos);
+    auto none = parse_machine_config("{}");
+    BOOST_REQUIRE(!none.ok());
+    BOOST_TEST(none.error().str() == "config: 'kernel' is required (or 'restore')");
+}
