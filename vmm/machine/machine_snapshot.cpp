@@ -38,6 +38,9 @@ Result<uint64_t> Machine::snapshot(const std::string& dir, bool then_stop) {
     if (dir.empty()) {
         return Err(Error::msg("snapshot: no directory"));
     }
+    if (msr_indices_.empty()) {
+        return Err(Error::msg("snapshot: KVM gave no MSR index list at start (see the log)"));
+    }
     const auto started = Clock::now();
     // Every thread, also one whose pause failed: resume() only clears its request.
     ScopeGuard resume([this] {

@@ -5,6 +5,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -82,6 +84,30 @@ private:
     bool committed_ = false;
 };
 
+// The next data extent of the memfd at or after `at` inside region `r`, page-aligned and as
+// offsets into the region; nullopt when only holes are left.
+Result<std::optional<std::pair<uint64_t, uint64_t>>> next_data(int memfd, const MappedRegion& r,
+                                                               uint64_t at) {
+    const auto region_end = static_cast<off_t>(r.file_offset + r.size);
+    const off_t data = ::lseek(memfd, static_cast<off_t>(r.file_offset + at), SEEK_DATA);
+    if ((data < 0 && errno == ENXIO) || data >= region_end) {
+        return std::optional<std::pair<uint64_t, uint64_t>>();
+    }
+    if (data < 0) {
+        return Err(Error::from_errno("lseek SEEK_DATA guest RAM memfd"));
+    }
+    const off_t hole = ::lseek(memfd, data, SEEK_HOLE);
+    if (hole < 0) {
+        return Err(Error::from_errno("lseek SEEK_HOLE guest RAM memfd"));
+    }
+    const uint64_t first = (static_cast<uint64_t>(data) - r.file_offset) & ~(kPage - 1);
+    const uint64_t last =
+        std::min<uint64_t>(
+            static_cast<uint64_t>(std::min(hole, region_end)) - r.file_offset + kPage - 1, r.size) &
+        ~(kPage - 1);
+    return std::optional(std::pair(first, std::max(last, first + kPage)));
+}
+
 } // namespace
 
 Result<uint64_t> write_memory_file(const GuestMemory& memory, const std::string& path) {
@@ -89,19 +115,30 @@ Result<uint64_t> write_memory_file(const GuestMemory& memory, const std::string&
     RUNVM_ASSIGN_OR_RETURN(const int fd, file.open());
     uint64_t written = 0;
     for (const MappedRegion& r : memory.regions()) {
-        // Runs of non-zero pages, one write each; zero pages stay holes.
+        // Only the memfd's data extents are read: touching its holes through the mapping
+        // would allocate them (shmem has no shared zero page), growing the VM by its whole
+        // RAM on every snapshot.
         for (uint64_t at = 0; at < r.size;) {
-            if (all_zero(r.host + at)) {
-                at += kPage;
-                continue;
+            RUNVM_ASSIGN_OR_RETURN(const auto extent, next_data(memory.fd(), r, at));
+            if (!extent) {
+                break;
             }
-            uint64_t end = at + kPage;
-            while (end < r.size && !all_zero(r.host + end)) {
-                end += kPage;
+            // Runs of non-zero pages inside the extent, one write each; zero pages stay holes.
+            for (uint64_t page = extent->first; page < extent->second;) {
+                if (all_zero(r.host + page)) {
+                    page += kPage;
+                    continue;
+                }
+                uint64_t end = page + kPage;
+                while (end < extent->second && !all_zero(r.host + end)) {
+                    end += kPage;
+                }
+                RUNVM_TRY(
+                    pwrite_all(fd, r.host + page, end - page, r.file_offset + page, file.tmp()));
+                written += end - page;
+                page = end;
             }
-            RUNVM_TRY(pwrite_all(fd, r.host + at, end - at, r.file_offset + at, file.tmp()));
-            written += end - at;
-            at = end;
+            at = extent->second;
         }
     }
     // A trailing hole: the size says how much RAM there was.

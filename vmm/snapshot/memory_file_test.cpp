@@ -69,6 +69,20 @@ BOOST_AUTO_TEST_CASE(zero_pages_stay_holes_and_the_rest_comes_back) {
     BOOST_TEST(got[0x3fffff] == 1);
 }
 
+BOOST_AUTO_TEST_CASE(saving_does_not_allocate_the_memfd_holes) {
+    TempDir dir;
+    GuestMemory ram = must_memory(64 << 20);
+    BOOST_REQUIRE(ram.fill(0x300000, 0xee, 4096).ok());
+    struct stat before {};
+    BOOST_REQUIRE(::fstat(ram.fd(), &before) == 0);
+    auto written = write_memory_file(ram, dir.path + "/memory");
+    BOOST_REQUIRE_MESSAGE(written.ok(), (written.ok() ? "" : written.error().str()));
+    BOOST_TEST(*written == 4096u);
+    struct stat after {};
+    BOOST_REQUIRE(::fstat(ram.fd(), &after) == 0);
+    BOOST_TEST(after.st_blocks == before.st_blocks); // only the data extents were read
+}
+
 BOOST_AUTO_TEST_CASE(wrong_files_are_refused) {
     TempDir dir;
     GuestMemory ram = must_memory(2 << 20);
