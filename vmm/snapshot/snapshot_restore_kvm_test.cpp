@@ -226,6 +226,26 @@ BOOST_AUTO_TEST_CASE(a_restored_guest_counts_on_where_the_snapshot_stopped) {
     BOOST_TEST(at <= after_live);
 }
 
+// Every vCPU is paused and saved: the second one waits for INIT/SIPI in its in-kernel LAPIC
+// (inside KVM_RUN until the kick), and the restored VM has two again.
+BOOST_AUTO_TEST_CASE(two_vcpus_are_paused_saved_and_restored) {
+    TempDir dir;
+    const std::string snap = dir.path + "/snap";
+    std::filesystem::create_directory(snap);
+    Vmm a =
+        Vmm::start(dir.path, "a",
+                   {"--kernel", RUNVM_COUNTER_GUEST, "--kernel-format", "raw16", "--vcpus", "2"});
+    BOOST_REQUIRE_MESSAGE(wait_for_bytes(a.serial, 20 * 9, a.started), slurp(a.log));
+    ok_bytes(control(a.socket, "snapshot-and-stop " + snap + "\n"));
+    BOOST_TEST(a.wait_exit() == 143);
+    Vmm b = Vmm::start(dir.path, "b", {"--restore", snap});
+    BOOST_REQUIRE_MESSAGE(wait_for_bytes(b.serial, 20 * 9, b.started), slurp(b.log));
+    b.stop();
+    BOOST_TEST(slurp(b.log).find("restored from " + snap + ": 2 vCPU, 16 MiB") !=
+               std::string::npos);
+    BOOST_TEST(counting(200000).starts_with(slurp(a.serial) + slurp(b.serial)));
+}
+
 BOOST_AUTO_TEST_CASE(damaged_snapshots_are_refused) {
     TempDir dir;
     const std::string snap = dir.path + "/snap";
