@@ -6,6 +6,7 @@
 #include "shim/cli/verb.hpp"
 #include "shim/container/container_ops.hpp"
 #include "shim/container/container_store.hpp"
+#include "shim/container/vm_pool.hpp"
 
 namespace runvm::cli {
 
@@ -28,6 +29,9 @@ Runner setup_list(CLI::App& sub, const GlobalOptions& g) {
         }
         nlohmann::json all = nlohmann::json::array();
         for (const auto& id : *ids) {
+            if (shim::is_pool_vm_id(id)) {
+                continue; // `runvm template list` shows them
+            }
             if (auto st = shim::container_state(g.root, id)) {
                 st->erase("runvm");
                 all.push_back(*st);

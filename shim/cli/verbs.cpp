@@ -20,6 +20,7 @@ Runner setup_update(CLI::App&, const GlobalOptions&);
 Runner setup_events(CLI::App&, const GlobalOptions&);
 Runner setup_features(CLI::App&, const GlobalOptions&);
 Runner setup_spec(CLI::App&, const GlobalOptions&);
+Runner setup_template(CLI::App&, const GlobalOptions&);
 
 const std::vector<Verb>& verbs() {
     static const std::vector<Verb> table = {
@@ -38,6 +39,7 @@ const std::vector<Verb>& verbs() {
         {"events", "print a container's stats and events", setup_events},
         {"features", "print the runtime's features (runtime-spec features.md)", setup_features},
         {"spec", "write a default config.json", setup_spec},
+        {"template", "manage the booted VMs containers start in (build, list, rm)", setup_template},
     };
     return table;
 }

@@ -82,6 +82,9 @@ constexpr std::array kAnnotations = {
                   "auto (virtiofs as root, else block), block (an ext4 copy) or virtiofs (the "
                   "directory itself)",
                   set<&RuntimeConfig::rootfs, parse_rootfs_mode>},
+    AnnotationKey{"io.runvm.template", "template",
+                  "auto (start in a VM booted ahead, where the backend allows) or off (boot one)",
+                  set<&RuntimeConfig::template_mode, parse_template_mode>},
 };
 
 bool enabled(const RuntimeConfig& operator_config, std::string_view key) {

@@ -64,6 +64,27 @@ Result<RootfsMode> parse_rootfs_mode(std::string_view text) {
     return Err(Error::msg("must be auto, block or virtiofs, got " + shown(text)));
 }
 
+std::string_view template_mode_name(TemplateMode m) {
+    return m == TemplateMode::automatic ? "auto" : "off";
+}
+
+Result<TemplateMode> parse_template_mode(std::string_view text) {
+    for (const TemplateMode m : {TemplateMode::automatic, TemplateMode::off}) {
+        if (text == template_mode_name(m)) {
+            return m;
+        }
+    }
+    return Err(Error::msg("must be auto or off, got " + shown(text)));
+}
+
+Result<uint32_t> parse_pool_size(std::string_view text) {
+    return parse_integer_in(text, 1, 16);
+}
+
+Result<uint32_t> parse_pool_idle_seconds(std::string_view text) {
+    return parse_integer_in(text, 10, 86400);
+}
+
 RootfsMode resolve_rootfs_mode(RootfsMode mode, uid_t euid) {
     if (mode != RootfsMode::automatic) {
         return mode;

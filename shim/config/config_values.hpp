@@ -18,6 +18,10 @@ inline constexpr uint32_t kMaxMemoryMib = 1048576;
 
 Result<Hypervisor> parse_hypervisor(std::string_view text);
 Result<RootfsMode> parse_rootfs_mode(std::string_view text);
+Result<TemplateMode> parse_template_mode(std::string_view text);
+// pool_size 1 to 16; pool_idle_seconds 10 to 86400 (a day).
+Result<uint32_t> parse_pool_size(std::string_view text);
+Result<uint32_t> parse_pool_idle_seconds(std::string_view text);
 Result<uint32_t> parse_integer_in(std::string_view text, uint32_t min, uint32_t max);
 Result<uint32_t> parse_vcpus(std::string_view text);
 Result<uint32_t> parse_memory_mib(std::string_view text);

@@ -72,6 +72,14 @@ const std::vector<Key> kKeys = {
                        RuntimeConfig& c) { return assign(c.log_max_kib, parse_log_max_kib, v); }},
     {"rootfs",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.rootfs, parse_rootfs_mode, v); }},
+    {"template", [](std::string_view v,
+                    RuntimeConfig& c) { return assign(c.template_mode, parse_template_mode, v); }},
+    {"pool_size",
+     [](std::string_view v, RuntimeConfig& c) { return assign(c.pool_size, parse_pool_size, v); }},
+    {"pool_idle_seconds",
+     [](std::string_view v, RuntimeConfig& c) {
+         return assign(c.pool_idle_seconds, parse_pool_idle_seconds, v);
+     }},
     {"log_level",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.log_level, parse_log_level, v); }},
     {"log_format", [](std::string_view v,

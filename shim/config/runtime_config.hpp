@@ -35,6 +35,13 @@ std::string_view rootfs_mode_name(RootfsMode m); // "auto", "block", "virtiofs"
 // `automatic` becomes virtiofs for root (euid 0) and block for anyone else.
 RootfsMode resolve_rootfs_mode(RootfsMode mode, uid_t euid);
 
+// Whether containers start in a VM booted ahead of them (issue #23, docs/design/fast-start.md):
+// automatic: where the backend and the container allow it (on QEMU: a pool of booted VMs,
+// `runvm template`); off: every container boots its own VM.
+enum class TemplateMode { automatic, off };
+
+std::string_view template_mode_name(TemplateMode m); // "auto", "off"
+
 // Where scripts/build-guest-image.sh puts the guest image: the kernel and initramfs used when
 // none is configured.
 inline constexpr const char* kDefaultGuestImageDir = "/var/cache/runvm/image";
@@ -87,6 +94,10 @@ struct RuntimeConfig {
     // broker), KiB; each is kept as <file> and <file>.1 of half as much (docs/sandbox.md).
     uint32_t log_max_kib = 1024;
     RootfsMode rootfs = RootfsMode::automatic;
+    // Off until the e2e set runs with it on (docs/design/fast-start.md, "Rollout").
+    TemplateMode template_mode = TemplateMode::off;
+    uint32_t pool_size = 1;           // booted VMs kept ready per VM shape (1..16)
+    uint32_t pool_idle_seconds = 300; // an unclaimed pooled VM shuts down after this long
     std::chrono::milliseconds boot_timeout{30'000}; // RUNVM_BOOT_TIMEOUT_MS: the agent's deadline
     std::string log_level = "info";                 // trace, debug, info, warn, error
     LogFormat log_format = LogFormat::text;

@@ -83,6 +83,11 @@ paths:
     BOOST_TEST((parse_ok("rootfs: block\n").rootfs == RootfsMode::block));
     BOOST_TEST((parse_ok("hypervisor: auto\nkernel: \"\"\n") == RuntimeConfig{}));
     BOOST_TEST(parse_ok("vcpus: 255\nmemory_mib: 1048576\n").memory_mib == 1048576u);
+    BOOST_TEST((RuntimeConfig{}.template_mode == TemplateMode::off));
+    const RuntimeConfig pooled = parse_ok("template: auto\npool_size: 3\npool_idle_seconds: 60\n");
+    BOOST_TEST((pooled.template_mode == TemplateMode::automatic));
+    BOOST_TEST(pooled.pool_size == 3u);
+    BOOST_TEST(pooled.pool_idle_seconds == 60u);
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
@@ -96,6 +101,10 @@ BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
          R"(cfg.yaml:1: memory_mib: must be an integer from 64 to 1048576, got "63")"},
         {"hypervisor: xen\n", R"(cfg.yaml:1: hypervisor: must be auto, kvm or qemu, got "xen")"},
         {"rootfs: 9p\n", R"(cfg.yaml:1: rootfs: must be auto, block or virtiofs, got "9p")"},
+        {"template: on\n", R"(cfg.yaml:1: template: must be auto or off, got "on")"},
+        {"pool_size: 0\n", R"(cfg.yaml:1: pool_size: must be an integer from 1 to 16, got "0")"},
+        {"pool_idle_seconds: 5\n",
+         R"(cfg.yaml:1: pool_idle_seconds: must be an integer from 10 to 86400, got "5")"},
         {"log_level: verbose\n",
          R"(cfg.yaml:1: log_level: must be trace, debug, info, warn or error, got "verbose")"},
         {"log_format: xml\n", R"(cfg.yaml:1: log_format: must be text or json, got "xml")"},

@@ -156,7 +156,9 @@ Result<json> container_state(const std::string& root, const std::string& id) {
     if (!rec.annotations.empty()) {
         j["annotations"] = rec.annotations;
     }
-    json runvm = {{"hypervisor", rec.hypervisor},
+    // The VM it runs in: its own, or its pod's, or the pooled VM it took (vm_pool.hpp).
+    json runvm = {{"vm", rec.pod_sandbox.empty() ? rec.id : rec.pod_sandbox},
+                  {"hypervisor", rec.hypervisor},
                   {"guest_kernel", rec.guest_kernel},
                   {"boot_timeline", rec.timeline}};
     if (rec.exit_status) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fnv1a.hpp"
 #include "base/io.hpp"
 #include "base/secure_dir.hpp"
 
@@ -108,11 +109,9 @@ Result<void> validate_container_id(const std::string& id) {
 }
 
 std::string ContainerStore::run_dir(const std::string& id) const {
-    // FNV-1a of root and id: stable, short, distinct per container.
-    uint64_t h = 1469598103934665603ull;
-    for (char c : root_ + "\n" + id) {
-        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    }
+    // Stable, short, distinct per container. The seed is not FNV's offset basis (one digit
+    // short), and stays so: it names the run directories of containers already running.
+    const uint64_t h = fnv1a64(root_ + "\n" + id, 1469598103934665603ULL);
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
     return vm_base_dir() + "/" + std::string(buf, 12);

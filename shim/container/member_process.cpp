@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/io.hpp"
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
@@ -18,6 +19,7 @@
 #include "shim/container/host_stdio.hpp"
 #include "shim/container/monitor.hpp"
 #include "shim/container/pod.hpp"
+#include "shim/container/vm_pool.hpp"
 #include "shim/sandbox/guest_spec.hpp"
 #include "shim/sandbox/mount_namespace.hpp"
 
@@ -36,6 +38,10 @@ public:
     Result<void> create();
     int wait();
     void discard();
+    // Whether a failed create left the caller's stdio as it was, so that another create
+    // (a VM of its own, after a pooled VM failed) can still take it: nothing went to the
+    // console socket.
+    bool stdio_untouched() const { return !console_sent_; }
 
 private:
     const MonitorOptions& o_;
@@ -44,6 +50,7 @@ private:
     ContainerStore store_;
     ContainerRecord record_;
     HostStdio stdio_;
+    bool console_sent_ = false;
     std::optional<ControlChannel> channel_;
 };
 
@@ -104,10 +111,8 @@ Result<void> Member::create() {
         trees.push_back(std::move(tree));
         mounts.push_back({{"name", s.name}, {"directory", s.directory}});
     }
+    console_sent_ = terminal_of(spec_) && !o_.console_socket.empty();
     RUNVM_ASSIGN_OR_RETURN(stdio_, host_stdio(o_, spec_));
-    if (!o_.start_immediately) {
-        RUNVM_TRY(release_caller_stdio());
-    }
     std::vector<int> fds;
     std::vector<bool> want;
     for (const UniqueFd* f : {&stdio_.fds.in, &stdio_.fds.out, &stdio_.fds.err}) {
@@ -133,6 +138,11 @@ Result<void> Member::create() {
     RUNVM_ASSIGN_OR_RETURN(ControlMessage reply, ch.receive(60s));
     if (reply.body.contains("error")) {
         return Err(Error::msg(reply.body["error"].get<std::string>()));
+    }
+    // Only now: until the container exists, a failed create leaves the caller's stdio as it
+    // was (stdio_untouched).
+    if (!o_.start_immediately) {
+        RUNVM_TRY(release_caller_stdio());
     }
     stdio_.fds = StdioFds{};
     channel_.emplace(std::move(ch));
@@ -163,20 +173,16 @@ void Member::discard() {
     (void)store_.remove(o_.id); // run_monitor's caller claimed the id for this create
 }
 
-} // namespace
+Result<void> create_member(Member& m, const MonitorOptions& options) {
+    RUNVM_TRY(m.create());
+    if (!options.pid_file.empty()) {
+        RUNVM_TRY(write_file_atomic(options.pid_file, std::to_string(::getpid()), 0644));
+    }
+    return Ok();
+}
 
-int run_member(const MonitorOptions& options, const oci::Spec& spec, const std::string& sandbox_id,
-               std::string* create_error) {
-    Member m(options, spec, sandbox_id);
-    auto created = m.create();
-    if (created && !options.pid_file.empty()) {
-        created = write_file_atomic(options.pid_file, std::to_string(::getpid()), 0644);
-    }
-    if (!created) {
-        m.discard();
-        report_create_failure(options.ready_fd, options.id, created.error().str(), create_error);
-        return kCreateFailed;
-    }
+// Once created: reported, started for `runvm run`, and waited for.
+int run_created_member(Member& m, const MonitorOptions& options) {
     report_ready(options.ready_fd, "ok\n");
     if (options.start_immediately) {
         if (auto r = start_container(options.root, options.id); !r) {
@@ -186,6 +192,84 @@ int run_member(const MonitorOptions& options, const oci::Spec& spec, const std::
         }
     }
     return m.wait();
+}
+
+// `runvm template build --refill` (shim/cli/template.cpp) puts a VM back for the next
+// container, on its own: it is reaped here if it is done by the time this process ends,
+// else by whoever inherits it (init or the caller's subreaper).
+class PoolRefill {
+public:
+    explicit PoolRefill(const std::string& root) {
+        SpawnOptions so;
+        so.die_with_parent = false;
+        so.stdin_null = true;
+        so.stdout_path = "/dev/null";
+        so.stderr_path = "/dev/null";
+        auto child = ChildProcess::spawn(
+            {"/proc/self/exe", "--root", root, "template", "build", "--refill"}, so);
+        if (!child) {
+            spdlog::warn("VM pool: refill: {}", child.error().str());
+            return;
+        }
+        child_ = std::move(*child);
+    }
+    ~PoolRefill() {
+        if (child_.running()) {
+            (void)child_.wait_until(std::chrono::steady_clock::now());
+            (void)child_.release();
+        }
+    }
+    PoolRefill(const PoolRefill&) = delete;
+    PoolRefill& operator=(const PoolRefill&) = delete;
+
+private:
+    ChildProcess child_;
+};
+
+} // namespace
+
+int run_member(const MonitorOptions& options, const oci::Spec& spec, const std::string& sandbox_id,
+               std::string* create_error) {
+    Member m(options, spec, sandbox_id);
+    if (auto created = create_member(m, options); !created) {
+        m.discard();
+        report_create_failure(options.ready_fd, options.id, created.error().str(), create_error);
+        return kCreateFailed;
+    }
+    return run_created_member(m, options);
+}
+
+std::optional<int> run_in_pooled_vm(const MonitorOptions& options, const oci::Spec& spec,
+                                    std::string* create_error) {
+    if (auto why = pool_refusal(spec, options.id, options.settings, ::geteuid())) {
+        spdlog::debug("container {}: boots a VM of its own: {}", options.id, *why);
+        return std::nullopt;
+    }
+    ContainerStore store(options.root);
+    const auto vm = claim_pool_vm(store, pool_key(options.settings));
+    // Whether one was taken or none was ready, the pool is topped up for the next container.
+    PoolRefill refill(options.root);
+    if (!vm) {
+        spdlog::debug("container {}: no pooled VM is ready; booting one", options.id);
+        return std::nullopt;
+    }
+    Member m(options, spec, *vm);
+    auto created = create_member(m, options);
+    if (created) {
+        spdlog::debug("container {}: runs in pooled VM {}", options.id, *vm);
+        return run_created_member(m, options);
+    }
+    m.discard();
+    // A pool problem never fails a container that can still boot a VM of its own.
+    if (m.stdio_untouched()) {
+        spdlog::warn("container {}: pooled VM {}: {}; booting a VM of its own", options.id, *vm,
+                     created.error().str());
+        if (auto again = store.create_dir(options.id); again) {
+            return std::nullopt;
+        }
+    }
+    report_create_failure(options.ready_fd, options.id, created.error().str(), create_error);
+    return kCreateFailed;
 }
 
 } // namespace runvm::shim

@@ -24,6 +24,7 @@
 #include "shim/container/member_process.hpp"
 #include "shim/container/monitor_state.hpp"
 #include "shim/container/pod.hpp"
+#include "shim/container/vm_pool.hpp"
 #include "shim/container/vm_resources.hpp"
 #include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/guest_spec.hpp"
@@ -43,11 +44,16 @@ public:
 
     Result<void> create();
     int run();
+    // A pooled VM (MonitorOptions::pool_key): booted with no container, it serves the one
+    // container that claims it as a pod serves a member, and ends with it.
+    Result<void> create_pool_vm();
+    int run_pool();
     // A failed create leaves nothing behind: teardown removes the state directory.
     void discard() { discard_ = true; }
 
 private:
     Result<void> create_container();
+    Result<void> listen_for_control();
     void serve_control();
     void teardown();
     void watch_tty();
@@ -192,6 +198,10 @@ Result<void> Monitor::create_container() {
     RUNVM_TRY(oci::run_hooks(hooks ? hooks->prestart : std::nullopt, "prestart", hook_state));
     RUNVM_TRY(
         oci::run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime", hook_state));
+    return listen_for_control();
+}
+
+Result<void> Monitor::listen_for_control() {
     RUNVM_ASSIGN_OR_RETURN(listener_, listen_unix(s_.store.control_socket(o_.id), 16));
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {
@@ -201,6 +211,91 @@ Result<void> Monitor::create_container() {
     stop_fd_[1] = UniqueFd(p[1]);
     control_thread_ = OwnedThread("monitor control", [this] { serve_control(); });
     return Ok();
+}
+
+Result<void> Monitor::create_pool_vm() {
+    config::RuntimeConfig settings = o_.settings;
+    s_.spec.oci_version = "1.0.2";
+    RUNVM_TRY(size_vm_from_spec(s_, settings, false));
+    {
+        std::lock_guard lock(s_.mu);
+        auto& r = s_.record;
+        r.id = o_.id;
+        r.created = rfc3339_now();
+        r.status = "creating";
+        RUNVM_TRY(r.set_monitor_to_self());
+        r.owner_uid = ::getuid();
+        r.run_dir = s_.store.run_dir(o_.id);
+        r.annotations[kPoolKeyAnnotation] = o_.pool_key;
+        s_.save_locked();
+    }
+    SandboxOptions so;
+    so.id = o_.id;
+    so.run_dir = s_.record.run_dir;
+    so.settings = settings;
+    so.always_share = true; // its container's rootfs comes through the share, as a member's
+    RUNVM_TRY(open_owned_dir(vm_base_dir(), 0711));
+    RUNVM_TRY(join_host_cgroup(s_, o_, settings));
+    RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
+    s_.pod_share_dir = s_.sandbox->share_dir();
+    RUNVM_TRY(listen_for_control());
+    {
+        std::lock_guard lock(s_.mu);
+        auto& r = s_.record;
+        r.status = "created";
+        r.hypervisor = s_.sandbox->hypervisor_name();
+        r.guest_kernel = s_.sandbox->guest_kernel_release();
+        r.timeline = s_.sandbox->timeline().to_json();
+        s_.save_locked();
+    }
+    const std::string ready = pool_ready_mark(s_.store, o_.id);
+    if (!UniqueFd(::open(ready.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))) {
+        return Err(Error::from_errno("create " + ready));
+    }
+    return Ok();
+}
+
+int Monitor::run_pool() {
+    discard_ = true; // nobody deletes a pooled VM: its state goes with it
+    const auto now = [] { return std::chrono::steady_clock::now(); };
+    const auto idle_until = now() + std::chrono::seconds(o_.settings.pool_idle_seconds);
+    std::optional<std::chrono::steady_clock::time_point> claimed_at;
+    for (;;) {
+        {
+            std::unique_lock lock(s_.mu);
+            const auto ended = [this] {
+                return s_.delete_requested || (s_.members_added > 0 && s_.members.empty());
+            };
+            if (s_.cv.wait_for(lock, 100ms, ended)) {
+                return 0;
+            }
+            if (s_.members_added > 0) {
+                continue; // its container runs
+            }
+        }
+        if (!claimed_at) {
+            if (::access(pool_claim_mark(s_.store, o_.id).c_str(), F_OK) == 0) {
+                claimed_at = now();
+            } else if (now() > idle_until) {
+                if (auto mine = take_pool_claim(s_.store, o_.id); !mine || *mine) {
+                    spdlog::info("pooled VM {}: unclaimed for {} s, shutting down", o_.id,
+                                 o_.settings.pool_idle_seconds);
+                    return 0;
+                }
+                claimed_at = now();
+            }
+        } else if (now() - *claimed_at > 60s) {
+            spdlog::warn("pooled VM {}: claimed 60 s ago and no container came", o_.id);
+            return 0;
+        }
+        if (auto alive = s_.sandbox->check_alive(); !alive) {
+            spdlog::error("pooled VM {}: {}{}", o_.id, alive.error().str(),
+                          s_.sandbox->guest_report());
+            // Taken so that no container claims a dead VM meanwhile.
+            (void)take_pool_claim(s_.store, o_.id);
+            return kCreateFailed;
+        }
+    }
 }
 
 void Monitor::serve_control() {
@@ -402,12 +497,46 @@ std::string MonitorState::hook_state_locked() const {
     return j.dump();
 }
 
+int run_pool_monitor(const MonitorOptions& options) {
+    std::string failure;
+    int status = kCreateFailed;
+    // It outlives whoever built it: a shell reading `runvm template build`'s output must not
+    // wait for it. Its log goes where --log sends it, else nowhere.
+    if (auto r = release_caller_stdio(); !r) {
+        spdlog::warn("pooled VM {}: {}", options.id, r.error().str());
+    }
+    {
+        Monitor m(options);
+        if (auto created = m.create_pool_vm(); !created) {
+            failure = created.error().str();
+            m.discard();
+        } else {
+            report_ready(options.ready_fd, "ok\n");
+            status = m.run_pool();
+        }
+    }
+    if (!failure.empty()) {
+        report_create_failure(options.ready_fd, options.id, failure, nullptr);
+    }
+    return status;
+}
+
 int run_monitor(const MonitorOptions& options, std::string* create_error) {
     ::signal(SIGPIPE, SIG_IGN);
-    // A pod's app container boots no VM: a light process joins it to its pod's.
-    if (auto spec = oci::load_spec(options.bundle + "/config.json"); spec && spec->annotations) {
-        if (auto p = pod_placement(options.id, *spec->annotations); p.role == PodRole::member) {
-            return run_member(options, *spec, p.sandbox_id, create_error);
+    if (!options.pool_key.empty()) {
+        return run_pool_monitor(options);
+    }
+    if (auto spec = oci::load_spec(options.bundle + "/config.json")) {
+        // A pod's app container boots no VM: a light process joins it to its pod's.
+        if (spec->annotations) {
+            if (auto p = pod_placement(options.id, *spec->annotations); p.role == PodRole::member) {
+                return run_member(options, *spec, p.sandbox_id, create_error);
+            }
+        }
+        // Nor does a container that takes a pooled VM (vm_pool.hpp); with none to take, or
+        // when taking one fails, it boots its own below.
+        if (auto status = run_in_pooled_vm(options, *spec, create_error)) {
+            return *status;
         }
     }
     std::string failure;

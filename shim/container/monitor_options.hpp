@@ -19,6 +19,9 @@ struct MonitorOptions {
     bool systemd_cgroup = false;
     // `runvm run` in the foreground: start at once and wait, in the caller's process.
     bool start_immediately = false;
+    // Non-empty: this monitor boots a pooled VM of this key (vm_pool.hpp) and no container;
+    // bundle, pid_file and console_socket are unused.
+    std::string pool_key;
     // Receives "ok\n" once the container is created, or "error <message>\n"; then closed.
     int ready_fd = -1;
 };

@@ -50,7 +50,8 @@ struct MonitorState {
     // The sandbox container's init in the guest, whose ipc/uts/pid namespaces members join.
     uint32_t pod_guest_pid = 0;                                // guarded by mu
     std::map<std::string, std::shared_ptr<PodMember>> members; // guarded by mu
-    bool closing = false; // guarded by mu: the VM goes down, members end
+    uint32_t members_added = 0; // guarded by mu: add_container requests taken, ever
+    bool closing = false;       // guarded by mu: the VM goes down, members end
     std::atomic<uint32_t> next_port{0x10000};
     std::atomic<uint32_t> next_exec{1};
 

@@ -230,6 +230,7 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
             return;
         }
         s.members[id] = member; // reserved; "creating" until the agent has it
+        ++s.members_added;
     }
     MemberFiles files(s.pod_share_dir, id, s.sandbox->broker_pid());
     std::unique_ptr<StdioBridge> bridge;
@@ -239,6 +240,7 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
             std::lock_guard lock(s.mu);
             s.members.erase(id);
         }
+        s.cv.notify_all(); // a pooled VM ends with its one member
         files.release();
         reply_error(pid.error());
         return;
@@ -291,6 +293,7 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
         save(s, r);
         s.members.erase(id);
     }
+    s.cv.notify_all();
     spdlog::info("pod {}: container {} ended with status {}", s.record.id, id, status);
     (void)ch.send({{"exit_status", status}});
 }

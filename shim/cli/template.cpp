@@ -1,0 +1,186 @@
+// runvm template: the booted VMs containers start in instead of booting their own (issue
+// #23). On QEMU a template is a pool of VMs booted to "agent ready" (vm_pool.hpp,
+// docs/design/fast-start.md): `build` boots them up to pool_size, `list` shows them, `rm`
+// shuts down those no container has taken.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "base/secure_dir.hpp"
+#include "shim/cli/verb.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/control_channel.hpp"
+#include "shim/container/vm_pool.hpp"
+#include "shim/sandbox/runtime_settings.hpp"
+
+namespace runvm::cli {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct TemplateArgs {
+    bool refill = false;
+    std::string format = "table";
+};
+
+// One build at a time per root: two creates that both found the pool short boot one VM.
+// '@' is not in a container id, so no container's directory can take the name.
+Result<UniqueFd> lock_pool(const std::string& root) {
+    RUNVM_TRY(open_owned_dir(root, 0700, MissingParents::create));
+    const std::string path = root + "/@pool.lock";
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) {
+        return Err(Error::from_errno("open " + path));
+    }
+    // A POSIX record lock, not flock: the monitors this process forks must not inherit it
+    // (a flock is the open file's, and they would hold it for their VM's life).
+    struct flock whole {};
+    whole.l_type = F_WRLCK;
+    whole.l_whence = SEEK_SET;
+    while (::fcntl(fd.get(), F_SETLKW, &whole) != 0) {
+        if (errno != EINTR) {
+            return Err(Error::from_errno("lock " + path));
+        }
+    }
+    return fd;
+}
+
+// Ends one pooled VM that no container holds: claimed first, so none takes it meanwhile.
+Result<void> remove_pooled_vm(const std::string& root, const shim::PoolEntry& e) {
+    shim::ContainerStore store(root);
+    if (e.state == "ready" || e.state == "booting") {
+        RUNVM_ASSIGN_OR_RETURN(const bool mine, shim::take_pool_claim(store, e.id));
+        if (!mine) {
+            return Err(Error::with_errno(EBUSY, "pooled VM " + e.id + " was just taken"));
+        }
+    }
+    if (auto rec = store.load(e.id); rec) {
+        if (auto monitor = rec->monitor()) {
+            // A booting VM has no control socket yet: its monitor is killed (its broker and
+            // hypervisor die with it) and delete_container removes what it left.
+            auto asked =
+                shim::control_call(store.control_socket(e.id),
+                                   {{"op", "delete"}, {"force", true}, {"container", e.id}}, 10s);
+            if (!asked || !monitor->wait_exit_until(std::chrono::steady_clock::now() + 20s)) {
+                (void)monitor->signal(SIGKILL);
+                (void)monitor->wait_exit_until(std::chrono::steady_clock::now() + 5s);
+            }
+        }
+    }
+    if (store.load(e.id)) { // a monitor that went without removing its state
+        RUNVM_TRY(shim::delete_container(root, e.id, true));
+    }
+    return Ok();
+}
+
+int build(const GlobalOptions& g, const TemplateArgs& a) {
+    auto settings = shim::load_settings();
+    if (!settings) {
+        return fail(settings.error().str());
+    }
+    if (settings->template_mode == config::TemplateMode::off) {
+        return a.refill ? 0
+                        : fail("template: off: no container would take a pooled VM (set "
+                               "template: auto in config.yaml, or RUNVM_TEMPLATE=auto)");
+    }
+    if (::geteuid() != 0 || config::resolve_rootfs_mode(settings->rootfs, ::geteuid()) !=
+                                config::RootfsMode::virtiofs) {
+        return fail("template build: a pooled VM takes its container's rootfs through its "
+                    "virtio-fs share, which needs root and rootfs: auto or virtiofs");
+    }
+    const std::string key = shim::pool_key(*settings);
+    auto lock = lock_pool(g.root);
+    if (!lock) {
+        return fail(lock.error().str());
+    }
+    uint32_t have = 0;
+    for (const auto& e : shim::list_pool(shim::ContainerStore(g.root))) {
+        if (e.state == "stopped") {
+            (void)remove_pooled_vm(g.root, e);
+        } else if (e.key == key && (e.state == "ready" || e.state == "booting")) {
+            ++have;
+        }
+    }
+    for (; have < settings->pool_size; ++have) {
+        shim::MonitorOptions o;
+        o.root = g.root;
+        o.id = shim::new_pool_vm_id(key);
+        o.settings = *settings;
+        o.pool_key = key;
+        if (auto pid = shim::create_container(o); !pid) {
+            return fail("template build: " + pid.error().str());
+        }
+        std::printf("%s ready\n", o.id.c_str());
+    }
+    return 0;
+}
+
+int list(const GlobalOptions& g, const TemplateArgs& a) {
+    const auto entries = shim::list_pool(shim::ContainerStore(g.root));
+    if (a.format == "json") {
+        nlohmann::json all = nlohmann::json::array();
+        for (const auto& e : entries) {
+            all.push_back({{"id", e.id},
+                           {"key", e.key},
+                           {"state", e.state},
+                           {"pid", e.monitor_pid},
+                           {"created", e.created}});
+        }
+        std::cout << all.dump() << "\n";
+        return 0;
+    }
+    std::printf("%-40s %-8s %-8s %-32s %s\n", "ID", "STATE", "PID", "CREATED", "KEY");
+    for (const auto& e : entries) {
+        std::printf("%-40s %-8s %-8d %-32s %s\n", e.id.c_str(), e.state.c_str(), e.monitor_pid,
+                    e.created.c_str(), e.key.c_str());
+    }
+    return 0;
+}
+
+int remove(const GlobalOptions& g) {
+    auto lock = lock_pool(g.root);
+    if (!lock) {
+        return fail(lock.error().str());
+    }
+    int status = 0;
+    for (const auto& e : shim::list_pool(shim::ContainerStore(g.root))) {
+        if (e.state == "claimed") {
+            continue; // a container's VM now: it ends with its container
+        }
+        if (auto r = remove_pooled_vm(g.root, e); !r) {
+            status = fail(r.error().str());
+        } else {
+            std::printf("%s removed\n", e.id.c_str());
+        }
+    }
+    return status;
+}
+
+} // namespace
+
+Runner setup_template(CLI::App& sub, const GlobalOptions& g) {
+    auto a = std::make_shared<TemplateArgs>();
+    sub.require_subcommand(1);
+    auto* b = sub.add_subcommand("build", "boot pooled VMs for this configuration up to pool_size");
+    b->add_flag("--refill", a->refill, "as a create runs it: nothing to do with template: off");
+    auto* l = sub.add_subcommand("list", "list pooled VMs: ready, booting, or taken (claimed)");
+    l->add_option("-f,--format", a->format, "table or json")
+        ->check(CLI::IsMember({"table", "json"}));
+    sub.add_subcommand("rm", "shut down every pooled VM no container has taken");
+    return [a, &g, &sub] {
+        if (sub.got_subcommand("build")) {
+            return build(g, *a);
+        }
+        if (sub.got_subcommand("list")) {
+            return list(g, *a);
+        }
+        return remove(g);
+    };
+}
+
+} // namespace runvm::cli

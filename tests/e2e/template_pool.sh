@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# e2e: containers that start in a pooled VM (template: auto on QEMU, docs/design/fast-start.md)
+# rather than booting their own. pool_size 2.
+#  1. `runvm template build`: two VMs ready, their state directories root's own.
+#  2. `runvm run` from the pool: exit code, stdin, stdout/stderr apart, env, cwd, user,
+#     hostname, read-only rootfs; it ran in a pooled VM, and the pool is topped up again.
+#  3. containerd's sequence in a pooled VM: create --pid-file, state, start, exec, kill,
+#     delete; beside it a second container in the other pooled VM, at the same time: the two
+#     VMs are different and read different bytes from /dev/urandom.
+#  4. delete --force of a running pooled container: its VM goes with it.
+#  5. a broken pooled VM (its control socket gone): the container still runs, in a VM of
+#     its own, after one warning line.
+#  6. `runvm template rm`: every unclaimed pooled VM goes, nothing of them is left.
+set -euo pipefail
+RUNVM=$1
+build=$2
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+require_root
+require_tools qemu-system-x86_64 python3
+agent=$build/guest_agent/runvm-agent
+broker=$build/broker/runvm-broker
+require_built "$agent" "$broker"
+tmp=$(mktemp -d /tmp/runvm-e2e.XXXXXX)
+root=$tmp/state
+drain() {
+  local c
+  for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c" || true; done
+  RUNVM_TEMPLATE=off "$RUNVM" --root "$root" template rm >/dev/null 2>&1 || true
+  # A claimed one whose container never came (case 5) ends on its own within 60 s: not here.
+  for c in $(pool_ids); do "$RUNVM" --root "$root" delete --force "$c" >/dev/null 2>&1 || true; done
+}
+trap 'drain; rm -rf "$tmp"' EXIT
+use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
+cat > "$tmp/config.yaml" <<'YAML'
+template: auto
+pool_size: 2
+pool_idle_seconds: 120
+YAML
+export RUNVM_CONFIG=$tmp/config.yaml
+unset RUNVM_TEMPLATE
+
+pool_ids() { "$RUNVM" --root "$root" template list -f json | python3 -c '
+import json, sys
+print(" ".join(e["id"] for e in json.load(sys.stdin)))'; }
+# pool_count STATE: how many pooled VMs are in that state.
+pool_count() { "$RUNVM" --root "$root" template list -f json | python3 -c '
+import json, sys
+print(sum(1 for e in json.load(sys.stdin) if e["state"] == sys.argv[1]))' "$1"; }
+# wait_ready N: until N pooled VMs are ready (a refill boots in the background).
+wait_ready() {
+  local i
+  for i in $(seq 240); do [ "$(pool_count ready)" -ge "$1" ] && return 0; sleep 0.5; done
+  "$RUNVM" --root "$root" template list >&2; fail "the pool did not get back to $1 ready VMs"
+}
+vm_of() { "$RUNVM" --root "$root" state "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["runvm"]["vm"])'; }
+
+# 1. Build.
+built=$("$RUNVM" --root "$root" template build)
+expect_eq "$(echo "$built" | grep -c ' ready$')" 2 "template build: two VMs"
+expect_eq "$(pool_count ready)" 2 "template list after build"
+for id in $(pool_ids); do
+  expect_eq "$(stat -c '%a %u' "$root/$id")" "700 0" "$id: state directory mode and owner"
+  expect_eq "$(stat -c '%a' "$root/$id/pool-ready")" "600" "$id: ready mark mode"
+done
+[ -z "$("$RUNVM" --root "$root" list -q)" ] || fail "runvm list shows pooled VMs"
+# A second build finds the pool full: it boots nothing.
+expect_eq "$("$RUNVM" --root "$root" template build)" "" "template build of a full pool"
+
+# 2. runvm run from the pool.
+make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in:$line\"; echo err >&2; echo \"u:$(id -u) g:$(id -g) cwd:$(pwd) foo:$FOO host:$(hostname)\"; touch /x 2>/dev/null && echo rw || echo ro; exit 7"]' '
+c["process"]["user"] = {"uid": 1000, "gid": 1000}
+c["process"]["cwd"] = "/work"
+c["process"]["env"].append("FOO=bar")
+c["root"]["readonly"] = True'
+start_ms=$(date +%s%3N)
+set +e
+echo hello | "$RUNVM" --root "$root" --debug run --bundle "$tmp/b1" r1 >"$tmp/r1.out" 2>"$tmp/r1.err"
+rc=$?
+set -e
+run_ms=$(( $(date +%s%3N) - start_ms ))
+expect_eq "$rc" 7 "run: exit status"
+expect_eq "$(cat "$tmp/r1.out")" "in:hello
+u:1000 g:1000 cwd:/work foo:bar host:runvm-e2e
+ro" "run: stdout"
+expect_contains "$(cat "$tmp/r1.err")" "err" "run: stderr apart"
+expect_contains "$(cat "$tmp/r1.err")" "runs in pooled VM runvm-pool-" "run: in a pooled VM"
+echo "run from the pool: ${run_ms} ms"
+wait_ready 2
+
+# 3. containerd's sequence, two containers at once, each in its own pooled VM.
+make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; head -c 16 /dev/urandom | od -An -tx1 | tr -d \" \\n\" > /tmp/rand; while :; do sleep 0.2; done"]' '
+c["root"]["readonly"] = False'
+"$RUNVM" --root "$root" create --bundle "$tmp/b2" --pid-file "$tmp/c1.pid" c1 </dev/null
+cp -a "$tmp/b2" "$tmp/b2b" # rootfs: virtiofs: each its own /tmp/rand
+"$RUNVM" --root "$root" create --bundle "$tmp/b2b" --pid-file "$tmp/c2.pid" c2 </dev/null
+vm1=$(vm_of c1); vm2=$(vm_of c2)
+case "$vm1" in runvm-pool-*) ;; *) fail "c1 is not in a pooled VM: $vm1";; esac
+case "$vm2" in runvm-pool-*) ;; *) fail "c2 is not in a pooled VM: $vm2";; esac
+[ "$vm1" != "$vm2" ] || fail "c1 and c2 share pooled VM $vm1"
+expect_contains "$("$RUNVM" --root "$root" state c1)" '"status": "created"' "state c1 before start"
+"$RUNVM" --root "$root" start c1
+"$RUNVM" --root "$root" start c2
+expect_contains "$("$RUNVM" --root "$root" state c1)" '"status": "running"' "state c1 after start"
+for i in $(seq 50); do
+  r1=$("$RUNVM" --root "$root" exec c1 cat /tmp/rand 2>/dev/null || true)
+  r2=$("$RUNVM" --root "$root" exec c2 cat /tmp/rand 2>/dev/null || true)
+  [ -n "$r1" ] && [ -n "$r2" ] && break; sleep 0.2
+done
+[ ${#r1} -eq 32 ] || fail "c1: no random bytes read ($r1)"
+[ "$r1" != "$r2" ] || fail "two pooled VMs read the same bytes from /dev/urandom: $r1"
+expect_eq "$("$RUNVM" --root "$root" exec c1 sh -c 'echo exec-$((2+3))')" "exec-5" "exec in a pooled VM"
+pid1=$(cat "$tmp/c1.pid")
+"$RUNVM" --root "$root" kill c1 TERM
+timeout 30 tail --pid="$pid1" -f /dev/null || fail "c1's pid-file process did not exit after kill"
+st=$("$RUNVM" --root "$root" state c1)
+expect_contains "$st" '"status": "stopped"' "state c1 after kill"
+expect_contains "$st" '"exit_status": 42' "c1's exit status"
+"$RUNVM" --root "$root" delete c1
+for i in $(seq 100); do [ ! -e "$root/$vm1" ] && break; sleep 0.1; done
+[ ! -e "$root/$vm1" ] || fail "c1's pooled VM $vm1 outlived it"
+expect_gone "$root" "$vm1" "c1's pooled VM"
+
+# 4. delete --force of a running pooled container.
+"$RUNVM" --root "$root" delete --force c2
+for i in $(seq 100); do [ ! -e "$root/$vm2" ] && break; sleep 0.1; done
+[ ! -e "$root/$vm2" ] || fail "c2's pooled VM $vm2 outlived delete --force"
+expect_gone "$root" "$vm2" "c2's pooled VM"
+[ ! -e "$root/c2" ] || fail "c2's state left after delete --force"
+
+# 5. A broken pooled VM: the container still runs, cold, with one warning.
+wait_ready 2
+for id in $(pool_ids); do rm -f "$(sandbox_dir "$root" "$id")/monitor.sock"; done
+make_bundle "$tmp/b3" '["echo","cold-ok"]'
+out=$("$RUNVM" --root "$root" run --bundle "$tmp/b3" r3 2>"$tmp/r3.err")
+expect_eq "$out" "cold-ok" "run after a broken pooled VM"
+expect_contains "$(cat "$tmp/r3.err")" "booting a VM of its own" "the fallback's warning"
+expect_eq "$(grep -c . "$tmp/r3.err")" 1 "one warning line"
+
+# 6. template rm: the unclaimed ones go (the refill's included), nothing of them is left.
+for i in $(seq 240); do [ "$(pool_count booting)" -eq 0 ] && break; sleep 0.5; done
+left=$(pool_ids)
+"$RUNVM" --root "$root" template rm >/dev/null
+for id in $left; do
+  if [ -e "$root/$id" ] && [ ! -e "$root/$id/pool-claim" ]; then fail "template rm left $id"; fi
+done
+for id in $left; do [ -e "$root/$id/pool-claim" ] || expect_gone "$root" "$id" "template rm of $id"; done
+echo "PASS template_pool"
