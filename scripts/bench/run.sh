@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: `runvm run` of `true` under QEMU TCG vs a plain QEMU boot of the same kernel and
-# initramfs to /init (a busybox /init that powers off), `runc run` beside it; the boot
-# timeline's phases. Results go between this script's markers in docs/benchmarks.md.
+# initramfs to /init (a busybox /init that powers off), `runc run` beside it, and `runvm run`
+# in a VM of the pool (template: auto) with an idle pooled VM's host memory; the timelines'
+# phases. Results go between this script's markers in docs/benchmarks.md.
 # usage: scripts/bench/run.sh [RUNS]   (as root, after a build in BUILD_DIR, default build/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,7 +50,17 @@ python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["process"]["
 # and exit (python3's are about 100 ms here, over half of runvm's overhead).
 elapsed_ms() { local a=${1/./} b=${2/./}; echo $(( (10#$b - 10#$a) / 1000 )); }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-plain=(); tiny=(); vm=(); rc=()
+plain=(); tiny=(); vm=(); rc=(); pooled=(); pss=()
+# pss_tree PID: Pss (kB) of PID and every process below it (a pooled VM: its monitor, the
+# jail, QEMU and the broker).
+pss_tree() {
+  local total=0 p kids
+  total=$(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0)
+  for p in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    kids=$(pss_tree "$p"); total=$((total + kids))
+  done
+  echo "$total"
+}
 export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_HYPERVISOR=qemu
 for i in $(seq "$runs"); do
   plain_boot() { # initramfs, extra cmdline; sets $took (ms, QEMU alone)
@@ -77,24 +88,45 @@ for i in $(seq "$runs"); do
     t0=$EPOCHREALTIME; runc --root "$tmp/runc" run --bundle "$tmp/b" "r$i" </dev/null; t1=$EPOCHREALTIME
     rc+=("$(elapsed_ms "$t0" "$t1")")
   fi
+  # From a pooled VM (template: auto, docs/design/fast-start.md): one VM booted ahead (not
+  # timed), its host memory while idle, then the run. The refill it starts is waited for and
+  # the pool emptied before the next round, so no boot runs under the other measurements.
+  export RUNVM_TEMPLATE=auto
+  "$runvm" --root "$tmp/pstate" template build >/dev/null
+  monitor=$("$runvm" --root "$tmp/pstate" template list -f json |
+    python3 -c 'import json,sys; print([e["pid"] for e in json.load(sys.stdin) if e["state"]=="ready"][0])')
+  pss+=("$(pss_tree "$monitor")")
+  t0=$EPOCHREALTIME; "$runvm" --root "$tmp/pstate" run --keep --bundle "$tmp/b" "p$i" </dev/null; t1=$EPOCHREALTIME
+  pooled+=("$(elapsed_ms "$t0" "$t1")")
+  "$runvm" --root "$tmp/pstate" state "p$i" > "$tmp/pstate-p$i.json"
+  "$runvm" --root "$tmp/pstate" delete "p$i"
+  "$runvm" --root "$tmp/pstate" template build >/dev/null # waits for the refill's lock
+  "$runvm" --root "$tmp/pstate" template rm >/dev/null
+  unset RUNVM_TEMPLATE
 done
-echo "samples (ms): plain ${plain[*]}; tiny ${tiny[*]}; runvm ${vm[*]}; runc ${rc[*]:-}" >&2
+echo "samples (ms): plain ${plain[*]}; tiny ${tiny[*]}; runvm ${vm[*]}; pooled ${pooled[*]}; runc ${rc[*]:-}; pooled VM Pss kB ${pss[*]}" >&2
+pv=$(printf '%s\n' "${pooled[@]}" | median); pk=$(printf '%s\n' "${pss[@]}" | median)
+pooled_paired=$(for i in "${!vm[@]}"; do echo "${pooled[$i]} ${vm[$i]}"; done |
+  awk '{printf "%.4f\n", $1/$2}' | median)
 p=$(printf '%s\n' "${plain[@]}" | median); pt=$(printf '%s\n' "${tiny[@]}" | median); v=$(printf '%s\n' "${vm[@]}" | median)
 r=$( [ ${#rc[@]} -gt 0 ] && printf '%s\n' "${rc[@]}" | median || echo n/a)
 # Each round's runvm run over the plain boot just before it: the machine's load drifts less
 # within a round than across the run, so this median moves less between runs.
 paired=$(for i in "${!vm[@]}"; do echo "${vm[$i]} ${plain[$i]}"; done |
   awk '{printf "%.4f\n", $1/$2}' | median)
-phases=$(python3 - "$tmp"/state-b*.json <<'PY'
+phases_of() { # LABEL STATE_FILES...: the boot timeline's medians
+  python3 - "$@" <<'PY'
 import json, sys, statistics
 per = {}
-for f in sys.argv[1:]:
+for f in sys.argv[2:]:
     for p in json.load(open(f))["runvm"]["boot_timeline"]:
         per.setdefault(p["phase"], []).append(p["ms"])
 for name, v in per.items():
-    print("| phase: %s | %.0f ms |" % (name, statistics.median(v)))
+    print("| phase%s: %s | %.0f ms |" % (sys.argv[1], name, statistics.median(v)))
 PY
-)
+}
+phases=$(phases_of "" "$tmp"/state-b*.json)
+pooled_phases=$(phases_of " (pooled)" "$tmp"/pstate-p*.json)
 table=$(cat <<EOT
 <!-- runvm-cli-bench:begin -->
 ## CLI end to end
@@ -111,7 +143,13 @@ table=$(cat <<EOT
 | median of each round's ratio to the same-initramfs boot | $(printf '%.2f' "$paired") |
 | ratio to the tiny-initramfs boot | $(python3 -c "print('%.2f' % ($v/$pt))") |
 | \`runc run\` of \`true\` | $r ms |
+| \`runvm run\` of \`true\` in a pooled VM (\`template: auto\`) | $pv ms |
+| pooled over cold (the issue's goal: <= 0.25) | $(python3 -c "print('%.2f' % ($pv/$v))") |
+| median of each round's pooled over cold | $(printf '%.2f' "$pooled_paired") |
+| host memory of an idle pooled VM (Pss: monitor, jail, QEMU, broker) | $((pk / 1024)) MiB |
+| pooled VM on disk | its state directory only (the pool keeps no image) |
 $phases
+$pooled_phases
 <!-- runvm-cli-bench:end -->
 EOT
 )

@@ -52,6 +52,8 @@ private:
     HostStdio stdio_;
     bool console_sent_ = false;
     std::optional<ControlChannel> channel_;
+    // The phases the pod monitor records for it count from here (BootTimeline).
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 Result<void> Member::create() {
@@ -130,7 +132,11 @@ Result<void> Member::create() {
                 {"terminal", terminal_of(spec_)},
                 {"stdio", want},
                 {"mounts", mounts},
-                {"pod_namespaces", pod_namespaces}};
+                {"pod_namespaces", pod_namespaces},
+                {"timeline_start_ns",
+                 static_cast<uint64_t>(
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(start_.time_since_epoch())
+                         .count())}};
     RUNVM_ASSIGN_OR_RETURN(ControlChannel ch,
                            ControlChannel::connect(store_.control_socket(sandbox_id_), 10s));
     RUNVM_TRY(ch.send(req, fds));

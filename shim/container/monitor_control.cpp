@@ -75,8 +75,14 @@ Result<json> do_start(MonitorState& s, const Target& t) {
             s.record.timeline = s.sandbox->timeline().to_json();
             s.save_locked();
             hook_state = s.hook_state_locked();
-        } else if (auto r = s.store.save(*t.record); !r) {
-            spdlog::warn("save state of {}: {}", t.id, r.error().str());
+        } else {
+            if (t.member->timeline) {
+                t.member->timeline->mark("container started");
+                t.record->timeline = t.member->timeline->to_json();
+            }
+            if (auto r = s.store.save(*t.record); !r) {
+                spdlog::warn("save state of {}: {}", t.id, r.error().str());
+            }
         }
         *t.start_requested = true;
     }

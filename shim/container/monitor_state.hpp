@@ -16,6 +16,7 @@
 #include "shim/container/container_store.hpp"
 #include "shim/container/control_channel.hpp"
 #include "shim/container/host_cgroup.hpp"
+#include "shim/sandbox/boot_timeline.hpp"
 #include "shim/sandbox/sandbox.hpp"
 #include "shim/sandbox/vm_sizing.hpp"
 
@@ -27,6 +28,8 @@ struct PodMember {
     ContainerRecord record;        // guarded by MonitorState::mu
     bool start_requested = false;  // guarded by MonitorState::mu
     bool delete_requested = false; // guarded by MonitorState::mu
+    // From its create's start (the add request's timeline_start_ns), when it sent one.
+    std::optional<BootTimeline> timeline; // guarded by MonitorState::mu
 };
 
 struct MonitorState {

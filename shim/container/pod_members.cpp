@@ -104,6 +104,8 @@ struct AddRequest {
     std::vector<bool> stdio;
     std::vector<MemberMount> mounts;
     std::vector<std::string> pod_namespaces; // joined with the sandbox's (pod.hpp)
+    // Its create's start, CLOCK_MONOTONIC: the member's phases are timed from there.
+    std::optional<BootTimeline::Clock::time_point> timeline_start;
 };
 
 Result<AddRequest> parse_add(const json& body, size_t fd_count) {
@@ -125,6 +127,18 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
                                                      ": pod_namespaces: not a list of types"));
         }
         a.pod_namespaces = types.get<std::vector<std::string>>();
+    }
+    if (body.contains("timeline_start_ns")) {
+        const auto& ns = body["timeline_start_ns"];
+        const auto now = BootTimeline::Clock::now();
+        const auto start = BootTimeline::Clock::time_point(
+            std::chrono::nanoseconds(ns.is_number_unsigned() ? ns.get<uint64_t>() : 0));
+        if (!ns.is_number_unsigned() || start > now || now - start > std::chrono::hours(1)) {
+            return Err(Error::with_errno(EINVAL, "add_container " + a.id +
+                                                     ": timeline_start_ns: not a monotonic "
+                                                     "time of the last hour"));
+        }
+        a.timeline_start = start;
     }
     size_t wanted = a.mounts.size();
     for (size_t i = 0; i < a.stdio.size() && i < 3; ++i) {
@@ -231,6 +245,10 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
         }
         s.members[id] = member; // reserved; "creating" until the agent has it
         ++s.members_added;
+        if (add->timeline_start) {
+            member->timeline.emplace(*add->timeline_start);
+            member->timeline->mark("container added");
+        }
     }
     MemberFiles files(s.pod_share_dir, id, s.sandbox->broker_pid());
     std::unique_ptr<StdioBridge> bridge;
@@ -252,6 +270,10 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
         r.hypervisor = s.sandbox->hypervisor_name();
         r.guest_kernel = s.sandbox->guest_kernel_release();
         r.run_dir = s.record.run_dir;
+        if (member->timeline) {
+            member->timeline->mark("container created");
+            r.timeline = member->timeline->to_json();
+        }
         save(s, r);
     }
     spdlog::info("pod {}: container {} created (guest pid {})", s.record.id, id, *pid);

@@ -14,6 +14,8 @@ class BootTimeline {
 public:
     using Clock = std::chrono::steady_clock;
     BootTimeline() : start_(Clock::now()) {}
+    // From an earlier start: steady_clock is CLOCK_MONOTONIC, one clock for every process.
+    explicit BootTimeline(Clock::time_point start) : start_(start) {}
 
     // Records `phase` now (the first mark of a phase wins).
     void mark(const std::string& phase);
