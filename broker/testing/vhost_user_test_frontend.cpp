@@ -114,7 +114,8 @@ Result<void> VhostUserTestFrontend::set_mem_table(TestGuestMemory& memory) {
                     "SET_MEM_TABLE");
 }
 
-Result<void> VhostUserTestFrontend::start_ring(uint32_t index, VirtqueueDriver& ring) {
+Result<void> VhostUserTestFrontend::start_ring(uint32_t index, VirtqueueDriver& ring,
+                                               uint16_t base) {
     while (kicks_.size() <= index) {
         RUNVM_ASSIGN_OR_RETURN(EventFd k, EventFd::create());
         RUNVM_ASSIGN_OR_RETURN(EventFd c, EventFd::create());
@@ -123,8 +124,8 @@ Result<void> VhostUserTestFrontend::start_ring(uint32_t index, VirtqueueDriver& 
     }
     VringState num{index, ring.size()};
     RUNVM_TRY(accepted(send_acked(SET_VRING_NUM, &num, sizeof(num)), "SET_VRING_NUM"));
-    VringState base{index, 0};
-    RUNVM_TRY(accepted(send_acked(SET_VRING_BASE, &base, sizeof(base)), "SET_VRING_BASE"));
+    VringState start{index, base};
+    RUNVM_TRY(accepted(send_acked(SET_VRING_BASE, &start, sizeof(start)), "SET_VRING_BASE"));
     TestGuestMemory& mem = ring.memory();
     VringAddr addr{index,
                    0,

@@ -35,8 +35,9 @@ public:
     // features (REPLY_ACK, CONFIG, MQ) and SET_MEM_TABLE of `memory`.
     Result<void> negotiate(uint64_t wanted_features, TestGuestMemory& memory);
     Result<void> set_mem_table(TestGuestMemory& memory);
-    // SET_VRING_NUM/BASE/ADDR/CALL/KICK for `ring`, as QEMU's vhost_virtqueue_start does.
-    Result<void> start_ring(uint32_t index, VirtqueueDriver& ring);
+    // SET_VRING_NUM/BASE/ADDR/CALL/KICK for `ring`, as QEMU's vhost_virtqueue_start does;
+    // `base` is where the backend takes up the available ring (a restored VM's saved one).
+    Result<void> start_ring(uint32_t index, VirtqueueDriver& ring, uint16_t base = 0);
     Result<uint32_t> stop_ring(uint32_t index); // GET_VRING_BASE
     Result<std::vector<uint8_t>> get_config(uint32_t offset, uint32_t size);
 

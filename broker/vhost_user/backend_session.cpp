@@ -271,13 +271,14 @@ Result<BackendSession::Reply> BackendSession::on_get_vring_base(const Message& m
     VringState reply{state.index, ring->vq ? ring->vq->next_avail() : ring->base};
     stop_ring(index);
     ring->base = static_cast<uint16_t>(reply.num);
+    ring->stopped_at = ring->base;
     bool any_running = false;
     for (const auto& r : rings_) {
         any_running = any_running || r.vq.has_value();
     }
-    if (!any_running) {
-        device_.reset();
-    }
+    // Every ring stopped is either a driver reset or a pause (a snapshot of the VM, which
+    // then resumes the rings where they stopped): only the next start tells them apart.
+    reset_pending_ = reset_pending_ || !any_running;
     std::vector<uint8_t> out(sizeof(reply));
     std::memcpy(out.data(), &reply, sizeof(reply));
     return Reply(std::move(out));
@@ -390,6 +391,16 @@ Result<void> BackendSession::start_ring(uint16_t index) {
         return Err(refused("SET_VRING_KICK", "ring " + std::to_string(index) + " has no address"));
     }
     RUNVM_ASSIGN_OR_RETURN(RingLayout layout, layout_for(ring, memory_.get()));
+    if (reset_pending_ && ring.base != ring.stopped_at) {
+        // A ring started elsewhere than it stopped (a driver reset starts from 0) is a new
+        // driver: the device forgets the old one's state (vsock connections, the FUSE
+        // session). Rings resumed where they stopped are the same driver after a pause (a
+        // snapshot of a VM that runs on), whose state must survive it.
+        reset_pending_ = false;
+        spdlog::info("{}: ring {} restarted at {}, stopped at {}: device reset", device_.name(),
+                     index, ring.base, ring.stopped_at);
+        device_.reset();
+    }
     layout.next_avail = ring.base;
     RUNVM_ASSIGN_OR_RETURN(Virtqueue vq, Virtqueue::create(memory_.get(), layout));
     RUNVM_ASSIGN_OR_RETURN(ring.kick_token,
@@ -401,6 +412,11 @@ Result<void> BackendSession::start_ring(uint16_t index) {
                                }
                            }));
     ring.vq = std::move(vq);
+    bool all_resumed = true;
+    for (const auto& r : rings_) {
+        all_resumed = all_resumed && (r.vq.has_value() || !r.addr_set);
+    }
+    reset_pending_ = reset_pending_ && !all_resumed;
     spdlog::debug("{}: ring {} started, size {}, base {}", device_.name(), index, ring.size,
                   ring.base);
     if (ring.enabled) {
@@ -453,6 +469,7 @@ void BackendSession::disconnect() {
         rings_[i] = Vring();
     }
     device_.reset();
+    reset_pending_ = false;
     memory_.reset();
     acked_features_ = 0;
     acked_protocol_features_ = 0;

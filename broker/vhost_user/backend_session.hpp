@@ -51,6 +51,7 @@ private:
         bool addr_set = false;
         uint64_t desc_uva = 0, avail_uva = 0, used_uva = 0;
         uint16_t base = 0;
+        uint16_t stopped_at = 0; // GET_VRING_BASE's answer, to tell a resume from a reset
         EventFd kick;
         EventFd call;
         EventFd err;
@@ -94,6 +95,7 @@ private:
     uint64_t acked_features_ = 0;
     uint64_t acked_protocol_features_ = 0;
     bool features_set_ = false;
+    bool reset_pending_ = false; // every ring was stopped by GET_VRING_BASE
 };
 
 } // namespace runvm::broker::vhost_user

@@ -3,6 +3,7 @@
 // framing errors. Each is refused (or the connection dropped and the device reset) and the
 // broker keeps serving.
 #define BOOST_TEST_MODULE broker_vhost_user
+#include <atomic>
 #include <cstring>
 
 #include <boost/test/unit_test.hpp>
@@ -146,4 +147,74 @@ BOOST_AUTO_TEST_CASE(framing_errors_drop_the_connection_and_the_device_recovers)
     auto negotiated = fresh->negotiate(~0ULL, f.h->memory());
     REQUIRE_OK(negotiated);
     BOOST_TEST(f.h->server().stats().disconnects.load() >= 2u);
+}
+
+namespace {
+
+// A device that counts its resets around the real blk device.
+class ResetCounter : public Device {
+public:
+    explicit ResetCounter(std::unique_ptr<Device> inner) : inner_(std::move(inner)) {}
+    const char* name() const override { return inner_->name(); }
+    uint64_t features() const override { return inner_->features(); }
+    std::vector<uint8_t> config() const override { return inner_->config(); }
+    uint16_t queue_count() const override { return inner_->queue_count(); }
+    Result<void> attach(DeviceContext* c, EventLoop* l) override { return inner_->attach(c, l); }
+    void on_kick(uint16_t queue) override { inner_->on_kick(queue); }
+    void reset() override {
+        ++resets;
+        inner_->reset();
+    }
+    std::atomic<int> resets{0};
+
+private:
+    std::unique_ptr<Device> inner_;
+};
+
+} // namespace
+
+// GET_VRING_BASE on every ring is a driver reset or a pause (a VM snapshot that runs on):
+// rings resumed where they stopped keep the device's state (vsock connections, the FUSE
+// session), a ring restarted from 0 resets it.
+BOOST_AUTO_TEST_CASE(a_paused_device_keeps_its_state_and_a_restart_from_zero_resets_it) {
+    TempDir dir = TempDir::create("runvm-vu-test").value();
+    const std::string image = dir.file("disk.img");
+    const int fd = ::open(image.c_str(), O_CREAT | O_RDWR, 0600);
+    BOOST_REQUIRE(fd >= 0 && ::ftruncate(fd, 1 << 20) == 0);
+    ::close(fd);
+    auto blk_dev = blk::BlkDevice::open({image, false, true, ""});
+    REQUIRE_OK(blk_dev);
+    auto counting = std::make_unique<ResetCounter>(std::move(*blk_dev));
+    ResetCounter* counter = counting.get();
+    auto started = DeviceHarness::start(dir, std::move(counting), 4 << 20);
+    REQUIRE_OK(started);
+    DeviceHarness& h = **started;
+    auto ring = h.start_ring(0, 8);
+    REQUIRE_OK(ring);
+    TestGuestMemory& m = h.memory();
+    auto get_id = [&] {
+        const uint64_t hdr = m.alloc(16), id = m.alloc(20), st = m.alloc(1);
+        const uint32_t type = blk::T_GET_ID;
+        std::memset(m.host(hdr), 0, 16);
+        std::memcpy(m.host(hdr), &type, 4);
+        BOOST_REQUIRE((*ring)->add({{hdr, 16, false}, {id, 20, true}, {st, 1, true}}).has_value());
+        auto used = h.submit_and_wait(0, 1);
+        REQUIRE_OK(used);
+        BOOST_TEST(*m.host(st) == blk::S_OK);
+    };
+    get_id();
+    auto paused = h.frontend().stop_ring(0);
+    REQUIRE_OK(paused);
+    BOOST_TEST(*paused == 1u);
+    const auto resumed = h.frontend().start_ring(0, **ring, 1);
+    REQUIRE_OK(resumed);
+    get_id();
+    BOOST_TEST(counter->resets.load() == 0);
+
+    auto stopped = h.frontend().stop_ring(0);
+    REQUIRE_OK(stopped);
+    BOOST_TEST(*stopped == 2u);
+    auto fresh = h.start_ring(0, 8); // a new driver's ring, from 0
+    REQUIRE_OK(fresh);
+    BOOST_TEST(counter->resets.load() == 1);
 }
