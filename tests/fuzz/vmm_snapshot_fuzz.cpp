@@ -69,7 +69,13 @@ void restore_devices(const snapshot::DevicesState& s) {
         backend.queues = static_cast<uint16_t>(t.queues.size());
         backend.max_size = t.queues.empty() ? 0 : t.queues[0].max_size;
         virtio_mmio::Transport transport(backend, nullptr);
-        if (transport.restore_state(t).ok() && !(transport.save_state() == t)) {
+        // The ring positions are the broker's, which the machine adds to what a transport
+        // saves: a transport gives back everything else.
+        snapshot::TransportState registers = t;
+        for (snapshot::QueueState& q : registers.queues) {
+            q.next_avail = 0;
+        }
+        if (transport.restore_state(t).ok() && !(transport.save_state() == registers)) {
             std::abort();
         }
         read_every_register(transport, virtio_mmio::reg::kConfig, 4);

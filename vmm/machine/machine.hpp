@@ -53,9 +53,12 @@ private:
     Result<void> setup_vcpus();
     // vmm/machine/machine_snapshot.cpp: the control socket's `snapshot DIR` and --restore.
     // Pauses every vCPU, writes DIR/memory then DIR/state; resumes unless `then_stop`.
+    // Stops the broker's rings for the save and, unless `then_stop`, starts them again.
     // Returns the bytes written.
     Result<uint64_t> snapshot(const std::string& dir, bool then_stop);
-    Result<uint64_t> save_snapshot(const std::string& dir);
+    // `rings`: per vhost-user device, each queue's position in the broker (stop_rings).
+    Result<uint64_t> save_snapshot(const std::string& dir,
+                                   const std::vector<std::vector<uint16_t>>& rings);
     static Result<snapshot::Snapshot> read_snapshot(const std::string& dir);
     // In place of load_kernel: the memory file, devices, VM and vCPUs from the snapshot.
     Result<void> restore(const snapshot::Snapshot& snap);

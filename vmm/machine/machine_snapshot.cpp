@@ -21,20 +21,9 @@ namespace {
 // How long a vCPU may take to leave KVM_RUN and finish its exit before a snapshot gives up.
 constexpr int kPauseTimeoutMs = 2000;
 
-// A vhost-user backend's rings go on in the broker, whose positions are not saved yet
-// (plan step 7): saving the VM without them would restore a device that repeats or loses
-// requests.
-std::string vhost_user_refusal(const char* what, size_t index, const std::string& type) {
-    return std::string(what) + ": device " + std::to_string(index) + " (" + type +
-           ") is a vhost-user device; ring positions are not saved yet";
-}
-
 } // namespace
 
 Result<uint64_t> Machine::snapshot(const std::string& dir, bool then_stop) {
-    if (!config_.devices.empty()) {
-        return Err(Error::msg(vhost_user_refusal("snapshot", 0, config_.devices[0].type)));
-    }
     if (dir.empty()) {
         return Err(Error::msg("snapshot: no directory"));
     }
@@ -53,7 +42,26 @@ Result<uint64_t> Machine::snapshot(const std::string& dir, bool then_stop) {
             return Err(std::move(r).error().context("snapshot"));
         }
     }
-    auto bytes = save_snapshot(dir);
+    // The broker's rings stop before the memory is saved: it writes used rings and buffers
+    // until then. A VM that runs on gets them back where they stopped (before its vCPUs).
+    std::vector<std::vector<uint16_t>> rings(vhost_devices_.size());
+    ScopeGuard resume_rings([this, &rings] {
+        for (size_t i = 0; i < rings.size(); ++i) {
+            if (auto r = vhost_devices_[i]->resume_rings(rings[i]); !r.ok()) {
+                spdlog::error("snapshot: device {} ({}): {}", i, config_.devices[i].type,
+                              r.error().str());
+            }
+        }
+    });
+    for (size_t i = 0; i < vhost_devices_.size(); ++i) {
+        auto stopped = vhost_devices_[i]->stop_rings();
+        if (!stopped.ok()) {
+            return Err(std::move(stopped).error().context("snapshot: device " + std::to_string(i) +
+                                                          " (" + config_.devices[i].type + ")"));
+        }
+        rings[i] = std::move(*stopped);
+    }
+    auto bytes = save_snapshot(dir, rings);
     if (!bytes.ok()) {
         return Err(std::move(bytes).error().context("snapshot " + dir));
     }
@@ -62,13 +70,15 @@ Result<uint64_t> Machine::snapshot(const std::string& dir, bool then_stop) {
                  then_stop ? ", stopping" : "");
     if (then_stop) {
         // The vCPUs stay parked until the stop ends them: nothing runs after the snapshot.
+        resume_rings.dismiss();
         resume.dismiss();
         request_exit(kExitSignalBase + SIGTERM);
     }
     return *bytes;
 }
 
-Result<uint64_t> Machine::save_snapshot(const std::string& dir) {
+Result<uint64_t> Machine::save_snapshot(const std::string& dir,
+                                        const std::vector<std::vector<uint16_t>>& rings) {
     snapshot::Snapshot s;
     s.memory_bytes = memory_->ram_bytes();
     RUNVM_ASSIGN_OR_RETURN(s.vm, snapshot::save_vm(*vm_));
@@ -79,8 +89,12 @@ Result<uint64_t> Machine::save_snapshot(const std::string& dir) {
     s.devices.serial = serial_->save_state();
     s.devices.i8042 = i8042_->save_state();
     s.devices.boot_timer = boot_timer_->save_state();
-    for (const auto& t : transports_) {
-        s.devices.transports.push_back(t->save_state());
+    for (size_t i = 0; i < transports_.size(); ++i) {
+        snapshot::TransportState t = transports_[i]->save_state();
+        for (size_t q = 0; q < t.queues.size() && q < rings[i].size(); ++q) {
+            t.queues[q].next_avail = rings[i][q];
+        }
+        s.devices.transports.push_back(std::move(t));
     }
     const std::vector<uint8_t> state = snapshot::encode_snapshot(s);
     // Memory first, state last: a state file is never older than the memory beside it.
@@ -113,10 +127,23 @@ Result<void> Machine::restore(const snapshot::Snapshot& snap) {
                               std::to_string(transports_.size())));
     }
     for (size_t i = 0; i < transports.size(); ++i) {
-        if (transports[i].activated) {
-            return Err(Error::msg(vhost_user_refusal("restore", i, config_.devices[i].type)));
+        const snapshot::TransportState& t = transports[i];
+        RUNVM_TRY(transports_[i]->restore_state(t));
+        if (!t.activated) {
+            continue; // the driver has not started the device: it will, as at a cold boot
         }
-        RUNVM_TRY(transports_[i]->restore_state(transports[i]));
+        // This run's broker takes the rings over where the old one stopped, in this run's
+        // memory; the guest's driver sees the device it left.
+        std::vector<uint16_t> next_avail;
+        for (const snapshot::QueueState& q : t.queues) {
+            next_avail.push_back(q.next_avail);
+        }
+        auto started =
+            vhost_devices_[i]->activate_at(t.driver_features, transports_[i]->queues(), next_avail);
+        if (!started.ok()) {
+            return Err(std::move(started).error().context("restore: device " + std::to_string(i) +
+                                                          " (" + config_.devices[i].type + ")"));
+        }
     }
     serial_->restore_state(snap.devices.serial);
     i8042_->restore_state(snap.devices.i8042);
@@ -129,6 +156,14 @@ Result<void> Machine::restore(const snapshot::Snapshot& snap) {
     RUNVM_TRY(snapshot::restore_vm(*vm_, snap.vm));
     for (size_t i = 0; i < vcpus_.size(); ++i) {
         RUNVM_TRY(snapshot::restore_vcpu(*vcpus_[i], snap.vcpus[i]));
+    }
+    // After the chips: an interrupt injected before their state was set would be lost.
+    for (size_t i = 0; i < vhost_devices_.size(); ++i) {
+        RUNVM_ASSIGN_OR_RETURN(const bool fired, vhost_devices_[i]->interrupt_if_used());
+        if (fired) {
+            spdlog::debug("restore: device {} ({}): used-buffer interrupt", i,
+                          config_.devices[i].type);
+        }
     }
     spdlog::info("restored from {}: {} vCPU, {} MiB", config_.restore, vcpus_.size(),
                  snap.memory_bytes >> 20);

@@ -48,6 +48,9 @@ struct QueueState {
     uint64_t desc = 0;
     uint64_t driver = 0;
     uint64_t device = 0;
+    // A vhost-user ring's position in the broker (GET_VRING_BASE, its last_avail_idx): where
+    // a restored device takes up the available ring. 0 for a queue that is not ready.
+    uint16_t next_avail = 0;
     bool operator==(const QueueState&) const = default;
 };
 

@@ -163,6 +163,7 @@ void write_devices(Writer& w, const DevicesState& d) {
             w.put(q.desc);
             w.put(q.driver);
             w.put(q.device);
+            w.put(q.next_avail);
         }
     }
 }
@@ -176,12 +177,19 @@ Result<QueueState> read_queue(Reader& r) {
     RUNVM_ASSIGN_OR_RETURN(q.desc, r.get<uint64_t>("queue desc"));
     RUNVM_ASSIGN_OR_RETURN(q.driver, r.get<uint64_t>("queue driver"));
     RUNVM_ASSIGN_OR_RETURN(q.device, r.get<uint64_t>("queue device"));
+    const size_t next_avail_at = r.offset();
+    RUNVM_ASSIGN_OR_RETURN(q.next_avail, r.get<uint16_t>("queue next_avail"));
     // What the transport's QueueNum write accepts: 0 or a power of two up to the maximum.
     if ((q.size != 0 && (q.size > q.max_size || (q.size & (q.size - 1)) != 0)) ||
         (q.ready && q.size == 0)) {
         return Err(invalid("queue size at offset " + std::to_string(size_at) + ": " +
                            std::to_string(q.size) + " (max " + std::to_string(q.max_size) +
                            (q.ready ? ", ready)" : ")")));
+    }
+    // A ring the driver never made ready was never started in a backend.
+    if (!q.ready && q.next_avail != 0) {
+        return Err(invalid("queue next_avail at offset " + std::to_string(next_avail_at) + ": " +
+                           std::to_string(q.next_avail) + " on a queue that is not ready"));
     }
     return q;
 }
@@ -199,8 +207,8 @@ Result<TransportState> read_transport(Reader& r) {
     RUNVM_ASSIGN_OR_RETURN(t.activated, r.get_bool("transport activated"));
     const size_t count_at = r.offset();
     RUNVM_ASSIGN_OR_RETURN(const uint32_t queues, r.get<uint32_t>("transport queue count"));
-    // Each queue takes 29 bytes: a count beyond what is left is refused before any allocation.
-    if (queues > kMaxTransportQueues || queues > r.left() / 29) {
+    // Each queue takes 31 bytes: a count beyond what is left is refused before any allocation.
+    if (queues > kMaxTransportQueues || queues > r.left() / 31) {
         return Err(invalid("transport queue count at offset " + std::to_string(count_at) + ": " +
                            std::to_string(queues) + " (at most " +
                            std::to_string(kMaxTransportQueues) + ", " + std::to_string(r.left()) +

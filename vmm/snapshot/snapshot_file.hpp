@@ -22,14 +22,15 @@ struct Snapshot {
     DevicesState devices;
 };
 
-// Version 2: "RUNVMSNP", u32 version, u32 vCPU count, u64 RAM bytes, the VmState structs,
+// Version 3: "RUNVMSNP", u32 version, u32 vCPU count, u64 RAM bytes, the VmState structs,
 // per vCPU its CPUID (u32 count, entries), the fixed structs, its MSRs (u32 count, entries)
 // and events; then the devices field by field (no struct padding in the file): the 8250,
 // the i8042, the boot timer, u32 transport count and per transport its registers and
-// queues (u32 count); then a u64 FNV-1a of everything before it. KVM's structs are
-// host-endian: a snapshot is restored on the machine kind it was made on (the template key
-// names the runvm version). Version 1 had no RAM size and no devices; it is not read.
-inline constexpr uint32_t kSnapshotVersion = 2;
+// queues (u32 count), each with its vhost-user ring position; then a u64 FNV-1a of everything
+// before it. KVM's structs are host-endian: a snapshot is restored on the machine kind it was made
+// on (the template key names the runvm version). Version 1 had no RAM size and no devices, version
+// 2 no ring positions (its VMs had no vhost-user device activated); neither is read.
+inline constexpr uint32_t kSnapshotVersion = 3;
 inline constexpr uint64_t kMaxSnapshotMemoryBytes = uint64_t{1} << 40;
 inline constexpr uint32_t kMaxSnapshotVcpus = 256;
 inline constexpr uint32_t kMaxCpuidEntries = 4096;

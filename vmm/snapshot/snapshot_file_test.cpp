@@ -85,7 +85,8 @@ DevicesState sample_devices() {
                                 .ready = q != 1,
                                 .desc = 0x10000ull * q + 1,
                                 .driver = 0x20000ull * q + 2,
-                                .device = 0x30000ull * q + 3});
+                                .device = 0x30000ull * q + 3,
+                                .next_avail = static_cast<uint16_t>(q != 1 ? 40000 + q : 0)});
         }
         d.transports.push_back(std::move(t));
     }
@@ -142,7 +143,10 @@ BOOST_AUTO_TEST_CASE(damage_is_refused_naming_what) {
     bytes = good;
     bytes[8] = 1; // version 1 had no RAM size and no devices
     reseal(bytes);
-    BOOST_TEST(decode_error(bytes) == "snapshot: version 1 (this runvm-vmm reads 2)");
+    BOOST_TEST(decode_error(bytes) == "snapshot: version 1 (this runvm-vmm reads 3)");
+    bytes[8] = 2; // version 2 had no ring positions
+    reseal(bytes);
+    BOOST_TEST(decode_error(bytes) == "snapshot: version 2 (this runvm-vmm reads 3)");
     bytes = good;
     std::memset(bytes.data() + 12, 0, 4); // vcpu count
     reseal(bytes);
@@ -192,8 +196,8 @@ BOOST_AUTO_TEST_CASE(devices_round_trip_field_by_field) {
     BOOST_TEST(back->memory_bytes == uint64_t{256} << 20);
     BOOST_TEST((back->devices == s.devices));
     BOOST_TEST((encode_snapshot(*back) == bytes));
-    // Field by field: 12 + 3 serial, 7 + 1 i8042, 1, 4, per transport 41 + 29 per queue.
-    BOOST_TEST(bytes.size() - 8 - devices_offset(s) == 24u + 3 + 1 + 2 * (41 + 3 * 29));
+    // Field by field: 12 + 3 serial, 7 + 1 i8042, 1, 4, per transport 41 + 31 per queue.
+    BOOST_TEST(bytes.size() - 8 - devices_offset(s) == 24u + 3 + 1 + 2 * (41 + 3 * 31));
 }
 
 BOOST_AUTO_TEST_CASE(damaged_devices_are_refused_naming_what) {
@@ -246,16 +250,26 @@ BOOST_AUTO_TEST_CASE(damaged_devices_are_refused_naming_what) {
     bad.devices.transports[1].queues[2].size = 0; // ready with no size
     BOOST_TEST(decode_error(encode_snapshot(bad)).find(": 0 (max 256, ready)") !=
                std::string::npos);
+    bad = sample(1);
+    bad.devices = sample_devices();
+    bad.devices.transports[1].queues[2].ready = false; // a ring position without a ring
+    {
+        const std::vector<uint8_t> b = encode_snapshot(bad);
+        const size_t next_avail_at = b.size() - 8 - 2;
+        BOOST_TEST(decode_error(b) == "snapshot: queue next_avail at offset " +
+                                          std::to_string(next_avail_at) +
+                                          ": 40002 on a queue that is not ready");
+    }
 
     // A queue count larger than the bytes left is refused before anything is allocated.
     bytes = good;
-    const size_t queue_count_at = good.size() - 8 - 3 * 29 - 4;
+    const size_t queue_count_at = good.size() - 8 - 3 * 31 - 4;
     const uint32_t many = 1000;
     std::memcpy(bytes.data() + queue_count_at, &many, 4);
     reseal(bytes);
     BOOST_TEST(decode_error(bytes) == "snapshot: transport queue count at offset " +
                                           std::to_string(queue_count_at) +
-                                          ": 1000 (at most 1024, 87 bytes left)");
+                                          ": 1000 (at most 1024, 93 bytes left)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -50,11 +50,27 @@ public:
     void notify(uint16_t queue) override;
     bool interrupts_bypass_transport() const override { return true; }
 
+    // Snapshots (docs/vmm.md, "Snapshots"). Stops every ring activation started
+    // (GET_VRING_BASE) and returns, per transport queue, the backend's next available index
+    // (0 for a queue it does not serve); nothing when the device is not active.
+    Result<std::vector<uint16_t>> stop_rings();
+    // The same rings again on the same backend, at `next_avail` (a VM that runs on).
+    Result<void> resume_rings(const std::vector<uint16_t>& next_avail);
+    // A restored VM: the rings of an activated transport, taken up at `next_avail` by this
+    // (new) backend, without the driver probing the device again.
+    Result<void> activate_at(uint64_t features, const std::vector<virtio_mmio::QueueConfig>& queues,
+                             const std::vector<uint16_t>& next_avail);
+    // After a restore: one used-buffer interrupt when a started ring's used index is not 0
+    // (device.cpp says why that is the test). Returns whether it fired.
+    Result<bool> interrupt_if_used();
+
 private:
     Device(DeviceType type, Frontend frontend, const GuestMemory& mem)
         : type_(type), frontend_(std::move(frontend)), mem_(mem) {}
     Result<void> negotiate();
-    Result<void> program_queue(uint16_t index, const virtio_mmio::QueueConfig& q);
+    Result<void> program_queue(uint16_t index, const virtio_mmio::QueueConfig& q,
+                               uint16_t next_avail);
+    Result<void> program_queues(const std::vector<uint16_t>& next_avail);
 
     DeviceType type_;
     Frontend frontend_;
@@ -64,6 +80,7 @@ private:
     std::vector<EventFd> kicks_;
     EventFd call_;
     bool active_ = false;
+    std::vector<virtio_mmio::QueueConfig> queues_; // as activation programmed them
 };
 
 } // namespace runvm::vmm::vhost_user
