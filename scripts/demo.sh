@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On a fresh Debian 12 machine: installs, builds, builds the guest image, makes a busybox
 # bundle and runs a container in its own VM that prints its kernel release and hostname,
-# then the boot timeline.
+# then the boot timeline; then the same container from a VM booted ahead (the VM pool).
 # usage: scripts/demo.sh   (as root; BUILD_DIR, default build/; RUNVM_HYPERVISOR, default
 #        qemu: QEMU with TCG, which runs anywhere; auto picks runvm-vmm where /dev/kvm opens;
 #        RUNVM_GUEST_KERNEL, default cloud: Debian's kernel; minimal: scripts/build-kernel.sh's)
@@ -16,7 +16,7 @@ targets=(runvm runvm-broker runvm-agent)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
 bundle=$(mktemp -d /tmp/runvm-demo.XXXXXX)
 state=$(mktemp -d /tmp/runvm-demo-state.XXXXXX)
-trap 'rm -rf "$bundle" "$state"' EXIT
+trap 'RUNVM_TEMPLATE=off "$build/shim/cli/runvm" --root "$state" template rm >/dev/null 2>&1 || true; rm -rf "$bundle" "$state"' EXIT
 # The guest image in /var/cache/runvm/image (runvm's default); the script strips the agent.
 image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent" \
   --kernel "${RUNVM_GUEST_KERNEL:-cloud}")
@@ -43,3 +43,18 @@ print("hypervisor:", s["hypervisor"])
 for p in s["boot_timeline"]:
     print("  %-20s %8.1f ms" % (p["phase"], p["ms"]))'
 "$runvm" --root "$state" delete demo
+# The same container again, started in a VM booted ahead of it (template: auto: a pool of
+# booted VMs under QEMU, docs/design/fast-start.md) instead of booting one.
+export RUNVM_TEMPLATE=auto
+"$runvm" --root "$state" template build >/dev/null
+t0=$EPOCHREALTIME
+"$runvm" --root "$state" run --keep --bundle "$bundle" demo2
+t1=$EPOCHREALTIME
+"$runvm" --root "$state" state demo2 | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["runvm"]
+print("from a pooled VM (%s): %.0f ms" % (s["vm"], (float(sys.argv[2]) - float(sys.argv[1])) * 1000))
+for p in s["boot_timeline"]:
+    print("  %-20s %8.1f ms" % (p["phase"], p["ms"]))' "$t0" "$t1"
+"$runvm" --root "$state" delete demo2
+"$runvm" --root "$state" template rm >/dev/null # after the refill the run started

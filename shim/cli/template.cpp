@@ -2,7 +2,6 @@
 // #23). On QEMU a template is a pool of VMs booted to "agent ready" (vm_pool.hpp,
 // docs/design/fast-start.md): `build` boots them up to pool_size, `list` shows them, `rm`
 // shuts down those no container has taken.
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -10,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/child_process.hpp"
 #include "base/secure_dir.hpp"
 #include "shim/cli/verb.hpp"
 #include "shim/container/container_ops.hpp"
@@ -50,43 +50,31 @@ Result<UniqueFd> lock_pool(const std::string& root) {
     return fd;
 }
 
-// Ends one pooled VM that no container holds: claimed first, so none takes it meanwhile.
-Result<void> remove_pooled_vm(const std::string& root, const shim::PoolEntry& e) {
-    shim::ContainerStore store(root);
-    if (e.state == "ready" || e.state == "booting") {
-        RUNVM_ASSIGN_OR_RETURN(const bool mine, shim::take_pool_claim(store, e.id));
-        if (!mine) {
-            return Err(Error::with_errno(EBUSY, "pooled VM " + e.id + " was just taken"));
-        }
+int build(const GlobalOptions& g, bool quiet_when_off = false);
+
+// --refill, as a create starts it: the work goes on in a child that init (or the caller's
+// subreaper) inherits, and this process exits at once, so the create reaps it right away.
+int build_detached(const GlobalOptions& g) {
+    auto child = ChildProcess::fork_child("pool refill", [&] {
+        ::setsid();
+        return build(g, true);
+    });
+    if (!child) {
+        return fail(child.error().str());
     }
-    if (auto rec = store.load(e.id); rec) {
-        if (auto monitor = rec->monitor()) {
-            // A booting VM has no control socket yet: its monitor is killed (its broker and
-            // hypervisor die with it) and delete_container removes what it left.
-            auto asked =
-                shim::control_call(store.control_socket(e.id),
-                                   {{"op", "delete"}, {"force", true}, {"container", e.id}}, 10s);
-            if (!asked || !monitor->wait_exit_until(std::chrono::steady_clock::now() + 20s)) {
-                (void)monitor->signal(SIGKILL);
-                (void)monitor->wait_exit_until(std::chrono::steady_clock::now() + 5s);
-            }
-        }
-    }
-    if (store.load(e.id)) { // a monitor that went without removing its state
-        RUNVM_TRY(shim::delete_container(root, e.id, true));
-    }
-    return Ok();
+    (void)child->release();
+    return 0;
 }
 
-int build(const GlobalOptions& g, const TemplateArgs& a) {
+int build(const GlobalOptions& g, bool quiet_when_off) {
     auto settings = shim::load_settings();
     if (!settings) {
         return fail(settings.error().str());
     }
     if (settings->template_mode == config::TemplateMode::off) {
-        return a.refill ? 0
-                        : fail("template: off: no container would take a pooled VM (set "
-                               "template: auto in config.yaml, or RUNVM_TEMPLATE=auto)");
+        return quiet_when_off ? 0
+                              : fail("template: off: no container would take a pooled VM (set "
+                                     "template: auto in config.yaml, or RUNVM_TEMPLATE=auto)");
     }
     if (::geteuid() != 0 || config::resolve_rootfs_mode(settings->rootfs, ::geteuid()) !=
                                 config::RootfsMode::virtiofs) {
@@ -101,7 +89,7 @@ int build(const GlobalOptions& g, const TemplateArgs& a) {
     uint32_t have = 0;
     for (const auto& e : shim::list_pool(shim::ContainerStore(g.root))) {
         if (e.state == "stopped") {
-            (void)remove_pooled_vm(g.root, e);
+            (void)shim::remove_pooled_vm(g.root, e);
         } else if (e.key == key && (e.state == "ready" || e.state == "booting")) {
             ++have;
         }
@@ -152,7 +140,7 @@ int remove(const GlobalOptions& g) {
         if (e.state == "claimed") {
             continue; // a container's VM now: it ends with its container
         }
-        if (auto r = remove_pooled_vm(g.root, e); !r) {
+        if (auto r = shim::remove_pooled_vm(g.root, e); !r) {
             status = fail(r.error().str());
         } else {
             std::printf("%s removed\n", e.id.c_str());
@@ -174,7 +162,7 @@ Runner setup_template(CLI::App& sub, const GlobalOptions& g) {
     sub.add_subcommand("rm", "shut down every pooled VM no container has taken");
     return [a, &g, &sub] {
         if (sub.got_subcommand("build")) {
-            return build(g, *a);
+            return a->refill ? build_detached(g) : build(g);
         }
         if (sub.got_subcommand("list")) {
             return list(g, *a);

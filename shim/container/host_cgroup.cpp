@@ -327,11 +327,40 @@ Result<void> HostCgroup::leave_and_remove(pid_t pid) {
     return {};
 }
 
+namespace {
+
+// A directory read back from a state file: only ever a cgroup.
+bool is_cgroup_dir(const std::string& dir) {
+    return dir.starts_with(std::string(cgroup_root) + "/") &&
+           dir.find("/../") == std::string::npos && !dir.ends_with("/..");
+}
+
+} // namespace
+
+Result<void> HostCgroup::adopt_processes_of(const std::vector<std::string>& dirs) {
+    for (const std::string& dir : dirs) {
+        if (!is_cgroup_dir(dir)) {
+            return Err(Error::with_errno(EINVAL, "host cgroup: " + dir + " is not a cgroup"));
+        }
+        RUNVM_ASSIGN_OR_RETURN(const std::string procs, read_file(dir + "/cgroup.procs"));
+        for (const auto word : words(procs)) {
+            const auto pid = parse_u64(word);
+            if (!pid || *pid == 0) { // "0" would move the writer itself
+                continue;
+            }
+            if (auto moved = add_process(static_cast<pid_t>(*pid));
+                !moved && moved.error().code() != ESRCH) {
+                return Err(std::move(moved).error().context("adopt the processes of " + dir));
+            }
+        }
+    }
+    return {};
+}
+
 void remove_cgroup_dirs(const std::vector<std::string>& made) {
     for (const std::string& dir : made) {
         // Read back from a state file: only ever a cgroup (rmdir there removes nothing else).
-        if (!dir.starts_with(std::string(cgroup_root) + "/") ||
-            dir.find("/../") != std::string::npos || dir.ends_with("/..")) {
+        if (!is_cgroup_dir(dir)) {
             spdlog::warn("host cgroup: {} is not a cgroup directory; left alone", dir);
             continue;
         }

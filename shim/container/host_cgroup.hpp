@@ -74,6 +74,9 @@ public:
     Result<void> set_cpu(const HostCgroupLimits& limits);
     // Moves `pid` (the caller, usually) into the cgroup in every hierarchy.
     Result<void> add_process(pid_t pid);
+    // Moves every process of another container's cgroup (its dirs(), as recorded) into this
+    // one: a pooled VM's monitor, jail, hypervisor and broker, when a container takes it.
+    Result<void> adopt_processes_of(const std::vector<std::string>& dirs);
     // Moves `pid` back to the cgroup it was in when the layout was read, then removes the
     // directories create() made. Call once the VM's processes are gone: a directory still
     // in use is left, and named in the error.

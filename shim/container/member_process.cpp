@@ -16,6 +16,7 @@
 #include "shim/container/container_store.hpp"
 #include "shim/container/control_channel.hpp"
 #include "shim/container/create_handshake.hpp"
+#include "shim/container/host_cgroup.hpp"
 #include "shim/container/host_stdio.hpp"
 #include "shim/container/monitor.hpp"
 #include "shim/container/pod.hpp"
@@ -32,16 +33,22 @@ using namespace std::chrono_literals;
 
 class Member {
 public:
-    Member(const MonitorOptions& o, const oci::Spec& spec, std::string sandbox_id)
-        : o_(o), spec_(spec), sandbox_id_(std::move(sandbox_id)), store_(o.root) {}
+    // pooled: the VM is a pooled one (vm_pool.hpp): the container's host cgroup takes its
+    // processes, and the container ends when the VM is gone, as one of its own would.
+    Member(const MonitorOptions& o, const oci::Spec& spec, std::string sandbox_id,
+           bool pooled = false)
+        : o_(o), spec_(spec), sandbox_id_(std::move(sandbox_id)), store_(o.root), pooled_(pooled) {}
 
     Result<void> create();
     int wait();
+    Result<void> join_pooled_vm_cgroup(const ContainerRecord& vm);
     void discard();
     // Whether a failed create left the caller's stdio as it was, so that another create
     // (a VM of its own, after a pooled VM failed) can still take it: nothing went to the
     // console socket.
     bool stdio_untouched() const { return !console_sent_; }
+    // The host cgroup directories it made (a pooled VM's container), for a fallback to undo.
+    const std::vector<std::string>& made_cgroups() const { return record_.host_cgroups; }
 
 private:
     const MonitorOptions& o_;
@@ -52,9 +59,27 @@ private:
     HostStdio stdio_;
     bool console_sent_ = false;
     std::optional<ControlChannel> channel_;
+    bool pooled_ = false;
+    std::optional<ProcessHandle> vm_monitor_; // pooled: the VM's monitor
     // The phases the pod monitor records for it count from here (BootTimeline).
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+// The container's host cgroup (linux.cgroupsPath, else runc's default for its id), as a
+// VM of its own would have joined at boot: the pooled VM's processes move there, out of
+// the cgroup the VM was booted in. Recorded first, so delete removes it whatever happens.
+Result<void> Member::join_pooled_vm_cgroup(const ContainerRecord& vm) {
+    const auto& linux = spec_.linux;
+    RUNVM_ASSIGN_OR_RETURN(
+        const CgroupPlacement placement,
+        resolve_cgroups_path(linux ? linux->cgroups_path : std::nullopt, o_.systemd_cgroup, o_.id));
+    RUNVM_ASSIGN_OR_RETURN(const CgroupLayout layout, read_cgroup_layout());
+    RUNVM_ASSIGN_OR_RETURN(HostCgroup cgroup, HostCgroup::create(layout, placement));
+    record_.host_cgroups = cgroup.made();
+    RUNVM_TRY(store_.save(record_));
+    RUNVM_TRY(cgroup.adopt_processes_of(vm.host_cgroups));
+    return cgroup.add_process(::getpid()); // the --pid-file process, as a monitor is
+}
 
 Result<void> Member::create() {
     if (::geteuid() != 0) {
@@ -67,9 +92,13 @@ Result<void> Member::create() {
         return Err(Error::msg("config.json: root.path is required"));
     }
     RUNVM_ASSIGN_OR_RETURN(const ContainerRecord pod, store_.load(sandbox_id_));
-    if (effective_status(pod) == "stopped" || !pod.monitor()) {
+    auto pod_monitor = pod.monitor();
+    if (effective_status(pod) == "stopped" || !pod_monitor) {
         return Err(Error::with_errno(ESRCH, "pod sandbox " + sandbox_id_ + " of container " +
                                                 o_.id + " is not running"));
+    }
+    if (pooled_) {
+        vm_monitor_.emplace(std::move(*pod_monitor));
     }
     const std::string rootfs = absolute(o_.bundle, spec_.root->path);
     std::vector<std::string> notes;
@@ -100,6 +129,9 @@ Result<void> Member::create() {
         record_.annotations = *spec_.annotations;
     }
     RUNVM_TRY(store_.save(record_));
+    if (pooled_) {
+        RUNVM_TRY(join_pooled_vm_cgroup(pod));
+    }
 
     // The trees are detached copies of the host's mounts: the pod monitor attaches them in
     // its broker's mount namespace; nothing of them shows in the host's.
@@ -159,6 +191,9 @@ int Member::wait() {
     // No deadline: the container runs as long as it likes; the pod monitor's exit closes
     // the connection.
     auto done = channel_->receive(0ms);
+    if (vm_monitor_ && !vm_monitor_->wait_exit_until(std::chrono::steady_clock::now() + 20s)) {
+        spdlog::warn("container {}: pooled VM {} still going down after 20 s", o_.id, sandbox_id_);
+    }
     if (done && done->body.contains("exit_status")) {
         return done->body["exit_status"].get<int>();
     }
@@ -201,8 +236,8 @@ int run_created_member(Member& m, const MonitorOptions& options) {
 }
 
 // `runvm template build --refill` (shim/cli/template.cpp) puts a VM back for the next
-// container, on its own: it is reaped here if it is done by the time this process ends,
-// else by whoever inherits it (init or the caller's subreaper).
+// container: it hands the work to a child of its own and exits at once, and is reaped here;
+// the child is init's (or the caller's subreaper's).
 class PoolRefill {
 public:
     explicit PoolRefill(const std::string& root) {
@@ -221,8 +256,11 @@ public:
     }
     ~PoolRefill() {
         if (child_.running()) {
-            (void)child_.wait_until(std::chrono::steady_clock::now());
-            (void)child_.release();
+            if (auto done = child_.wait_until(std::chrono::steady_clock::now() + 5s);
+                !done || !*done) {
+                spdlog::warn("VM pool: refill {} did not exit within 5 s", child_.pid());
+                (void)child_.release();
+            }
         }
     }
     PoolRefill(const PoolRefill&) = delete;
@@ -259,13 +297,25 @@ std::optional<int> run_in_pooled_vm(const MonitorOptions& options, const oci::Sp
         spdlog::debug("container {}: no pooled VM is ready; booting one", options.id);
         return std::nullopt;
     }
-    Member m(options, spec, *vm);
+    Member m(options, spec, *vm, true);
     auto created = create_member(m, options);
     if (created) {
         spdlog::debug("container {}: runs in pooled VM {}", options.id, *vm);
         return run_created_member(m, options);
     }
+    const std::vector<std::string> made_cgroups = m.made_cgroups();
     m.discard();
+    // The VM it took is broken: it goes now (its processes may be in the cgroup made above,
+    // which must be empty before it is removed for the VM of its own to make it again).
+    for (const auto& e : list_pool(store)) {
+        if (e.id == *vm) {
+            if (auto r = remove_pooled_vm(options.root, e); !r) {
+                spdlog::debug("container {}: remove pooled VM {}: {}", options.id, *vm,
+                              r.error().str());
+            }
+        }
+    }
+    remove_cgroup_dirs(made_cgroups);
     // A pool problem never fails a container that can still boot a VM of its own.
     if (m.stdio_untouched()) {
         spdlog::warn("container {}: pooled VM {}: {}; booting a VM of its own", options.id, *vm,

@@ -234,6 +234,7 @@ Result<void> Monitor::create_pool_vm() {
     so.run_dir = s_.record.run_dir;
     so.settings = settings;
     so.always_share = true; // its container's rootfs comes through the share, as a member's
+    so.pooled = true;
     RUNVM_TRY(open_owned_dir(vm_base_dir(), 0711));
     RUNVM_TRY(join_host_cgroup(s_, o_, settings));
     RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
@@ -272,6 +273,11 @@ int Monitor::run_pool() {
             if (s_.members_added > 0) {
                 continue; // its container runs
             }
+        }
+        if (::access(s_.store.dir(o_.id).c_str(), F_OK) != 0 && errno == ENOENT) {
+            // Its --root went (a test's temporary root, removed): nobody can claim it now.
+            spdlog::info("pooled VM {}: its state directory is gone, shutting down", o_.id);
+            return 0;
         }
         if (!claimed_at) {
             if (::access(pool_claim_mark(s_.store, o_.id).c_str(), F_OK) == 0) {

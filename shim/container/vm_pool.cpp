@@ -2,6 +2,7 @@
 #include "shim/container/vm_pool.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include "base/unique_fd.hpp"
 #include "shim/config/annotations.hpp"
 #include "shim/config/config_values.hpp"
+#include "shim/container/container_ops.hpp"
+#include "shim/container/control_channel.hpp"
 #include "shim/container/pod.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
 
@@ -84,9 +87,6 @@ std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string
         return "it has hooks";
     }
     if (spec.linux) {
-        if (spec.linux->cgroups_path && !spec.linux->cgroups_path->empty()) {
-            return "linux.cgroupsPath (the VM starts in its container's cgroup)";
-        }
         if (const auto& r = spec.linux->resources) {
             if ((r->memory && r->memory->limit && *r->memory->limit > 0) ||
                 (r->cpu && ((r->cpu->quota && *r->cpu->quota > 0) ||
@@ -164,6 +164,33 @@ std::vector<PoolEntry> list_pool(const ContainerStore& store) {
         entries.push_back(std::move(e));
     }
     return entries;
+}
+
+Result<void> remove_pooled_vm(const std::string& root, const PoolEntry& e) {
+    using namespace std::chrono_literals;
+    ContainerStore store(root);
+    if (e.state == "ready" || e.state == "booting") {
+        RUNVM_ASSIGN_OR_RETURN(const bool mine, take_pool_claim(store, e.id));
+        if (!mine) {
+            return Err(Error::with_errno(EBUSY, "pooled VM " + e.id + " was just taken"));
+        }
+    }
+    if (auto rec = store.load(e.id); rec) {
+        if (auto monitor = rec->monitor()) {
+            // A booting VM has no control socket yet: its monitor is killed.
+            auto asked =
+                control_call(store.control_socket(e.id),
+                             {{"op", "delete"}, {"force", true}, {"container", e.id}}, 10s);
+            if (!asked || !monitor->wait_exit_until(std::chrono::steady_clock::now() + 20s)) {
+                (void)monitor->signal(SIGKILL);
+                (void)monitor->wait_exit_until(std::chrono::steady_clock::now() + 5s);
+            }
+        }
+    }
+    if (store.load(e.id)) { // a monitor that went without removing its state
+        RUNVM_TRY(delete_container(root, e.id, true));
+    }
+    return Ok();
 }
 
 std::optional<std::string> claim_pool_vm(const ContainerStore& store, const std::string& key) {

@@ -26,9 +26,10 @@ inline constexpr char kPoolKeyAnnotation[] = "io.runvm.pool-key";
 std::string pool_key(const config::RuntimeConfig& settings);
 
 // Why this container cannot start in a pooled VM and boots its own, or nullopt when it can.
-// A pooled VM is sized, networked and placed in a host cgroup before its container exists,
-// so a spec that asks for any of those (limits, a network namespace to join, a cgroup path,
-// io.runvm.* settings, hooks) boots its own.
+// A pooled VM is sized and networked before its container exists, so a spec that asks for
+// either (limits, a network namespace to join, io.runvm.* settings), or has hooks to run
+// around its VM's creation, boots its own. (A cgroup path is fine: the claim moves the VM's
+// processes there.)
 std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string& id,
                                         const config::RuntimeConfig& settings, uid_t euid);
 
@@ -55,6 +56,11 @@ struct PoolEntry {
 
 // Every pooled VM under root, by id.
 std::vector<PoolEntry> list_pool(const ContainerStore& store);
+
+// Ends one pooled VM that no container holds (a ready or booting one is claimed first, so
+// none takes it meanwhile) and removes what it leaves: asked over its control socket, else
+// killed (its broker and hypervisor die with its monitor), then delete_container's cleanup.
+Result<void> remove_pooled_vm(const std::string& root, const PoolEntry& entry);
 
 // Takes one ready, unclaimed, running VM of `key`; nullopt when there is none.
 std::optional<std::string> claim_pool_vm(const ContainerStore& store, const std::string& key);

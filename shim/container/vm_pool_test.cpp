@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(specs_that_shape_their_vm_boot_their_own) {
     };
     refused("", "not root", 1000);
     refused("", "pooled VM's", 0, "runvm-pool-0123456789abcdef-00000000");
-    refused(R"(,"cgroupsPath":"/docker/c1")", "cgroupsPath");
+    BOOST_TEST(!pool_refusal(spec_of(R"(,"cgroupsPath":"/docker/c1")"), "c1", settings, 0));
     refused(R"(,"resources":{"memory":{"limit":104857600}})", "limits");
     refused(R"(,"resources":{"cpu":{"quota":50000,"period":100000}})", "limits");
     refused(R"(,"resources":{"cpu":{"cpus":"0-1"}})", "limits");

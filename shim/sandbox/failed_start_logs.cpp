@@ -26,14 +26,14 @@ int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
 
 } // namespace
 
-std::string failed_start_log_dir() {
-    return vm_base_dir() + "/last-failed-start";
+std::string failed_start_log_dir(bool pooled) {
+    return vm_base_dir() + (pooled ? "/last-failed-pool-start" : "/last-failed-start");
 }
 
 std::string keep_failed_start_logs(const std::string& run_dir, const std::string& id,
-                                   const std::string& reason,
-                                   const std::vector<std::string>& files) {
-    const std::string dir = failed_start_log_dir();
+                                   const std::string& reason, const std::vector<std::string>& files,
+                                   bool pooled) {
+    const std::string dir = failed_start_log_dir(pooled);
     const std::string tmp = dir + "." + std::to_string(::getpid());
     std::vector<std::pair<std::string, std::string>> logs;
     for (const std::string& path : files) {

@@ -60,7 +60,8 @@ std::string Sandbox::keep_logs(const std::string& reason) const {
     if (log_pump_) {
         log_pump_->drain();
     }
-    return keep_failed_start_logs(options_.run_dir, options_.id, reason, log_files());
+    return keep_failed_start_logs(options_.run_dir, options_.id, reason, log_files(),
+                                  options_.pooled);
 }
 
 Result<void> Sandbox::boot_steps() {

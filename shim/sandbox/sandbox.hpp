@@ -35,6 +35,9 @@ struct SandboxOptions {
     // A pod's VM: the share (and its virtio-fs device) exists also without shares, for
     // the pod's members (pod.hpp) added later.
     bool always_share = false;
+    // A pooled VM (shim/container/vm_pool.hpp), booted before any container: a failed start
+    // keeps its logs apart (failed_start_logs.hpp).
+    bool pooled = false;
     // The container's pre-made network namespace (the spec's path): plumbed before the VM
     // boots, its interfaces given to the guest. nullopt: loopback only.
     std::optional<std::string> netns_path;

@@ -26,6 +26,9 @@ trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --roo
 image=$(guest_image "$agent" "$tmp/image") || exit 77
 export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROKER=$broker
 export RUNVM_HYPERVISOR=qemu
+# Each container here is checked through its own VM's processes and directory: no pooled
+# VMs (template: auto, e2e_template_pool).
+export RUNVM_TEMPLATE=off
 
 # tiny_initramfs OUT INIT_SCRIPT: busybox and an /init shell script, nothing else.
 tiny_initramfs() {

@@ -28,6 +28,9 @@ listener_pid=""
 trap 'for c in $("$RUNVM" --root "$root" list -q 2>/dev/null); do "$RUNVM" --root "$root" delete --force "$c"; done; [ -z "$listener_pid" ] || kill "$listener_pid" 2>/dev/null; umount "$tmp/bo/rootfs" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 root=$tmp/state
 use_qemu_guest "$agent" "$broker" "$tmp/image" || exit 77
+# Each container here is checked through its own VM's processes and directory: no pooled
+# VMs (template: auto, e2e_template_pool).
+export RUNVM_TEMPLATE=off
 export RUNVM_JAIL=on
 
 host_abstract_listener "runvm-e2e-jail-broker-$$" "$tmp/listener.log"
