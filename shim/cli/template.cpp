@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include "base/child_process.hpp"
+#include "base/fnv1a.hpp"
 #include "base/secure_dir.hpp"
 #include "shim/cli/verb.hpp"
 #include "shim/container/container_ops.hpp"
 #include "shim/container/control_channel.hpp"
 #include "shim/container/vm_pool.hpp"
 #include "shim/sandbox/runtime_settings.hpp"
+#include "shim/sandbox/vm_dirs.hpp"
 
 namespace runvm::cli {
 
@@ -29,10 +31,15 @@ struct TemplateArgs {
 };
 
 // One build at a time per root: two creates that both found the pool short boot one VM.
-// '@' is not in a container id, so no container's directory can take the name.
+// The lock file is beside the VMs' run directories, not in --root, whose directory holds
+// only containers (containerd's shim checks that it is empty once they are gone); it stays,
+// one small file per root, as last-failed-start does.
 Result<UniqueFd> lock_pool(const std::string& root) {
-    RUNVM_TRY(open_owned_dir(root, 0700, MissingParents::create));
-    const std::string path = root + "/@pool.lock";
+    RUNVM_TRY(open_owned_dir(shim::vm_base_dir(), 0711));
+    char name[32];
+    std::snprintf(name, sizeof name, "/pool-%016llx.lock",
+                  static_cast<unsigned long long>(fnv1a64(root)));
+    const std::string path = shim::vm_base_dir() + name;
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) {
         return Err(Error::from_errno("open " + path));
