@@ -49,6 +49,66 @@ BOOST_AUTO_TEST_CASE(guest_output_is_appended_to_the_log) {
     BOOST_TEST((*h)->ring(console::RECEIVEQ).used_idx() == 0);
 }
 
+// Plan step 7: the transmit ring stopped (GET_VRING_BASE) with lines still available, a NEW
+// console device (a restored VM's broker, its own log) started at the stopped index on the
+// same memory writes exactly the rest: the two logs together are every line once, in order.
+BOOST_AUTO_TEST_CASE(a_new_device_at_the_stopped_index_writes_each_line_once) {
+    auto dir = TempDir::create("runvm-console-test");
+    REQUIRE_OK(dir);
+    auto dev = console::ConsoleDevice::open({dir->file("a.log")});
+    REQUIRE_OK(dev);
+    auto h = DeviceHarness::start(*dir, std::move(*dev));
+    REQUIRE_OK(h);
+    auto tx = (*h)->start_ring(console::TRANSMITQ, 64);
+    REQUIRE_OK(tx);
+    TestGuestMemory& m = (*h)->memory();
+    constexpr int kLines = 30, kFirst = 10;
+    std::string all;
+    auto add_line = [&](int i) {
+        const std::string line = "line " + std::to_string(i) + "\n";
+        all += line;
+        const uint64_t at = m.alloc(line.size());
+        std::memcpy(m.host(at), line.data(), line.size());
+        BOOST_REQUIRE((*tx)->add({{at, static_cast<uint32_t>(line.size()), false}}).has_value());
+    };
+    for (int i = 0; i < kFirst; ++i) {
+        add_line(i);
+    }
+    auto used = (*h)->submit_and_wait(console::TRANSMITQ, kFirst);
+    REQUIRE_OK(used);
+    for (int i = kFirst; i < kLines; ++i) {
+        add_line(i);
+    }
+    (*tx)->publish();
+    auto base = (*h)->frontend().stop_ring(console::TRANSMITQ);
+    REQUIRE_OK(base);
+    BOOST_TEST(*base == static_cast<uint32_t>(kFirst));
+
+    auto second = console::ConsoleDevice::open({dir->file("b.log")});
+    REQUIRE_OK(second);
+    auto server = DeviceServer::create(std::move(*second), dir->file("console2.sock"));
+    REQUIRE_OK(server);
+    const auto started = (*server)->start();
+    REQUIRE_OK(started);
+    auto fe = VhostUserTestFrontend::connect((*server)->socket_path());
+    REQUIRE_OK(fe);
+    const auto negotiated = fe->negotiate(~0ULL, m);
+    REQUIRE_OK(negotiated);
+    const auto ring = fe->start_ring(console::TRANSMITQ, **tx, static_cast<uint16_t>(*base));
+    REQUIRE_OK(ring);
+    for (int i = 0; i < 500 && (*tx)->used_idx() != kLines; ++i) {
+        BOOST_REQUIRE(fe->wait_call(console::TRANSMITQ, 10).ok());
+    }
+    BOOST_TEST_REQUIRE((*tx)->used_idx() == kLines);
+    (*server)->stop();
+    auto a_log = read_file(dir->file("a.log"));
+    auto b_log = read_file(dir->file("b.log"));
+    REQUIRE_OK(a_log);
+    REQUIRE_OK(b_log);
+    BOOST_TEST(*a_log + *b_log == all);
+    BOOST_TEST(a_log->size() == all.find("line " + std::to_string(kFirst) + "\n"));
+}
+
 BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
     auto o = console::parse_options(
         parse_device_spec("/run/c.sock,log=/var/log/c", console::SPEC_KEYS).value());
