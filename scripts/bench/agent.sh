@@ -4,6 +4,9 @@
 # Prints the median of N runs each and the ratio launcher/runc (goal: <= 1.0).
 # usage: scripts/bench/agent.sh [BUILD_DIR] [N]   (root; runc and busybox needed)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$here/build}
 n=${2:-30}

@@ -7,6 +7,9 @@
 # usage: scripts/bench/containerd.sh [BUILD_DIR] [N]   (root; containerd, ctr, umoci, runc,
 #        busybox-static, QEMU; RUNVM_HYPERVISOR=qemu by default: KVM here may be kvm_pvm)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(readlink -f "${1:-$repo/build}")
 n=${2:-10}

@@ -6,6 +6,9 @@
 #   env: BUILD_DIR (default build), ACCEL (tcg; kvm where /dev/kvm runs Linux guests well),
 #        CACHE (auto), RUNVM_KERNEL_CACHE
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}

@@ -7,6 +7,9 @@
 # usage: scripts/bench/jail.sh [ROUNDS]   (as root, after a build in BUILD_DIR, default build/;
 #        the jail user from scripts/setup.sh)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 rounds=${1:-8}

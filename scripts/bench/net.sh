@@ -7,6 +7,9 @@
 # markers in docs/benchmarks.md. Needs root, QEMU, runc and a build.
 # usage: scripts/bench/net.sh [MIB=64] [PINGS=20]   (env BUILD_DIR, default build/)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 mib=${1:-64}
 pings=${2:-20}
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -8,6 +8,9 @@
 # table between the resources-bench markers of docs/benchmarks.md is rewritten.
 # usage: scripts/bench/resources.sh [BUILD_DIR] [N]   (root; runc, busybox-static, QEMU)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(readlink -f "${1:-$repo/build}")
 n=${2:-10}

@@ -5,6 +5,9 @@
 # phases. Results go between this script's markers in docs/benchmarks.md.
 # usage: scripts/bench/run.sh [RUNS]   (as root, after a build in BUILD_DIR, default build/)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=off # the cold rows; the pooled row sets auto
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 runs=${1:-5}
@@ -102,7 +105,7 @@ for i in $(seq "$runs"); do
   "$runvm" --root "$tmp/pstate" delete "p$i"
   "$runvm" --root "$tmp/pstate" template build >/dev/null # waits for the refill's lock
   "$runvm" --root "$tmp/pstate" template rm >/dev/null
-  unset RUNVM_TEMPLATE
+  export RUNVM_TEMPLATE=off
 done
 echo "samples (ms): plain ${plain[*]}; tiny ${tiny[*]}; runvm ${vm[*]}; pooled ${pooled[*]}; runc ${rc[*]:-}; pooled VM Pss kB ${pss[*]}" >&2
 pv=$(printf '%s\n' "${pooled[@]}" | median); pk=$(printf '%s\n' "${pss[@]}" | median)

@@ -5,6 +5,9 @@
 # (docs/benchmarks.md, "booted-VM template"). Exits 0 when QEMU refused, 1 when it saved.
 # usage: scripts/bench/snapshot-probe.sh   (as root, after a build in BUILD_DIR, default build/)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 runvm=$build/shim/cli/runvm

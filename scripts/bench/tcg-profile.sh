@@ -6,6 +6,9 @@
 #   needs the minimal kernel's vmlinux from scripts/build-kernel.sh for kernel symbols;
 #   TCG_PROFILE_LOG=PATH keeps the log there for more tcg_profile.py queries)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 vmlinux=${RUNVM_MINIMAL_KERNEL_DIR:-/var/cache/runvm/kernel-minimal}/vmlinux

@@ -9,6 +9,9 @@
 #   SIZES default "1024 256 128 64 32"; NO_DOC=1 prints only, else rewrites the table in
 #   docs/benchmarks.md)
 set -euo pipefail
+# Every container boots its own VM here unless asked (template: auto would start the later
+# ones in pooled VMs booted in the background, docs/design/fast-start.md).
+export RUNVM_TEMPLATE=${RUNVM_TEMPLATE:-off}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 sizes=${1:-1024 256 128 64 32}

@@ -94,8 +94,7 @@ struct RuntimeConfig {
     // broker), KiB; each is kept as <file> and <file>.1 of half as much (docs/sandbox.md).
     uint32_t log_max_kib = 1024;
     RootfsMode rootfs = RootfsMode::automatic;
-    // Off until the e2e set runs with it on (docs/design/fast-start.md, "Rollout").
-    TemplateMode template_mode = TemplateMode::off;
+    TemplateMode template_mode = TemplateMode::automatic;
     uint32_t pool_size = 1;           // booted VMs kept ready per VM shape (1..16)
     uint32_t pool_idle_seconds = 300; // an unclaimed pooled VM shuts down after this long
     std::chrono::milliseconds boot_timeout{30'000}; // RUNVM_BOOT_TIMEOUT_MS: the agent's deadline

@@ -83,9 +83,9 @@ paths:
     BOOST_TEST((parse_ok("rootfs: block\n").rootfs == RootfsMode::block));
     BOOST_TEST((parse_ok("hypervisor: auto\nkernel: \"\"\n") == RuntimeConfig{}));
     BOOST_TEST(parse_ok("vcpus: 255\nmemory_mib: 1048576\n").memory_mib == 1048576u);
-    BOOST_TEST((RuntimeConfig{}.template_mode == TemplateMode::off));
-    const RuntimeConfig pooled = parse_ok("template: auto\npool_size: 3\npool_idle_seconds: 60\n");
-    BOOST_TEST((pooled.template_mode == TemplateMode::automatic));
+    BOOST_TEST((RuntimeConfig{}.template_mode == TemplateMode::automatic));
+    const RuntimeConfig pooled = parse_ok("template: off\npool_size: 3\npool_idle_seconds: 60\n");
+    BOOST_TEST((pooled.template_mode == TemplateMode::off));
     BOOST_TEST(pooled.pool_size == 3u);
     BOOST_TEST(pooled.pool_idle_seconds == 60u);
 }

@@ -47,8 +47,9 @@ public:
     // (a VM of its own, after a pooled VM failed) can still take it: nothing went to the
     // console socket.
     bool stdio_untouched() const { return !console_sent_; }
-    // The host cgroup directories it made (a pooled VM's container), for a fallback to undo.
-    const std::vector<std::string>& made_cgroups() const { return record_.host_cgroups; }
+    // Pooled: back to the cgroup it came from, and the container's cgroup removed (once the
+    // VM's processes are gone from it).
+    void leave_cgroup();
 
 private:
     const MonitorOptions& o_;
@@ -61,6 +62,7 @@ private:
     std::optional<ControlChannel> channel_;
     bool pooled_ = false;
     std::optional<ProcessHandle> vm_monitor_; // pooled: the VM's monitor
+    std::optional<HostCgroup> cgroup_;        // pooled: the container's, which it joined
     // The phases the pod monitor records for it count from here (BootTimeline).
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
@@ -77,8 +79,9 @@ Result<void> Member::join_pooled_vm_cgroup(const ContainerRecord& vm) {
     RUNVM_ASSIGN_OR_RETURN(HostCgroup cgroup, HostCgroup::create(layout, placement));
     record_.host_cgroups = cgroup.made();
     RUNVM_TRY(store_.save(record_));
-    RUNVM_TRY(cgroup.adopt_processes_of(vm.host_cgroups));
-    return cgroup.add_process(::getpid()); // the --pid-file process, as a monitor is
+    cgroup_.emplace(std::move(cgroup));
+    RUNVM_TRY(cgroup_->adopt_processes_of(vm.host_cgroups));
+    return cgroup_->add_process(::getpid()); // the --pid-file process, as a monitor is
 }
 
 Result<void> Member::create() {
@@ -194,6 +197,7 @@ int Member::wait() {
     if (vm_monitor_ && !vm_monitor_->wait_exit_until(std::chrono::steady_clock::now() + 20s)) {
         spdlog::warn("container {}: pooled VM {} still going down after 20 s", o_.id, sandbox_id_);
     }
+    leave_cgroup(); // as a monitor leaves its container's cgroup once its VM is gone
     if (done && done->body.contains("exit_status")) {
         return done->body["exit_status"].get<int>();
     }
@@ -208,6 +212,17 @@ int Member::wait() {
         (void)store_.save(*r);
     }
     return 128 + SIGKILL;
+}
+
+void Member::leave_cgroup() {
+    if (cgroup_) {
+        const std::vector<std::string> made = cgroup_->made();
+        if (auto r = cgroup_->leave_and_remove(::getpid()); !r) {
+            // The VM's last processes may still be exiting: removal retries a while.
+            remove_cgroup_dirs(made);
+        }
+        cgroup_.reset();
+    }
 }
 
 void Member::discard() {
@@ -303,7 +318,6 @@ std::optional<int> run_in_pooled_vm(const MonitorOptions& options, const oci::Sp
         spdlog::debug("container {}: runs in pooled VM {}", options.id, *vm);
         return run_created_member(m, options);
     }
-    const std::vector<std::string> made_cgroups = m.made_cgroups();
     m.discard();
     // The VM it took is broken: it goes now (its processes may be in the cgroup made above,
     // which must be empty before it is removed for the VM of its own to make it again).
@@ -315,7 +329,7 @@ std::optional<int> run_in_pooled_vm(const MonitorOptions& options, const oci::Sp
             }
         }
     }
-    remove_cgroup_dirs(made_cgroups);
+    m.leave_cgroup();
     // A pool problem never fails a container that can still boot a VM of its own.
     if (m.stdio_untouched()) {
         spdlog::warn("container {}: pooled VM {}: {}; booting a VM of its own", options.id, *vm,

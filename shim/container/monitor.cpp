@@ -54,6 +54,8 @@ public:
 private:
     Result<void> create_container();
     Result<void> listen_for_control();
+    // The record once the VM (and its container, if any) exists; callers hold s_.mu.
+    void save_created_locked();
     void serve_control();
     void teardown();
     void watch_tty();
@@ -184,12 +186,7 @@ Result<void> Monitor::create_container() {
         std::lock_guard lock(s_.mu);
         s_.pod_guest_pid = guest_pid;
         s_.sandbox->timeline().mark("container created");
-        auto& r = s_.record;
-        r.status = "created";
-        r.hypervisor = s_.sandbox->hypervisor_name();
-        r.guest_kernel = s_.sandbox->guest_kernel_release();
-        r.timeline = s_.sandbox->timeline().to_json();
-        s_.save_locked();
+        save_created_locked();
         hook_state = s_.hook_state_locked();
     }
     // prestart and createRuntime run in the runtime's namespace after the container (here:
@@ -199,6 +196,15 @@ Result<void> Monitor::create_container() {
     RUNVM_TRY(
         oci::run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime", hook_state));
     return listen_for_control();
+}
+
+void Monitor::save_created_locked() {
+    auto& r = s_.record;
+    r.status = "created";
+    r.hypervisor = s_.sandbox->hypervisor_name();
+    r.guest_kernel = s_.sandbox->guest_kernel_release();
+    r.timeline = s_.sandbox->timeline().to_json();
+    s_.save_locked();
 }
 
 Result<void> Monitor::listen_for_control() {
@@ -242,12 +248,7 @@ Result<void> Monitor::create_pool_vm() {
     RUNVM_TRY(listen_for_control());
     {
         std::lock_guard lock(s_.mu);
-        auto& r = s_.record;
-        r.status = "created";
-        r.hypervisor = s_.sandbox->hypervisor_name();
-        r.guest_kernel = s_.sandbox->guest_kernel_release();
-        r.timeline = s_.sandbox->timeline().to_json();
-        s_.save_locked();
+        save_created_locked();
     }
     const std::string ready = pool_ready_mark(s_.store, o_.id);
     if (!UniqueFd(::open(ready.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))) {
