@@ -9,8 +9,10 @@
 #     runs: runvm-vmm is not root (all four uids, and the owner of its VM's jail directory),
 #     has no capability, no_new_privs, a seccomp filter, its own network namespace and no
 #     /etc/shadow in its root; the broker's user namespace maps its root to a non-zero id.
+#  3. template: auto on runvm-vmm: `runvm template build` boots a pooled VM, `runvm run` of
+#     b1 starts in it (exit status 3, stdin, output), `runvm template rm` ends the refill.
 # After each, no runvm-vmm, runvm-broker or runvm-jail process and no sandbox directory may be
-# left. L1 is set up as a Debian host is for the jail (scripts/jail-user.sh): the user runvm
+# left (1 and 2 boot their own VMs: template off). L1 is set up as a Debian host is for the jail (scripts/jail-user.sh): the user runvm
 # with its subordinate ids, group kvm owning /dev/kvm, merged /usr with ld.so.cache; its root
 # is an ext4 image (pivot_root cannot leave an initramfs, and Linux 6.1's tmpfs has no
 # idmapped mounts for the broker's share).
@@ -104,6 +106,7 @@ export PATH=/work/bin:/usr/sbin:/sbin:/bin:/usr/bin
 export RUNVM_KERNEL=/work/image/vmlinuz RUNVM_INITRD=/work/image/initramfs.cpio
 export RUNVM_BROKER=/work/bin/runvm-broker RUNVM_VMM=/work/bin/runvm-vmm
 export RUNVM_HYPERVISOR=auto RUNVM_BOOT_TIMEOUT_MS=240000
+export RUNVM_TEMPLATE=off # 1 and 2 check their own VM's processes; 3 turns it on
 # The jail is on (the default; RUNVM_JAIL is not set): runvm-vmm and the broker start through
 # /work/bin/runvm-jail, which runvm finds next to itself.
 root=/tmp/state
@@ -248,6 +251,21 @@ check "exit status 42 from the TERM trap" /tmp/state3 '"exit_status": *42'
 runvm --root $root delete c2 || bad "delete"
 [ -e $root/c2 ] && bad "state directory left after delete"
 clean "after delete"
+# 3. A pooled VM on runvm-vmm.
+export RUNVM_TEMPLATE=auto
+runvm --root $root template build > /tmp/tb.out 2>&1 || { cat /tmp/tb.out; bad "template build"; }
+check "template build: a pooled VM ready" /tmp/tb.out "^runvm-pool-.* ready$"
+t0=$(now)
+echo piped | runvm --root $root --debug run --bundle /bundles/b1 p1 >/tmp/pout 2>/tmp/perr
+rc=$?
+echo "kvm-nested: runvm run in a pooled VM took $(awk "BEGIN{print $(now) - $t0}") s (L1 uptime)"
+[ $rc = 3 ] && pass "pooled run exit status 3" || { cat /tmp/perr; bad "pooled run exit status $rc (want 3)"; }
+check "pooled run in a pooled VM" /tmp/perr "runs in pooled VM runvm-pool-"
+check "pooled run: stdin piped in" /tmp/pout "^in=piped$"
+check "pooled run: the guest's kernel" /tmp/pout "^release=$(cat /work/release)$"
+runvm --root $root template rm > /dev/null 2>&1 || bad "template rm"
+rm -f /run/runvm-vm/pool-*.lock # the build lock (beside the VMs' directories) stays by design
+clean "after template rm"
 kill $keeper
 [ $fail = 0 ] || { echo "--- run log"; cat /tmp/run.log; echo "--- c2 log"; cat /tmp/c2.log; logs; }
 exit $fail
