@@ -7,6 +7,7 @@
 #include <memory>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/child_process.hpp"
@@ -32,30 +33,54 @@ struct TemplateArgs {
 
 // One build at a time per root: two creates that both found the pool short boot one VM.
 // The lock file is beside the VMs' run directories, not in --root, whose directory holds
-// only containers (containerd's shim checks that it is empty once they are gone); it stays,
-// one small file per root, as last-failed-start does.
-Result<UniqueFd> lock_pool(const std::string& root) {
-    RUNVM_TRY(open_owned_dir(shim::vm_base_dir(), 0711));
-    char name[32];
-    std::snprintf(name, sizeof name, "/pool-%016llx.lock",
-                  static_cast<unsigned long long>(fnv1a64(root)));
-    const std::string path = shim::vm_base_dir() + name;
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) {
-        return Err(Error::from_errno("open " + path));
-    }
-    // A POSIX record lock, not flock: the monitors this process forks must not inherit it
-    // (a flock is the open file's, and they would hold it for their VM's life).
-    struct flock whole {};
-    whole.l_type = F_WRLCK;
-    whole.l_whence = SEEK_SET;
-    while (::fcntl(fd.get(), F_SETLKW, &whole) != 0) {
-        if (errno != EINTR) {
-            return Err(Error::from_errno("lock " + path));
+// only containers (containerd's shim checks that it is empty once they are gone), and it is
+// unlinked by its holder, so none stays behind: a waiter that locked a file no longer at the
+// path starts again.
+class PoolLock {
+public:
+    static Result<PoolLock> take(const std::string& root) {
+        RUNVM_TRY(open_owned_dir(shim::vm_base_dir(), 0711));
+        char name[32];
+        std::snprintf(name, sizeof name, "/pool-%016llx.lock",
+                      static_cast<unsigned long long>(fnv1a64(root)));
+        PoolLock lock;
+        lock.path_ = shim::vm_base_dir() + name;
+        for (;;) {
+            lock.fd_ = UniqueFd(
+                ::open(lock.path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!lock.fd_) {
+                return Err(Error::from_errno("open " + lock.path_));
+            }
+            // A POSIX record lock, not flock: the monitors this process forks must not
+            // inherit it (a flock is the open file's; they would hold it for their VM's life).
+            struct flock whole {};
+            whole.l_type = F_WRLCK;
+            whole.l_whence = SEEK_SET;
+            while (::fcntl(lock.fd_.get(), F_SETLKW, &whole) != 0) {
+                if (errno != EINTR) {
+                    return Err(Error::from_errno("lock " + lock.path_));
+                }
+            }
+            struct stat held {};
+            struct stat named {};
+            if (::fstat(lock.fd_.get(), &held) == 0 && ::stat(lock.path_.c_str(), &named) == 0 &&
+                held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+                return lock;
+            }
         }
     }
-    return fd;
-}
+    PoolLock(PoolLock&&) = default;
+    ~PoolLock() {
+        if (fd_) {
+            ::unlink(path_.c_str()); // while held; the lock goes with the fd
+        }
+    }
+
+private:
+    PoolLock() = default;
+    std::string path_;
+    UniqueFd fd_;
+};
 
 int build(const GlobalOptions& g, bool quiet_when_off = false);
 
@@ -89,7 +114,7 @@ int build(const GlobalOptions& g, bool quiet_when_off) {
                     "virtio-fs share, which needs root and rootfs: auto or virtiofs");
     }
     const std::string key = shim::pool_key(*settings);
-    auto lock = lock_pool(g.root);
+    auto lock = PoolLock::take(g.root);
     if (!lock) {
         return fail(lock.error().str());
     }
@@ -138,7 +163,7 @@ int list(const GlobalOptions& g, const TemplateArgs& a) {
 }
 
 int remove(const GlobalOptions& g) {
-    auto lock = lock_pool(g.root);
+    auto lock = PoolLock::take(g.root);
     if (!lock) {
         return fail(lock.error().str());
     }

@@ -264,7 +264,6 @@ check "pooled run in a pooled VM" /tmp/perr "runs in pooled VM runvm-pool-"
 check "pooled run: stdin piped in" /tmp/pout "^in=piped$"
 check "pooled run: the guest's kernel" /tmp/pout "^release=$(cat /work/release)$"
 runvm --root $root template rm > /dev/null 2>&1 || bad "template rm"
-rm -f /run/runvm-vm/pool-*.lock # the build lock (beside the VMs' directories) stays by design
 clean "after template rm"
 kill $keeper
 [ $fail = 0 ] || { echo "--- run log"; cat /tmp/run.log; echo "--- c2 log"; cat /tmp/c2.log; logs; }
