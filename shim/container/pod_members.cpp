@@ -14,6 +14,7 @@
 #include "shim/container/container_ops.hpp"
 #include "shim/container/monitor_state.hpp"
 #include "shim/container/pod.hpp"
+#include "shim/container/vm_pool.hpp"
 #include "shim/sandbox/mount_namespace.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
 
@@ -173,6 +174,17 @@ Result<std::string> member_spec_json(MonitorState& s, const AddRequest& a) {
     return oci::serialize_spec(spec);
 }
 
+// A pooled VM waited for its container with the pool's name and a clock that drifts under
+// TCG: before the container's first process, the container's id names it and the host's
+// clock and fresh entropy go in, as at a VM's own boot (Sandbox::boot).
+Result<void> reinit_pooled_vm(MonitorState& s, const std::string& id) {
+    RUNVM_ASSIGN_OR_RETURN(const auto req, host_reinit_request(id));
+    if (auto r = s.sandbox->agent().reinit(req); !r && r.error().code() != ENOSYS) {
+        return Err(std::move(r).error().context("pooled VM for " + id));
+    }
+    return Ok();
+}
+
 // Creates the member in the VM; returns its guest pid.
 Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector<UniqueFd>& fds,
                                MemberFiles& files, std::unique_ptr<StdioBridge>& bridge) {
@@ -182,6 +194,14 @@ Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector
     RUNVM_TRY(check_fits_vm(member.linux ? member.linux->resources : std::nullopt, s.vm,
                             "container " + a.id + " in pod VM"));
     RUNVM_ASSIGN_OR_RETURN(const std::string spec_json, member_spec_json(s, a));
+    bool pooled = false;
+    {
+        std::lock_guard lock(s.mu);
+        pooled = s.record.annotations.count(kPoolKeyAnnotation) != 0;
+    }
+    if (pooled) {
+        RUNVM_TRY(reinit_pooled_vm(s, a.id));
+    }
     RUNVM_TRY(files.make_mount_points(a.mounts));
     StdioFds io;
     size_t next = 0;

@@ -3,7 +3,9 @@
 # rather than booting their own. pool_size 2.
 #  1. `runvm template build`: two VMs ready, their state directories root's own.
 #  2. `runvm run` from the pool: exit code, stdin, stdout/stderr apart, env, cwd, user,
-#     hostname, read-only rootfs; it ran in a pooled VM, and the pool is topped up again.
+#     hostname, read-only rootfs; it ran in a pooled VM, and the pool is topped up again;
+#     a container in the VM's UTS namespace sees its own id as the hostname and the host's
+#     time (the pooled VM is renewed when it is taken).
 #  3. containerd's sequence in a pooled VM: create --pid-file, state, start, exec, kill,
 #     delete; its linux.cgroupsPath holds the pooled VM's QEMU and is gone after delete;
 #     beside it a second container in the other pooled VM, at the same time: the two VMs
@@ -88,6 +90,19 @@ ro" "run: stdout"
 expect_contains "$(cat "$tmp/r1.err")" "err" "run: stderr apart"
 expect_contains "$(cat "$tmp/r1.err")" "runs in pooled VM runvm-pool-" "run: in a pooled VM"
 echo "run from the pool: ${run_ms} ms"
+wait_ready 2
+# The pooled VM is renewed for its container (Reinit): a container in the VM's UTS namespace
+# sees its own id as the hostname, and the guest's clock is the host's, however long the VM
+# waited in the pool.
+make_bundle "$tmp/b4" '["sh","-c","hostname; date +%s"]' '
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]
+c.pop("hostname", None)'
+out=$("$RUNVM" --root "$root" run --bundle "$tmp/b4" r4 </dev/null)
+expect_eq "$(echo "$out" | head -1)" "r4" "the pooled VM's hostname is its container's id"
+guest_s=$(echo "$out" | tail -1)
+host_s=$(date +%s)
+[ $((host_s - guest_s)) -le 2 ] && [ $((guest_s - host_s)) -le 2 ] ||
+  fail "the pooled guest's clock: $guest_s, the host's $host_s"
 wait_ready 2
 
 # 3. containerd's sequence, two containers at once, each in its own pooled VM.
