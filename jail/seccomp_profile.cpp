@@ -130,12 +130,26 @@ constexpr int kQemu[] = {
 
 // runvm-vmm: KVM ioctls, guest RAM, its signalfd loop and vCPU kicks, vhost-user sockets.
 constexpr int kVmm[] = {
-    SCMP_SYS(ioctl),           SCMP_SYS(memfd_create),    SCMP_SYS(ftruncate),
-    SCMP_SYS(fallocate),       SCMP_SYS(signalfd4),       SCMP_SYS(timerfd_create),
-    SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime), SCMP_SYS(rt_sigtimedwait),
-    SCMP_SYS(socketpair),      SCMP_SYS(sysinfo),         SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync),       SCMP_SYS(unlink),          SCMP_SYS(unlinkat),
+    SCMP_SYS(ioctl),
+    SCMP_SYS(memfd_create),
+    SCMP_SYS(ftruncate),
+    SCMP_SYS(fallocate),
+    SCMP_SYS(signalfd4),
+    SCMP_SYS(timerfd_create),
+    SCMP_SYS(timerfd_settime),
+    SCMP_SYS(timerfd_gettime),
+    SCMP_SYS(rt_sigtimedwait),
+    SCMP_SYS(socketpair),
+    SCMP_SYS(sysinfo),
+    SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
     SCMP_SYS(rename), // the control socket's snapshot: temporary files renamed into place
+    // its control socket (a pooled VM saving its template: docs/design/fast-start.md)
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(accept4),
 };
 
 // runvm-broker: listening vhost-user and vsock sockets, its own capability and seccomp steps,

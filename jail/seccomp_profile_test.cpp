@@ -47,7 +47,8 @@ BOOST_AUTO_TEST_CASE(every_profile_allows_the_exec_and_the_loader) {
             BOOST_TEST(has(list, nr), seccomp_profile_name(profile) << " lacks " << name_of(nr));
         }
     }
-    BOOST_TEST(has(profile_syscalls(SeccompProfile::vmm), SCMP_SYS(ioctl))); // KVM
+    BOOST_TEST(has(profile_syscalls(SeccompProfile::vmm), SCMP_SYS(ioctl)));   // KVM
+    BOOST_TEST(has(profile_syscalls(SeccompProfile::vmm), SCMP_SYS(accept4))); // its control socket
     BOOST_TEST(profile_syscalls(SeccompProfile::none).empty());
 }
 

@@ -1,7 +1,8 @@
 // runvm template: the booted VMs containers start in instead of booting their own (issue
 // #23). On QEMU a template is a pool of VMs booted to "agent ready" (vm_pool.hpp,
 // docs/design/fast-start.md): `build` boots them up to pool_size, `list` shows them, `rm`
-// shuts down those no container has taken.
+// shuts down those no container has taken. On runvm-vmm each pooled VM is restored from a
+// saved template when there is one (shim/sandbox/vm_template.hpp); list and rm cover those too.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "shim/container/vm_pool.hpp"
 #include "shim/sandbox/runtime_settings.hpp"
 #include "shim/sandbox/vm_dirs.hpp"
+#include "shim/sandbox/vm_template.hpp"
 
 namespace runvm::cli {
 
@@ -140,8 +142,12 @@ int build(const GlobalOptions& g, bool quiet_when_off) {
     return 0;
 }
 
+// runvm-vmm's saved templates (vm_template.hpp) are listed after the pool, as state "saved".
 int list(const GlobalOptions& g, const TemplateArgs& a) {
     const auto entries = shim::list_pool(shim::ContainerStore(g.root));
+    auto settings = shim::load_settings();
+    const auto saved = settings ? shim::list_vm_templates(settings->template_dir)
+                                : std::vector<shim::VmTemplateInfo>{};
     if (a.format == "json") {
         nlohmann::json all = nlohmann::json::array();
         for (const auto& e : entries) {
@@ -151,6 +157,13 @@ int list(const GlobalOptions& g, const TemplateArgs& a) {
                            {"pid", e.monitor_pid},
                            {"created", e.created}});
         }
+        for (const auto& t : saved) {
+            all.push_back({{"id", settings->template_dir + "/" + t.key},
+                           {"key", t.key},
+                           {"state", "saved"},
+                           {"disk_bytes", t.disk_bytes},
+                           {"memory_bytes", t.memory_bytes}});
+        }
         std::cout << all.dump() << "\n";
         return 0;
     }
@@ -158,6 +171,12 @@ int list(const GlobalOptions& g, const TemplateArgs& a) {
     for (const auto& e : entries) {
         std::printf("%-40s %-8s %-8d %-32s %s\n", e.id.c_str(), e.state.c_str(), e.monitor_pid,
                     e.created.c_str(), e.key.c_str());
+    }
+    for (const auto& t : saved) {
+        std::printf("%-40s %-8s %llu MiB on disk, %llu MiB of guest RAM\n",
+                    (settings->template_dir + "/" + t.key).c_str(), "saved",
+                    static_cast<unsigned long long>(t.disk_bytes >> 20),
+                    static_cast<unsigned long long>(t.memory_bytes >> 20));
     }
     return 0;
 }
@@ -178,6 +197,12 @@ int remove(const GlobalOptions& g) {
             std::printf("%s removed\n", e.id.c_str());
         }
     }
+    if (auto settings = shim::load_settings()) {
+        for (const auto& t : shim::list_vm_templates(settings->template_dir)) {
+            std::printf("%s/%s removed\n", settings->template_dir.c_str(), t.key.c_str());
+        }
+        shim::remove_vm_templates(settings->template_dir);
+    }
     return status;
 }
 
@@ -191,7 +216,8 @@ Runner setup_template(CLI::App& sub, const GlobalOptions& g) {
     auto* l = sub.add_subcommand("list", "list pooled VMs: ready, booting, or taken (claimed)");
     l->add_option("-f,--format", a->format, "table or json")
         ->check(CLI::IsMember({"table", "json"}));
-    sub.add_subcommand("rm", "shut down every pooled VM no container has taken");
+    sub.add_subcommand("rm", "shut down every pooled VM no container has taken, and remove the "
+                             "saved runvm-vmm templates");
     return [a, &g, &sub] {
         if (sub.got_subcommand("build")) {
             return a->refill ? build_detached(g) : build(g);

@@ -38,7 +38,7 @@ Result<void> set_boot_timeout(std::string_view value, RuntimeConfig& config) {
     return Ok();
 }
 
-constexpr std::array<Variable, 15> kVariables = {{
+constexpr std::array<Variable, 16> kVariables = {{
     {"RUNVM_KERNEL", set<&RuntimeConfig::kernel, verbatim>},
     {"RUNVM_INITRD", set<&RuntimeConfig::initrd, verbatim>},
     {"RUNVM_KERNEL_CMDLINE", set<&RuntimeConfig::kernel_cmdline, verbatim>},
@@ -54,6 +54,7 @@ constexpr std::array<Variable, 15> kVariables = {{
     {"RUNVM_LOG_MAX_KIB", set<&RuntimeConfig::log_max_kib, parse_log_max_kib>},
     {"RUNVM_JAIL", set<&RuntimeConfig::jail, parse_switch>},
     {"RUNVM_TEMPLATE", set<&RuntimeConfig::template_mode, parse_template_mode>},
+    {"RUNVM_TEMPLATE_DIR", set<&RuntimeConfig::template_dir, parse_absolute_path>},
 }};
 
 } // namespace

@@ -80,6 +80,10 @@ const std::vector<Key> kKeys = {
      [](std::string_view v, RuntimeConfig& c) {
          return assign(c.pool_idle_seconds, parse_pool_idle_seconds, v);
      }},
+    {"template_dir",
+     [](std::string_view v, RuntimeConfig& c) {
+         return assign(c.template_dir, parse_absolute_path, v);
+     }},
     {"log_level",
      [](std::string_view v, RuntimeConfig& c) { return assign(c.log_level, parse_log_level, v); }},
     {"log_format", [](std::string_view v,

@@ -97,6 +97,8 @@ struct RuntimeConfig {
     TemplateMode template_mode = TemplateMode::automatic;
     uint32_t pool_size = 1;           // booted VMs kept ready per VM shape (1..16)
     uint32_t pool_idle_seconds = 300; // an unclaimed pooled VM shuts down after this long
+    // runvm-vmm's saved templates (docs/design/fast-start.md): root's, 0700; each 0600.
+    std::string template_dir = "/var/lib/runvm/templates";
     std::chrono::milliseconds boot_timeout{30'000}; // RUNVM_BOOT_TIMEOUT_MS: the agent's deadline
     std::string log_level = "info";                 // trace, debug, info, warn, error
     LogFormat log_format = LogFormat::text;

@@ -88,6 +88,8 @@ paths:
     BOOST_TEST((pooled.template_mode == TemplateMode::off));
     BOOST_TEST(pooled.pool_size == 3u);
     BOOST_TEST(pooled.pool_idle_seconds == 60u);
+    BOOST_TEST(RuntimeConfig{}.template_dir == "/var/lib/runvm/templates");
+    BOOST_TEST(parse_ok("template_dir: /srv/t\n").template_dir == "/srv/t");
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
@@ -103,6 +105,8 @@ BOOST_AUTO_TEST_CASE(errors_name_line_and_key) {
         {"rootfs: 9p\n", R"(cfg.yaml:1: rootfs: must be auto, block or virtiofs, got "9p")"},
         {"template: on\n", R"(cfg.yaml:1: template: must be auto or off, got "on")"},
         {"pool_size: 0\n", R"(cfg.yaml:1: pool_size: must be an integer from 1 to 16, got "0")"},
+        {"template_dir: rel/t\n",
+         R"(cfg.yaml:1: template_dir: must be an absolute path, got "rel/t")"},
         {"pool_idle_seconds: 5\n",
          R"(cfg.yaml:1: pool_idle_seconds: must be an integer from 10 to 86400, got "5")"},
         {"log_level: verbose\n",

@@ -29,6 +29,7 @@
 #include "shim/sandbox/failed_start_logs.hpp"
 #include "shim/sandbox/guest_spec.hpp"
 #include "shim/sandbox/stdio_bridge.hpp"
+#include "shim/sandbox/vm_template.hpp"
 
 namespace runvm::shim {
 
@@ -241,9 +242,19 @@ Result<void> Monitor::create_pool_vm() {
     so.settings = settings;
     so.always_share = true; // its container's rootfs comes through the share, as a member's
     so.pooled = true;
+    so.template_key = vm_template_key(settings); // used on runvm-vmm
     RUNVM_TRY(open_owned_dir(vm_base_dir(), 0711));
     RUNVM_TRY(join_host_cgroup(s_, o_, settings));
-    RUNVM_ASSIGN_OR_RETURN(s_.sandbox, Sandbox::boot(so));
+    auto booted = Sandbox::boot(so);
+    if (!booted && vm_template_saved(settings.template_dir, so.template_key)) {
+        // A template that does not restore (corrupt, or from another host's CPU) is dropped
+        // and this VM boots; its boot saves a new one.
+        spdlog::warn("pooled VM {}: its template did not restore ({}); removed, booting", o_.id,
+                     booted.error().str());
+        remove_vm_templates(settings.template_dir, so.template_key);
+        booted = Sandbox::boot(so);
+    }
+    RUNVM_ASSIGN_OR_RETURN(s_.sandbox, std::move(booted));
     s_.pod_share_dir = s_.sandbox->share_dir();
     RUNVM_TRY(listen_for_control());
     {

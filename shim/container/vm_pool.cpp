@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <tuple>
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -14,9 +15,11 @@
 #include "base/unique_fd.hpp"
 #include "shim/config/annotations.hpp"
 #include "shim/config/config_values.hpp"
+#include "shim/config/helper_paths.hpp"
 #include "shim/container/container_ops.hpp"
 #include "shim/container/control_channel.hpp"
 #include "shim/container/pod.hpp"
+#include "shim/hypervisor/jail_command.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
 
 namespace runvm::shim {
@@ -54,6 +57,18 @@ std::string pool_key(const config::RuntimeConfig& s) {
         (s.jail ? "jail:" + s.jail_user : "nojail") + ":" + std::to_string(s.jail_vm_ids.first) +
         ":" + std::to_string(s.jail_vm_ids.count);
     return hex16(fnv1a64(shape));
+}
+
+std::string vm_template_key(const config::RuntimeConfig& s) {
+    std::string files;
+    for (const auto& [configured, name, what] :
+         {std::tuple{s.paths.vmm, config::HelperPaths{}.vmm, "vmm"},
+          std::tuple{s.paths.broker, config::HelperPaths{}.broker, "broker"}}) {
+        const std::string program = config::helper_program(configured, name, what);
+        auto path = absolute_program(program);
+        files += file_identity(path ? *path : program) + "\n";
+    }
+    return hex16(fnv1a64(pool_key(s) + "\n" + files));
 }
 
 std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string& id,

@@ -24,6 +24,9 @@ inline constexpr char kPoolKeyAnnotation[] = "io.runvm.pool-key";
 // identity (size, mtime) of the guest image and of the programs that boot it. Two settings
 // with one key boot the same VM.
 std::string pool_key(const config::RuntimeConfig& settings);
+// A runvm-vmm template's key (shim/sandbox/vm_template.hpp): the pool key and the VMM's and
+// the broker's files, whose snapshot and ring formats the template is in.
+std::string vm_template_key(const config::RuntimeConfig& settings);
 
 // Why this container cannot start in a pooled VM and boots its own, or nullopt when it can.
 // A pooled VM is sized and networked before its container exists, so a spec that asks for

@@ -47,6 +47,16 @@ Result<std::string> ProcessBackend::hand_over(const std::string& path, int flags
     return hand_over(std::move(fd), what);
 }
 
+Result<int> ProcessBackend::inherit(int fd, const std::string& what) {
+    UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!copy) {
+        return Err(Error::from_errno("dup " + what));
+    }
+    const int number = copy.get();
+    handed_.push_back(std::move(copy));
+    return number;
+}
+
 std::vector<int> ProcessBackend::handed_fds() const {
     std::vector<int> fds;
     for (const UniqueFd& fd : handed_) {

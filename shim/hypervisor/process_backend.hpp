@@ -34,7 +34,10 @@ protected:
     Result<std::string> hand_over(UniqueFd fd, const std::string& what);
     // The same for a file or pipe this process opens by `path`.
     Result<std::string> hand_over(const std::string& path, int flags, const std::string& what);
-    // Their numbers: the jailer's --keep-fd list.
+    // An fd the program inherits at the same number and reads as it is (not reopened, owner
+    // unchanged: a file it must not own); a dup of `fd`. Returns the number.
+    Result<int> inherit(int fd, const std::string& what);
+    // Their numbers (hand_over's and inherit's): the jailer's --keep-fd list.
     std::vector<int> handed_fds() const;
 
     std::vector<std::string> argv_;

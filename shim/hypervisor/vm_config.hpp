@@ -48,6 +48,15 @@ struct VmConfig {
     // The uid and gid the jailed program runs as: the VM's own (shim/sandbox/vm_ids.hpp), not
     // jail_user's; 0: jail_user's.
     std::pair<uint32_t, uint32_t> jail_ids{0, 0};
+    // runvm-vmm only (shim/sandbox/vm_template.hpp). A saved template to restore instead of
+    // booting: its directory (for logs) and its open state and memory files, which the VMM
+    // inherits (the caller keeps them open until start()); -1: boot.
+    std::string restore_dir;
+    int restore_state_fd = -1;
+    int restore_memory_fd = -1;
+    std::string control_socket; // empty: none
+    // A directory the VMM may write a snapshot into (bound writable into its jail); empty: none.
+    std::string snapshot_dir;
 };
 
 } // namespace runvm::shim

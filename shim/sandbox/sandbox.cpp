@@ -167,14 +167,20 @@ Result<void> Sandbox::start_vm() {
         vm.jail_root = jail_.root;
         vm.jail_ids = {jail_.user.uid, jail_.user.gid};
     }
+    if (!options_.template_key.empty() && hypervisor_name_ == "runvm-vmm") {
+        prepare_template(vm);
+    }
     RUNVM_TRY(hypervisor_->prepare(vm));
     spdlog::debug("sandbox {}: {} ({})", options_.id, hypervisor_name_, why);
     RUNVM_TRY(log_pump_->start());
 
     // The agent dials the host as soon as it serves: no polling for it, no time lost
     // between its first listen and the host's next try.
-    agent_listen_path_ = vsock_host_port_path(vsock_uds_, kAgentVsockPort);
-    RUNVM_ASSIGN_OR_RETURN(agent_listener_, listen_vsock_port(vsock_uds_, kAgentVsockPort, 1));
+    // A restored guest's agent dialed the template's host long ago: the host dials it.
+    if (!restored()) {
+        agent_listen_path_ = vsock_host_port_path(vsock_uds_, kAgentVsockPort);
+        RUNVM_ASSIGN_OR_RETURN(agent_listener_, listen_vsock_port(vsock_uds_, kAgentVsockPort, 1));
+    }
     RUNVM_ASSIGN_OR_RETURN(auto b, BrokerProcess::start(broker, 5s));
     broker_.emplace(std::move(b));
     // A broker that runs as root made its sockets root's: the jailed hypervisor connects.
@@ -192,7 +198,61 @@ Result<void> Sandbox::start_vm() {
     timeline_.mark("broker listening");
     RUNVM_TRY(hypervisor_->start());
     timeline_.mark("hypervisor started");
+    if (template_files_) { // the VMM has its own copies of the fds now
+        template_files_->state.reset();
+        template_files_->memory.reset();
+    }
     return Ok();
+}
+
+void Sandbox::prepare_template(VmConfig& vm) {
+    const std::string& root = options_.settings.template_dir;
+    const std::string& key = options_.template_key;
+    auto saved = open_vm_template(root, key);
+    if (saved && *saved) {
+        template_files_ = std::move(**saved);
+        vm.restore_dir = template_files_->dir;
+        vm.restore_state_fd = template_files_->state.get();
+        vm.restore_memory_fd = template_files_->memory.get();
+        return;
+    }
+    if (!saved) {
+        spdlog::warn("sandbox {}: template {}: {}: removed; this VM boots and is saved anew",
+                     options_.id, key, saved.error().str());
+        remove_vm_templates(root, key);
+    }
+    // None saved: this boot is, at "agent ready", for the next VM of its key.
+    const uid_t uid = jail_.jailed() ? jail_.user.uid : 0;
+    const gid_t gid = jail_.jailed() ? jail_.user.gid : 0;
+    auto build = VmTemplateBuild::begin(root, key, uid, gid);
+    if (!build) {
+        spdlog::warn("sandbox {}: template {} not saved: {}", options_.id, key,
+                     build.error().str());
+        return;
+    }
+    template_build_.emplace(std::move(build).value());
+    // Pages the boot freed (the initramfs image, the kernel's init sections) are zeroed, so
+    // the template holds only what the guest uses: a zero page is a hole, not copied back
+    // at each restore. The clones keep the setting (it is in the kernel's memory).
+    vm.settings.kernel_cmdline += " init_on_free=1";
+    vmm_control_socket_ = jail_.dir + "/vmm.ctl";
+    vm.control_socket = vmm_control_socket_;
+    vm.snapshot_dir = template_build_->dir();
+}
+
+void Sandbox::save_template() {
+    // The VM runs on once saved; its vCPUs pause for as long as the memory takes to write.
+    auto bytes = request_vmm_snapshot(vmm_control_socket_, template_build_->dir(), 60'000);
+    auto committed = bytes ? template_build_->commit() : Result<void>(Ok());
+    if (!bytes || !committed) {
+        spdlog::warn("sandbox {}: template {} not saved: {}", options_.id, options_.template_key,
+                     (!bytes ? bytes.error() : committed.error()).str());
+    } else {
+        timeline_.mark("template saved");
+        spdlog::info("sandbox {}: saved template {} ({} MiB written)", options_.id,
+                     options_.template_key, *bytes >> 20);
+    }
+    template_build_.reset();
 }
 
 Result<void> Sandbox::configure_guest_network() {
@@ -240,16 +300,26 @@ Result<void> Sandbox::connect_agent() {
         }
         return check_alive();
     };
-    RUNVM_ASSIGN_OR_RETURN(UniqueFd fd, vsock_accept_guest(agent_listener_.get(), deadline, watch));
-    agent_listener_.reset();
-    ::unlink(agent_listen_path_.c_str());
-    timeline_.mark("kernel running");
+    UniqueFd fd;
+    if (restored()) {
+        RUNVM_ASSIGN_OR_RETURN(fd,
+                               vsock_connect_retry(vsock_uds_, kAgentVsockPort, deadline, watch));
+        timeline_.mark("vm restored");
+    } else {
+        RUNVM_ASSIGN_OR_RETURN(fd, vsock_accept_guest(agent_listener_.get(), deadline, watch));
+        agent_listener_.reset();
+        ::unlink(agent_listen_path_.c_str());
+        timeline_.mark("kernel running");
+    }
     agent_ = std::make_unique<AgentClient>(rpc::Client(std::move(fd)));
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     RUNVM_ASSIGN_OR_RETURN(auto version, agent_->version(std::max(left, 1000ms)));
     kernel_release_ = version.kernel_release();
     timeline_.mark("agent ready");
+    if (template_build_) { // before Reinit: the template holds no VM's identity
+        save_template();
+    }
     // On every boot, before any container: a TCG guest's clock (refined-jiffies) drifts from
     // its first second, and a VM restored from a template shares its RNG with the siblings.
     RUNVM_ASSIGN_OR_RETURN(auto identity, host_reinit_request(options_.id));
@@ -378,6 +448,9 @@ void Sandbox::shutdown() {
         ::unlink((f + ".1").c_str()); // a capped log's older half
     }
     ::unlink(vsock_uds_.c_str());
+    if (!vmm_control_socket_.empty()) {
+        ::unlink(vmm_control_socket_.c_str());
+    }
     if (!agent_listen_path_.empty()) {
         ::unlink(agent_listen_path_.c_str());
     }

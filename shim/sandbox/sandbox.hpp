@@ -19,6 +19,7 @@
 #include "shim/sandbox/jail_dirs.hpp"
 #include "shim/sandbox/log_pump.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
+#include "shim/sandbox/vm_template.hpp"
 
 namespace runvm::shim {
 
@@ -38,6 +39,10 @@ struct SandboxOptions {
     // A pooled VM (shim/container/vm_pool.hpp), booted before any container: a failed start
     // keeps its logs apart (failed_start_logs.hpp).
     bool pooled = false;
+    // A pooled VM's template key (shim/sandbox/vm_template.hpp), used on runvm-vmm only: the VM
+    // is restored from settings.template_dir/<key> when one is saved there, else booted and
+    // saved there at "agent ready". Empty: booted, not saved.
+    std::string template_key;
     // The container's pre-made network namespace (the spec's path): plumbed before the VM
     // boots, its interfaces given to the guest. nullopt: loopback only.
     std::optional<std::string> netns_path;
@@ -57,6 +62,8 @@ public:
     const std::string& vsock_uds() const { return vsock_uds_; }
     const std::string& guest_kernel_release() const { return kernel_release_; }
     const std::string& hypervisor_name() const { return hypervisor_name_; }
+    // Whether this VM was restored from a template rather than booted.
+    bool restored() const { return template_files_.has_value(); }
     pid_t hypervisor_pid() const { return hypervisor_ ? hypervisor_->pid() : -1; }
     pid_t broker_pid() const { return broker_ ? broker_->pid() : -1; }
     // The host side of the virtio-fs share; empty without one.
@@ -87,6 +94,10 @@ private:
     Result<void> start_vm();
     Result<void> configure_guest_network();
     Result<void> connect_agent();
+    // With options_.template_key on runvm-vmm: restore from the saved template, or set up the
+    // save of this boot (vm_template.hpp). A template problem is a warning, never an error.
+    void prepare_template(VmConfig& vm);
+    void save_template();
     // The VM's logs and the hypervisor's files in run_dir: kept on a failed start, removed
     // with the VM.
     std::vector<std::string> log_files() const;
@@ -112,6 +123,9 @@ private:
     UniqueFd agent_listener_;
     std::string agent_listen_path_;
     JailDirs jail_; // where the sockets are; jail/ and jail-root/ when jailed
+    std::optional<VmTemplateFiles> template_files_; // restored from these
+    std::optional<VmTemplateBuild> template_build_; // saved there at "agent ready"
+    std::string vmm_control_socket_;
     bool shut_down_ = false;
 };
 

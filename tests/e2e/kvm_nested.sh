@@ -9,8 +9,11 @@
 #     runs: runvm-vmm is not root (all four uids, and the owner of its VM's jail directory),
 #     has no capability, no_new_privs, a seccomp filter, its own network namespace and no
 #     /etc/shadow in its root; the broker's user namespace maps its root to a non-zero id.
-#  3. template: auto on runvm-vmm: `runvm template build` boots a pooled VM, `runvm run` of
-#     b1 starts in it (exit status 3, stdin, output), `runvm template rm` ends the refill.
+#  3. template: auto on runvm-vmm: `runvm template build` boots a pooled VM, which saves itself
+#     as a template at "agent ready" (root's 0700 dir, 0600 files); `runvm run` of b1 starts
+#     in it (exit status 3, stdin, output); the refill's VM is restored from the template (its
+#     timeline, the ratio of restore to boot) and runs b1; a corrupt template: one warning,
+#     a boot that saves a good one, a run; `runvm template rm` removes VMs and templates.
 # After each, no runvm-vmm, runvm-broker or runvm-jail process and no sandbox directory may be
 # left (1 and 2 boot their own VMs: template off). L1 is set up as a Debian host is for the jail (scripts/jail-user.sh): the user runvm
 # with its subordinate ids, group kvm owning /dev/kvm, merged /usr with ld.so.cache; its root
@@ -251,10 +254,34 @@ check "exit status 42 from the TERM trap" /tmp/state3 '"exit_status": *42'
 runvm --root $root delete c2 || bad "delete"
 [ -e $root/c2 ] && bad "state directory left after delete"
 clean "after delete"
-# 3. A pooled VM on runvm-vmm.
-export RUNVM_TEMPLATE=auto
-runvm --root $root template build > /tmp/tb.out 2>&1 || { cat /tmp/tb.out; bad "template build"; }
+# 3. A pooled VM on runvm-vmm, booted once and saved as a template; the next ones restored.
+export RUNVM_TEMPLATE=auto RUNVM_TEMPLATE_DIR=/tmp/templates
+ms_of() { # pooled-VM phase: the ms of that phase in its boot timeline
+  runvm --root $root state "$1" | tr -d '\n ' |
+    sed -n "s/.*\"ms\":\([0-9.]*\),\"phase\":\"$(echo "$2" | tr -d ' ')\".*/\1/p"
+}
+ready_pool_vm() { # the id of the pooled VM that is ready
+  runvm --root $root template list -f json | tr '{' '\n' |
+    sed -n 's/.*"id":"\(runvm-pool-[^"]*\)".*"state":"ready".*/\1/p' | head -1
+}
+runvm --root $root --log /tmp/tb.log template build > /tmp/tb.out 2>&1 ||
+  { cat /tmp/tb.out /tmp/tb.log; bad "template build"; }
 check "template build: a pooled VM ready" /tmp/tb.out "^runvm-pool-.* ready$"
+vm1=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/tb.out)
+cold_ms=$(ms_of "$vm1" "agent ready")
+saved_ms=$(ms_of "$vm1" "template saved")
+[ -n "$saved_ms" ] && pass "the booted pooled VM saved its template (agent ready $cold_ms ms, saved $saved_ms ms)" ||
+  { bad "no 'template saved' in $vm1's timeline"; runvm --root $root state "$vm1"; cat /tmp/tb.log; }
+tdir=$(ls -d /tmp/templates/* 2>/dev/null | head -1)
+modes=$(stat -c '%a %u %n' /tmp/templates "$tdir" "$tdir"/* 2>&1)
+echo "$modes"
+[ "$(echo "$modes" | awk '$1 == 700 && $2 == 0' | wc -l)" = 2 ] &&
+  [ "$(echo "$modes" | awk '$1 == 600 && $2 == 0' | wc -l)" = 2 ] &&
+  [ "$(echo "$modes" | wc -l)" = 4 ] &&
+  pass "template dir 0700 and its state and memory 0600, root's" || bad "template files: $modes"
+echo "kvm-nested: template on disk: $(du -k "$tdir" | cut -f1) KiB"
+runvm --root $root template list > /tmp/tl.out 2>&1
+check "template list shows it saved" /tmp/tl.out "^$tdir *saved"
 t0=$(now)
 echo piped | runvm --root $root --debug run --bundle /bundles/b1 p1 >/tmp/pout 2>/tmp/perr
 rc=$?
@@ -263,7 +290,55 @@ echo "kvm-nested: runvm run in a pooled VM took $(awk "BEGIN{print $(now) - $t0}
 check "pooled run in a pooled VM" /tmp/perr "runs in pooled VM runvm-pool-"
 check "pooled run: stdin piped in" /tmp/pout "^in=piped$"
 check "pooled run: the guest's kernel" /tmp/pout "^release=$(cat /work/release)$"
+# p1's create started a refill, restored from the template; build waits for it. That VM is
+# shut down (the pool only: no template dir) so that the next restore is measured alone.
+runvm --root $root template build > /dev/null 2>&1 || bad "template build after p1"
+[ -n "$(ready_pool_vm)" ] && pass "p1's refill made a pooled VM" || bad "no pooled VM after p1's refill"
+RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1 || bad "template rm (pool only)"
+runvm --root $root --debug --log /tmp/tb2.log template build > /tmp/tb2.out 2>&1 ||
+  { cat /tmp/tb2.out /tmp/tb2.log; bad "template build from the template"; }
+vm2=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/tb2.out)
+restored_ms=$(ms_of "$vm2" "vm restored")
+restored_ready_ms=$(ms_of "$vm2" "agent ready")
+if [ -n "$restored_ms" ] && [ -n "$restored_ready_ms" ]; then
+  pass "the refilled pooled VM $vm2 was restored (agent ready $restored_ready_ms ms)"
+  echo "kvm-nested: to agent ready: boot $cold_ms ms, restore $restored_ready_ms ms, ratio $(awk "BEGIN{printf \"%.2f\", $restored_ready_ms / $cold_ms}")"
+  grep -h -e "restored from" -e "vm ready" -e "first KVM_RUN" -e "setup:" -e "restore" /run/runvm-vm/*/vmm.log
+  grep -c "vsock connect" /tmp/tb2.log | sed 's/^/kvm-nested: vsock connect retries: /'
+else
+  bad "pooled VM '$vm2' not restored"; runvm --root $root state "$vm2"; runvm --root $root template list
+fi
+echo piped2 | runvm --root $root run --bundle /bundles/b1 p2 >/tmp/pout2 2>/tmp/perr2
+rc=$?
+[ $rc = 3 ] && pass "run in a restored VM: exit status 3" || { cat /tmp/perr2; bad "run in a restored VM: exit status $rc"; }
+check "run in a restored VM: stdin piped in" /tmp/pout2 "^in=piped2$"
+check "run in a restored VM: its own hostname" /tmp/pout2 "^host=runvm-e2e$"
+# A corrupt template: the next pooled VM boots (one warning) and saves a good one.
+runvm --root $root template build > /dev/null 2>&1 # waits for p2's refill
+RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1 || bad "template rm (pool only)"
+printf 'not a snapshot' > "$tdir/state"
+runvm --root $root --log /tmp/tb3.log template build > /tmp/tb3.out 2>&1 ||
+  { cat /tmp/tb3.out /tmp/tb3.log; bad "template build over a corrupt template"; }
+vm3=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/tb3.out)
+[ -n "$vm3" ] && [ -z "$(ms_of "$vm3" "vm restored")" ] && [ -n "$(ms_of "$vm3" "template saved")" ] &&
+  pass "a corrupt template: the pooled VM booted and saved a new one" ||
+  { bad "corrupt template: pooled VM '$vm3'"; cat /tmp/tb3.out /tmp/tb3.log; runvm --root $root state "$vm3"; }
+cat /tmp/tb3.out /tmp/tb3.log | grep -c "did not restore" > /tmp/warn.count
+[ "$(cat /tmp/warn.count)" = 1 ] && pass "a corrupt template: one warning" ||
+  { bad "corrupt template: $(cat /tmp/warn.count) warnings"; cat /tmp/tb3.out /tmp/tb3.log; }
+[ "$(head -c 14 "$tdir/state")" != "not a snapshot" ] && pass "the corrupt template was replaced" ||
+  bad "the corrupt template is still there"
+# The failed restore's logs are kept, as any failed pooled boot's (docs/cli.md, "Faults").
+check "a corrupt template: the failed restore's logs kept" /run/runvm-vm/last-failed-pool-start/reason \
+  "not a runvm snapshot"
+rm -rf /run/runvm-vm/last-failed-pool-start
+echo piped3 | runvm --root $root run --bundle /bundles/b1 p3 >/tmp/pout3 2>/tmp/perr3
+rc=$?
+[ $rc = 3 ] && pass "run after a corrupt template: exit status 3" || { cat /tmp/perr3; bad "run after a corrupt template: $rc"; }
+runvm --root $root template build > /dev/null 2>&1 # waits for p3's refill
 runvm --root $root template rm > /dev/null 2>&1 || bad "template rm"
+[ -z "$(ls -A /tmp/templates)" ] && pass "template rm removed the saved templates" ||
+  { bad "templates left"; ls -la /tmp/templates; }
 clean "after template rm"
 kill $keeper
 [ $fail = 0 ] || { echo "--- run log"; cat /tmp/run.log; echo "--- c2 log"; cat /tmp/c2.log; logs; }

@@ -40,9 +40,10 @@ Result<MachineConfig> decode_machine_config(const std::string& json_text) {
         return Err(Error::msg("config: top level must be an object"));
     }
     static const std::set<std::string> known = {
-        "kernel",     "kernel_format", "initrd",     "cmdline",        "vcpus",
-        "memory_mib", "devices",       "serial_log", "control_socket", "cpuid_mask",
-        "seccomp",    "log_level",     "kvm_device", "acpi",           "restore"};
+        "kernel",           "kernel_format",    "initrd",     "cmdline",        "vcpus",
+        "memory_mib",       "devices",          "serial_log", "control_socket", "cpuid_mask",
+        "seccomp",          "log_level",        "kvm_device", "acpi",           "restore",
+        "restore_state_fd", "restore_memory_fd"};
     for (const auto& [key, value] : j.items()) {
         if (known.count(key) == 0) {
             return Err(Error::msg("config: unknown key '" + key + "'"));
@@ -62,6 +63,8 @@ Result<MachineConfig> decode_machine_config(const std::string& json_text) {
     RUNVM_TRY(take(j, "kvm_device", c.kvm_device));
     RUNVM_TRY(take(j, "acpi", c.acpi));
     RUNVM_TRY(take(j, "restore", c.restore));
+    RUNVM_TRY(take(j, "restore_state_fd", c.restore_state_fd));
+    RUNVM_TRY(take(j, "restore_memory_fd", c.restore_memory_fd));
     if (auto it = j.find("cpuid_mask"); it != j.end()) {
         if (it->is_string() && it->get<std::string>() == "kvm_pvm") {
             c.cpuid_mask = x86_64::kvm_pvm_cpuid_mask();
@@ -95,6 +98,16 @@ Result<MachineConfig> parse_machine_config(const std::string& json_text) {
 Result<void> validate_machine_config(const MachineConfig& c) {
     if (c.kernel.empty() && c.restore.empty()) {
         return Err(Error::msg("config: 'kernel' is required (or 'restore')"));
+    }
+    if ((c.restore_state_fd >= 0) != (c.restore_memory_fd >= 0) ||
+        (c.restore_state_fd >= 0 &&
+         (c.restore.empty() || c.restore_state_fd < 3 || c.restore_memory_fd < 3 ||
+          c.restore_state_fd == c.restore_memory_fd))) {
+        return Err(Error::msg("config 'restore_state_fd', 'restore_memory_fd': " +
+                              std::to_string(c.restore_state_fd) + ", " +
+                              std::to_string(c.restore_memory_fd) +
+                              " (want both or neither, two different inherited fds above 2, "
+                              "and 'restore')"));
     }
     static const std::set<std::string> formats = {"auto", "elf", "bzimage", "raw16", "raw64"};
     if (formats.count(c.kernel_format) == 0) {
@@ -155,6 +168,12 @@ std::string encode_machine_config(const MachineConfig& c) {
     }
     if (c.restore != defaults.restore) {
         j["restore"] = c.restore;
+    }
+    if (c.restore_state_fd != defaults.restore_state_fd) {
+        j["restore_state_fd"] = c.restore_state_fd;
+    }
+    if (c.restore_memory_fd != defaults.restore_memory_fd) {
+        j["restore_memory_fd"] = c.restore_memory_fd;
     }
     return j.dump(2);
 }

@@ -40,6 +40,11 @@ struct MachineConfig {
     // instead of booting `kernel`, which is then not needed; vcpus and memory_mib come from
     // the snapshot.
     std::string restore;
+    // Inherited fds of the snapshot's `state` and `memory` files, read instead of opening them
+    // in `restore`: a jailed VMM cannot open a root-only template (the shim hands them over).
+    // -1: by path.
+    int restore_state_fd = -1;
+    int restore_memory_fd = -1;
 };
 
 // Parses JSON text; unknown keys are errors so a typo cannot be silently ignored.

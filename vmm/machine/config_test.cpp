@@ -203,3 +203,24 @@ BOOST_AUTO_TEST_CASE(restore_needs_no_kernel_and_round_trips) {
     BOOST_REQUIRE(!none.ok());
     BOOST_TEST(none.error().str() == "config: 'kernel' is required (or 'restore')");
 }
+
+BOOST_AUTO_TEST_CASE(restore_fds_come_in_pairs_and_round_trip) {
+    auto c =
+        parse_machine_config(R"({"restore": "/t", "restore_state_fd": 7, "restore_memory_fd": 8})");
+    BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? std::string() : c.error().str()));
+    BOOST_TEST(c->restore_state_fd == 7);
+    BOOST_TEST(c->restore_memory_fd == 8);
+    auto back = parse_machine_config(encode_machine_config(*c));
+    BOOST_REQUIRE(back.ok());
+    BOOST_TEST(back->restore_memory_fd == 8);
+    for (const char* bad :
+         {R"({"restore": "/t", "restore_state_fd": 7})",
+          R"({"kernel": "/k", "restore_state_fd": 7, "restore_memory_fd": 8})",
+          R"({"restore": "/t", "restore_state_fd": 7, "restore_memory_fd": 7})",
+          R"({"restore": "/t", "restore_state_fd": 1, "restore_memory_fd": 8})"}) {
+        auto r = parse_machine_config(bad);
+        BOOST_REQUIRE_MESSAGE(!r.ok(), bad);
+        BOOST_TEST(r.error().str().find("'restore_state_fd', 'restore_memory_fd'") !=
+                   std::string::npos);
+    }
+}

@@ -76,7 +76,7 @@ Result<void> Machine::setup() {
     phase("flags and config");
     std::optional<snapshot::Snapshot> restored;
     if (!config_.restore.empty()) {
-        RUNVM_ASSIGN_OR_RETURN(restored, read_snapshot(config_.restore));
+        RUNVM_ASSIGN_OR_RETURN(restored, read_snapshot(config_));
         // The machine's shape is the snapshot's; its devices and files are this run's.
         config_.vcpus = static_cast<uint32_t>(restored->vcpus.size());
         config_.memory_mib = restored->memory_bytes >> 20;

@@ -59,7 +59,7 @@ private:
     // `rings`: per vhost-user device, each queue's position in the broker (stop_rings).
     Result<uint64_t> save_snapshot(const std::string& dir,
                                    const std::vector<std::vector<uint16_t>>& rings);
-    static Result<snapshot::Snapshot> read_snapshot(const std::string& dir);
+    static Result<snapshot::Snapshot> read_snapshot(const MachineConfig& config);
     // In place of load_kernel: the memory file, devices, VM and vCPUs from the snapshot.
     Result<void> restore(const snapshot::Snapshot& snap);
     Result<void> vcpu_thread_start(uint32_t id);

@@ -14,6 +14,8 @@ namespace runvm::vmm {
 class MappedFile {
 public:
     static Result<MappedFile> open(const std::string& path);
+    // The same for an open fd (not taken); `name` is for errors.
+    static Result<MappedFile> map(int fd, const std::string& name);
     std::span<const uint8_t> bytes() const { return {map_.data(), map_.size()}; }
 
 private:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@ namespace runvm::vmm::snapshot {
 namespace {
 
 constexpr uint64_t kPage = 4096;
+constexpr off_t kCopyChunk = 1 << 20; // a restore's bounce buffer
 
 bool all_zero(const uint8_t* page) {
     static const std::array<uint8_t, kPage> zeros{};
@@ -161,8 +163,12 @@ Result<void> read_memory_file(const std::string& path, GuestMemory& memory) {
     if (!fd) {
         return Err(Error::from_errno("open " + path));
     }
+    return read_memory_file(fd.get(), path, memory);
+}
+
+Result<void> read_memory_file(int fd, const std::string& path, GuestMemory& memory) {
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
+    if (::fstat(fd, &st) != 0) {
         return Err(Error::from_errno("fstat " + path));
     }
     if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != memory.ram_bytes()) {
@@ -172,35 +178,35 @@ Result<void> read_memory_file(const std::string& path, GuestMemory& memory) {
                                                  " bytes of guest RAM the state names"));
     }
     const auto size = static_cast<off_t>(memory.ram_bytes());
+    std::vector<uint8_t> bounce(static_cast<size_t>(kCopyChunk));
     for (off_t at = 0; at < size;) {
-        const off_t data = ::lseek(fd.get(), at, SEEK_DATA);
+        const off_t data = ::lseek(fd, at, SEEK_DATA);
         if (data < 0 && errno == ENXIO) {
             break; // only holes from here on
         }
         if (data < 0) {
             return Err(Error::from_errno("lseek SEEK_DATA " + path));
         }
-        off_t hole = ::lseek(fd.get(), data, SEEK_HOLE);
+        off_t hole = ::lseek(fd, data, SEEK_HOLE);
         if (hole < 0) {
             return Err(Error::from_errno("lseek SEEK_HOLE " + path));
         }
         hole = std::min(hole, size);
-        // The extent may span regions: copy each piece into the region that holds it.
-        for (const MappedRegion& r : memory.regions()) {
-            const auto lo = std::max<uint64_t>(static_cast<uint64_t>(data), r.file_offset);
-            const auto hi = std::min<uint64_t>(static_cast<uint64_t>(hole), r.file_offset + r.size);
-            for (uint64_t off = lo; off < hi;) {
-                const ssize_t n =
-                    ::pread(fd.get(), r.host + (off - r.file_offset),
-                            std::min<uint64_t>(hi - off, 1 << 30), static_cast<off_t>(off));
-                if (n < 0 && errno == EINTR) {
-                    continue;
-                }
-                if (n <= 0) {
-                    return Err(Error::from_errno("read " + path + " at " + std::to_string(off)));
-                }
-                off += static_cast<uint64_t>(n);
+        // File offsets are the memfd's: written through its fd, not the mapping, so that this
+        // process faults in no page of guest RAM (under TCG each fault costs ~100 us: 3.5 s
+        // against 2.3 s for a booted Linux's 100 MiB in the nested test; sendfile was slower).
+        for (off_t off = data; off < hole;) {
+            const size_t want = static_cast<size_t>(std::min<off_t>(hole - off, kCopyChunk));
+            const ssize_t n = ::pread(fd, bounce.data(), want, off);
+            if (n < 0 && errno == EINTR) {
+                continue;
             }
+            if (n <= 0) {
+                return Err(Error::from_errno("read " + path + " at " + std::to_string(off)));
+            }
+            RUNVM_TRY(pwrite_all(memory.fd(), bounce.data(), static_cast<uint64_t>(n),
+                                 static_cast<uint64_t>(off), "guest RAM memfd"));
+            off += n;
         }
         at = hole;
     }

@@ -19,6 +19,8 @@ Result<uint64_t> write_memory_file(const GuestMemory& memory, const std::string&
 
 // The file must be a regular file exactly as large as `memory`.
 Result<void> read_memory_file(const std::string& path, GuestMemory& memory);
+// The same from an open fd (not taken; read with pread); `name` is for errors.
+Result<void> read_memory_file(int fd, const std::string& name, GuestMemory& memory);
 
 // A whole file through a temporary one, synced and renamed over `path`, mode 0600.
 Result<void> write_private_file_atomic(const std::string& path, std::span<const uint8_t> bytes);

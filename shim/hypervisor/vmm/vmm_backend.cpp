@@ -37,6 +37,8 @@ vmm::MachineConfig VmmBackend::machine_config(const VmConfig& config) {
     machine.vcpus = settings.vcpus;
     machine.memory_mib = settings.memory_mib;
     machine.serial_log = config.console_log;
+    machine.control_socket = config.control_socket;
+    machine.restore = config.restore_dir;
     // The guest's CID is the broker's (--vsock ...,cid=): a device entry has no CID of its own.
     machine.devices.push_back({"vsock", config.vsock_socket});
     if (!config.blk_socket.empty()) {
@@ -70,9 +72,15 @@ Result<void> VmmBackend::prepare(const VmConfig& config) {
         return Err(Error::msg("runvm-vmm: no work directory for its config"));
     }
     const std::string path = config.work_dir + "/vmm.json";
+    vmm::MachineConfig machine = machine_config(config);
+    if (!config.restore_dir.empty()) {
+        RUNVM_ASSIGN_OR_RETURN(machine.restore_state_fd,
+                               inherit(config.restore_state_fd, "template state"));
+        RUNVM_ASSIGN_OR_RETURN(machine.restore_memory_fd,
+                               inherit(config.restore_memory_fd, "template memory"));
+    }
     if (!config.settings.jail) {
-        RUNVM_TRY(
-            write_file_atomic(path, vmm::encode_machine_config(machine_config(config)), 0600));
+        RUNVM_TRY(write_file_atomic(path, vmm::encode_machine_config(machine), 0600));
         argv_ = {program(config.settings), "--config", path};
     } else {
         // /dev/kvm is root:kvm 0660 where udev made it; a host without the group has none.
@@ -81,7 +89,6 @@ Result<void> VmmBackend::prepare(const VmConfig& config) {
             groups.push_back("kvm");
         }
         RUNVM_TRY(resolve_jail_user(config, groups));
-        vmm::MachineConfig machine = machine_config(config);
         if (!machine.serial_log.empty()) {
             RUNVM_ASSIGN_OR_RETURN(machine.serial_log,
                                    hand_over(machine.serial_log, O_WRONLY, "console log"));
@@ -92,6 +99,9 @@ Result<void> VmmBackend::prepare(const VmConfig& config) {
         RUNVM_ASSIGN_OR_RETURN(jail::JailSpec spec,
                                hypervisor_jail(config, {vmm, "--config", path}));
         spec.binds.push_back({path, true});
+        if (!config.snapshot_dir.empty()) {
+            spec.binds.push_back({config.snapshot_dir, false});
+        }
         spec.devices.push_back("kvm");
         spec.group_add = groups;
         spec.seccomp = jail::SeccompProfile::vmm;
