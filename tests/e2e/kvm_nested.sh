@@ -19,6 +19,7 @@
 # with its subordinate ids, group kvm owning /dev/kvm, merged /usr with ld.so.cache; its root
 # is an ext4 image (pivot_root cannot leave an initramfs, and Linux 6.1's tmpfs has no
 # idmapped mounts for the broker's share).
+# With RUNVM_KVM_NESTED_BENCH=N, L1 runs scripts/bench/template-kvm.sh's N rounds instead.
 # usage: kvm_nested.sh RUNVM BUILD_DIR
 set -euo pipefail
 RUNVM=$1
@@ -203,6 +204,36 @@ jail_checks() {
     bad "runvm-broker NoNewPrivs $(field $broker NoNewPrivs), Seccomp $(field $broker Seccomp)"
 }
 now() { cut -d' ' -f1 /proc/uptime; }
+ms_of() { # pooled-VM phase: the ms of that phase in its boot timeline
+  runvm --root $root state "$1" | tr -d '\n ' |
+    sed -n "s/.*\"ms\":\([0-9.]*\),\"phase\":\"$(echo "$2" | tr -d ' ')\".*/\1/p"
+}
+ready_pool_vm() { # the id of the pooled VM that is ready
+  runvm --root $root template list -f json | tr '{' '\n' |
+    sed -n 's/.*"id":"\(runvm-pool-[^"]*\)".*"state":"ready".*/\1/p' | head -1
+}
+# scripts/bench/template-kvm.sh: N rounds of a cold boot (template off) beside a restore
+# from the template, to agent ready, instead of the tests.
+if [ -s /work/bench-rounds ]; then
+  export RUNVM_TEMPLATE_DIR=/tmp/templates
+  RUNVM_TEMPLATE=auto runvm --root $root template build > /dev/null 2>&1 || echo "BENCH error template build"
+  RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1
+  echo "BENCH template $(du -k /tmp/templates | tail -1 | cut -f1) KiB"
+  for i in $(seq "$(cat /work/bench-rounds)"); do
+    RUNVM_TEMPLATE=off runvm --root $root --debug --log /tmp/bc$i.log run --bundle /bundles/b1 bc$i \
+      < /dev/null > /dev/null 2>&1
+    cold=$(sed -n "s/.*sandbox bc$i: agent .* agent ready \([0-9.]*\) ms.*/\1/p" /tmp/bc$i.log)
+    RUNVM_TEMPLATE=auto runvm --root $root template build > /tmp/bt$i.out 2>&1
+    vm=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/bt$i.out)
+    [ -n "$(ms_of "$vm" "vm restored")" ] || echo "BENCH error round $i: $vm not restored"
+    echo "BENCH round $i cold $cold restore $(ms_of "$vm" "agent ready")"
+    echo "BENCH phases $i restore: $(runvm --root $root state "$vm" | tr -d '\n ' |
+      sed 's/.*"boot_timeline":\[\(.*\)\],"guest_kernel.*/\1/; s/"ms"://g; s/"phase"://g')"
+    echo "BENCH phases $i cold: $(sed -n "s/.*sandbox bc$i: agent [^:]*: //p" /tmp/bc$i.log)"
+    RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1
+  done
+  exit 0
+fi
 # A failed create removes its VM directory: keep copies of its logs for the report.
 mkdir -p /tmp/keep
 (while :; do for d in /run/runvm-vm/*/; do [ -d "$d" ] && cp "$d"*.log "$d"*.json /tmp/keep/ 2>/dev/null; done; sleep 1; done) &
@@ -256,14 +287,6 @@ runvm --root $root delete c2 || bad "delete"
 clean "after delete"
 # 3. A pooled VM on runvm-vmm, booted once and saved as a template; the next ones restored.
 export RUNVM_TEMPLATE=auto RUNVM_TEMPLATE_DIR=/tmp/templates
-ms_of() { # pooled-VM phase: the ms of that phase in its boot timeline
-  runvm --root $root state "$1" | tr -d '\n ' |
-    sed -n "s/.*\"ms\":\([0-9.]*\),\"phase\":\"$(echo "$2" | tr -d ' ')\".*/\1/p"
-}
-ready_pool_vm() { # the id of the pooled VM that is ready
-  runvm --root $root template list -f json | tr '{' '\n' |
-    sed -n 's/.*"id":"\(runvm-pool-[^"]*\)".*"state":"ready".*/\1/p' | head -1
-}
 runvm --root $root --log /tmp/tb.log template build > /tmp/tb.out 2>&1 ||
   { cat /tmp/tb.out /tmp/tb.log; bad "template build"; }
 check "template build: a pooled VM ready" /tmp/tb.out "^runvm-pool-.* ready$"
@@ -346,9 +369,11 @@ exit $fail
 INNER
 
 echo "$release" > "$tmp/release"
+printf %s "${RUNVM_KVM_NESTED_BENCH:-}" > "$tmp/bench-rounds"
 # Each program on its own --add: kvm-nested.sh brings its shared libraries along.
 adds=(--add "$tmp/image:/work/image" --add "$tmp/b1:/work/b1" --add "$tmp/b2:/work/b2"
       --add "$tmp/inner.sh:/work/inner.sh" --add "$tmp/release:/work/release"
+      --add "$tmp/bench-rounds:/work/bench-rounds"
       --add "$(command -v mke2fs):/usr/sbin/mke2fs" --add /etc/ld.so.cache:/etc/ld.so.cache)
 for b in "$tmp"/bin/*; do adds+=(--add "$b:/work/bin/$(basename "$b")"); done
 [ -f /etc/mke2fs.conf ] && adds+=(--add /etc/mke2fs.conf:/etc/mke2fs.conf)
