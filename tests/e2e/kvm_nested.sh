@@ -12,7 +12,8 @@
 #  3. template: auto on runvm-vmm: `runvm template build` boots a pooled VM, which saves itself
 #     as a template at "agent ready" (root's 0700 dir, 0600 files); `runvm run` of b1 starts
 #     in it (exit status 3, stdin, output); the refill's VM is restored from the template (its
-#     timeline, the ratio of restore to boot) and runs b1; a corrupt template: one warning,
+#     timeline, the ratio of restore to boot) and runs b1; two clones read different
+#     /dev/urandom bytes and have their own hostnames; a corrupt template: one warning,
 #     a boot that saves a good one, a run; `runvm template rm` removes VMs and templates.
 # After each, no runvm-vmm, runvm-broker or runvm-jail process and no sandbox directory may be
 # left (1 and 2 boot their own VMs: template off). L1 is set up as a Debian host is for the jail (scripts/jail-user.sh): the user runvm
@@ -51,6 +52,10 @@ rm -f "$tmp/image/runvm-agent.stripped"
 mkdir -p "$tmp/bin"
 for b in "$RUNVM" "$broker" "$vmm" "$jailer"; do strip -o "$tmp/bin/$(basename "$b")" "$b"; done
 make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo \"host=$(hostname)\"; echo \"release=$(uname -r)\"; echo \"root=$(grep \" / \" /proc/mounts | cut -d\" \" -f3)\"; exit 3"]'
+# The VM's UTS namespace (hostname: the VM's, which Reinit sets to the container's id) and 16
+# bytes of the guest kernel's RNG, which two clones of one template must not share.
+make_bundle "$tmp/b3" '["sh","-c","echo \"rand=$(/bin/busybox head -c 16 /dev/urandom | /bin/busybox od -An -tx1 | /bin/busybox tr -d \" \\n\")\"; echo \"host=$(hostname)\""]' \
+  'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]; del c["hostname"]'
 make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0.1; done"]'
 
 cat > "$tmp/inner.sh" <<'INNER'
@@ -95,7 +100,7 @@ root)
   # udev's rule on a host: /dev/kvm root:kvm 0660 (devtmpfs makes it root 0600).
   chgrp 994 /dev/kvm
   chmod 0660 /dev/kvm
-  cp -a /work/b1 /work/b2 $r/bundles/
+  cp -a /work/b1 /work/b2 /work/b3 $r/bundles/
   mount --bind /dev $r/dev
   mount -t proc proc $r/proc
   mount -t sysfs sys $r/sys
@@ -336,6 +341,20 @@ rc=$?
 [ $rc = 3 ] && pass "run in a restored VM: exit status 3" || { cat /tmp/perr2; bad "run in a restored VM: exit status $rc"; }
 check "run in a restored VM: stdin piped in" /tmp/pout2 "^in=piped2$"
 check "run in a restored VM: its own hostname" /tmp/pout2 "^host=runvm-e2e$"
+# Two clones of one template: each its own RNG output and hostname.
+for u in u1 u2; do
+  runvm --root $root template build > /dev/null 2>&1 # the last run's refill
+  vm=$(ready_pool_vm)
+  [ -n "$vm" ] && [ -n "$(ms_of "$vm" "vm restored")" ] || bad "$u: the pooled VM '$vm' was not restored"
+  runvm --root $root run --bundle /bundles/b3 $u < /dev/null > /tmp/$u.out 2>/tmp/$u.err ||
+    { cat /tmp/$u.err; bad "$u: run"; }
+  check "clone $u: the VM's hostname is its container's id" /tmp/$u.out "^host=$u$"
+done
+r1=$(sed -n 's/^rand=//p' /tmp/u1.out)
+r2=$(sed -n 's/^rand=//p' /tmp/u2.out)
+[ ${#r1} = 32 ] && [ ${#r2} = 32 ] && [ "$r1" != "$r2" ] &&
+  pass "two clones of one template read different /dev/urandom bytes ($r1, $r2)" ||
+  bad "clones' /dev/urandom: '$r1' and '$r2'"
 # A corrupt template: the next pooled VM boots (one warning) and saves a good one.
 runvm --root $root template build > /dev/null 2>&1 # waits for p2's refill
 RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1 || bad "template rm (pool only)"
@@ -372,6 +391,7 @@ echo "$release" > "$tmp/release"
 printf %s "${RUNVM_KVM_NESTED_BENCH:-}" > "$tmp/bench-rounds"
 # Each program on its own --add: kvm-nested.sh brings its shared libraries along.
 adds=(--add "$tmp/image:/work/image" --add "$tmp/b1:/work/b1" --add "$tmp/b2:/work/b2"
+      --add "$tmp/b3:/work/b3"
       --add "$tmp/inner.sh:/work/inner.sh" --add "$tmp/release:/work/release"
       --add "$tmp/bench-rounds:/work/bench-rounds"
       --add "$(command -v mke2fs):/usr/sbin/mke2fs" --add /etc/ld.so.cache:/etc/ld.so.cache)
