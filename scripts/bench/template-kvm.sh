@@ -23,6 +23,8 @@ cold=$(awk '$2 == "round" {print $5}' "$out.bench")
 restore=$(awk '$2 == "round" {print $7}' "$out.bench")
 ratios=$(awk '$2 == "round" {printf "%.3f\n", $7 / $5}' "$out.bench")
 size=$(awk '$2 == "template" {print $3}' "$out.bench")
+memory=$(awk '$2 == "memory" {print $4}' "$out.bench")
+saving=$(awk '$2 == "saving-boot" {printf "agent ready at %.0f ms, saved at %.0f ms", $3, $4}' "$out.bench")
 rm -f "$out.bench"
 mcold=$(echo "$cold" | median)
 mrestore=$(echo "$restore" | median)
@@ -39,7 +41,9 @@ with nested SVM, so only the ratio means anything. Jailed; Debian's cloud kernel
 | cold boot (template: off) | $(printf '%.0f' "$mcold") ms | $(echo $cold | xargs printf '%.0f ') |
 | restore from the template | $(printf '%.0f' "$mrestore") ms | $(echo $restore | xargs printf '%.0f ') |
 | ratio restore/cold (goal: <= 0.2) | $(awk -v a="$mrestore" -v b="$mcold" 'BEGIN{printf "%.3f", a/b}') | median of each round's ratio: $(echo "$ratios" | median) |
+| the boot that saves the template (init_on_free=1, then the save; once per key) | $saving | |
 | template on disk (sparse: zero pages are holes) | $((size / 1024)) MiB | |
+| host memory of an idle restored VM (its guest RAM memfd's pages, and the Pss of its VMM, broker and monitor without shared memory) | $(( $(echo "$memory" | median | cut -d. -f1) / 1024 )) MiB | $(echo $memory | xargs -n1 | awk '{printf "%d ", $1 / 1024}')(MiB) |
 <!-- template-kvm-bench:end -->
 EOT
 )

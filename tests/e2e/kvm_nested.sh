@@ -221,20 +221,42 @@ ready_pool_vm() { # the id of the pooled VM that is ready
 # from the template, to agent ready, instead of the tests.
 if [ -s /work/bench-rounds ]; then
   export RUNVM_TEMPLATE_DIR=/tmp/templates
-  RUNVM_TEMPLATE=auto runvm --root $root template build > /dev/null 2>&1 || echo "BENCH error template build"
+  RUNVM_TEMPLATE=auto runvm --root $root template build > /tmp/bt0.out 2>&1 || echo "BENCH error template build"
+  vm=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/bt0.out)
+  echo "BENCH saving-boot $(ms_of "$vm" "agent ready") $(ms_of "$vm" "template saved")"
   RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1
   echo "BENCH template $(du -k /tmp/templates | tail -1 | cut -f1) KiB"
   for i in $(seq "$(cat /work/bench-rounds)"); do
     RUNVM_TEMPLATE=off runvm --root $root --debug --log /tmp/bc$i.log run --bundle /bundles/b1 bc$i \
       < /dev/null > /dev/null 2>&1
     cold=$(sed -n "s/.*sandbox bc$i: agent .* agent ready \([0-9.]*\) ms.*/\1/p" /tmp/bc$i.log)
-    RUNVM_TEMPLATE=auto runvm --root $root template build > /tmp/bt$i.out 2>&1
+    RUNVM_TEMPLATE=auto runvm --root $root --debug --log /tmp/bt$i.log template build > /tmp/bt$i.out 2>&1
     vm=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/bt$i.out)
     [ -n "$(ms_of "$vm" "vm restored")" ] || echo "BENCH error round $i: $vm not restored"
     echo "BENCH round $i cold $cold restore $(ms_of "$vm" "agent ready")"
+    # Host memory of the idle clone: its processes' Pss without shared memory, plus the
+    # guest RAM memfd's allocated pages (copied from the template or touched since; those
+    # not mapped by any process count in no Pss).
+    pss=0
+    for c in runvm-vmm runvm-broker runvm; do
+      for p in $(pids_of $c); do
+        pss=$((pss + $(awk '/^Pss:/ {a = $2} /^Pss_Shmem:/ {b = $2} END {print a - b}' \
+          /proc/$p/smaps_rollup 2>/dev/null || echo 0)))
+      done
+    done
+    ram=0
+    for p in $(pids_of runvm-vmm); do
+      for f in /proc/$p/fd/*; do
+        case $(readlink "$f") in /memfd:runvm-guest-ram*)
+          ram=$(($(stat -L -c '%b * %B' "$f") / 1024)) ;;
+        esac
+      done
+    done
+    echo "BENCH memory $i $((pss + ram)) KiB (guest RAM $ram, processes $pss)"
     echo "BENCH phases $i restore: $(runvm --root $root state "$vm" | tr -d '\n ' |
       sed 's/.*"boot_timeline":\[\(.*\)\],"guest_kernel.*/\1/; s/"ms"://g; s/"phase"://g')"
     echo "BENCH phases $i cold: $(sed -n "s/.*sandbox bc$i: agent [^:]*: //p" /tmp/bc$i.log)"
+    echo "BENCH vmm $i: $(grep -h -o -e 'guest memory copied in [0-9.]* ms' -e 'setup [0-9.]* ms wall [0-9.]* ms CPU' /run/runvm-vm/*/vmm.log | tr '\n' ' ')"
     RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1
   done
   exit 0

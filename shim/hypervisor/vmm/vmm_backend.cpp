@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "base/io.hpp"
@@ -38,6 +39,10 @@ vmm::MachineConfig VmmBackend::machine_config(const VmConfig& config) {
     machine.memory_mib = settings.memory_mib;
     machine.serial_log = config.console_log;
     machine.control_socket = config.control_socket;
+    // `runvm --debug` gets the VMM's own phases (setup, restore) in vmm.log too.
+    if (spdlog::should_log(spdlog::level::debug)) {
+        machine.log_level = "debug";
+    }
     machine.restore = config.restore_dir;
     // The guest's CID is the broker's (--vsock ...,cid=): a device entry has no CID of its own.
     machine.devices.push_back({"vsock", config.vsock_socket});
