@@ -263,6 +263,25 @@ Result<HostCgroup> HostCgroup::create(const CgroupLayout& layout,
     return cg;
 }
 
+Result<HostCgroup> HostCgroup::existing(const CgroupLayout& layout,
+                                        const std::vector<std::string>& dirs) {
+    HostCgroup cg;
+    cg.hierarchies_ = layout.hierarchies;
+    for (const CgroupHierarchy& h : cg.hierarchies_) {
+        const std::string below = h.mount_point + "/";
+        const auto dir = std::find_if(dirs.begin(), dirs.end(), [&](const std::string& d) {
+            return d.starts_with(below) && d.size() > below.size() &&
+                   d.find("/../") == std::string::npos && !d.ends_with("/..");
+        });
+        if (dir == dirs.end()) {
+            return Err(Error::with_errno(EINVAL, "host cgroup: no directory below " + below));
+        }
+        cg.dirs_.push_back(*dir);
+        cg.origins_.push_back(join_path(h.mount_point, h.own_path));
+    }
+    return cg;
+}
+
 Result<void> HostCgroup::set_memory(const HostCgroupLimits& limits) {
     if (!limits.memory_bytes) {
         return {};

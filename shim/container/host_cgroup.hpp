@@ -69,6 +69,11 @@ struct HostCgroupLimits {
 class HostCgroup {
 public:
     static Result<HostCgroup> create(const CgroupLayout& layout, const CgroupPlacement& placement);
+    // The cgroup another process made, from its dirs() as it passed them on (a pooled VM's
+    // container, member_process.cpp), for its limits: one directory per hierarchy of
+    // `layout`, below its mount point; this object made none of them.
+    static Result<HostCgroup> existing(const CgroupLayout& layout,
+                                       const std::vector<std::string>& dirs);
 
     Result<void> set_memory(const HostCgroupLimits& limits);
     Result<void> set_cpu(const HostCgroupLimits& limits);

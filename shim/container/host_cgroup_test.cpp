@@ -144,3 +144,40 @@ BOOST_AUTO_TEST_CASE(create_makes_one_dir_per_hierarchy_and_removes_only_its_own
     // The hierarchy's root is no container's cgroup.
     BOOST_TEST(!HostCgroup::create(layout, {"/", false}).ok());
 }
+
+// A pooled VM's container passes its cgroup's dirs to the VM's monitor, which sets its
+// limits there: each hierarchy's directory below its mount point, nothing made or removed.
+BOOST_AUTO_TEST_CASE(existing_takes_one_dir_below_each_mount_point) {
+    TempDir t;
+    CgroupLayout layout;
+    for (const char* name : {"memory", "cpu"}) {
+        ::mkdir((t.path + "/" + name).c_str(), 0755);
+        CgroupHierarchy h;
+        h.mount_point = t.path + "/" + name;
+        h.own_path = "/";
+        h.controllers = {name};
+        layout.hierarchies.push_back(h);
+    }
+    auto made = HostCgroup::create(layout, {"/pool/c1", false});
+    BOOST_REQUIRE(made.ok());
+    auto cg = HostCgroup::existing(layout, made->dirs());
+    BOOST_REQUIRE_MESSAGE(cg.ok(), (cg.ok() ? std::string() : cg.error().str()));
+    BOOST_TEST(cg->dirs() == made->dirs());
+    BOOST_TEST(cg->made().empty());
+    t.write("cpu/pool/c1/cpu.cfs_period_us", "");
+    t.write("cpu/pool/c1/cpu.cfs_quota_us", "");
+    HostCgroupLimits limits;
+    limits.cpu_quota_us = 50000;
+    BOOST_REQUIRE(cg->set_cpu(limits).ok());
+    BOOST_TEST(slurp(t.path + "/cpu/pool/c1/cpu.cfs_quota_us") == "50000");
+    // A hierarchy without its directory, one that climbs out, the mount point itself.
+    for (const std::vector<std::string>& bad :
+         {std::vector<std::string>{t.path + "/memory/pool/c1"},
+          std::vector<std::string>{t.path + "/memory/pool/c1", t.path + "/cpu/../etc"},
+          std::vector<std::string>{t.path + "/memory/pool/c1", t.path + "/cpu/"}}) {
+        auto r = HostCgroup::existing(layout, bad);
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.error().str().find("no directory below " + t.path + "/cpu/") !=
+                   std::string::npos);
+    }
+}

@@ -172,6 +172,9 @@ Result<void> Member::create() {
                  static_cast<uint64_t>(
                      std::chrono::duration_cast<std::chrono::nanoseconds>(start_.time_since_epoch())
                          .count())}};
+    if (cgroup_) { // a pooled VM's container: its updates go to its own cgroup
+        req["host_cgroup_dirs"] = cgroup_->dirs();
+    }
     RUNVM_ASSIGN_OR_RETURN(ControlChannel ch,
                            ControlChannel::connect(store_.control_socket(sandbox_id_), 10s));
     RUNVM_TRY(ch.send(req, fds));

@@ -30,6 +30,10 @@ struct PodMember {
     bool delete_requested = false; // guarded by MonitorState::mu
     // From its create's start (the add request's timeline_start_ns), when it sent one.
     std::optional<BootTimeline> timeline; // guarded by MonitorState::mu
+    // A pooled VM's container: its own host cgroup, where the VM's processes moved at the
+    // claim (member_process.cpp); updates set its CPU quota there. nullopt: a pod member,
+    // which shares the pod VM's cgroup.
+    std::optional<HostCgroup> host_cgroup; // guarded by MonitorState::mu
 };
 
 struct MonitorState {

@@ -107,6 +107,7 @@ struct AddRequest {
     std::vector<std::string> pod_namespaces; // joined with the sandbox's (pod.hpp)
     // Its create's start, CLOCK_MONOTONIC: the member's phases are timed from there.
     std::optional<BootTimeline::Clock::time_point> timeline_start;
+    std::vector<std::string> host_cgroup_dirs; // a pooled VM's container's (PodMember)
 };
 
 Result<AddRequest> parse_add(const json& body, size_t fd_count) {
@@ -140,6 +141,15 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
                                                      "time of the last hour"));
         }
         a.timeline_start = start;
+    }
+    if (body.contains("host_cgroup_dirs")) {
+        const auto& dirs = body["host_cgroup_dirs"];
+        if (!dirs.is_array() || dirs.size() > 32 ||
+            !std::all_of(dirs.begin(), dirs.end(), [](const json& d) { return d.is_string(); })) {
+            return Err(Error::with_errno(EINVAL, "add_container " + a.id +
+                                                     ": host_cgroup_dirs: not a list of paths"));
+        }
+        a.host_cgroup_dirs = dirs.get<std::vector<std::string>>();
     }
     size_t wanted = a.mounts.size();
     for (size_t i = 0; i < a.stdio.size() && i < 3; ++i) {
@@ -268,6 +278,18 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
         if (add->timeline_start) {
             member->timeline.emplace(*add->timeline_start);
             member->timeline->mark("container added");
+        }
+    }
+    if (!add->host_cgroup_dirs.empty()) {
+        auto layout = read_cgroup_layout();
+        auto cg = layout ? HostCgroup::existing(*layout, add->host_cgroup_dirs)
+                         : Result<HostCgroup>(Err(std::move(layout).error()));
+        if (!cg) {
+            spdlog::warn("pod {}: container {}: {}: its updates set the VM's cgroup", s.record.id,
+                         id, cg.error().str());
+        } else {
+            std::lock_guard lock(s.mu);
+            member->host_cgroup = std::move(cg).value();
         }
     }
     MemberFiles files(s.pod_share_dir, id, s.sandbox->broker_pid());

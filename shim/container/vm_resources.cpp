@@ -88,11 +88,19 @@ Result<void> update_resources(MonitorState& s, const std::string& id,
     const auto& parsed = wrapped.linux->resources;
     RUNVM_TRY(check_fits_vm(parsed, s.vm, "update " + id));
     RUNVM_TRY(s.sandbox->agent().update(id, resources.dump()));
-    if (s.host_cgroup) {
+    // A pooled VM's container has a cgroup of its own, where the VM's processes run.
+    std::optional<HostCgroup> target = s.host_cgroup;
+    {
+        std::lock_guard lock(s.mu);
+        if (auto it = s.members.find(id); it != s.members.end() && it->second->host_cgroup) {
+            target = it->second->host_cgroup;
+        }
+    }
+    if (target) {
         oci::Spec as_spec;
         as_spec.linux.emplace();
         as_spec.linux->resources = parsed;
-        RUNVM_TRY(s.host_cgroup->set_cpu(host_cpu_limits(as_spec)));
+        RUNVM_TRY(target->set_cpu(host_cpu_limits(as_spec)));
     }
     return {};
 }

@@ -7,7 +7,8 @@
 #     a container in the VM's UTS namespace sees its own id as the hostname and the host's
 #     time (the pooled VM is renewed when it is taken).
 #  3. containerd's sequence in a pooled VM: create --pid-file, state, start, exec, kill,
-#     delete; its linux.cgroupsPath holds the pooled VM's QEMU and is gone after delete;
+#     delete; its linux.cgroupsPath holds the pooled VM's QEMU, gets `update`'s CPU quota,
+#     and is gone after delete;
 #     beside it a second container in the other pooled VM, at the same time: the two VMs
 #     are different and read different bytes from /dev/urandom.
 #  4. delete --force of a running pooled container: its VM goes with it.
@@ -137,6 +138,14 @@ done
 [ ${#r1} -eq 32 ] || fail "c1: no random bytes read ($r1)"
 [ "$r1" != "$r2" ] || fail "two pooled VMs read the same bytes from /dev/urandom: $r1"
 expect_eq "$("$RUNVM" --root "$root" exec c1 sh -c 'echo exec-$((2+3))')" "exec-5" "exec in a pooled VM"
+# runvm update's host CPU quota goes to c1's cgroup, where its pooled VM's processes run.
+"$RUNVM" --root "$root" update --cpu-period 100000 --cpu-quota 50000 c1
+quota=
+for d in "/sys/fs/cgroup$cg" /sys/fs/cgroup/*"$cg"; do
+  if [ -e "$d/cpu.cfs_quota_us" ]; then quota=$(cat "$d/cpu.cfs_quota_us"); fi
+  if [ -e "$d/cpu.max" ]; then quota=$(cut -d' ' -f1 "$d/cpu.max"); fi
+done
+expect_eq "$quota" "50000" "update: the CPU quota in c1's own cgroup"
 pid1=$(cat "$tmp/c1.pid")
 "$RUNVM" --root "$root" kill c1 TERM
 timeout 30 tail --pid="$pid1" -f /dev/null || fail "c1's pid-file process did not exit after kill"
