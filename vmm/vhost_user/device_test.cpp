@@ -64,6 +64,24 @@ bool wait_readable(int fd, int timeout_ms) {
     return ::poll(&p, 1, timeout_ms) == 1;
 }
 
+// The rest of a driver's probe after ACKNOWLEDGE|DRIVER: accept VERSION_1 only and start
+// queue 0 (16 entries at kDesc/kAvail/kUsed), up to DRIVER_OK.
+void negotiate_and_start_queue0(Mmio& m) {
+    m.wr(reg::kDriverFeaturesSel, 1);
+    m.wr(reg::kDriverFeatures, 1);
+    m.wr(reg::kStatus, status::kAcknowledge | status::kDriver | status::kFeaturesOk);
+    BOOST_REQUIRE((m.rd(reg::kStatus) & status::kFeaturesOk) != 0u);
+    m.wr(reg::kQueueSel, 0);
+    m.wr(reg::kQueueNum, 16);
+    m.wr(reg::kQueueDescLow, kDesc);
+    m.wr(reg::kQueueDriverLow, kAvail);
+    m.wr(reg::kQueueDeviceLow, kUsed);
+    m.wr(reg::kQueueReady, 1);
+    m.wr(reg::kStatus,
+         status::kAcknowledge | status::kDriver | status::kFeaturesOk | status::kDriverOk);
+    BOOST_REQUIRE(m.t.activated());
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(blk_read_through_vhost_user) {
@@ -96,19 +114,7 @@ BOOST_AUTO_TEST_CASE(blk_read_through_vhost_user) {
     transport.read(reg::kConfig, std::span(reinterpret_cast<uint8_t*>(&capacity), 8));
     BOOST_TEST(capacity == 2048u);
 
-    m.wr(reg::kDriverFeaturesSel, 1);
-    m.wr(reg::kDriverFeatures, 1);
-    m.wr(reg::kStatus, status::kAcknowledge | status::kDriver | status::kFeaturesOk);
-    BOOST_REQUIRE((m.rd(reg::kStatus) & status::kFeaturesOk) != 0u);
-    m.wr(reg::kQueueSel, 0);
-    m.wr(reg::kQueueNum, 16);
-    m.wr(reg::kQueueDescLow, kDesc);
-    m.wr(reg::kQueueDriverLow, kAvail);
-    m.wr(reg::kQueueDeviceLow, kUsed);
-    m.wr(reg::kQueueReady, 1);
-    m.wr(reg::kStatus,
-         status::kAcknowledge | status::kDriver | status::kFeaturesOk | status::kDriverOk);
-    BOOST_REQUIRE(transport.activated());
+    negotiate_and_start_queue0(m);
 
     // One read request: header (device-readable), data and status (device-writable).
     must(mem.write_obj(kHeader, BlkHeader{0 /* VIRTIO_BLK_T_IN */, 0, 0}));
@@ -198,18 +204,7 @@ BOOST_AUTO_TEST_CASE(ring_positions_survive_a_snapshot_and_a_new_broker) {
     Transport transport(*device, nullptr);
     Mmio m{transport};
     m.wr(reg::kStatus, status::kAcknowledge | status::kDriver);
-    m.wr(reg::kDriverFeaturesSel, 1);
-    m.wr(reg::kDriverFeatures, 1);
-    m.wr(reg::kStatus, status::kAcknowledge | status::kDriver | status::kFeaturesOk);
-    m.wr(reg::kQueueSel, 0);
-    m.wr(reg::kQueueNum, 16);
-    m.wr(reg::kQueueDescLow, kDesc);
-    m.wr(reg::kQueueDriverLow, kAvail);
-    m.wr(reg::kQueueDeviceLow, kUsed);
-    m.wr(reg::kQueueReady, 1);
-    m.wr(reg::kStatus,
-         status::kAcknowledge | status::kDriver | status::kFeaturesOk | status::kDriverOk);
-    BOOST_REQUIRE(transport.activated());
+    negotiate_and_start_queue0(m);
 
     add_read(mem, 0);
     m.wr(reg::kQueueNotify, 0);
