@@ -13,7 +13,8 @@
 #     as a template at "agent ready" (root's 0700 dir, 0600 files); `runvm run` of b1 starts
 #     in it (exit status 3, stdin, output); the refill's VM is restored from the template (its
 #     timeline, the ratio of restore to boot) and runs b1; two clones read different
-#     /dev/urandom bytes and have their own hostnames; a corrupt template: one warning,
+#     /dev/urandom bytes and have their own hostnames; create, start, exec (status, output),
+#     kill (the trap's 42) and delete in a restored VM; a corrupt template: one warning,
 #     a boot that saves a good one, a run; `runvm template rm` removes VMs and templates.
 # After each, no runvm-vmm, runvm-broker or runvm-jail process and no sandbox directory may be
 # left (1 and 2 boot their own VMs: template off). L1 is set up as a Debian host is for the jail (scripts/jail-user.sh): the user runvm
@@ -377,6 +378,24 @@ r2=$(sed -n 's/^rand=//p' /tmp/u2.out)
 [ ${#r1} = 32 ] && [ ${#r2} = 32 ] && [ "$r1" != "$r2" ] &&
   pass "two clones of one template read different /dev/urandom bytes ($r1, $r2)" ||
   bad "clones' /dev/urandom: '$r1' and '$r2'"
+# containerd's sequence in a restored VM: create, start, exec, kill, delete.
+runvm --root $root template build > /dev/null 2>&1 # u2's refill
+vm=$(ready_pool_vm)
+[ -n "$vm" ] && [ -n "$(ms_of "$vm" "vm restored")" ] || bad "c3: the pooled VM '$vm' was not restored"
+runvm --root $root create --bundle /bundles/b2 --pid-file /tmp/c3.pid c3 < /dev/null > /tmp/c3.out 2>&1 ||
+  { cat /tmp/c3.out; bad "c3: create"; }
+runvm --root $root start c3 || bad "c3: start"
+runvm --root $root exec c3 sh -c 'echo exec-ok; exit 5' > /tmp/c3exec.out 2>&1
+rc=$?
+[ $rc = 5 ] && pass "exec in a restored VM: status 5" || bad "exec in a restored VM: status $rc"
+check "exec in a restored VM: output" /tmp/c3exec.out "^exec-ok$"
+runvm --root $root kill c3 TERM || bad "c3: kill"
+p3=$(cat /tmp/c3.pid 2>/dev/null)
+i=0
+while [ -n "$p3" ] && kill -0 "$p3" 2>/dev/null && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+runvm --root $root state c3 > /tmp/c3.state
+check "kill in a restored VM: exit status 42 from the TERM trap" /tmp/c3.state '"exit_status": *42'
+runvm --root $root delete c3 || bad "c3: delete"
 # A corrupt template: the next pooled VM boots (one warning) and saves a good one.
 runvm --root $root template build > /dev/null 2>&1 # waits for p2's refill
 RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1 || bad "template rm (pool only)"
