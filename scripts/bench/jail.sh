@@ -67,16 +67,5 @@ QEMU and the broker through runvm-jail, each VM as its own uid (jail_vm_ids).
 <!-- jail-bench:end -->
 EOT
 )
-doc=$root/docs/benchmarks.md
-python3 - "$doc" "$table" <<'PY'
-import re, sys
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- jail-bench:start -->.*?<!-- jail-bench:end -->", re.S)
-if pat.search(text):
-    text = pat.sub(lambda _: table, text)
-else:
-    text = text.rstrip("\n") + "\n\n## Jail\n\n" + table + "\n"
-open(path, "w").write(text)
-PY
+python3 "$root/scripts/bench/doc_section.py" "$root/docs/benchmarks.md" "$table" Jail
 echo "$table"

@@ -158,12 +158,5 @@ EOT
 )
 doc=$root/docs/benchmarks.md
 touch "$doc"
-python3 - "$doc" "$table" <<'PY'
-import re, sys
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- runvm-cli-bench:begin -->.*?<!-- runvm-cli-bench:end -->", re.S)
-text = pat.sub(table, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + table + "\n"
-open(path, "w").write(text)
-PY
+python3 "$(dirname "$0")/doc_section.py" "$doc" "$table"
 echo "$table"

@@ -48,16 +48,7 @@ with nested SVM, so only the ratio means anything. Jailed; Debian's cloud kernel
 EOT
 )
 if [ "${NO_DOC:-0}" != 1 ]; then
-  python3 - "$root/docs/benchmarks.md" "$table" <<'PY'
-import re, sys
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- template-kvm-bench:start -->.*?<!-- template-kvm-bench:end -->", re.S)
-if pat.search(text):
-    text = pat.sub(lambda _: table, text)
-else:
-    text = text.rstrip("\n") + "\n\n## Templates on runvm-vmm\n\n" + table + "\n"
-open(path, "w").write(text)
-PY
+  python3 "$root/scripts/bench/doc_section.py" "$root/docs/benchmarks.md" "$table" \
+    "Templates on runvm-vmm"
 fi
 echo "$table"
