@@ -110,6 +110,21 @@ struct AddRequest {
     std::vector<std::string> host_cgroup_dirs; // a pooled VM's container's (PodMember)
 };
 
+// body[key]: absent (empty), or a list of at most `max` strings.
+Result<std::vector<std::string>> string_list(const json& body, const char* key, size_t max,
+                                             const std::string& what) {
+    if (!body.contains(key)) {
+        return std::vector<std::string>{};
+    }
+    const auto& list = body[key];
+    if (!list.is_array() || list.size() > max ||
+        !std::all_of(list.begin(), list.end(), [](const json& e) { return e.is_string(); })) {
+        return Err(Error::with_errno(EINVAL, what + ": " + key + ": not a list of at most " +
+                                                 std::to_string(max) + " strings"));
+    }
+    return list.get<std::vector<std::string>>();
+}
+
 Result<AddRequest> parse_add(const json& body, size_t fd_count) {
     AddRequest a;
     a.id = body.value("container", std::string());
@@ -121,15 +136,8 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
     a.terminal = body.value("terminal", false);
     a.stdio = body.value("stdio", std::vector<bool>{});
     RUNVM_ASSIGN_OR_RETURN(a.mounts, parse_member_mounts(body.value("mounts", json::array())));
-    if (body.contains("pod_namespaces")) {
-        const auto& types = body["pod_namespaces"];
-        if (!types.is_array() || types.size() > 3 ||
-            !std::all_of(types.begin(), types.end(), [](const json& t) { return t.is_string(); })) {
-            return Err(Error::with_errno(EINVAL, "add_container " + a.id +
-                                                     ": pod_namespaces: not a list of types"));
-        }
-        a.pod_namespaces = types.get<std::vector<std::string>>();
-    }
+    RUNVM_ASSIGN_OR_RETURN(a.pod_namespaces,
+                           string_list(body, "pod_namespaces", 3, "add_container " + a.id));
     if (body.contains("timeline_start_ns")) {
         const auto& ns = body["timeline_start_ns"];
         const auto now = BootTimeline::Clock::now();
@@ -142,15 +150,8 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
         }
         a.timeline_start = start;
     }
-    if (body.contains("host_cgroup_dirs")) {
-        const auto& dirs = body["host_cgroup_dirs"];
-        if (!dirs.is_array() || dirs.size() > 32 ||
-            !std::all_of(dirs.begin(), dirs.end(), [](const json& d) { return d.is_string(); })) {
-            return Err(Error::with_errno(EINVAL, "add_container " + a.id +
-                                                     ": host_cgroup_dirs: not a list of paths"));
-        }
-        a.host_cgroup_dirs = dirs.get<std::vector<std::string>>();
-    }
+    RUNVM_ASSIGN_OR_RETURN(a.host_cgroup_dirs,
+                           string_list(body, "host_cgroup_dirs", 32, "add_container " + a.id));
     size_t wanted = a.mounts.size();
     for (size_t i = 0; i < a.stdio.size() && i < 3; ++i) {
         wanted += a.stdio[i] ? 1 : 0;
