@@ -254,6 +254,22 @@ Result<void> Monitor::create_pool_vm() {
         remove_vm_templates(settings.template_dir, so.template_key);
         booted = Sandbox::boot(so);
     }
+    if (booted && (*booted)->saved_template()) {
+        // The VM that saved the template zeroed all its RAM as it booted (init_on_free): it
+        // gives way to one restored from the template, which holds what the template does.
+        spdlog::info("pooled VM {}: saved template {} ({}); restoring a VM from it", o_.id,
+                     so.template_key, (*booted)->timeline().str());
+        booted->reset();
+        booted = Sandbox::boot(so);
+        if (!booted) {
+            spdlog::warn("pooled VM {}: the template it saved did not restore ({}); removed, "
+                         "booting",
+                         o_.id, booted.error().str());
+            remove_vm_templates(settings.template_dir, so.template_key);
+            so.template_key.clear();
+            booted = Sandbox::boot(so);
+        }
+    }
     RUNVM_ASSIGN_OR_RETURN(s_.sandbox, std::move(booted));
     s_.pod_share_dir = s_.sandbox->share_dir();
     RUNVM_TRY(listen_for_control());
@@ -265,6 +281,9 @@ Result<void> Monitor::create_pool_vm() {
     if (!UniqueFd(::open(ready.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))) {
         return Err(Error::from_errno("create " + ready));
     }
+    // What its boot logged is read once `template build` returns; the VM may then wait
+    // for a container for minutes with nothing to flush the log.
+    spdlog::default_logger()->flush();
     return Ok();
 }
 

@@ -249,6 +249,7 @@ void Sandbox::save_template() {
                      (!bytes ? bytes.error() : committed.error()).str());
     } else {
         timeline_.mark("template saved");
+        saved_template_ = true;
         spdlog::info("sandbox {}: saved template {} ({} MiB written)", options_.id,
                      options_.template_key, *bytes >> 20);
     }

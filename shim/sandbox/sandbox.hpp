@@ -64,6 +64,8 @@ public:
     const std::string& hypervisor_name() const { return hypervisor_name_; }
     // Whether this VM was restored from a template rather than booted.
     bool restored() const { return template_files_.has_value(); }
+    // Whether this VM saved its template (options.template_key) at "agent ready".
+    bool saved_template() const { return saved_template_; }
     pid_t hypervisor_pid() const { return hypervisor_ ? hypervisor_->pid() : -1; }
     pid_t broker_pid() const { return broker_ ? broker_->pid() : -1; }
     // The host side of the virtio-fs share; empty without one.
@@ -126,6 +128,7 @@ private:
     std::optional<VmTemplateFiles> template_files_; // restored from these
     std::optional<VmTemplateBuild> template_build_; // saved there at "agent ready"
     std::string vmm_control_socket_;
+    bool saved_template_ = false;
     bool shut_down_ = false;
 };
 

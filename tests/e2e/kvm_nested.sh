@@ -10,7 +10,8 @@
 #     has no capability, no_new_privs, a seccomp filter, its own network namespace and no
 #     /etc/shadow in its root; the broker's user namespace maps its root to a non-zero id.
 #  3. template: auto on runvm-vmm: `runvm template build` boots a pooled VM, which saves itself
-#     as a template at "agent ready" (root's 0700 dir, 0600 files); `runvm run` of b1 starts
+#     as a template at "agent ready" (root's 0700 dir, 0600 files) and gives way to a VM
+#     restored from it; `runvm run` of b1 starts
 #     in it (exit status 3, stdin, output); the refill's VM is restored from the template (its
 #     timeline, the ratio of restore to boot) and runs b1; two clones read different
 #     /dev/urandom bytes and have their own hostnames; create, start, exec (status, output),
@@ -218,13 +219,19 @@ ready_pool_vm() { # the id of the pooled VM that is ready
   runvm --root $root template list -f json | tr '{' '\n' |
     sed -n 's/.*"id":"\(runvm-pool-[^"]*\)".*"state":"ready".*/\1/p' | head -1
 }
+saved_phase() { # phase file...: the ms of a phase of the boot that saved a template, from
+  # the pool monitor's log line (in the build's --log file, or its stderr)
+  phase=$1
+  shift
+  cat "$@" 2>/dev/null | sed -n "s/.*saved template .*[(,] *$phase \([0-9.]*\) ms.*/\1/p" | head -1
+}
 # scripts/bench/template-kvm.sh: N rounds of a cold boot (template off) beside a restore
 # from the template, to agent ready, instead of the tests.
 if [ -s /work/bench-rounds ]; then
   export RUNVM_TEMPLATE_DIR=/tmp/templates
-  RUNVM_TEMPLATE=auto runvm --root $root template build > /tmp/bt0.out 2>&1 || echo "BENCH error template build"
-  vm=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/bt0.out)
-  echo "BENCH saving-boot $(ms_of "$vm" "agent ready") $(ms_of "$vm" "template saved")"
+  RUNVM_TEMPLATE=auto runvm --root $root --debug --log /tmp/bt0.log template build > /tmp/bt0.out 2>&1 ||
+    echo "BENCH error template build"
+  echo "BENCH saving-boot $(saved_phase "agent ready" /tmp/bt0.out /tmp/bt0.log) $(saved_phase "template saved" /tmp/bt0.out /tmp/bt0.log)"
   RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1
   echo "BENCH template $(du -k /tmp/templates | tail -1 | cut -f1) KiB"
   for i in $(seq "$(cat /work/bench-rounds)"); do
@@ -315,14 +322,17 @@ runvm --root $root delete c2 || bad "delete"
 clean "after delete"
 # 3. A pooled VM on runvm-vmm, booted once and saved as a template; the next ones restored.
 export RUNVM_TEMPLATE=auto RUNVM_TEMPLATE_DIR=/tmp/templates
-runvm --root $root --log /tmp/tb.log template build > /tmp/tb.out 2>&1 ||
+runvm --root $root --debug --log /tmp/tb.log template build > /tmp/tb.out 2>&1 ||
   { cat /tmp/tb.out /tmp/tb.log; bad "template build"; }
 check "template build: a pooled VM ready" /tmp/tb.out "^runvm-pool-.* ready$"
 vm1=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/tb.out)
-cold_ms=$(ms_of "$vm1" "agent ready")
-saved_ms=$(ms_of "$vm1" "template saved")
-[ -n "$saved_ms" ] && pass "the booted pooled VM saved its template (agent ready $cold_ms ms, saved $saved_ms ms)" ||
-  { bad "no 'template saved' in $vm1's timeline"; runvm --root $root state "$vm1"; cat /tmp/tb.log; }
+cold_ms=$(saved_phase "agent ready" /tmp/tb.out /tmp/tb.log)
+saved_ms=$(saved_phase "template saved" /tmp/tb.out /tmp/tb.log)
+[ -n "$saved_ms" ] && pass "the first pooled VM booted and saved the template (agent ready $cold_ms ms, saved $saved_ms ms)" ||
+  { bad "no 'saved template' line in the build's log"; cat /tmp/tb.out /tmp/tb.log; }
+# The VM that saved it (all its RAM zeroed by init_on_free) gave way to one restored from it.
+[ -n "$(ms_of "$vm1" "vm restored")" ] && pass "the pooled VM left ready was restored from the new template" ||
+  { bad "pooled VM '$vm1' not restored"; runvm --root $root state "$vm1"; }
 tdir=$(ls -d /tmp/templates/* 2>/dev/null | head -1)
 modes=$(stat -c '%a %u %n' /tmp/templates "$tdir" "$tdir"/* 2>&1)
 echo "$modes"
@@ -400,11 +410,11 @@ runvm --root $root delete c3 || bad "c3: delete"
 runvm --root $root template build > /dev/null 2>&1 # waits for p2's refill
 RUNVM_TEMPLATE_DIR=/tmp/none runvm --root $root template rm > /dev/null 2>&1 || bad "template rm (pool only)"
 printf 'not a snapshot' > "$tdir/state"
-runvm --root $root --log /tmp/tb3.log template build > /tmp/tb3.out 2>&1 ||
+runvm --root $root --debug --log /tmp/tb3.log template build > /tmp/tb3.out 2>&1 ||
   { cat /tmp/tb3.out /tmp/tb3.log; bad "template build over a corrupt template"; }
 vm3=$(sed -n 's/^\(runvm-pool-[^ ]*\) ready$/\1/p' /tmp/tb3.out)
-[ -n "$vm3" ] && [ -z "$(ms_of "$vm3" "vm restored")" ] && [ -n "$(ms_of "$vm3" "template saved")" ] &&
-  pass "a corrupt template: the pooled VM booted and saved a new one" ||
+[ -n "$vm3" ] && [ -n "$(saved_phase "template saved" /tmp/tb3.out /tmp/tb3.log)" ] && [ -n "$(ms_of "$vm3" "vm restored")" ] &&
+  pass "a corrupt template: a pooled VM booted and saved a new one, and the next is restored" ||
   { bad "corrupt template: pooled VM '$vm3'"; cat /tmp/tb3.out /tmp/tb3.log; runvm --root $root state "$vm3"; }
 cat /tmp/tb3.out /tmp/tb3.log | grep -c "did not restore" > /tmp/warn.count
 [ "$(cat /tmp/warn.count)" = 1 ] && pass "a corrupt template: one warning" ||
