@@ -50,7 +50,7 @@ struct VmConfig {
     std::pair<uint32_t, uint32_t> jail_ids{0, 0};
     // runvm-vmm only (shim/sandbox/vm_template.hpp). A saved template to restore instead of
     // booting: its directory (for logs) and its open state and memory files, which the VMM
-    // inherits (the caller keeps them open until start()); -1: boot.
+    // inherits (prepare() dups them: the caller keeps them open until then); -1: boot.
     std::string restore_dir;
     int restore_state_fd = -1;
     int restore_memory_fd = -1;
