@@ -62,4 +62,19 @@ DeviceHarness::submit_and_wait(uint32_t index, size_t count, int timeout_ms) {
     return out;
 }
 
+Result<RingHandOver> hand_over_ring(TempDir& dir, const std::string& socket_name,
+                                    std::unique_ptr<Device> device, TestGuestMemory& memory,
+                                    uint32_t index, VirtqueueDriver& ring, uint16_t base) {
+    RingHandOver h;
+    RUNVM_ASSIGN_OR_RETURN(h.server,
+                           DeviceServer::create(std::move(device), dir.file(socket_name)));
+    RUNVM_TRY(h.server->start());
+    RUNVM_ASSIGN_OR_RETURN(VhostUserTestFrontend fe,
+                           VhostUserTestFrontend::connect(h.server->socket_path()));
+    h.frontend = std::make_unique<VhostUserTestFrontend>(std::move(fe));
+    RUNVM_TRY(h.frontend->negotiate(~0ULL, memory));
+    RUNVM_TRY(h.frontend->start_ring(index, ring, base));
+    return h;
+}
+
 } // namespace runvm::broker::testing

@@ -41,4 +41,15 @@ private:
     std::vector<std::unique_ptr<VirtqueueDriver>> rings_;
 };
 
+// A second device on the same guest RAM taking ring `index` over at `base`, as a restored
+// VM's new broker does (the snapshot hand-over tests): served on dir/<socket_name>,
+// connected, negotiated, and the ring started there.
+struct RingHandOver {
+    std::unique_ptr<DeviceServer> server;
+    std::unique_ptr<VhostUserTestFrontend> frontend;
+};
+Result<RingHandOver> hand_over_ring(TempDir& dir, const std::string& socket_name,
+                                    std::unique_ptr<Device> device, TestGuestMemory& memory,
+                                    uint32_t index, VirtqueueDriver& ring, uint16_t base);
+
 } // namespace runvm::broker::testing

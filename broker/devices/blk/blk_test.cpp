@@ -281,17 +281,10 @@ void ring_handover(bool kick_before_stop, std::chrono::microseconds stop_after =
     o.path = f.image;
     auto dev = blk::BlkDevice::open(o);
     REQUIRE_OK(dev);
-    auto server = DeviceServer::create(std::move(*dev), f.dir.file("blk2.sock"));
-    REQUIRE_OK(server);
-    // REQUIRE_OK names its argument more than once: each step's result is a variable.
-    const auto started = (*server)->start();
-    REQUIRE_OK(started);
-    auto fe = VhostUserTestFrontend::connect((*server)->socket_path());
-    REQUIRE_OK(fe);
-    const auto negotiated = fe->negotiate(~0ULL, m);
-    REQUIRE_OK(negotiated);
-    const auto ring_started = fe->start_ring(0, *f.q, static_cast<uint16_t>(*base));
-    REQUIRE_OK(ring_started);
+    auto second = hand_over_ring(f.dir, "blk2.sock", std::move(*dev), m, 0, *f.q,
+                                 static_cast<uint16_t>(*base));
+    REQUIRE_OK(second);
+    auto& fe = second->frontend;
     const auto kicked = fe->kick(0);
     REQUIRE_OK(kicked);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -301,7 +294,7 @@ void ring_handover(bool kick_before_stop, std::chrono::microseconds stop_after =
     BOOST_TEST_REQUIRE(f.q->used_idx() == kRequests);
     const auto drained = fe->get_config(0, 8); // the second device's drain is over too
     REQUIRE_OK(drained);
-    const auto& second_device = dynamic_cast<blk::BlkDevice&>((*server)->device());
+    const auto& second_device = dynamic_cast<blk::BlkDevice&>(second->server->device());
     BOOST_TEST(second_device.stats().requests == kRequests - *base);
 
     // Each head once on the used ring, each request's status and data in place.

@@ -14,6 +14,18 @@ using namespace runvm;
 using namespace runvm::broker;
 using namespace runvm::broker::testing;
 
+namespace {
+
+// A console device with its transmit ring (64 entries) started.
+Result<std::unique_ptr<DeviceHarness>> console_harness(TempDir& dir, console::ConsoleOptions o) {
+    RUNVM_ASSIGN_OR_RETURN(auto dev, console::ConsoleDevice::open(std::move(o)));
+    RUNVM_ASSIGN_OR_RETURN(auto h, DeviceHarness::start(dir, std::move(dev)));
+    RUNVM_TRY(h->start_ring(console::TRANSMITQ, 64));
+    return h;
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_CASE(guest_output_is_appended_to_the_log) {
     auto dir = TempDir::create("runvm-console-test");
     REQUIRE_OK(dir);
@@ -55,12 +67,9 @@ BOOST_AUTO_TEST_CASE(guest_output_is_appended_to_the_log) {
 BOOST_AUTO_TEST_CASE(a_new_device_at_the_stopped_index_writes_each_line_once) {
     auto dir = TempDir::create("runvm-console-test");
     REQUIRE_OK(dir);
-    auto dev = console::ConsoleDevice::open({dir->file("a.log")});
-    REQUIRE_OK(dev);
-    auto h = DeviceHarness::start(*dir, std::move(*dev));
+    auto h = console_harness(*dir, {dir->file("a.log")});
     REQUIRE_OK(h);
-    auto tx = (*h)->start_ring(console::TRANSMITQ, 64);
-    REQUIRE_OK(tx);
+    auto* tx = &(*h)->ring(console::TRANSMITQ);
     TestGuestMemory& m = (*h)->memory();
     constexpr int kLines = 30, kFirst = 10;
     std::string all;
@@ -69,7 +78,7 @@ BOOST_AUTO_TEST_CASE(a_new_device_at_the_stopped_index_writes_each_line_once) {
         all += line;
         const uint64_t at = m.alloc(line.size());
         std::memcpy(m.host(at), line.data(), line.size());
-        BOOST_REQUIRE((*tx)->add({{at, static_cast<uint32_t>(line.size()), false}}).has_value());
+        BOOST_REQUIRE(tx->add({{at, static_cast<uint32_t>(line.size()), false}}).has_value());
     };
     for (int i = 0; i < kFirst; ++i) {
         add_line(i);
@@ -79,28 +88,22 @@ BOOST_AUTO_TEST_CASE(a_new_device_at_the_stopped_index_writes_each_line_once) {
     for (int i = kFirst; i < kLines; ++i) {
         add_line(i);
     }
-    (*tx)->publish();
+    tx->publish();
     auto base = (*h)->frontend().stop_ring(console::TRANSMITQ);
     REQUIRE_OK(base);
     BOOST_TEST(*base == static_cast<uint32_t>(kFirst));
 
     auto second = console::ConsoleDevice::open({dir->file("b.log")});
     REQUIRE_OK(second);
-    auto server = DeviceServer::create(std::move(*second), dir->file("console2.sock"));
-    REQUIRE_OK(server);
-    const auto started = (*server)->start();
-    REQUIRE_OK(started);
-    auto fe = VhostUserTestFrontend::connect((*server)->socket_path());
-    REQUIRE_OK(fe);
-    const auto negotiated = fe->negotiate(~0ULL, m);
-    REQUIRE_OK(negotiated);
-    const auto ring = fe->start_ring(console::TRANSMITQ, **tx, static_cast<uint16_t>(*base));
-    REQUIRE_OK(ring);
-    for (int i = 0; i < 500 && (*tx)->used_idx() != kLines; ++i) {
+    auto handed = hand_over_ring(*dir, "console2.sock", std::move(*second), m, console::TRANSMITQ,
+                                 *tx, static_cast<uint16_t>(*base));
+    REQUIRE_OK(handed);
+    auto& fe = handed->frontend;
+    for (int i = 0; i < 500 && tx->used_idx() != kLines; ++i) {
         BOOST_REQUIRE(fe->wait_call(console::TRANSMITQ, 10).ok());
     }
-    BOOST_TEST_REQUIRE((*tx)->used_idx() == kLines);
-    (*server)->stop();
+    BOOST_TEST_REQUIRE(tx->used_idx() == kLines);
+    handed->server->stop();
     auto a_log = read_file(dir->file("a.log"));
     auto b_log = read_file(dir->file("b.log"));
     REQUIRE_OK(a_log);
@@ -125,12 +128,9 @@ BOOST_AUTO_TEST_CASE(a_flood_leaves_the_log_within_its_cap_newest_kept) {
     REQUIRE_OK(dir);
     const std::string log = dir->file("console.log");
     constexpr uint64_t cap = 8192;
-    auto dev = console::ConsoleDevice::open({log, cap});
-    REQUIRE_OK(dev);
-    auto h = DeviceHarness::start(*dir, std::move(*dev));
+    auto h = console_harness(*dir, {log, cap});
     REQUIRE_OK(h);
-    auto tx = (*h)->start_ring(console::TRANSMITQ, 64);
-    REQUIRE_OK(tx);
+    auto* tx = &(*h)->ring(console::TRANSMITQ);
     TestGuestMemory& m = (*h)->memory();
     constexpr int chains = 40; // 10x the cap, 2 KiB each
     std::string all;
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(a_flood_leaves_the_log_within_its_cap_newest_kept) {
         all += chunk;
         const uint64_t a = m.alloc(chunk.size());
         std::memcpy(m.host(a), chunk.data(), chunk.size());
-        (*tx)->add({{a, static_cast<uint32_t>(chunk.size()), false}});
+        tx->add({{a, static_cast<uint32_t>(chunk.size()), false}});
     }
     auto used = (*h)->submit_and_wait(console::TRANSMITQ, chains);
     REQUIRE_OK(used);
