@@ -163,6 +163,23 @@ BOOST_AUTO_TEST_CASE(parse_keyed_reads_cgroup_flat_keyed_files) {
     BOOST_TEST(k.count("bad") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(hex_round_trips_every_byte_and_refuses_bad_digits) {
+    std::string all;
+    for (int b = 0; b < 256; ++b) {
+        all.push_back(static_cast<char>(b));
+    }
+    const std::string hex = hex_encode(all);
+    BOOST_TEST(hex.size() == 512u);
+    BOOST_TEST(hex.substr(0, 6) == "000102");
+    BOOST_TEST(hex.substr(508) == "feff");
+    BOOST_TEST((hex_decode(hex) == all));
+    BOOST_TEST((hex_decode("0A0b") == std::string("\x0a\x0b")));
+    BOOST_TEST(!hex_decode("abc"));
+    BOOST_TEST(!hex_decode("0g"));
+    BOOST_TEST(!hex_decode(" 0"));
+    BOOST_TEST((hex_decode("") == std::string()));
+}
+
 BOOST_AUTO_TEST_CASE(step_clock_names_each_lap_in_tenths_of_a_ms) {
     StepClock steps;
     BOOST_TEST(steps.str().empty());

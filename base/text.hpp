@@ -25,4 +25,9 @@ std::optional<uint64_t> parse_u64(std::string_view text);
 // whose value is not a number is skipped.
 std::map<std::string, uint64_t> parse_keyed(std::string_view text);
 
+// Lower-case hex of every byte, and back (nullopt for an odd length or a non-hex digit): bytes
+// in a JSON text.
+std::string hex_encode(std::string_view bytes);
+std::optional<std::string> hex_decode(std::string_view hex);
+
 } // namespace runvm

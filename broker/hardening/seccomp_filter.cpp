@@ -81,10 +81,12 @@ constexpr int ALLOWED[] = {
 
 } // namespace
 
-Result<void> install_seccomp_filter(std::span<const int> extra) {
+Result<void> install_seccomp_filter(std::span<const int> extra,
+                                    std::span<const SeccompArgEquals> extra_rules) {
     std::vector<int> allowed(std::begin(ALLOWED), std::end(ALLOWED));
     allowed.insert(allowed.end(), extra.begin(), extra.end());
-    const SeccompArgEquals arg_rules[] = {{SCMP_SYS(socket), 0, AF_UNIX}};
+    std::vector<SeccompArgEquals> arg_rules = {{SCMP_SYS(socket), 0, AF_UNIX}};
+    arg_rules.insert(arg_rules.end(), extra_rules.begin(), extra_rules.end());
     return load_seccomp_allow_list("broker allow-list", allowed, arg_rules, SeccompThreads::all);
 }
 

@@ -29,6 +29,7 @@ struct Setup {
     std::vector<std::unique_ptr<DeviceServer>> servers;
     std::vector<std::pair<PlannedDevice, VhostUserSocket>> file_servers;
     std::vector<KeptDirectory> kept; // what the devices still reach by path
+    std::vector<SeccompArgEquals> seccomp_rules;
 };
 
 Result<Setup> create_servers(const BrokerOptions& o) {
@@ -42,6 +43,8 @@ Result<Setup> create_servers(const BrokerOptions& o) {
             RUNVM_ASSIGN_OR_RETURN(DeviceSpec spec, parse_device_spec(text, kind.keys));
             RUNVM_ASSIGN_OR_RETURN(PlannedDevice planned, kind.parse(spec));
             setup.kept.insert(setup.kept.end(), planned.kept.begin(), planned.kept.end());
+            setup.seccomp_rules.insert(setup.seccomp_rules.end(), planned.seccomp_rules.begin(),
+                                       planned.seccomp_rules.end());
             if (kind.serves_files) {
                 RUNVM_ASSIGN_OR_RETURN(VhostUserSocket socket,
                                        VhostUserSocket::listen(planned.socket));
@@ -151,7 +154,8 @@ int run_broker(const BrokerOptions& options) {
     }
     if (options.harden) {
         auto filtered = install_seccomp_filter(
-            serves_files ? std::span<const int>(fs::fs_extra_syscalls()) : std::span<const int>());
+            serves_files ? std::span<const int>(fs::fs_extra_syscalls()) : std::span<const int>(),
+            setup->seccomp_rules);
         if (!filtered) {
             spdlog::error("setup: {}", filtered.error().str());
             return EXIT_SETUP;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "base/seccomp_allow_list.hpp"
 #include "broker/devices/device.hpp"
 #include "broker/runtime/device_spec.hpp"
 #include "broker/runtime/share_namespace.hpp"
@@ -22,6 +23,9 @@ struct PlannedDevice {
     std::string socket;
     // Host directories the device still reaches by path once set up.
     std::vector<KeptDirectory> kept;
+    // Syscalls the device still makes under the broker's seccomp filter, each for one
+    // argument value (a net device that takes its tap later: the tap's ioctls).
+    std::vector<SeccompArgEquals> seccomp_rules;
     // Opens the device (its image, log, tap, host socket or shared directory).
     std::function<Result<std::unique_ptr<Device>>()> make;
 };

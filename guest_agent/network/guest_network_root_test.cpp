@@ -1,6 +1,7 @@
 // apply_network against a real kernel: in a throwaway network namespace (this test's thread
 // only), a veth found by MAC is renamed, given MTU, IPv4 + IPv6 addresses and routes, set up;
-// lo goes up; resolv.conf and hosts are written; a second apply is accepted (replace).
+// lo goes up; resolv.conf and hosts are written; a second apply is accepted (replace). A
+// pooled VM's spare link is parked out of the namespace and brought back with the host's MAC.
 #define BOOST_TEST_MODULE guest_network_root
 #include <array>
 #include <cstdio>
@@ -15,6 +16,7 @@
 
 #include "guest_agent/network/interface_setup.hpp"
 #include "guest_agent/network/loopback.hpp"
+#include "guest_agent/network/spare_links.hpp"
 
 using namespace runvm;
 using namespace runvm::agent::net;
@@ -132,4 +134,56 @@ BOOST_AUTO_TEST_CASE(interface_configured_in_a_fresh_namespace) {
     [[maybe_unused]] int rc = std::system(("rm -rf " + etc).c_str());
     // The test process's own namespace never saw eth5.
     BOOST_TEST(!contains(run("ip -o link show"), "eth5"));
+}
+
+BOOST_AUTO_TEST_CASE(spare_link_parked_then_configured_with_the_hosts_mac) {
+    if (::geteuid() != 0 || std::system("command -v ip >/dev/null") != 0) {
+        std::fprintf(stderr, "guest_network_root_test: needs root and iproute2, skipped\n");
+        std::exit(77);
+    }
+    const std::array<uint8_t, 6> spare{0x02, 0x72, 0x76, 0x00, 0x00, 0x01};
+    std::string parked_view, link, addr;
+    std::string failure;
+    std::thread worker([&] {
+        if (::unshare(CLONE_NEWNET) != 0) {
+            failure = "unshare CLONE_NEWNET";
+            return;
+        }
+        if (std::system("ip link add v2 address 02:72:76:00:00:01 type veth peer name v3") != 0) {
+            failure = "ip link add veth";
+            return;
+        }
+        if (auto r = park_links({spare}); !r) {
+            failure = "park: " + r.error().str();
+            return;
+        }
+        parked_view = run("ip -o link show");
+        NetworkSpec spec;
+        InterfaceSpec i;
+        i.name = "eth6";
+        i.mac = {0x02, 0x42, 0xac, 0x11, 0x00, 0x02};
+        i.guest_mac = spare;
+        i.mtu = 1400;
+        i.addresses = {{*parse_ip("10.7.0.2"), 24}};
+        spec.interfaces.push_back(i);
+        if (auto r = apply_network(spec, "/nonexistent"); !r) {
+            failure = "apply_network: " + r.error().str();
+            return;
+        }
+        // Bringing back a MAC that is not parked (it is here now) is no error.
+        if (auto r = unpark_link(spare); !r) {
+            failure = "unpark again: " + r.error().str();
+            return;
+        }
+        link = run("ip -o link show dev eth6");
+        addr = run("ip -o addr show dev eth6");
+    });
+    worker.join();
+    BOOST_REQUIRE_MESSAGE(failure.empty(), failure);
+    BOOST_TEST(!contains(parked_view, "v2"), parked_view);
+    BOOST_TEST(contains(parked_view, "v3"), parked_view);
+    BOOST_TEST(contains(link, "02:42:ac:11:00:02"), link);
+    BOOST_TEST(contains(link, "mtu 1400"), link);
+    BOOST_TEST(contains(link, "UP"), link);
+    BOOST_TEST(contains(addr, "inet 10.7.0.2/24"), addr);
 }

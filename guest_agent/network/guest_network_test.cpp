@@ -111,6 +111,17 @@ BOOST_AUTO_TEST_CASE(link_request_renames_sets_mtu_and_up) {
     std::memcpy(&ifi, down.bytes().data() + NLMSG_HDRLEN, sizeof(ifi));
     BOOST_CHECK_EQUAL(ifi.ifi_flags & IFF_UP, 0u);
     BOOST_CHECK(attributes(down, sizeof(ifinfomsg)).empty());
+
+    // A spare link takes the host's MAC; a parked one moves by namespace fd.
+    const std::array<uint8_t, 6> mac{0x02, 0x42, 0xac, 0x11, 0x00, 0x02};
+    const auto with_mac = link_request(9, 3, "", 0, false, &mac);
+    auto mac_attrs = attributes(with_mac, sizeof(ifinfomsg));
+    BOOST_CHECK(mac_attrs[IFLA_ADDRESS] == std::vector<uint8_t>(mac.begin(), mac.end()));
+    const auto move = move_link_request(10, 3, 42);
+    std::memcpy(&ifi, move.bytes().data() + NLMSG_HDRLEN, sizeof(ifi));
+    BOOST_CHECK_EQUAL(ifi.ifi_index, 3);
+    BOOST_CHECK_EQUAL(ifi.ifi_flags & IFF_UP, 0u);
+    BOOST_CHECK_EQUAL(u32_of(attributes(move, sizeof(ifinfomsg))[IFLA_NET_NS_FD]), 42u);
 }
 
 BOOST_AUTO_TEST_CASE(address_request_v4_and_v6) {
@@ -212,6 +223,20 @@ BOOST_AUTO_TEST_CASE(request_parsed_and_routes_ordered) {
     BOOST_CHECK(spec->routes[1].gateway);
     BOOST_CHECK_EQUAL(spec->routes[1].destination.family, AF_INET);
     BOOST_CHECK_EQUAL(spec->resolv_conf, "nameserver 10.98.0.254\n");
+    BOOST_CHECK(!i.guest_mac);
+    BOOST_CHECK(spec->park.empty());
+
+    auto pooled = good_request();
+    pooled.mutable_interfaces(0)->set_guest_mac("02:72:76:00:00:01");
+    auto parked = parse_network_request(pooled);
+    BOOST_REQUIRE(parked.ok());
+    BOOST_CHECK((parked->interfaces[0].guest_mac ==
+                 std::array<uint8_t, 6>{0x02, 0x72, 0x76, 0x00, 0x00, 0x01}));
+    pb::ConfigureNetworkRequest park;
+    park.add_park("02:72:76:00:00:01");
+    auto to_park = parse_network_request(park);
+    BOOST_REQUIRE(to_park.ok());
+    BOOST_CHECK_EQUAL(to_park->park.size(), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(bad_requests_refused) {
@@ -240,6 +265,27 @@ BOOST_AUTO_TEST_CASE(bad_requests_refused) {
     refused([](auto& r) { r.mutable_routes(0)->set_gateway("fd00::1"); }, "another family");
     refused([](auto& r) { r.mutable_routes(0)->set_prefix_len(8); }, "without destination");
     refused([](auto& r) { *r.add_interfaces() = r.interfaces(0); }, "given twice");
+    refused([](auto& r) { r.mutable_interfaces(0)->set_guest_mac("02:72"); }, "MAC");
+    refused(
+        [](auto& r) {
+            r.mutable_interfaces(0)->set_guest_mac("02:72:76:00:00:01");
+            r.add_park("02:72:76:00:00:01");
+        },
+        "also parked");
+    refused([](auto& r) { r.add_park("02:72:76:00:00:0x"); }, "MAC");
+    refused(
+        [](auto& r) {
+            r.add_park("02:72:76:00:00:01");
+            r.add_park("02:72:76:00:00:01");
+        },
+        "given twice");
+    refused(
+        [](auto& r) {
+            for (size_t n = 0; n <= kMaxInterfaces; ++n) {
+                r.add_park("02:72:76:00:00:01");
+            }
+        },
+        "links to park");
     refused([](auto& r) { r.set_hosts(std::string(kMaxConfigFile + 1, 'x')); }, "64 KiB");
     refused(
         [](auto& r) {

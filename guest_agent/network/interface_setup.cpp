@@ -13,6 +13,7 @@
 #include "base/io.hpp"
 #include "base/unique_fd.hpp"
 #include "guest_agent/network/rtnl_socket.hpp"
+#include "guest_agent/network/spare_links.hpp"
 
 namespace runvm::agent::net {
 
@@ -50,17 +51,22 @@ Result<int> find_link_by_mac(const std::array<uint8_t, 6>& mac) {
 }
 
 Result<void> apply_network(const NetworkSpec& spec, const std::string& etc_dir) {
+    RUNVM_TRY(park_links(spec.park));
     RUNVM_ASSIGN_OR_RETURN(RtnlSocket nl, RtnlSocket::open());
     std::map<std::string, int> index_of;
     for (const InterfaceSpec& i : spec.interfaces) {
-        RUNVM_ASSIGN_OR_RETURN(const int index, find_link_by_mac(i.mac));
+        if (i.guest_mac) {
+            RUNVM_TRY(unpark_link(*i.guest_mac));
+        }
+        RUNVM_ASSIGN_OR_RETURN(const int index, find_link_by_mac(i.guest_mac.value_or(i.mac)));
         char current[IF_NAMESIZE] = {};
         if (::if_indextoname(static_cast<unsigned>(index), current) == nullptr) {
             return Err(Error::from_errno("if_indextoname " + std::to_string(index)));
         }
         // A rename needs the link down; a fresh virtio-net link is down until set up here.
         const std::string rename = i.name == current ? "" : i.name;
-        RUNVM_TRY(nl.request(link_request(nl.next_seq(), index, rename, i.mtu, false),
+        RUNVM_TRY(nl.request(link_request(nl.next_seq(), index, rename, i.mtu, false,
+                                          i.guest_mac ? &i.mac : nullptr),
                              "rename " + std::string(current) + " to " + i.name + ", MTU " +
                                  std::to_string(i.mtu)));
         for (const AddressSpec& a : i.addresses) {

@@ -2,6 +2,7 @@
 #include "guest_agent/network/network_spec.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 
@@ -25,8 +26,13 @@ Result<std::array<uint8_t, 6>> parse_mac(const std::string& text) {
     std::array<uint8_t, 6> mac{};
     unsigned v[6];
     char tail = 0;
-    if (text.size() != 17 || std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1],
-                                         &v[2], &v[3], &v[4], &v[5], &tail) != 6) {
+    // Exactly xx:xx:xx:xx:xx:xx: sscanf alone would take "0x" as a hex digit pair.
+    bool shaped = text.size() == 17;
+    for (size_t i = 0; shaped && i < text.size(); ++i) {
+        shaped = i % 3 == 2 ? text[i] == ':' : std::isxdigit(static_cast<unsigned char>(text[i]));
+    }
+    if (!shaped || std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2],
+                               &v[3], &v[4], &v[5], &tail) != 6) {
         return Err(Error::with_errno(EINVAL, "MAC address '" + text + "'"));
     }
     for (size_t i = 0; i < 6; ++i) {
@@ -38,10 +44,19 @@ Result<std::array<uint8_t, 6>> parse_mac(const std::string& text) {
 Result<NetworkSpec> parse_network_request(const runvm::agent::v1::ConfigureNetworkRequest& req) {
     NetworkSpec spec;
     if (static_cast<size_t>(req.interfaces_size()) > kMaxInterfaces ||
+        static_cast<size_t>(req.park_size()) > kMaxInterfaces ||
         static_cast<size_t>(req.routes_size()) > kMaxRoutes) {
         return Err(Error::with_errno(
             E2BIG, "ConfigureNetwork: " + std::to_string(req.interfaces_size()) + " interfaces, " +
-                       std::to_string(req.routes_size()) + " routes"));
+                       std::to_string(req.routes_size()) + " routes, " +
+                       std::to_string(req.park_size()) + " links to park"));
+    }
+    for (const auto& text : req.park()) {
+        RUNVM_ASSIGN_OR_RETURN(const auto mac, parse_mac(text));
+        if (std::find(spec.park.begin(), spec.park.end(), mac) != spec.park.end()) {
+            return Err(Error::with_errno(EINVAL, "park: " + text + " given twice"));
+        }
+        spec.park.push_back(mac);
     }
     if (req.resolv_conf().size() > kMaxConfigFile || req.hosts().size() > kMaxConfigFile) {
         return Err(Error::with_errno(E2BIG, "ConfigureNetwork: resolv.conf or hosts over 64 KiB"));
@@ -51,6 +66,13 @@ Result<NetworkSpec> parse_network_request(const runvm::agent::v1::ConfigureNetwo
         RUNVM_TRY(check_name(i.name()));
         s.name = i.name();
         RUNVM_ASSIGN_OR_RETURN(s.mac, parse_mac(i.mac()));
+        if (!i.guest_mac().empty()) {
+            RUNVM_ASSIGN_OR_RETURN(s.guest_mac, parse_mac(i.guest_mac()));
+            if (std::find(spec.park.begin(), spec.park.end(), *s.guest_mac) != spec.park.end()) {
+                return Err(Error::with_errno(EINVAL, "interface " + s.name + ": guest_mac " +
+                                                         i.guest_mac() + " is also parked"));
+            }
+        }
         if (i.mtu() != 0 && (i.mtu() < 68 || i.mtu() > 65535)) {
             return Err(Error::with_errno(EINVAL, "interface " + s.name + ": MTU " +
                                                      std::to_string(i.mtu())));
@@ -67,7 +89,8 @@ Result<NetworkSpec> parse_network_request(const runvm::agent::v1::ConfigureNetwo
             s.addresses.push_back(as);
         }
         for (const auto& other : spec.interfaces) {
-            if (other.name == s.name || other.mac == s.mac) {
+            if (other.name == s.name || other.mac == s.mac ||
+                (s.guest_mac && other.guest_mac == s.guest_mac)) {
                 return Err(Error::with_errno(EINVAL, "interface " + s.name + " given twice"));
             }
         }

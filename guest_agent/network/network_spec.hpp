@@ -21,6 +21,8 @@ struct AddressSpec {
 struct InterfaceSpec {
     std::string name;
     std::array<uint8_t, 6> mac{};
+    // The link's MAC now, when `mac` is to be set on it (a pooled VM's parked spare link).
+    std::optional<std::array<uint8_t, 6>> guest_mac;
     uint32_t mtu = 0; // 0: kept
     std::vector<AddressSpec> addresses;
 };
@@ -34,6 +36,7 @@ struct RouteSpec {
 };
 
 struct NetworkSpec {
+    std::vector<std::array<uint8_t, 6>> park; // links to move out of the VM's namespace
     std::vector<InterfaceSpec> interfaces;
     std::vector<RouteSpec> routes; // on-link routes first (a gateway must be reachable)
     std::string resolv_conf;

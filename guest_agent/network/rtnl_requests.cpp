@@ -36,7 +36,7 @@ Result<void> check_prefix(const IpAddress& a, unsigned prefix_len, const std::st
 }
 
 NetlinkMessage link_request(uint32_t seq, int index, const std::string& new_name, uint32_t mtu,
-                            bool up) {
+                            bool up, const std::array<uint8_t, 6>* mac) {
     NetlinkMessage m(RTM_NEWLINK, 0, seq);
     ifinfomsg h{};
     h.ifi_family = AF_UNSPEC;
@@ -50,6 +50,20 @@ NetlinkMessage link_request(uint32_t seq, int index, const std::string& new_name
     if (mtu != 0) {
         m.put_u32(IFLA_MTU, mtu);
     }
+    if (mac != nullptr) {
+        m.put_attr(IFLA_ADDRESS, mac->data(), mac->size());
+    }
+    return m;
+}
+
+NetlinkMessage move_link_request(uint32_t seq, int index, int netns_fd) {
+    NetlinkMessage m(RTM_NEWLINK, 0, seq);
+    ifinfomsg h{};
+    h.ifi_family = AF_UNSPEC;
+    h.ifi_index = index;
+    h.ifi_change = IFF_UP;
+    m.put_header(h);
+    m.put_u32(IFLA_NET_NS_FD, static_cast<uint32_t>(netns_fd));
     return m;
 }
 

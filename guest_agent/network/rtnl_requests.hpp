@@ -23,10 +23,12 @@ struct IpAddress {
 Result<IpAddress> parse_ip(const std::string& text);
 Result<void> check_prefix(const IpAddress& a, unsigned prefix_len, const std::string& what);
 
-// RTM_NEWLINK on an existing index: optional new name (empty: kept), MTU (0: kept), and
-// IFF_UP set or cleared.
+// RTM_NEWLINK on an existing index: optional new name (empty: kept), MTU (0: kept), MAC
+// (nullptr: kept), and IFF_UP set or cleared.
 NetlinkMessage link_request(uint32_t seq, int index, const std::string& new_name, uint32_t mtu,
-                            bool up);
+                            bool up, const std::array<uint8_t, 6>* mac = nullptr);
+// RTM_NEWLINK that moves link `index` (down) into the network namespace `netns_fd` names.
+NetlinkMessage move_link_request(uint32_t seq, int index, int netns_fd);
 // RTM_NEWADDR: IFA_LOCAL/IFA_ADDRESS; IPv6 without duplicate address detection (the host
 // namespace owned this address already; DAD would only delay its use by a second or more).
 NetlinkMessage address_request(uint32_t seq, int index, const IpAddress& address,

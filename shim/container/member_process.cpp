@@ -10,6 +10,7 @@
 
 #include "base/child_process.hpp"
 #include "base/io.hpp"
+#include "base/text.hpp"
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
 #include "shim/container/container_ops.hpp"
@@ -21,8 +22,11 @@
 #include "shim/container/monitor.hpp"
 #include "shim/container/pod.hpp"
 #include "shim/container/vm_pool.hpp"
+#include "shim/network/netns.hpp"
+#include "shim/network/plumbing.hpp"
 #include "shim/sandbox/guest_spec.hpp"
 #include "shim/sandbox/mount_namespace.hpp"
+#include "shim/sandbox/sandbox_network.hpp"
 
 namespace runvm::shim {
 
@@ -39,6 +43,9 @@ public:
            bool pooled = false)
         : o_(o), spec_(spec), sandbox_id_(std::move(sandbox_id)), store_(o.root), pooled_(pooled) {}
 
+    // A pooled VM's container's network namespace, plumbed before the claim: its taps go to
+    // the VM's spare links; its plumbing is undone when the member ends.
+    void use_network(SandboxNetwork network) { network_.emplace(std::move(network)); }
     Result<void> create();
     int wait();
     Result<void> join_pooled_vm_cgroup(const ContainerRecord& vm);
@@ -63,6 +70,7 @@ private:
     bool pooled_ = false;
     std::optional<ProcessHandle> vm_monitor_; // pooled: the VM's monitor
     std::optional<HostCgroup> cgroup_;        // pooled: the container's, which it joined
+    std::optional<SandboxNetwork> network_;   // pooled: the container's network namespace
     // The phases the pod monitor records for it count from here (BootTimeline).
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
@@ -161,6 +169,11 @@ Result<void> Member::create() {
     for (const auto& t : trees) {
         fds.push_back(t.get());
     }
+    if (network_) {
+        for (const auto& tap : network_->tap_fds()) {
+            fds.push_back(tap.get());
+        }
+    }
     json req = {{"op", "add_container"},
                 {"container", o_.id},
                 {"spec", oci::serialize_spec(gspec)},
@@ -175,6 +188,11 @@ Result<void> Member::create() {
     if (cgroup_) { // a pooled VM's container: its updates go to its own cgroup
         req["host_cgroup_dirs"] = cgroup_->dirs();
     }
+    if (network_) {
+        const auto request = network_request(network_->interfaces(), guest_name_files(spec_));
+        req["network"] = {{"request", hex_encode(request.SerializeAsString())},
+                          {"taps", network_->tap_fds().size()}};
+    }
     RUNVM_ASSIGN_OR_RETURN(ControlChannel ch,
                            ControlChannel::connect(store_.control_socket(sandbox_id_), 10s));
     RUNVM_TRY(ch.send(req, fds));
@@ -182,6 +200,9 @@ Result<void> Member::create() {
     RUNVM_ASSIGN_OR_RETURN(ControlMessage reply, ch.receive(60s));
     if (reply.body.contains("error")) {
         return Err(Error::msg(reply.body["error"].get<std::string>()));
+    }
+    if (network_) {
+        network_->tap_fds().clear(); // the broker holds them: the taps now go with it
     }
     // Only now: until the container exists, a failed create leaves the caller's stdio as it
     // was (stdio_untouched).
@@ -253,6 +274,17 @@ int run_created_member(Member& m, const MonitorOptions& options) {
     return m.wait();
 }
 
+// How many interfaces a VM would get from the network namespace at `path` (plumb's count);
+// nullopt when it cannot be read.
+std::optional<size_t> interface_count(const std::string& path) {
+    auto fd = network::open_netns(path);
+    if (!fd) {
+        return std::nullopt;
+    }
+    auto interfaces = network::describe(fd->get(), kSandboxTapPrefix);
+    return interfaces ? std::optional<size_t>(interfaces->size()) : std::nullopt;
+}
+
 // `runvm template build --refill` (shim/cli/template.cpp) puts a VM back for the next
 // container: it hands the work to a child of its own and exits at once, and is reaped here;
 // the child is init's (or the caller's subreaper's).
@@ -307,6 +339,18 @@ std::optional<int> run_in_pooled_vm(const MonitorOptions& options, const oci::Sp
         spdlog::debug("container {}: boots a VM of its own: {}", options.id, *why);
         return std::nullopt;
     }
+    // A network namespace to join: its interfaces take the VM's spare links, so one with
+    // more boots its own.
+    const auto netns = network_namespace_path(spec);
+    if (netns) {
+        const auto count = interface_count(*netns);
+        if (!count || *count > kPoolSpareLinks) {
+            spdlog::debug("container {}: boots a VM of its own: network namespace {}: {}",
+                          options.id, *netns,
+                          count ? std::to_string(*count) + " interfaces" : "unreadable");
+            return std::nullopt;
+        }
+    }
     ContainerStore store(options.root);
     const auto vm = claim_pool_vm(store, pool_key(options.settings));
     // Whether one was taken or none was ready, the pool is topped up for the next container.
@@ -316,7 +360,18 @@ std::optional<int> run_in_pooled_vm(const MonitorOptions& options, const oci::Sp
         return std::nullopt;
     }
     Member m(options, spec, *vm, true);
-    auto created = create_member(m, options);
+    Result<void> created = Ok();
+    if (netns) {
+        auto plumbed = SandboxNetwork::plumb(*netns);
+        if (plumbed) {
+            m.use_network(std::move(plumbed).value());
+        } else {
+            created = Err(std::move(plumbed).error());
+        }
+    }
+    if (created) {
+        created = create_member(m, options);
+    }
     if (created) {
         spdlog::debug("container {}: runs in pooled VM {}", options.id, *vm);
         return run_created_member(m, options);

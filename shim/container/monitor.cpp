@@ -242,6 +242,7 @@ Result<void> Monitor::create_pool_vm() {
     so.settings = settings;
     so.always_share = true; // its container's rootfs comes through the share, as a member's
     so.pooled = true;
+    so.spare_links = kPoolSpareLinks;
     so.template_key = vm_template_key(settings); // used on runvm-vmm
     RUNVM_TRY(open_owned_dir(vm_base_dir(), 0711));
     RUNVM_TRY(join_host_cgroup(s_, o_, settings));

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/text.hpp"
 #include "oci/spec_json.hpp"
 #include "shim/container/container_ops.hpp"
 #include "shim/container/monitor_state.hpp"
@@ -108,7 +109,36 @@ struct AddRequest {
     // Its create's start, CLOCK_MONOTONIC: the member's phases are timed from there.
     std::optional<BootTimeline::Clock::time_point> timeline_start;
     std::vector<std::string> host_cgroup_dirs; // a pooled VM's container's (PodMember)
+    // A pooled VM's container's network namespace, plumbed by its create: the guest's
+    // ConfigureNetworkRequest and one tap fd per interface, after the mount trees' fds.
+    std::optional<agent::v1::ConfigureNetworkRequest> network;
+    size_t taps = 0;
 };
+
+constexpr size_t kMaxNetworkRequestBytes = 1 << 20;
+
+// body["network"]: absent, or {"request": <hex of a ConfigureNetworkRequest>, "taps": n}.
+Result<void> parse_network(const json& body, AddRequest& a) {
+    if (!body.contains("network")) {
+        return Ok();
+    }
+    const auto& n = body["network"];
+    const std::string what = "add_container " + a.id + ": network";
+    if (!n.is_object() || !n.contains("request") || !n["request"].is_string() ||
+        !n.contains("taps") || !n["taps"].is_number_unsigned() || n["taps"].get<uint64_t>() > 16) {
+        return Err(Error::with_errno(EINVAL, what + ": not {\"request\": hex, \"taps\": 0..16}"));
+    }
+    const auto& hex = n["request"].get_ref<const std::string&>();
+    const auto bytes = hex.size() <= 2 * kMaxNetworkRequestBytes ? hex_decode(hex) : std::nullopt;
+    agent::v1::ConfigureNetworkRequest request;
+    if (!bytes || !request.ParseFromString(*bytes)) {
+        return Err(Error::with_errno(EINVAL, what + ": request is not a ConfigureNetworkRequest "
+                                                    "in hex of at most 1 MiB"));
+    }
+    a.network = std::move(request);
+    a.taps = n["taps"].get<size_t>();
+    return Ok();
+}
 
 // body[key]: absent (empty), or a list of at most `max` strings.
 Result<std::vector<std::string>> string_list(const json& body, const char* key, size_t max,
@@ -152,7 +182,8 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
     }
     RUNVM_ASSIGN_OR_RETURN(a.host_cgroup_dirs,
                            string_list(body, "host_cgroup_dirs", 32, "add_container " + a.id));
-    size_t wanted = a.mounts.size();
+    RUNVM_TRY(parse_network(body, a));
+    size_t wanted = a.mounts.size() + a.taps;
     for (size_t i = 0; i < a.stdio.size() && i < 3; ++i) {
         wanted += a.stdio[i] ? 1 : 0;
     }
@@ -212,6 +243,13 @@ Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector
     }
     if (pooled) {
         RUNVM_TRY(reinit_pooled_vm(s, a.id));
+    }
+    if (a.network) { // the taps are the last fds
+        std::vector<UniqueFd> taps(
+            std::make_move_iterator(fds.end() - static_cast<std::ptrdiff_t>(a.taps)),
+            std::make_move_iterator(fds.end()));
+        fds.resize(fds.size() - a.taps);
+        RUNVM_TRY(s.sandbox->attach_network(std::move(taps), *a.network));
     }
     RUNVM_TRY(files.make_mount_points(a.mounts));
     StdioFds io;

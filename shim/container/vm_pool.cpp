@@ -55,7 +55,8 @@ std::string pool_key(const config::RuntimeConfig& s) {
         std::string(config::rootfs_mode_name(config::resolve_rootfs_mode(s.rootfs, ::geteuid()))) +
         "\n" + s.paths.broker + "\n" + s.paths.vmm + "\n" + s.paths.qemu + "\n" +
         (s.jail ? "jail:" + s.jail_user : "nojail") + ":" + std::to_string(s.jail_vm_ids.first) +
-        ":" + std::to_string(s.jail_vm_ids.count);
+        ":" + std::to_string(s.jail_vm_ids.count) + "\nspare links " +
+        std::to_string(kPoolSpareLinks);
     return hex16(fnv1a64(shape));
 }
 
@@ -94,9 +95,6 @@ std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string
                 return "annotation " + a.first;
             }
         }
-    }
-    if (network_namespace_path(spec)) {
-        return "it joins a network namespace (the VM's network is plumbed at boot)";
     }
     if (spec.hooks) {
         return "it has hooks";

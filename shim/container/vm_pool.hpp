@@ -20,6 +20,10 @@ inline constexpr char kPoolIdPrefix[] = "runvm-pool-";
 // In a pooled VM's record: the key of the settings it was booted with.
 inline constexpr char kPoolKeyAnnotation[] = "io.runvm.pool-key";
 
+// Network devices a pooled VM boots with and no tap behind them (Sandbox's spare links): a
+// container whose network namespace holds at most this many interfaces can take it.
+inline constexpr size_t kPoolSpareLinks = 1;
+
 // Everything that shapes a booted VM, hashed (16 hex digits): the VM's settings, and the
 // identity (size, mtime) of the guest image and of the programs that boot it. Two settings
 // with one key boot the same VM.
@@ -29,9 +33,10 @@ std::string pool_key(const config::RuntimeConfig& settings);
 std::string vm_template_key(const config::RuntimeConfig& settings);
 
 // Why this container cannot start in a pooled VM and boots its own, or nullopt when it can.
-// A pooled VM is sized and networked before its container exists, so a spec that asks for
-// either (limits, a network namespace to join, io.runvm.* settings), or has hooks to run
-// around its VM's creation, boots its own. (A cgroup path is fine: the claim moves the VM's
+// A pooled VM is sized before its container exists, so a spec that asks for a size (limits,
+// io.runvm.* settings), or has hooks to run around its VM's creation, boots its own. A
+// network namespace to join is fine: its interfaces take the VM's spare links (at most
+// kPoolSpareLinks, checked once it is plumbed). (A cgroup path is fine: the claim moves the VM's
 // processes there.)
 std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string& id,
                                         const config::RuntimeConfig& settings, uid_t euid);

@@ -37,8 +37,8 @@ std::vector<std::string> BrokerProcess::command(const BrokerConfig& c) {
     }
     for (const auto& n : c.net) {
         argv.push_back("--net");
-        argv.push_back(n.socket + ",fd=" + std::to_string(n.tap_fd) +
-                       (n.mac.empty() ? "" : ",mac=" + n.mac) +
+        argv.push_back(n.socket + (n.tap_later ? ",tap_socket=" : ",fd=") +
+                       std::to_string(n.tap_fd) + (n.mac.empty() ? "" : ",mac=" + n.mac) +
                        (n.mtu ? ",mtu=" + std::to_string(n.mtu) : ""));
     }
     if (c.jail.jailed()) {

@@ -14,12 +14,15 @@
 namespace runvm::shim {
 
 // A virtio-net device over a tap the parent created in the container's network namespace
-// (shim/network plumb); the broker inherits the fd and adopts it (--net ...,fd=).
+// (shim/network plumb); the broker inherits the fd and adopts it (--net ...,fd=). A pooled
+// VM's spare link has no tap yet: the broker inherits a socket the tap comes over later
+// (--net ...,tap_socket=; Sandbox::attach_network).
 struct BrokerNetDevice {
-    std::string socket; // vhost-user socket
-    int tap_fd = -1;    // the parent's fd; the broker gets the same number
-    std::string mac;    // config space MAC ("" : none)
-    uint32_t mtu = 0;   // config space MTU (0: none)
+    std::string socket;     // vhost-user socket
+    int tap_fd = -1;        // the parent's fd; the broker gets the same number
+    std::string mac;        // config space MAC ("" : none)
+    uint32_t mtu = 0;       // config space MTU (0: none)
+    bool tap_later = false; // tap_fd is that socket
 };
 
 struct BrokerConfig {

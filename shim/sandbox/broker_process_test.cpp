@@ -37,6 +37,14 @@ BOOST_AUTO_TEST_CASE(unjailed_the_broker_makes_its_own_namespace) {
     BOOST_TEST(argv.front() == "/usr/libexec/runvm-broker");
     BOOST_TEST(!has(argv, "--jailed"));
     BOOST_TEST(has(argv, "/run/vm/jail/fs.vhost,dir=/run/vm/shared,tag=runvm,allow_setid=rootfs"));
+    BOOST_TEST(has(argv, "/run/vm/jail/net0.vhost,fd=7"));
+}
+
+BOOST_AUTO_TEST_CASE(a_spare_link_takes_its_tap_later_over_a_socket) {
+    BrokerConfig c = fs_and_blk();
+    c.net.push_back({"/run/vm/jail/spare0.vhost", 9, "02:72:76:00:00:01", 0, true});
+    const auto argv = BrokerProcess::command(c);
+    BOOST_TEST(has(argv, "/run/vm/jail/spare0.vhost,tap_socket=9,mac=02:72:76:00:00:01"));
 }
 
 BOOST_AUTO_TEST_CASE(jailed_it_runs_in_runvm_jail_with_a_user_namespace) {

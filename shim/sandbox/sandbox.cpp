@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -129,6 +130,22 @@ Result<void> Sandbox::start_vm() {
             broker.net.push_back(std::move(net));
         }
     }
+    // The broker's ends: closed once it runs (its own copies cross exec).
+    std::vector<UniqueFd> spare_broker_ends;
+    for (size_t i = 0; i < options_.spare_links; ++i) {
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+            return Err(Error::from_errno("socketpair for spare link " + std::to_string(i)));
+        }
+        spare_links_.emplace_back(sv[0]);
+        spare_broker_ends.emplace_back(sv[1]);
+        BrokerNetDevice net;
+        net.socket = jail_.dir + "/spare" + std::to_string(i) + ".vhost";
+        net.tap_fd = sv[1];
+        net.tap_later = true;
+        net.mac = spare_link_mac(i);
+        broker.net.push_back(std::move(net));
+    }
     if (!shares_.dir().empty()) {
         broker.fs_socket = jail_.dir + "/fs.vhost";
         broker.fs_dir = shares_.dir();
@@ -195,6 +212,7 @@ Result<void> Sandbox::start_vm() {
     if (network_) {
         network_->tap_fds().clear(); // the broker holds them: the taps now go with it
     }
+    spare_broker_ends.clear();
     timeline_.mark("broker listening");
     RUNVM_TRY(hypervisor_->start());
     timeline_.mark("hypervisor started");
@@ -266,6 +284,40 @@ Result<void> Sandbox::configure_guest_network() {
     return Ok();
 }
 
+Result<void> Sandbox::park_spare_links() {
+    if (spare_links_.empty()) {
+        return Ok();
+    }
+    agent::v1::ConfigureNetworkRequest park;
+    for (size_t i = 0; i < spare_links_.size(); ++i) {
+        park.add_park(spare_link_mac(i));
+    }
+    RUNVM_TRY(agent_->configure_network(park));
+    timeline_.mark("spare links parked");
+    return Ok();
+}
+
+Result<void> Sandbox::attach_network(std::vector<UniqueFd> taps,
+                                     agent::v1::ConfigureNetworkRequest request) {
+    const std::string what = "sandbox " + options_.id;
+    if (taps.size() > spare_links_.size() ||
+        static_cast<size_t>(request.interfaces_size()) != taps.size()) {
+        return Err(Error::with_errno(
+            ENOSPC, what + ": " + std::to_string(taps.size()) + " taps for " +
+                        std::to_string(request.interfaces_size()) + " interfaces, " +
+                        std::to_string(spare_links_.size()) + " spare links"));
+    }
+    for (size_t i = 0; i < taps.size(); ++i) {
+        RUNVM_TRY(offer_tap(spare_links_[i].get(), taps[i].get(),
+                            what + " spare link " + std::to_string(i)));
+        request.mutable_interfaces(static_cast<int>(i))->set_guest_mac(spare_link_mac(i));
+    }
+    timeline_.mark("taps attached");
+    RUNVM_TRY(agent_->configure_network(request));
+    timeline_.mark("network configured");
+    return Ok();
+}
+
 Result<void> Sandbox::check_alive() {
     // Both are checked, and what ended is remembered (a reaped child cannot be asked
     // again): one's death often ends the other (a vhost-user peer hangs up), and the
@@ -318,6 +370,9 @@ Result<void> Sandbox::connect_agent() {
     RUNVM_ASSIGN_OR_RETURN(auto version, agent_->version(std::max(left, 1000ms)));
     kernel_release_ = version.kernel_release();
     timeline_.mark("agent ready");
+    if (!restored()) { // a restored guest parked them before its template was saved
+        RUNVM_TRY(park_spare_links());
+    }
     if (template_build_) { // before Reinit: the template holds no VM's identity
         save_template();
     }

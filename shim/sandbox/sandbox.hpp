@@ -47,6 +47,9 @@ struct SandboxOptions {
     // boots, its interfaces given to the guest. nullopt: loopback only.
     std::optional<std::string> netns_path;
     GuestNameFiles name_files; // the guest's /etc/resolv.conf and /etc/hosts, with netns_path
+    // A pooled VM's network devices with no tap yet: the guest parks their links where its
+    // containers do not see them, until attach_network gives them a container's network.
+    size_t spare_links = 0;
 };
 
 class Sandbox {
@@ -70,6 +73,13 @@ public:
     pid_t broker_pid() const { return broker_ ? broker_->pid() : -1; }
     // The host side of the virtio-fs share; empty without one.
     const std::string& share_dir() const { return shares_.dir(); }
+
+    // A pooled VM's container's network namespace, plumbed by the caller: each tap goes to
+    // the broker for a spare link (in order), then the guest takes that link back with the
+    // request's interface (its MAC, name, MTU, addresses) and routes. ENOSPC: more taps than
+    // spare links. Once per VM.
+    Result<void> attach_network(std::vector<UniqueFd> taps,
+                                agent::v1::ConfigureNetworkRequest request);
 
     // Ok while the hypervisor and the broker run; else an error naming which one ended and
     // the console's last lines (a kernel panic shows there).
@@ -95,6 +105,7 @@ private:
     Result<void> boot_steps();
     Result<void> start_vm();
     Result<void> configure_guest_network();
+    Result<void> park_spare_links();
     Result<void> connect_agent();
     // With options_.template_key on runvm-vmm: restore from the saved template, or set up the
     // save of this boot (vm_template.hpp). A template problem is a warning, never an error.
@@ -117,6 +128,7 @@ private:
     std::unique_ptr<LogPump> log_pump_;
     // Declared before broker_: destroyed after it, so the taps' qdiscs go once the broker has.
     std::optional<SandboxNetwork> network_;
+    std::vector<UniqueFd> spare_links_; // the shim's ends of the brokers' tap sockets
     std::optional<BrokerProcess> broker_;
     std::unique_ptr<HypervisorBackend> hypervisor_;
     std::unique_ptr<AgentClient> agent_;

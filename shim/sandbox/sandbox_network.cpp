@@ -5,10 +5,12 @@
 #include <cstdio>
 
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include "base/io.hpp"
+#include "base/unix_socket.hpp"
 #include "shim/network/netns.hpp"
 
 namespace runvm::shim {
@@ -102,6 +104,34 @@ network_request(const std::vector<network::NetInterface>& interfaces, const Gues
     req.set_resolv_conf(files.resolv_conf);
     req.set_hosts(files.hosts);
     return req;
+}
+
+std::string spare_link_mac(size_t index) {
+    return mac_string({0x02, 0x72, 0x76, 0x00, 0x00, static_cast<uint8_t>(index + 1)});
+}
+
+Result<void> offer_tap(int socket, int tap_fd, const std::string& what) {
+    RUNVM_TRY(send_with_fds(socket, "tap", 3, {tap_fd}, what.c_str()));
+    pollfd p{socket, POLLIN, 0};
+    int rc = 0;
+    do {
+        rc = ::poll(&p, 1, 5000);
+    } while (rc < 0 && errno == EINTR);
+    if (rc <= 0) {
+        return Err(Error::with_errno(rc == 0 ? ETIMEDOUT : errno,
+                                     what + ": the broker did not answer the tap offer in 5 s"));
+    }
+    char reply[512];
+    const ssize_t n = ::recv(socket, reply, sizeof reply, MSG_DONTWAIT);
+    if (n < 0) {
+        return Err(Error::from_errno("recv " + what));
+    }
+    const std::string answer(reply, static_cast<size_t>(n));
+    if (answer != "ok") {
+        return Err(Error::with_errno(EIO, what + ": the broker refused the tap: " +
+                                              (answer.empty() ? "it hung up" : answer)));
+    }
+    return Ok();
 }
 
 Result<SandboxNetwork> SandboxNetwork::plumb(const std::string& netns_path) {

@@ -38,6 +38,14 @@ GuestNameFiles guest_name_files(const oci::Spec& spec);
 // "02:42:ac:11:00:02"
 std::string mac_string(const std::array<uint8_t, 6>& mac);
 
+// The MAC of a pooled VM's spare link `index` until it takes a container's interface:
+// locally administered, "rv" (02:72:76:00:00:01 for the first).
+std::string spare_link_mac(size_t index);
+
+// Hands `tap_fd` to a broker's net device that waits for its tap (--net ...,tap_socket=) over
+// `socket`, and waits (5 s) for its answer: "ok", or the error that names what it refused.
+Result<void> offer_tap(int socket, int tap_fd, const std::string& what);
+
 // ConfigureNetwork for these interfaces: name, MAC, MTU, addresses; every route through them
 // except those the kernel makes from an address (protocol kernel), which the guest's kernel
 // makes again.

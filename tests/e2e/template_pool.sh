@@ -5,7 +5,10 @@
 #  2. `runvm run` from the pool: exit code, stdin, stdout/stderr apart, env, cwd, user,
 #     hostname, read-only rootfs; it ran in a pooled VM, and the pool is topped up again;
 #     a container in the VM's UTS namespace sees its own id as the hostname and the host's
-#     time (the pooled VM is renewed when it is taken).
+#     time (the pooled VM is renewed when it is taken), and only lo (the VM's spare link is
+#     parked out of its sight).
+#  2b. a container that joins a network namespace (A, a veth to B) takes a pooled VM: its
+#     eth0 has A's MAC, MTU, address and route, it pings B; nothing is left in A after.
 #  3. containerd's sequence in a pooled VM: create --pid-file, state, start, exec, kill,
 #     delete; its linux.cgroupsPath holds the pooled VM's QEMU, gets `update`'s CPU quota,
 #     and is gone after delete;
@@ -22,7 +25,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 require_root
-require_tools qemu-system-x86_64 python3
+require_tools qemu-system-x86_64 python3 ip tc
+[ -c /dev/net/tun ] || skip "/dev/net/tun missing"
 agent=$build/guest_agent/runvm-agent
 broker=$build/broker/runvm-broker
 require_built "$agent" "$broker"
@@ -95,15 +99,56 @@ wait_ready 2
 # The pooled VM is renewed for its container (Reinit): a container in the VM's UTS namespace
 # sees its own id as the hostname, and the guest's clock is the host's, however long the VM
 # waited in the pool.
-make_bundle "$tmp/b4" '["sh","-c","hostname; date +%s"]' '
+make_bundle "$tmp/b4" '["sh","-c","hostname; echo links: $(ls /sys/class/net); date +%s"]' '
 c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]
 c.pop("hostname", None)'
 out=$("$RUNVM" --root "$root" run --bundle "$tmp/b4" r4 </dev/null)
 expect_eq "$(echo "$out" | head -1)" "r4" "the pooled VM's hostname is its container's id"
+expect_eq "$(echo "$out" | sed -n 2p)" "links: lo" "a pooled VM's container without a network sees only lo"
 guest_s=$(echo "$out" | tail -1)
 host_s=$(date +%s)
 [ $((host_s - guest_s)) -le 2 ] && [ $((guest_s - host_s)) -le 2 ] ||
   fail "the pooled guest's clock: $guest_s, the host's $host_s"
+wait_ready 2
+
+# 2b. A network namespace to join: the pooled VM's spare link takes A's interface.
+ns_a=rvpoolA$$
+ns_b=rvpoolB$$
+ip netns add $ns_a
+ip netns add $ns_b
+trap 'drain; ip netns del $ns_a 2>/dev/null; ip netns del $ns_b 2>/dev/null; rm -rf "$tmp"' EXIT
+ip link add va netns $ns_a type veth peer name vb netns $ns_b
+ip -n $ns_a link set va name eth0 mtu 1400 up
+ip -n $ns_a addr add 10.96.0.1/24 dev eth0
+ip -n $ns_a route add 10.95.0.0/16 via 10.96.0.2
+ip -n $ns_b link set vb mtu 1400 up
+ip -n $ns_b addr add 10.96.0.2/24 dev vb
+mac=$(ip netns exec $ns_a cat /sys/class/net/eth0/address)
+make_bundle "$tmp/bn" '["sh","/bin/net-test.sh"]' \
+  "[n.__setitem__('path','/var/run/netns/$ns_a') for n in c['linux']['namespaces'] if n['type']=='network']; [c['process']['capabilities'][k].append('CAP_NET_RAW') for k in ('bounding','effective','permitted')]"
+cat > "$tmp/bn/rootfs/bin/net-test.sh" <<'SH'
+echo "LINK=$(cat /sys/class/net/eth0/address) $(cat /sys/class/net/eth0/mtu) $(echo $(ls /sys/class/net))"
+echo "ADDR=$(ip -o -4 addr show dev eth0 | sed 's/.* inet \([^ ]*\).*/\1/')"
+echo "ROUTE=$(ip route show 10.95.0.0/16)"
+ping -c 2 -W 5 10.96.0.2 >/dev/null && echo PING=ok
+SH
+for a in ip ping sed; do ln -sf busybox "$tmp/bn/rootfs/bin/$a"; done
+set +e
+start_ms=$(date +%s%3N)
+"$RUNVM" --root "$root" --debug run --bundle "$tmp/bn" rn </dev/null >"$tmp/rn.out" 2>"$tmp/rn.err"
+rc=$?
+set -e
+echo "run with a network namespace from the pool: $(( $(date +%s%3N) - start_ms )) ms (2 pings included)"
+[ "$rc" -eq 0 ] || { cat "$tmp/rn.out" "$tmp/rn.err" >&2; fail "run with a network namespace: status $rc"; }
+expect_contains "$(cat "$tmp/rn.err")" "runs in pooled VM runvm-pool-" "a network namespace's container runs in a pooled VM"
+value() { grep "^$1=" "$tmp/rn.out" | head -1 | cut -d= -f2-; }
+expect_eq "$(value LINK)" "$mac 1400 eth0 lo" "the pooled guest's eth0 has A's MAC and MTU"
+expect_eq "$(value ADDR)" "10.96.0.1/24" "the pooled guest's eth0 has A's address"
+expect_contains "$(value ROUTE)" "via 10.96.0.2" "A's route reached the pooled guest"
+expect_eq "$(value PING)" ok "ping from the pooled VM's container to B"
+expect_gone "$root" rn "after the run in a pooled VM with a network"
+ip -n $ns_a -o link show | grep -q rvtap && { ip -n $ns_a link show >&2; fail "a tap left in A"; }
+tc -n $ns_a qdisc show dev eth0 | grep -q ingress && fail "the ingress qdisc left on A's eth0"
 wait_ready 2
 
 # 3. containerd's sequence, two containers at once, each in its own pooled VM.

@@ -12,15 +12,20 @@ namespace runvm::broker::net {
 
 Result<NetOptions> parse_options(const DeviceSpec& spec) {
     NetOptions o;
-    const bool by_name = spec.has("tap");
-    if (by_name == spec.has("fd")) {
-        return Err(Error::with_errno(EINVAL, "net " + spec.socket + ": give tap= or fd="));
+    const int given = int{spec.has("tap")} + int{spec.has("fd")} + int{spec.has("tap_socket")};
+    if (given != 1) {
+        return Err(Error::with_errno(EINVAL, "net " + spec.socket +
+                                                 ": give one of tap=, fd=, tap_socket="));
     }
-    if (by_name) {
+    if (spec.has("tap")) {
         o.tap_name = spec.get("tap");
-    } else {
+    } else if (spec.has("fd")) {
         RUNVM_ASSIGN_OR_RETURN(const uint64_t fd, spec_number(spec, "net", "fd", 0, INT_MAX));
         o.tap_fd = static_cast<int>(fd);
+    } else {
+        RUNVM_ASSIGN_OR_RETURN(const uint64_t fd,
+                               spec_number(spec, "net", "tap_socket", 0, INT_MAX));
+        o.tap_socket_fd = static_cast<int>(fd);
     }
     if (spec.has("mtu")) {
         // 68: the IPv4 minimum (RFC 791); 65535: virtio-net's le16 mtu field.

@@ -16,6 +16,9 @@ namespace runvm::broker::net {
 struct NetOptions {
     std::string tap_name; // the broker opens (or creates) this tap in its own namespace
     int tap_fd = -1;      // or adopts this inherited tap fd (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR)
+    // or waits for its tap on this inherited unix socket (SOCK_SEQPACKET): a pooled VM's
+    // device, booted before its container's network namespace exists (NetDevice::on_tap_offer).
+    int tap_socket_fd = -1;
     std::optional<std::array<uint8_t, 6>> mac;
     uint16_t mtu = 0;     // 0: no VIRTIO_NET_F_MTU
     bool offloads = true; // checksum and TSO offloads where the tap supports them
@@ -59,8 +62,10 @@ struct TapOffloads {
     bool tso = false;
 };
 
-// The keys of "--net <sock>,tap=<name>|fd=<inherited fd>[,mac=<xx:..>][,mtu=<n>][,nooffload]".
-inline constexpr std::string_view SPEC_KEYS[] = {"tap", "fd", "mac", "mtu", "nooffload"};
+// The keys of "--net <sock>,tap=<name>|fd=<inherited fd>|tap_socket=<inherited fd>
+// [,mac=<xx:..>][,mtu=<n>][,nooffload]".
+inline constexpr std::string_view SPEC_KEYS[] = {"tap", "fd",  "tap_socket",
+                                                 "mac", "mtu", "nooffload"};
 Result<NetOptions> parse_options(const DeviceSpec& spec);
 
 uint64_t net_features(const NetOptions& options, const TapOffloads& tap);

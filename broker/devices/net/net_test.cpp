@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/unique_fd.hpp"
+#include "base/unix_socket.hpp"
 #include "broker/devices/net/device.hpp"
 #include "broker/devices/net/vnet_header.hpp"
 #include "broker/testing/device_harness.hpp"
@@ -563,9 +564,15 @@ BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
     BOOST_TEST(by_name->tap_name == "tap0");
     BOOST_TEST(by_name->tap_fd == -1);
     BOOST_TEST(by_name->offloads);
+    auto later = parse_options(parse_device_spec("/run/n.sock,tap_socket=9", SPEC_KEYS).value());
+    BOOST_REQUIRE(later.ok());
+    BOOST_TEST(later->tap_socket_fd == 9);
+    BOOST_TEST(later->tap_fd == -1);
     const std::pair<const char*, const char*> bad[] = {
-        {"/run/n.sock", "give tap= or fd="},
-        {"/run/n.sock,tap=t,fd=3", "give tap= or fd="},
+        {"/run/n.sock", "give one of tap=, fd=, tap_socket="},
+        {"/run/n.sock,tap=t,fd=3", "give one of tap=, fd=, tap_socket="},
+        {"/run/n.sock,fd=3,tap_socket=4", "give one of tap=, fd=, tap_socket="},
+        {"/run/n.sock,tap_socket=-1", "tap_socket='-1'"},
         {"/run/n.sock,fd=x", "fd='x'"},
         {"/run/n.sock,fd=2147483648", "fd='2147483648'"},
         {"/run/n.sock,tap=t,mtu=67", "mtu='67'"},
@@ -578,4 +585,97 @@ BOOST_AUTO_TEST_CASE(spec_parses_into_options) {
         BOOST_REQUIRE(!r.ok());
         BOOST_TEST(r.error().str().find(why) != std::string::npos);
     }
+}
+
+// A pooled VM's device (tap_socket=): booted with no tap, offered one later over a unix
+// socket. Before: tx frames go nowhere; a non-tap fd is refused; after: frames flow both
+// ways; a second tap is refused; the shim's end closing ends the watch.
+BOOST_AUTO_TEST_CASE(tap_offered_later_over_the_tap_socket) {
+    int sv[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+    UniqueFd shim_end(sv[0]);
+    NetOptions o;
+    o.tap_socket_fd = sv[1]; // the device owns it from here
+    o.mac = GUEST_MAC;
+    auto d = NetDevice::open(o);
+    REQUIRE_OK(d);
+    std::unique_ptr<NetDevice> dev = std::move(*d);
+    BOOST_TEST(!dev->has_tap());
+    // Offered as a tap made by the plumbing would take them.
+    BOOST_TEST((dev->features() & (F_GUEST_CSUM | F_GUEST_TSO4 | F_GUEST_TSO6)) ==
+               (F_GUEST_CSUM | F_GUEST_TSO4 | F_GUEST_TSO6));
+
+    auto q = DirectQueues::create(2, 256, 16 << 20, true);
+    REQUIRE_OK(q);
+    auto l = EventLoop::create();
+    REQUIRE_OK(l);
+    Context ctx;
+    ctx.q = q->get();
+    ctx.acked = ALL;
+    auto attached = dev->attach(&ctx, l->get());
+    REQUIRE_OK(attached);
+
+    auto tx = [&](size_t payload) {
+        const auto frame = eth_frame(payload, 5);
+        const uint64_t gpa = (*q)->ram().alloc(VNET_HDR_BYTES + frame.size());
+        encode_vnet_header(VnetHeader{}, (*q)->ram().host(gpa));
+        std::memcpy((*q)->ram().host(gpa) + VNET_HDR_BYTES, frame.data(), frame.size());
+        BOOST_REQUIRE((*q)->driver(TXQ)
+                          .add({{gpa, static_cast<uint32_t>(VNET_HDR_BYTES + frame.size()), false}})
+                          .has_value());
+        (*q)->driver(TXQ).publish();
+        dev->on_kick(TXQ);
+        size_t used = 0;
+        while ((*q)->driver(TXQ).take_used()) {
+            ++used;
+        }
+        return used;
+    };
+    auto offer = [&](int fd) {
+        BOOST_REQUIRE(send_with_fds(shim_end.get(), "tap", 3, {fd}, "test").ok());
+        auto ran = (*l)->run_once(1000);
+        REQUIRE_OK(ran);
+        char reply[512] = {};
+        const ssize_t n = ::recv(shim_end.get(), reply, sizeof reply - 1, MSG_DONTWAIT);
+        return n > 0 ? std::string(reply, static_cast<size_t>(n)) : std::string();
+    };
+
+    BOOST_TEST(tx(60) == 1U); // goes back to the guest, nowhere else
+    BOOST_TEST(dev->stats().tx_errors == 1U);
+    UniqueFd not_a_tap(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    const std::string refused = offer(not_a_tap.get());
+    BOOST_TEST(refused.rfind("error: TUNGETIFF", 0) == 0, refused);
+    BOOST_TEST(!dev->has_tap());
+
+    auto made = open_tap("rvt9", true);
+    REQUIRE_OK(made);
+    BOOST_TEST(offer(made->fd.get()) == "ok");
+    BOOST_TEST(dev->has_tap());
+    BOOST_TEST(dev->tap_name() == "rvt9");
+    int ifindex = 0;
+    UniqueFd packet = bring_up_and_listen("rvt9", &ifindex);
+    BOOST_TEST(tx(100) == 1U);
+    std::vector<uint8_t> buf(2048);
+    pollfd p{packet.get(), POLLIN, 0};
+    bool seen = false;
+    while (!seen && ::poll(&p, 1, 1000) > 0) {
+        const ssize_t n = ::recv(packet.get(), buf.data(), buf.size(), 0);
+        seen =
+            n == static_cast<ssize_t>(ETH_HEADER_BYTES + 100) && buf[12] == (TEST_ETHERTYPE >> 8);
+    }
+    BOOST_TEST(seen);
+    BOOST_TEST(dev->stats().tx_frames == 1U);
+
+    auto again = open_tap("rvt10", true);
+    REQUIRE_OK(again);
+    const std::string second = offer(again->fd.get());
+    BOOST_TEST(second.find("attached already") != std::string::npos, second);
+    BOOST_TEST(dev->tap_name() == "rvt9");
+
+    shim_end.reset(); // the watch ends; the loop does not spin on a hung-up socket
+    for (int i = 0; i < 2; ++i) {
+        auto ran = (*l)->run_once(100);
+        REQUIRE_OK(ran);
+    }
+    BOOST_TEST(dev->has_tap());
 }
