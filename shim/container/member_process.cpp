@@ -102,7 +102,18 @@ Result<void> Member::create() {
     if (!spec_.root || spec_.root->path.empty()) {
         return Err(Error::msg("config.json: root.path is required"));
     }
-    RUNVM_ASSIGN_OR_RETURN(const ContainerRecord pod, store_.load(sandbox_id_));
+    RUNVM_ASSIGN_OR_RETURN(ContainerRecord pod, store_.load(sandbox_id_));
+    // The pod's namespaces are named after its sandbox container's pid (its pid-file process).
+    const int pod_pid = pod.monitor_pid;
+    // A pod sandbox that took a pooled VM is itself a member of it: that VM is the pod's.
+    if (!pooled_ && !pod.pod_sandbox.empty()) {
+        if (effective_status(pod) == "stopped") {
+            return Err(Error::with_errno(ESRCH, "pod sandbox " + sandbox_id_ + " of container " +
+                                                    o_.id + " is not running"));
+        }
+        sandbox_id_ = pod.pod_sandbox;
+        RUNVM_ASSIGN_OR_RETURN(pod, store_.load(sandbox_id_));
+    }
     auto pod_monitor = pod.monitor();
     if (effective_status(pod) == "stopped" || !pod_monitor) {
         return Err(Error::with_errno(ESRCH, "pod sandbox " + sandbox_id_ + " of container " +
@@ -118,7 +129,7 @@ Result<void> Member::create() {
     relocate_member_sources(gspec, o_.id, shares);
     // These stay shared with the sandbox: the pod monitor points them at its namespaces in
     // the guest, not at new ones as guest_spec() noted.
-    const std::vector<std::string> pod_namespaces = sandbox_namespaces(spec_, pod.monitor_pid);
+    const std::vector<std::string> pod_namespaces = sandbox_namespaces(spec_, pod_pid);
     for (const auto& n : notes) {
         const bool joined =
             std::any_of(pod_namespaces.begin(), pod_namespaces.end(), [&n](const std::string& t) {

@@ -227,9 +227,10 @@ Result<void> reinit_pooled_vm(MonitorState& s, const std::string& id) {
     return Ok();
 }
 
-// Creates the member in the VM; returns its guest pid.
-Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector<UniqueFd>& fds,
-                               MemberFiles& files, std::unique_ptr<StdioBridge>& bridge) {
+// Creates the member in the VM; returns its guest pid. `first`: the VM's first container.
+Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, bool first,
+                               std::vector<UniqueFd>& fds, MemberFiles& files,
+                               std::unique_ptr<StdioBridge>& bridge) {
     // The pod's VM was sized when the pod started (its CRI totals): a member's limits must
     // fit in it, since memory and vCPUs are not hot-added (docs/resources.md).
     RUNVM_ASSIGN_OR_RETURN(const oci::Spec member, oci::parse_spec(a.spec_json));
@@ -241,7 +242,7 @@ Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, std::vector
         std::lock_guard lock(s.mu);
         pooled = s.record.annotations.count(kPoolKeyAnnotation) != 0;
     }
-    if (pooled) {
+    if (pooled && first) { // a pod's later members find the VM renewed
         RUNVM_TRY(reinit_pooled_vm(s, a.id));
     }
     if (a.network) { // the taps are the last fds
@@ -305,6 +306,10 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
     }
     auto member = std::make_shared<PodMember>();
     member->record = std::move(record).value();
+    // A pooled VM's first container may be a CRI pod's sandbox: the pod's later members
+    // join its namespaces, as those of a pod VM's own sandbox container.
+    const bool pod_sandbox = pod_placement(id, member->record.annotations).role == PodRole::sandbox;
+    bool first = false;
     {
         std::lock_guard lock(s.mu);
         if (s.closing || s.members.count(id) != 0) {
@@ -313,7 +318,7 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
             return;
         }
         s.members[id] = member; // reserved; "creating" until the agent has it
-        ++s.members_added;
+        first = s.members_added++ == 0;
         if (add->timeline_start) {
             member->timeline.emplace(*add->timeline_start);
             member->timeline->mark("container added");
@@ -333,7 +338,11 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
     }
     MemberFiles files(s.pod_share_dir, id, s.sandbox->broker_pid());
     std::unique_ptr<StdioBridge> bridge;
-    auto pid = create_member(s, *add, msg.fds, files, bridge);
+    auto pid = pod_sandbox && !first
+                   ? Result<uint32_t>(Err(Error::with_errno(
+                         EEXIST, "pod " + s.record.id + ": container " + id +
+                                     " is a pod sandbox, and the VM holds containers already")))
+                   : create_member(s, *add, first, msg.fds, files, bridge);
     if (!pid) {
         {
             std::lock_guard lock(s.mu);
@@ -346,6 +355,9 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
     }
     {
         std::lock_guard lock(s.mu);
+        if (pod_sandbox) {
+            s.pod_guest_pid = *pid;
+        }
         auto& r = member->record;
         r.status = "created";
         r.hypervisor = s.sandbox->hypervisor_name();

@@ -21,6 +21,7 @@
 #include "shim/container/pod.hpp"
 #include "shim/hypervisor/jail_command.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
+#include "shim/sandbox/vm_sizing.hpp"
 
 namespace runvm::shim {
 
@@ -87,8 +88,15 @@ std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string
         return "the id is a pooled VM's";
     }
     if (spec.annotations) {
-        if (pod_placement(id, *spec.annotations).role != PodRole::standalone) {
-            return "a pod's container";
+        const PodRole role = pod_placement(id, *spec.annotations).role;
+        if (role == PodRole::member) {
+            return "a pod's app container (it joins its pod's VM)";
+        }
+        if (role == PodRole::sandbox) {
+            auto totals = pod_sandbox_resources(std::nullopt, *spec.annotations);
+            if (!totals || *totals) {
+                return "the pod's memory or CPU totals (the VM is sized from them)";
+            }
         }
         for (const auto& a : *spec.annotations) {
             if (a.first.rfind(config::kAnnotationPrefix, 0) == 0) {

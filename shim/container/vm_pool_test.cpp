@@ -110,9 +110,21 @@ BOOST_AUTO_TEST_CASE(specs_that_shape_their_vm_boot_their_own) {
     oci::Spec annotated = spec_of("");
     annotated.annotations = std::map<std::string, std::string>{{"io.runvm.vcpus", "2"}};
     BOOST_TEST(*pool_refusal(annotated, "c1", settings, 0) == "annotation io.runvm.vcpus");
+    // A pod's sandbox takes a pooled VM unless the pod's totals size its VM; its app
+    // containers join it there.
     annotated.annotations =
         std::map<std::string, std::string>{{"io.kubernetes.cri.container-type", "sandbox"}};
-    BOOST_TEST(*pool_refusal(annotated, "c1", settings, 0) == "a pod's container");
+    BOOST_TEST(!pool_refusal(annotated, "c1", settings, 0));
+    annotated.annotations->emplace("io.kubernetes.cri.sandbox-memory", "268435456");
+    BOOST_TEST(pool_refusal(annotated, "c1", settings, 0)->find("totals") != std::string::npos);
+    annotated.annotations =
+        std::map<std::string, std::string>{{"io.kubernetes.cri.container-type", "sandbox"},
+                                           {"io.kubernetes.cri.sandbox-cpu-quota", "x"}};
+    BOOST_TEST(pool_refusal(annotated, "c1", settings, 0).has_value());
+    annotated.annotations = std::map<std::string, std::string>{
+        {"io.kubernetes.cri.container-type", "container"}, {"io.kubernetes.cri.sandbox-id", "p1"}};
+    BOOST_TEST(*pool_refusal(annotated, "c1", settings, 0) ==
+               "a pod's app container (it joins its pod's VM)");
     oci::Spec hooked = spec_of("");
     hooked.hooks.emplace();
     BOOST_TEST(*pool_refusal(hooked, "c1", settings, 0) == "it has hooks");

@@ -6,7 +6,9 @@
 # pod's veth plumbed into its VM: the guest has the pod IP), two containers
 # created and started in the pod, ExecSync in each, ContainerStatus after one exits with 7,
 # StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox; one VM for the pod (both
-# containers see the same boot id, one QEMU runs); afterwards no shim,
+# containers see the same boot id, one QEMU runs beside the pool's); a second pod starts in
+# the VM the first one's create left in the pool (its IP on the VM's spare link, two app
+# containers in its namespaces, another boot id); afterwards no shim,
 # broker or VM process, no socket and no state is left. QEMU TCG VMs.
 # usage: cri_pod.sh RUNVM_CRI SHIM RUNVM BUILD_DIR
 set -euo pipefail
@@ -43,6 +45,24 @@ trap 'cleanup_containerd_test; ip link del "$bridge" 2>/dev/null' EXIT
 trap 'exit 1' TERM INT
 
 use_runvm_shim "$shim" "$runvm" "$agent" "$broker" || skip "guest image could not be built"
+# template: auto (docs/design/fast-start.md): a pod's create leaves a booted VM in the pool.
+pool_ids() { "$runvm" --root "$tmp/runvm/k8s.io" template list -f json 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join(e["id"] for e in json.load(sys.stdin)))'; }
+wait_pool_ready() {
+  local i
+  for i in $(seq 240); do
+    [ "$("$runvm" --root "$tmp/runvm/k8s.io" template list -f json | python3 -c '
+import json, sys
+print(sum(1 for e in json.load(sys.stdin) if e["state"] == "ready"))')" -ge "$1" ] && return 0
+    sleep 0.5
+  done
+  "$runvm" --root "$tmp/runvm/k8s.io" template list >&2; fail "the pool did not get $1 ready VMs"
+}
+drain_pool() { "$runvm" --root "$tmp/runvm/k8s.io" template rm >/dev/null 2>&1 || true; }
+# A field of a container's state record (what runvm keeps under its root).
+state_field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' \
+  "$tmp/runvm/k8s.io/$1/state.json" "$2"; }
 mkdir -p "$tmp/cni" "$tmp/logs"
 cni_bin=/usr/lib/cni
 [ -x "$cni_bin/bridge" ] && [ -x "$cni_bin/host-local" ] && [ -x "$cni_bin/loopback" ] ||
@@ -121,7 +141,9 @@ echo "annotation attack refused: $(cat "$tmp/attack.err")"
 
 # The pod: runtime handler runvm, the CNI bridge network.
 pod_flags=(--pod-name runvm-pod --log-dir "$tmp/logs")
+start_ms=$(date +%s%3N)
 pod=$(cri run-pod "${pod_flags[@]}" --runtime-handler runvm) || fail "RunPodSandbox"
+echo "RunPodSandbox booting its own VM: $(( $(date +%s%3N) - start_ms )) ms"
 status=$(cri pod-status "$pod")
 expect_contains "$status" "state=SANDBOX_READY" "PodSandboxStatus"
 expect_contains "$status" "handler=runvm" "PodSandboxStatus"
@@ -168,11 +190,15 @@ expect_eq "$boot2" "$boot1" "c2's boot id (one VM per pod)"
 # pause container's (pod.hpp), as on a runc node, not a new one each.
 case "$ipc1" in ipc:\[*\]) ;; *) fail "ExecSync c1: IPC namespace '$ipc1'" ;; esac
 expect_eq "$ipc2" "$ipc1" "c2's IPC namespace (the pod's)"
-vms=$(pgrep -c -f "qemu-system-x86_64.*$tmp/image" || true) # the pause container's VM only
-expect_eq "$vms" 1 "VMs running for the pod"
+# The pod booted its own VM (the pool was empty): its create left one booted VM in the pool
+# for the next pod (template: auto). Every QEMU is one of the two.
+wait_pool_ready 1
+pooled=$(pool_ids | wc -w)
+vms=$(pgrep -c -f "qemu-system-x86_64.*$tmp/image" || true)
+expect_eq "$vms" $((1 + pooled)) "VMs running: the pod's and the pool's $pooled"
 # c1's rootfs is attached in the pod broker's own mount namespace, not in the host's.
-vm_dir=$(pgrep -af "qemu-system-x86_64.*$tmp/image" | grep -o '/run/runvm-vm/[0-9a-f]*' | head -1)
-[ -n "$vm_dir" ] || fail "the pod VM's directory"
+vm_dir=$(state_field "$pod" run_dir)
+[ -n "$vm_dir" ] && pgrep -f "qemu-system-x86_64.*$vm_dir/" >/dev/null || fail "the pod VM's directory"
 broker_pid=$(pgrep -f "runvm-broker.*$vm_dir" | head -1)
 grep -q " $vm_dir/shared/containers/$c1/rootfs " "/proc/$broker_pid/mountinfo" ||
   fail "c1's rootfs is not mounted in the pod broker's namespace"
@@ -181,7 +207,7 @@ echo "the pod's containers share one VM (boot id $boot1)"
 # The pod VM's processes sit in its sandbox container's host cgroup (cgroupsPath; without a
 # cgroup parent from the kubelet, the sandbox id under the shim's own cgroup, as runc puts
 # it), and its memory usage includes the guest RAM QEMU touched (docs/resources.md).
-qemu_pid=$(pgrep -f "qemu-system-x86_64.*$tmp/image" | head -1)
+qemu_pid=$(pgrep -f "qemu-system-x86_64.*$vm_dir/" | head -1)
 memcg_of() {
   if [ -d /sys/fs/cgroup/memory ]; then awk -F: '$2 == "memory" {print $3}' "/proc/$1/cgroup"
   else awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup"; fi
@@ -214,6 +240,44 @@ cri rm "$c1" || fail "RemoveContainer c1"
 cri rm "$c2" || fail "RemoveContainer c2"
 cri stop-pod "$pod" || fail "StopPodSandbox"
 cri rm-pod "$pod" || fail "RemovePodSandbox"
+
+# A second pod takes the pooled VM: its sandbox container is the VM's first container, its
+# veth takes the VM's spare link, and its app containers join it there.
+start_ms=$(date +%s%3N)
+pod2=$(cri run-pod --pod-name runvm-pod2 --log-dir "$tmp/logs" --runtime-handler runvm) ||
+  fail "RunPodSandbox of the second pod"
+echo "RunPodSandbox from the pool: $(( $(date +%s%3N) - start_ms )) ms"
+pool_vm=$(state_field "$pod2" pod_sandbox)
+case "$pool_vm" in runvm-pool-*) ;; *) fail "the second pod's sandbox is not in a pooled VM: '$pool_vm'";; esac
+pod2_ip=$(cri pod-status "$pod2" | sed -n 's/.* ip=\([^ ]*\) .*/\1/p')
+expect_contains "$pod2_ip" "$subnet." "the second pod's IP"
+c3=$(cri create --pod-name runvm-pod2 --log-dir "$tmp/logs" --log-path c3.log "$pod2" c3 "$img" \
+  -- sleep 2147483647) || fail "CreateContainer c3 in the pooled pod"
+c4=$(cri create --pod-name runvm-pod2 --log-dir "$tmp/logs" --log-path c4.log "$pod2" c4 "$img" \
+  -- sleep 2147483647) || fail "CreateContainer c4 in the pooled pod"
+cri start "$c3" || fail "StartContainer c3"
+cri start "$c4" || fail "StartContainer c4"
+out3=$(cri exec "$c3" -- sh -c 'cat /proc/sys/kernel/random/boot_id; readlink /proc/self/ns/ipc; ip -o -4 addr show dev eth0; echo $(ls /sys/class/net)') ||
+  fail "ExecSync c3"
+out4=$(cri exec "$c4" -- sh -c 'cat /proc/sys/kernel/random/boot_id; readlink /proc/self/ns/ipc') ||
+  fail "ExecSync c4"
+boot3=$(echo "$out3" | sed -n 1p)
+[ -n "$boot3" ] && [ "$boot3" != "$boot1" ] || fail "the pooled pod's boot id '$boot3' (the first pod's: $boot1)"
+expect_eq "$(echo "$out4" | sed -n 1p)" "$boot3" "c4's boot id (one pooled VM for the pod)"
+expect_eq "$(echo "$out4" | sed -n 2p)" "$(echo "$out3" | sed -n 2p)" "c4's IPC namespace (the pod's)"
+expect_contains "$(echo "$out3" | sed -n 3p)" " inet $pod2_ip/24 " "ExecSync c3: eth0 has the pod IP"
+expect_eq "$(echo "$out3" | sed -n 4p)" "eth0 lo" "ExecSync c3: the pod's links"
+expect_eq "$(state_field "$c3" pod_sandbox)" "$pool_vm" "c3 runs in the pooled VM"
+echo "the second pod runs in pooled VM $pool_vm (boot id $boot3, IP $pod2_ip)"
+cri stop --grace 1 "$c3" || fail "StopContainer c3"
+cri stop --grace 1 "$c4" || fail "StopContainer c4"
+cri rm "$c3" || fail "RemoveContainer c3"
+cri rm "$c4" || fail "RemoveContainer c4"
+cri stop-pod "$pod2" || fail "StopPodSandbox of the pooled pod"
+cri rm-pod "$pod2" || fail "RemovePodSandbox of the pooled pod"
+for _ in $(seq 100); do [ ! -e "$tmp/runvm/k8s.io/$pool_vm" ] && break; sleep 0.1; done
+[ ! -e "$tmp/runvm/k8s.io/$pool_vm" ] || fail "the pooled pod's VM $pool_vm outlived the pod"
+drain_pool
 
 sleep 1
 if pgrep -af -- "-address $sock" >&2; then fail "a shim process is left"; fi
