@@ -19,6 +19,8 @@
 #include "shim/container/control_channel.hpp"
 #include "shim/container/host_cgroup.hpp"
 #include "shim/container/monitor.hpp"
+#include "shim/container/pod.hpp"
+#include "shim/container/vm_pool.hpp"
 #include "shim/sandbox/host_shares.hpp"
 #include "shim/sandbox/sandbox_network.hpp"
 
@@ -229,8 +231,12 @@ Result<void> delete_container(const std::string& root, const std::string& id, bo
     // A monitor that died (killed, crashed) left the tc qdiscs on the namespace's interfaces
     // (its taps went with the broker); after a clean teardown this finds nothing.
     // A pod member's namespace is its pod's: the sandbox container plumbed it and cleans it.
+    // A pooled VM's container plumbed its own (and a CRI pod's sandbox in one, its pod's).
+    const bool plumbed_own =
+        rec.pod_sandbox.empty() || (is_pool_vm_id(rec.pod_sandbox) &&
+                                    pod_placement(id, rec.annotations).role != PodRole::member);
     if (auto netns = spec ? network_namespace_path(*spec) : std::nullopt;
-        netns && rec.monitor_pid != ::getpid() && rec.pod_sandbox.empty()) {
+        netns && rec.monitor_pid != ::getpid() && plumbed_own) {
         if (auto r = cleanup_network_namespace(*netns); !r) {
             spdlog::warn("container {}: network cleanup: {}", id, r.error().str());
         }

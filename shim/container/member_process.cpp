@@ -11,6 +11,7 @@
 #include "base/child_process.hpp"
 #include "base/io.hpp"
 #include "base/text.hpp"
+#include "oci/hooks_runner.hpp"
 #include "oci/spec_json.hpp"
 #include "oci/validate.hpp"
 #include "shim/container/container_ops.hpp"
@@ -20,6 +21,7 @@
 #include "shim/container/host_cgroup.hpp"
 #include "shim/container/host_stdio.hpp"
 #include "shim/container/monitor.hpp"
+#include "shim/container/monitor_state.hpp"
 #include "shim/container/pod.hpp"
 #include "shim/container/vm_pool.hpp"
 #include "shim/network/netns.hpp"
@@ -215,6 +217,14 @@ Result<void> Member::create() {
     if (network_) {
         network_->tap_fds().clear(); // the broker holds them: the taps now go with it
     }
+    // prestart and createRuntime run in the runtime's namespace once the container exists in
+    // its VM, as for a VM's own container (monitor.cpp); poststart is the VM monitor's.
+    if (spec_.hooks) {
+        record_.status = "created";
+        const std::string state = oci_hook_state(record_, spec_.oci_version);
+        RUNVM_TRY(oci::run_hooks(spec_.hooks->prestart, "prestart", state));
+        RUNVM_TRY(oci::run_hooks(spec_.hooks->create_runtime, "createRuntime", state));
+    }
     // Only now: until the container exists, a failed create leaves the caller's stdio as it
     // was (stdio_untouched).
     if (!o_.start_immediately) {
@@ -286,11 +296,11 @@ int run_created_member(Member& m, const MonitorOptions& options) {
 }
 
 // How many interfaces a VM would get from the network namespace at `path` (plumb's count);
-// nullopt when it cannot be read.
+// nullopt when it cannot be read or is the host's own (refused).
 std::optional<size_t> interface_count(const std::string& path) {
     auto fd = network::open_netns(path);
-    if (!fd) {
-        return std::nullopt;
+    if (!fd || !network::refuse_host_netns(fd->get())) {
+        return std::nullopt; // the VM of its own says why
     }
     auto interfaces = network::describe(fd->get(), kSandboxTapPrefix);
     return interfaces ? std::optional<size_t>(interfaces->size()) : std::nullopt;

@@ -523,8 +523,8 @@ void MonitorState::save_locked() {
     }
 }
 
-std::string MonitorState::hook_state_locked() const {
-    json j = {{"ociVersion", spec.oci_version},
+std::string oci_hook_state(const ContainerRecord& record, const std::string& oci_version) {
+    json j = {{"ociVersion", oci_version},
               {"id", record.id},
               {"status", record.status},
               {"pid", record.monitor_pid},
@@ -533,6 +533,10 @@ std::string MonitorState::hook_state_locked() const {
         j["annotations"] = record.annotations;
     }
     return j.dump();
+}
+
+std::string MonitorState::hook_state_locked() const {
+    return oci_hook_state(record, spec.oci_version);
 }
 
 int run_pool_monitor(const MonitorOptions& options) {

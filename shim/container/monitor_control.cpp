@@ -60,6 +60,7 @@ std::string status_of(MonitorState& s, const Target& t) {
 
 Result<json> do_start(MonitorState& s, const Target& t) {
     std::string hook_state;
+    std::optional<std::vector<oci::Hook>> poststart;
     {
         std::lock_guard lock(s.mu);
         if (t.record->status != "created") {
@@ -83,17 +84,20 @@ Result<json> do_start(MonitorState& s, const Target& t) {
             if (auto r = s.store.save(*t.record); !r) {
                 spdlog::warn("save state of {}: {}", t.id, r.error().str());
             }
+            if (t.member->poststart) {
+                poststart = t.member->poststart;
+                hook_state = oci_hook_state(*t.record, t.member->oci_version);
+            }
         }
         *t.start_requested = true;
     }
     s.cv.notify_all();
-    // runtime-spec: a failing poststart hook is logged and the lifecycle goes on.
     if (t.own) {
-        if (auto r = oci::run_hooks(s.spec.hooks ? s.spec.hooks->poststart : std::nullopt,
-                                    "poststart", hook_state);
-            !r) {
-            spdlog::warn("{}", r.error().str());
-        }
+        poststart = s.spec.hooks ? s.spec.hooks->poststart : std::nullopt;
+    }
+    // runtime-spec: a failing poststart hook is logged and the lifecycle goes on.
+    if (auto r = oci::run_hooks(poststart, "poststart", hook_state); !r) {
+        spdlog::warn("{}", r.error().str());
     }
     return json{{"guest_pid", pid}};
 }
@@ -237,8 +241,9 @@ std::vector<int> host_descendants(int root) {
 // The guest's processes (ps -ef's columns) and "host_pids": the host processes that stand
 // for the container, what runc's `ps --format json` lists (its cgroup's pids) and what
 // `docker top` looks up in the host's ps: the pid-file process (the monitor, or a pod
-// member's stand-in) and, for the VM's own container, the monitor's children (broker and
-// hypervisor). Guest pids mean nothing on the host, so they are not among them.
+// member's stand-in) and, for the VM's own container (or a pooled VM's first), the monitor's
+// children (broker and hypervisor). Guest pids mean nothing on the host, so they are not
+// among them.
 Result<json> do_ps(MonitorState& s, const Target& t) {
     RUNVM_ASSIGN_OR_RETURN(auto list, s.sandbox->agent().list_processes(t.id));
     json procs = json::array();
@@ -257,14 +262,16 @@ Result<json> do_ps(MonitorState& s, const Target& t) {
     }
     json host = json::array();
     int stand_in = 0;
+    bool owns_vm = t.own;
     {
         std::lock_guard lock(s.mu);
         stand_in = t.record->monitor_pid;
+        owns_vm = owns_vm || (t.member && t.member->owns_vm);
     }
     if (stand_in > 0) {
         host.push_back(stand_in);
     }
-    if (t.own) {
+    if (owns_vm) {
         for (int pid : host_descendants(::getpid())) {
             host.push_back(pid);
         }

@@ -34,7 +34,18 @@ struct PodMember {
     // claim (member_process.cpp); updates set its CPU quota there. nullopt: a pod member,
     // which shares the pod VM's cgroup.
     std::optional<HostCgroup> host_cgroup; // guarded by MonitorState::mu
+    // Its spec's poststart hooks, run on the host once its start is asked (as a VM's own
+    // container's are): its create ran prestart and createRuntime (member_process.cpp).
+    std::optional<std::vector<oci::Hook>> poststart;
+    std::string oci_version;
+    // A pooled VM's first container (or its CRI pod's sandbox): the VM stands for it on the
+    // host as a VM of its own would (ps's host pids: the monitor, broker and hypervisor).
+    bool owns_vm = false;
 };
+
+// The runtime-spec state a hook reads on its stdin: id, status, pid (the container's pid-file
+// process), bundle, annotations.
+std::string oci_hook_state(const ContainerRecord& record, const std::string& oci_version);
 
 struct MonitorState {
     ContainerStore store;

@@ -306,6 +306,10 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
     }
     auto member = std::make_shared<PodMember>();
     member->record = std::move(record).value();
+    if (auto parsed = oci::parse_spec(add->spec_json); parsed && parsed->hooks) {
+        member->poststart = parsed->hooks->poststart; // create_member refuses a bad spec
+        member->oci_version = parsed->oci_version;
+    }
     // A pooled VM's first container may be a CRI pod's sandbox: the pod's later members
     // join its namespaces, as those of a pod VM's own sandbox container.
     const bool pod_sandbox = pod_placement(id, member->record.annotations).role == PodRole::sandbox;
@@ -358,6 +362,7 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
         if (pod_sandbox) {
             s.pod_guest_pid = *pid;
         }
+        member->owns_vm = first && s.record.annotations.count(kPoolKeyAnnotation) != 0;
         auto& r = member->record;
         r.status = "created";
         r.hypervisor = s.sandbox->hypervisor_name();

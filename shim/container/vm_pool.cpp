@@ -104,9 +104,6 @@ std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string
             }
         }
     }
-    if (spec.hooks) {
-        return "it has hooks";
-    }
     if (spec.linux) {
         if (const auto& r = spec.linux->resources) {
             if ((r->memory && r->memory->limit && *r->memory->limit > 0) ||

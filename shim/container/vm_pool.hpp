@@ -34,10 +34,10 @@ std::string vm_template_key(const config::RuntimeConfig& settings);
 
 // Why this container cannot start in a pooled VM and boots its own, or nullopt when it can.
 // A pooled VM is sized before its container exists, so a spec that asks for a size (limits,
-// io.runvm.* settings), or has hooks to run around its VM's creation, boots its own. A
-// network namespace to join is fine: its interfaces take the VM's spare links (at most
-// kPoolSpareLinks, checked once it is plumbed). (A cgroup path is fine: the claim moves the VM's
-// processes there.)
+// io.runvm.* settings, a CRI pod's totals) boots its own. A network namespace to join is
+// fine: its interfaces take the VM's spare links (at most kPoolSpareLinks, counted before the
+// claim). Hooks run around the container's creation and start as for a VM's own. (A cgroup path is
+// fine: the claim moves the VM's processes there.)
 std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string& id,
                                         const config::RuntimeConfig& settings, uid_t euid);
 

@@ -9,6 +9,8 @@
 #     parked out of its sight).
 #  2b. a container that joins a network namespace (A, a veth to B) takes a pooled VM: its
 #     eth0 has A's MAC, MTU, address and route, it pings B; nothing is left in A after.
+#  2c. a container with hooks (as Docker's libnetwork hook) takes a pooled VM: prestart and
+#     createRuntime see it created with its pid-file pid, poststart running, poststop stopped.
 #  3. containerd's sequence in a pooled VM: create --pid-file, state, start, exec, kill,
 #     delete; its linux.cgroupsPath holds the pooled VM's QEMU, gets `update`'s CPU quota,
 #     and is gone after delete;
@@ -149,6 +151,22 @@ expect_eq "$(value PING)" ok "ping from the pooled VM's container to B"
 expect_gone "$root" rn "after the run in a pooled VM with a network"
 ip -n $ns_a -o link show | grep -q rvtap && { ip -n $ns_a link show >&2; fail "a tap left in A"; }
 tc -n $ns_a qdisc show dev eth0 | grep -q ingress && fail "the ingress qdisc left on A's eth0"
+wait_ready 2
+
+# 2c. Hooks, on the host, around a pooled VM's container.
+make_bundle "$tmp/bh" '["echo","hooked"]' "
+c['hooks'] = {k: [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $tmp/hook-' + k + '.json']}]
+              for k in ('prestart', 'createRuntime', 'poststart', 'poststop')}"
+out=$("$RUNVM" --root "$root" --debug run --bundle "$tmp/bh" --pid-file "$tmp/rh.pid" rh </dev/null 2>"$tmp/rh.err") ||
+  { cat "$tmp/rh.err" >&2; fail "run with hooks"; }
+expect_eq "$out" "hooked" "run with hooks: output"
+expect_contains "$(cat "$tmp/rh.err")" "runs in pooled VM runvm-pool-" "a container with hooks runs in a pooled VM"
+hook() { python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["id"], s["status"], s["pid"])' "$tmp/hook-$1.json"; }
+rh_pid=$(cat "$tmp/rh.pid")
+expect_eq "$(hook prestart)" "rh created $rh_pid" "prestart hook's state"
+expect_eq "$(hook createRuntime)" "rh created $rh_pid" "createRuntime hook's state"
+expect_eq "$(hook poststart)" "rh running $rh_pid" "poststart hook's state"
+expect_eq "$(hook poststop)" "rh stopped 0" "poststop hook's state"
 wait_ready 2
 
 # 3. containerd's sequence, two containers at once, each in its own pooled VM.
