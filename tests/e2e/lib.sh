@@ -142,3 +142,20 @@ use_qemu_guest() {
   export RUNVM_HYPERVISOR=qemu
   export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 }
+
+# veth_namespaces A B NET ROUTED: network namespaces A and B joined by a veth pair, MTU 1400:
+# A's end is eth0 with NET.1/24 and a route to ROUTED (a /16) via B's end, vb with NET.2/24.
+# Prints A's eth0 MAC.
+veth_namespaces() {
+  local a=$1 b=$2 net=$3 routed=$4
+  ip netns add "$a"
+  ip netns add "$b"
+  ip link add va netns "$a" type veth peer name vb netns "$b"
+  ip -n "$a" link set va name eth0 mtu 1400 up
+  ip -n "$a" addr add "$net.1/24" dev eth0
+  ip -n "$a" route add "$routed/16" via "$net.2"
+  ip -n "$b" link set vb mtu 1400 up
+  ip -n "$b" addr add "$net.2/24" dev vb
+  ip -n "$b" link set lo up
+  ip netns exec "$a" cat /sys/class/net/eth0/address
+}

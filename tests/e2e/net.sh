@@ -40,16 +40,7 @@ export RUNVM_KERNEL=$image/vmlinuz RUNVM_INITRD=$image/initramfs.cpio RUNVM_BROK
 export RUNVM_HYPERVISOR=qemu
 export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 
-ip netns add $ns_a
-ip netns add $ns_b
-ip link add va netns $ns_a type veth peer name vb netns $ns_b
-ip -n $ns_a link set va name eth0 mtu 1400 up
-ip -n $ns_a addr add 10.98.0.1/24 dev eth0
-ip -n $ns_a route add 10.97.0.0/16 via 10.98.0.2
-ip -n $ns_b link set vb mtu 1400 up
-ip -n $ns_b addr add 10.98.0.2/24 dev vb
-ip -n $ns_b link set lo up
-mac=$(ip netns exec $ns_a cat /sys/class/net/eth0/address)
+mac=$(veth_namespaces $ns_a $ns_b 10.98.0 10.97.0.0)
 # What a killed sandbox leaves: a persistent tap and the veth's ingress qdisc + filter.
 if ! "$netplumb" plumb /var/run/netns/$ns_a >/dev/null 2>"$tmp/plumb.err"; then
   cat "$tmp/plumb.err" >&2

@@ -116,16 +116,8 @@ wait_ready 2
 # 2b. A network namespace to join: the pooled VM's spare link takes A's interface.
 ns_a=rvpoolA$$
 ns_b=rvpoolB$$
-ip netns add $ns_a
-ip netns add $ns_b
 trap 'drain; ip netns del $ns_a 2>/dev/null; ip netns del $ns_b 2>/dev/null; rm -rf "$tmp"' EXIT
-ip link add va netns $ns_a type veth peer name vb netns $ns_b
-ip -n $ns_a link set va name eth0 mtu 1400 up
-ip -n $ns_a addr add 10.96.0.1/24 dev eth0
-ip -n $ns_a route add 10.95.0.0/16 via 10.96.0.2
-ip -n $ns_b link set vb mtu 1400 up
-ip -n $ns_b addr add 10.96.0.2/24 dev vb
-mac=$(ip netns exec $ns_a cat /sys/class/net/eth0/address)
+mac=$(veth_namespaces $ns_a $ns_b 10.96.0 10.95.0.0)
 make_bundle "$tmp/bn" '["sh","/bin/net-test.sh"]' \
   "[n.__setitem__('path','/var/run/netns/$ns_a') for n in c['linux']['namespaces'] if n['type']=='network']; [c['process']['capabilities'][k].append('CAP_NET_RAW') for k in ('bounding','effective','permitted')]"
 cat > "$tmp/bn/rootfs/bin/net-test.sh" <<'SH'
