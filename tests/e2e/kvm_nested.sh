@@ -15,7 +15,9 @@
 #     in it (exit status 3, stdin, output); the refill's VM is restored from the template (its
 #     timeline, the ratio of restore to boot) and runs b1; two clones read different
 #     /dev/urandom bytes and have their own hostnames; create, start, exec (status, output),
-#     kill (the trap's 42) and delete in a restored VM; a corrupt template: one warning,
+#     kill (the trap's 42) and delete in a restored VM; a container that joins a network
+#     namespace runs in a restored VM, its veth on the VM's spare link (MAC, MTU, a ping);
+#     a corrupt template: one warning,
 #     a boot that saves a good one, a run; `runvm template rm` removes VMs and templates.
 # After each, no runvm-vmm, runvm-broker or runvm-jail process and no sandbox directory may be
 # left (1 and 2 boot their own VMs: template off). L1 is set up as a Debian host is for the jail (scripts/jail-user.sh): the user runvm
@@ -30,7 +32,7 @@ build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-require_tools qemu-system-x86_64 mke2fs
+require_tools qemu-system-x86_64 mke2fs ip
 require_static_busybox
 kcache=${RUNVM_KERNEL_CACHE:-/var/cache/runvm/kernel}
 [ -s "$kcache/vmlinuz" ] && [ -s "$kcache/release" ] ||
@@ -59,6 +61,14 @@ make_bundle "$tmp/b1" '["sh","-c","read line; echo \"in=$line\"; echo \"host=$(h
 make_bundle "$tmp/b3" '["sh","-c","echo \"rand=$(/bin/busybox head -c 16 /dev/urandom | /bin/busybox od -An -tx1 | /bin/busybox tr -d \" \\n\")\"; echo \"host=$(hostname)\""]' \
   'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]; del c["hostname"]'
 make_bundle "$tmp/b2" '["sh","-c","trap \"exit 42\" TERM; while true; do sleep 0.1; done"]'
+# A container that joins network namespace rvA (made in L1): its interface, and a ping.
+make_bundle "$tmp/b4" '["sh","/bin/net-test.sh"]' \
+  "[n.__setitem__('path','/var/run/netns/rvA') for n in c['linux']['namespaces'] if n['type']=='network']; [c['process']['capabilities'][k].append('CAP_NET_RAW') for k in ('bounding','effective','permitted')]"
+cat > "$tmp/b4/rootfs/bin/net-test.sh" <<'SH'
+echo "LINK=$(cat /sys/class/net/eth0/address) $(cat /sys/class/net/eth0/mtu) $(echo $(ls /sys/class/net))"
+ping -c 1 -W 5 10.96.0.2 >/dev/null && echo PING=ok
+SH
+for a in ip ping; do ln -sf busybox "$tmp/b4/rootfs/bin/$a"; done
 
 cat > "$tmp/inner.sh" <<'INNER'
 # Runs inside L1 (busybox only): the runvm CLI on nested KVM, jailed. Three steps, the
@@ -74,6 +84,10 @@ root)
   set -e
   r=/l1root
   [ ! -f /lib/modules/loop.ko ] || insmod /lib/modules/loop.ko
+  # A network namespace's plumbing: taps, veths, tc's ingress qdisc, u32 and mirred.
+  for m in tun veth sch_ingress cls_u32 act_mirred; do
+    [ ! -f /lib/modules/$m.ko ] || insmod /lib/modules/$m.ko
+  done
   truncate -s $((40 << 20)) /l1root.img
   /usr/sbin/mke2fs -q -t ext4 -O ^has_journal -L l1root /l1root.img
   mkdir -p $r
@@ -102,7 +116,9 @@ root)
   # udev's rule on a host: /dev/kvm root:kvm 0660 (devtmpfs makes it root 0600).
   chgrp 994 /dev/kvm
   chmod 0660 /dev/kvm
-  cp -a /work/b1 /work/b2 /work/b3 $r/bundles/
+  cp -a /work/b1 /work/b2 /work/b3 /work/b4 $r/bundles/
+  mkdir -p $r/var
+  ln -s ../run $r/var/run # ip netns's /var/run/netns
   mount --bind /dev $r/dev
   mount -t proc proc $r/proc
   mount -t sysfs sys $r/sys
@@ -381,6 +397,31 @@ rc=$?
 [ $rc = 3 ] && pass "run in a restored VM: exit status 3" || { cat /tmp/perr2; bad "run in a restored VM: exit status $rc"; }
 check "run in a restored VM: stdin piped in" /tmp/pout2 "^in=piped2$"
 check "run in a restored VM: its own hostname" /tmp/pout2 "^host=runvm-e2e$"
+# A container that joins a network namespace, in a restored VM: the spare link the template
+# holds parked takes the namespace's veth (docs/networking.md, "Pooled VMs").
+runvm --root $root template build > /dev/null 2>&1 # p2's refill
+vm=$(ready_pool_vm)
+[ -n "$vm" ] && [ -n "$(ms_of "$vm" "vm restored")" ] || bad "n1: the pooled VM '$vm' was not restored"
+# iproute2's ip by path: busybox's sh runs its own applets first (standalone shell).
+ip=/usr/sbin/ip
+if $ip netns add rvA && $ip netns add rvB && $ip link add va netns rvA type veth peer name vb netns rvB; then
+  $ip -n rvA link set va name eth0 mtu 1400 up
+  $ip -n rvA addr add 10.96.0.1/24 dev eth0
+  $ip -n rvB link set vb mtu 1400 up
+  $ip -n rvB addr add 10.96.0.2/24 dev vb
+  mac=$($ip netns exec rvA cat /sys/class/net/eth0/address)
+  runvm --root $root --debug run --bundle /bundles/b4 n1 < /dev/null > /tmp/n1.out 2> /tmp/n1.err ||
+    { cat /tmp/n1.err; bad "n1: run with a network namespace"; }
+  cat /tmp/n1.out
+  check "n1: in the restored pooled VM" /tmp/n1.err "runs in pooled VM $vm"
+  check "n1: the restored VM's spare link has the veth's MAC and MTU, and is eth0" /tmp/n1.out \
+    "^LINK=$mac 1400 eth0 lo$"
+  check "n1: ping from the restored VM's container to the peer namespace" /tmp/n1.out "^PING=ok$"
+else
+  bad "L1: no network namespaces joined by a veth pair"
+fi
+$ip netns del rvA 2>/dev/null
+$ip netns del rvB 2>/dev/null
 # Two clones of one template: each its own RNG output and hostname.
 for u in u1 u2; do
   runvm --root $root template build > /dev/null 2>&1 # the last run's refill
@@ -456,6 +497,11 @@ adds=(--add "$tmp/image:/work/image" --add "$tmp/b1:/work/b1" --add "$tmp/b2:/wo
 for b in "$tmp"/bin/*; do adds+=(--add "$b:/work/bin/$(basename "$b")"); done
 [ -f /etc/mke2fs.conf ] && adds+=(--add /etc/mke2fs.conf:/etc/mke2fs.conf)
 [ -f "$loop_ko" ] && adds+=(--add "$loop_ko:/lib/modules/loop.ko")
+adds+=(--add "$tmp/b4:/work/b4" --add "$(readlink -f "$(command -v ip)"):/usr/sbin/ip")
+for m in drivers/net/tun drivers/net/veth net/sched/sch_ingress net/sched/cls_u32 net/sched/act_mirred; do
+  ko=$kcache/modules/$release/kernel/$m.ko
+  [ -f "$ko" ] && adds+=(--add "$ko:/lib/modules/$(basename "$ko")")
+done
 # Not exec: the EXIT trap removes $tmp. The L1 command's status is this script's.
 "$repo/scripts/kvm-nested.sh" --timeout "${RUNVM_KVM_NESTED_TIMEOUT:-360}" "${adds[@]}" \
   -- sh /work/inner.sh
