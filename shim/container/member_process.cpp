@@ -56,6 +56,8 @@ public:
     // (a VM of its own, after a pooled VM failed) can still take it: nothing went to the
     // console socket.
     bool stdio_untouched() const { return !console_sent_; }
+    // Whether a prestart or createRuntime hook failed the create.
+    bool hooks_failed() const { return hooks_failed_; }
     // Pooled: back to the cgroup it came from, and the container's cgroup removed (once the
     // VM's processes are gone from it).
     void leave_cgroup();
@@ -68,6 +70,7 @@ private:
     ContainerRecord record_;
     HostStdio stdio_;
     bool console_sent_ = false;
+    bool hooks_failed_ = false;
     std::optional<ControlChannel> channel_;
     bool pooled_ = false;
     std::optional<ProcessHandle> vm_monitor_; // pooled: the VM's monitor
@@ -222,8 +225,14 @@ Result<void> Member::create() {
     if (spec_.hooks) {
         record_.status = "created";
         const std::string state = oci_hook_state(record_, spec_.oci_version);
-        RUNVM_TRY(oci::run_hooks(spec_.hooks->prestart, "prestart", state));
-        RUNVM_TRY(oci::run_hooks(spec_.hooks->create_runtime, "createRuntime", state));
+        auto ran = oci::run_hooks(spec_.hooks->prestart, "prestart", state);
+        if (ran) {
+            ran = oci::run_hooks(spec_.hooks->create_runtime, "createRuntime", state);
+        }
+        if (!ran) {
+            hooks_failed_ = true;
+            return ran;
+        }
     }
     // Only now: until the container exists, a failed create leaves the caller's stdio as it
     // was (stdio_untouched).
@@ -409,8 +418,10 @@ std::optional<int> run_in_pooled_vm(const MonitorOptions& options, const oci::Sp
         }
     }
     m.leave_cgroup();
-    // A pool problem never fails a container that can still boot a VM of its own.
-    if (m.stdio_untouched()) {
+    // A pool problem never fails a container that can still boot a VM of its own. A hook
+    // that failed is not a pool problem: a VM of its own would run it again (runc runs a
+    // hook once), so its failure is the create's.
+    if (m.stdio_untouched() && !m.hooks_failed()) {
         spdlog::warn("container {}: pooled VM {}: {}; booting a VM of its own", options.id, *vm,
                      created.error().str());
         if (auto again = store.create_dir(options.id); again) {

@@ -10,7 +10,8 @@
 #  2b. a container that joins a network namespace (A, a veth to B) takes a pooled VM: its
 #     eth0 has A's MAC, MTU, address and route, it pings B; nothing is left in A after.
 #  2c. a container with hooks (as Docker's libnetwork hook) takes a pooled VM: prestart and
-#     createRuntime see it created with its pid-file pid, poststart running, poststop stopped.
+#     createRuntime see it created with its pid-file pid, poststart running, poststop stopped;
+#     a failing prestart hook fails the create and runs once.
 #  3. containerd's sequence in a pooled VM: create --pid-file, state, start, exec, kill,
 #     delete; its linux.cgroupsPath holds the pooled VM's QEMU, gets `update`'s CPU quota,
 #     and is gone after delete;
@@ -159,6 +160,18 @@ expect_eq "$(hook prestart)" "rh created $rh_pid" "prestart hook's state"
 expect_eq "$(hook createRuntime)" "rh created $rh_pid" "createRuntime hook's state"
 expect_eq "$(hook poststart)" "rh running $rh_pid" "poststart hook's state"
 expect_eq "$(hook poststop)" "rh stopped 0" "poststop hook's state"
+wait_ready 2
+# A prestart hook that fails fails the create, and runs once: no VM of its own runs it again.
+make_bundle "$tmp/bf" '["echo","never"]' "
+c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo ran >> $tmp/hook-failed.count; exit 3']}]}"
+if "$RUNVM" --root "$root" run --bundle "$tmp/bf" rf </dev/null >"$tmp/rf.out" 2>"$tmp/rf.err"; then
+  fail "run with a failing prestart hook succeeded"
+fi
+expect_contains "$(cat "$tmp/rf.err")" "prestart" "a failing prestart hook: the error names it"
+expect_eq "$(wc -l < "$tmp/hook-failed.count")" 1 "a failing prestart hook ran once"
+[ -z "$(cat "$tmp/rf.out")" ] || fail "a container whose prestart hook failed ran: $(cat "$tmp/rf.out")"
+! grep -q "booting a VM of its own" "$tmp/rf.err" || fail "a failing hook fell back to a VM of its own"
+[ ! -e "$root/rf" ] || fail "rf's state left after its failed create"
 wait_ready 2
 
 # 3. containerd's sequence, two containers at once, each in its own pooled VM.
