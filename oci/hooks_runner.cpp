@@ -96,4 +96,12 @@ Result<void> run_hooks(const std::optional<std::vector<Hook>>& hooks, const char
     return run_hooks(*hooks, kind, state_json, default_timeout_s);
 }
 
+Result<void> run_create_hooks(const std::optional<Hooks>& hooks, const std::string& state_json) {
+    if (!hooks) {
+        return Ok();
+    }
+    RUNVM_TRY(run_hooks(hooks->prestart, "prestart", state_json));
+    return run_hooks(hooks->create_runtime, "createRuntime", state_json);
+}
+
 } // namespace runvm::oci

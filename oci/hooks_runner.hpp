@@ -26,4 +26,8 @@ Result<void> run_hooks(const std::vector<Hook>& hooks, const char* kind,
 Result<void> run_hooks(const std::optional<std::vector<Hook>>& hooks, const char* kind,
                        const std::string& state_json, int default_timeout_s = kDefaultHookTimeoutS);
 
+// What a create runs once the container exists and before its process starts, in the
+// runtime's namespace: prestart, then createRuntime (the first failure ends it).
+Result<void> run_create_hooks(const std::optional<Hooks>& hooks, const std::string& state_json);
+
 } // namespace runvm::oci

@@ -88,3 +88,28 @@ BOOST_AUTO_TEST_CASE(failing_and_slow_hooks_are_reported) {
                    .str()
                    .find("cannot execute /no/such/hook") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(create_hooks_run_prestart_then_create_runtime_and_stop_at_a_failure) {
+    TempDir d;
+    const std::string log = d.path + "/log";
+    auto logging = [&](const std::string& word) {
+        oci::Hook h;
+        h.path = "/bin/sh";
+        h.args = std::vector<std::string>{"sh", "-c", "echo " + word + " >> " + log};
+        return h;
+    };
+    oci::Hooks hooks;
+    hooks.create_runtime = std::vector<oci::Hook>{logging("createRuntime")};
+    hooks.prestart = std::vector<oci::Hook>{logging("prestart")};
+    BOOST_REQUIRE(run_create_hooks(hooks, "{}").ok());
+    BOOST_TEST(slurp(log) == "prestart\ncreateRuntime\n");
+    BOOST_TEST(run_create_hooks(std::nullopt, "{}").ok());
+
+    oci::Hook fails;
+    fails.path = "/bin/false";
+    hooks.prestart->push_back(fails);
+    const auto failed = run_create_hooks(hooks, "{}");
+    BOOST_REQUIRE(!failed.ok());
+    BOOST_TEST(failed.error().str().find("prestart hook 1 (/bin/false)") != std::string::npos);
+    BOOST_TEST(slurp(log) == "prestart\ncreateRuntime\nprestart\n"); // createRuntime did not run
+}

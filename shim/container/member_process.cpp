@@ -224,11 +224,7 @@ Result<void> Member::create() {
     // its VM, as for a VM's own container (monitor.cpp); poststart is the VM monitor's.
     if (spec_.hooks) {
         record_.status = "created";
-        const std::string state = oci_hook_state(record_, spec_.oci_version);
-        auto ran = oci::run_hooks(spec_.hooks->prestart, "prestart", state);
-        if (ran) {
-            ran = oci::run_hooks(spec_.hooks->create_runtime, "createRuntime", state);
-        }
+        auto ran = oci::run_create_hooks(spec_.hooks, oci_hook_state(record_, spec_.oci_version));
         if (!ran) {
             hooks_failed_ = true;
             return ran;

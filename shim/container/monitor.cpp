@@ -192,10 +192,7 @@ Result<void> Monitor::create_container() {
     }
     // prestart and createRuntime run in the runtime's namespace after the container (here:
     // its VM) exists and before its process starts.
-    const auto& hooks = s_.spec.hooks;
-    RUNVM_TRY(oci::run_hooks(hooks ? hooks->prestart : std::nullopt, "prestart", hook_state));
-    RUNVM_TRY(
-        oci::run_hooks(hooks ? hooks->create_runtime : std::nullopt, "createRuntime", hook_state));
+    RUNVM_TRY(oci::run_create_hooks(s_.spec.hooks, hook_state));
     return listen_for_control();
 }
 

@@ -101,7 +101,8 @@ private:
 
 struct AddRequest {
     std::string id;
-    std::string spec_json;
+    std::string spec_json; // as the member sent it; the agent gets it unchanged outside pods
+    oci::Spec spec;
     bool terminal = false;
     std::vector<bool> stdio;
     std::vector<MemberMount> mounts;
@@ -163,6 +164,11 @@ Result<AddRequest> parse_add(const json& body, size_t fd_count) {
         return Err(Error::with_errno(EINVAL, "add_container " + a.id + ": no spec"));
     }
     a.spec_json = body["spec"].get<std::string>();
+    auto spec = oci::parse_spec(a.spec_json);
+    if (!spec) {
+        return Err(std::move(spec).error().context("add_container " + a.id + ": spec"));
+    }
+    a.spec = std::move(spec).value();
     a.terminal = body.value("terminal", false);
     a.stdio = body.value("stdio", std::vector<bool>{});
     RUNVM_ASSIGN_OR_RETURN(a.mounts, parse_member_mounts(body.value("mounts", json::array())));
@@ -202,7 +208,7 @@ Result<std::string> member_spec_json(MonitorState& s, const AddRequest& a) {
     if (a.pod_namespaces.empty()) {
         return a.spec_json;
     }
-    RUNVM_ASSIGN_OR_RETURN(oci::Spec spec, oci::parse_spec(a.spec_json));
+    oci::Spec spec = a.spec;
     uint32_t sandbox_pid = 0;
     {
         std::lock_guard lock(s.mu);
@@ -233,8 +239,7 @@ Result<uint32_t> create_member(MonitorState& s, const AddRequest& a, bool first,
                                std::unique_ptr<StdioBridge>& bridge) {
     // The pod's VM was sized when the pod started (its CRI totals): a member's limits must
     // fit in it, since memory and vCPUs are not hot-added (docs/resources.md).
-    RUNVM_ASSIGN_OR_RETURN(const oci::Spec member, oci::parse_spec(a.spec_json));
-    RUNVM_TRY(check_fits_vm(member.linux ? member.linux->resources : std::nullopt, s.vm,
+    RUNVM_TRY(check_fits_vm(a.spec.linux ? a.spec.linux->resources : std::nullopt, s.vm,
                             "container " + a.id + " in pod VM"));
     RUNVM_ASSIGN_OR_RETURN(const std::string spec_json, member_spec_json(s, a));
     bool pooled = false;
@@ -306,10 +311,10 @@ void serve_add_container(MonitorState& s, ControlChannel& ch, ControlMessage msg
     }
     auto member = std::make_shared<PodMember>();
     member->record = std::move(record).value();
-    if (auto parsed = oci::parse_spec(add->spec_json); parsed && parsed->hooks) {
-        member->poststart = parsed->hooks->poststart; // create_member refuses a bad spec
-        member->oci_version = parsed->oci_version;
+    if (add->spec.hooks) {
+        member->poststart = add->spec.hooks->poststart;
     }
+    member->oci_version = add->spec.oci_version;
     // A pooled VM's first container may be a CRI pod's sandbox: the pod's later members
     // join its namespaces, as those of a pod VM's own sandbox container.
     const bool pod_sandbox = pod_placement(id, member->record.annotations).role == PodRole::sandbox;

@@ -23,7 +23,7 @@ Result<std::unique_ptr<NetDevice>> NetDevice::open(const NetOptions& options) {
         const TapOffloads assumed = options.offloads ? TapOffloads{true, true} : TapOffloads{};
         spdlog::info("net: waiting for a tap on fd {}", options.tap_socket_fd);
         return std::unique_ptr<NetDevice>(
-            new NetDevice(options, Tap{UniqueFd(), "(none yet)", assumed}, std::move(socket)));
+            new NetDevice(options, awaited_tap(assumed), std::move(socket)));
     }
     Tap tap;
     if (options.tap_fd >= 0) {
@@ -106,7 +106,7 @@ Result<void> NetDevice::take_offered_tap(std::vector<UniqueFd> fds) {
     tap.offloads = offered_; // what the guest was offered; pump_rx drops what it did not ack
     tap_ = std::move(tap);
     if (auto watched = watch_new_tap(); !watched) {
-        tap_ = Tap{UniqueFd(), "(none yet)", offered_};
+        tap_ = awaited_tap(offered_);
         return watched;
     }
     spdlog::info("net: tap {} attached", tap_.name);

@@ -16,6 +16,12 @@ struct Tap {
     TapOffloads offloads;
 };
 
+// The place of a tap still to come over tap_socket=: no fd yet, and the offloads the guest
+// is offered ahead of it.
+inline Tap awaited_tap(TapOffloads offered) {
+    return Tap{UniqueFd(), "(none yet)", offered};
+}
+
 // Attaches to (or creates) tap `name`: IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, single queue.
 Result<Tap> open_tap(const std::string& name, bool offloads);
 // Takes over `fd` after checking with TUNGETIFF that it is such a tap.
