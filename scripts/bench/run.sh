@@ -21,8 +21,9 @@ image=$("$root/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-a
 kernel_desc=$(awk '$1=="kernel_release"{print $2}' "$image/manifest")
 if grep -q '^module ' "$image/manifest"; then kernel_desc="$kernel_desc, Debian's cloud kernel";
 else kernel_desc="$kernel_desc, the minimal kernel"; fi
-# Plain boots of the same kernel, to /init, which reboots at once (reboot=t and -no-reboot make
-# that QEMU's exit, with or without ACPI in the kernel). "same initramfs": the guest image
+# Plain boots of the same kernel with the runtime's boot options (cryptomgr.notests:
+# shim/hypervisor/guest_boot_options.cpp), to /init, which reboots at once (reboot=t and
+# -no-reboot make that QEMU's exit, with or without ACPI in the kernel). "same initramfs": the guest image
 # itself with a tiny /plain-init appended as a second cpio (the kernel unpacks both) and
 # chosen by rdinit=, so the kernel unpacks exactly what a runvm boot unpacks; "tiny": a 2 MB
 # busybox-only initramfs, the stricter baseline, shown beside it. Neither is compressed, as
@@ -70,7 +71,7 @@ for i in $(seq "$runs"); do
     local t0=$EPOCHREALTIME
     qemu-system-x86_64 -accel tcg -machine microvm,acpi=on -nodefaults -no-user-config \
       -nographic -no-reboot -m 256M -kernel "$image/vmlinuz" -initrd "$1" \
-      -append "console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=$khz$2" \
+      -append "console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests tsc_early_khz=$khz$2" \
       -serial "file:$tmp/plain-serial.log" >/dev/null
     local t1=$EPOCHREALTIME
     took=$(elapsed_ms "$t0" "$t1")

@@ -11,7 +11,7 @@
 # DIAG=1 adds `runvm.diag printk.time=1` to the command line: /init then prints uptime,
 # clocksource, dmesg and /proc/interrupts after the marker; the serial logs are printed.
 rounds=${ROUNDS:-1}
-cmdline="console=ttyS0 reboot=k panic=-1 pci=off 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd quiet${EXTRA_CMDLINE:+ $EXTRA_CMDLINE}"
+cmdline="console=ttyS0 reboot=k panic=-1 pci=off 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd quiet cryptomgr.notests${EXTRA_CMDLINE:+ $EXTRA_CMDLINE}"
 loglevel=info
 [ "${DIAG:-0}" = 1 ] && cmdline="$cmdline runvm.diag printk.time=1" && loglevel=debug
 echo "vmm bench: cmdline '$cmdline'"

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "shim/hypervisor/host_tsc.hpp"
+#include "shim/hypervisor/guest_boot_options.hpp"
 #include "shim/hypervisor/jail_command.hpp"
 #include "shim/hypervisor/qemu/guest_memory_file.hpp"
 
@@ -65,15 +65,8 @@ Result<void> QemuBackend::prepare(const VmConfig& config) {
     }
     // QEMU 7.2 microvm: no PCI, virtio-mmio devices announced through ACPI; -no-reboot turns
     // the guest's reboot (and panic=-1) into QEMU's exit.
-    std::string cmdline = "console=ttyS0 quiet panic=-1 reboot=t";
-    // Debian's kernel hangs in 25-50% of microvm boots calibrating the TSC (no HPET or PM
-    // timer there); handing it the host's rate skips the calibration.
-    if (auto khz = host_tsc_khz()) {
-        cmdline += " tsc_early_khz=" + std::to_string(*khz);
-    }
-    if (!settings.kernel_cmdline.empty()) {
-        cmdline += " " + settings.kernel_cmdline;
-    }
+    const std::string cmdline =
+        "console=ttyS0 quiet panic=-1 reboot=t " + guest_boot_options(settings);
     // TCG's translation cache is anonymous memory that a busy guest fills to the cap (QEMU
     // 7.2: 1 GiB): the cap is part of the VM's host overhead (docs/resources.md).
     const std::string accel =

@@ -9,7 +9,7 @@
 
 #include "base/io.hpp"
 #include "shim/config/helper_paths.hpp"
-#include "shim/hypervisor/host_tsc.hpp"
+#include "shim/hypervisor/guest_boot_options.hpp"
 #include "shim/hypervisor/jail_command.hpp"
 
 namespace runvm::shim {
@@ -28,13 +28,8 @@ vmm::MachineConfig VmmBackend::machine_config(const VmConfig& config) {
     // so a panic's reboot leaves through the i8042 reset (status 0) rather than a triple
     // fault (status 3). The agent's poweroff ends the VMM through ACPI S5 (status 0).
     machine.cmdline = "console=ttyS0 quiet pci=off 8250.nr_uarts=1 panic=-1 reboot=k "
-                      "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
-    if (auto khz = host_tsc_khz()) {
-        machine.cmdline += " tsc_early_khz=" + std::to_string(*khz);
-    }
-    if (!settings.kernel_cmdline.empty()) {
-        machine.cmdline += " " + settings.kernel_cmdline;
-    }
+                      "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd " +
+                      guest_boot_options(settings);
     machine.vcpus = settings.vcpus;
     machine.memory_mib = settings.memory_mib;
     machine.serial_log = config.console_log;

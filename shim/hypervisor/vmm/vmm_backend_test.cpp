@@ -32,10 +32,11 @@ BOOST_AUTO_TEST_CASE(vmm_config_lists_the_brokers_devices) {
     }
     // The backend's cmdline replaces the VMM's default: it must keep its basics.
     const std::string cmdline = j["cmdline"].get<std::string>();
-    for (const char* arg :
-         {"console=ttyS0", "pci=off", "8250.nr_uarts=1", "panic=-1", "reboot=k", "runvm.debug=1"}) {
+    for (const char* arg : {"console=ttyS0", "pci=off", "8250.nr_uarts=1", "panic=-1", "reboot=k",
+                            "cryptomgr.notests", "runvm.debug=1"}) {
         BOOST_TEST(cmdline.find(arg) != std::string::npos, "cmdline has " << arg);
     }
+    BOOST_TEST(cmdline.rfind("runvm.debug=1") > cmdline.find("cryptomgr.notests")); // it wins
     BOOST_TEST(cmdline.find("acpi=off") == std::string::npos);
     BOOST_TEST(cmdline.find("reboot=t") == std::string::npos);
     BOOST_TEST(cmdline.find("virtio_mmio.device=") == std::string::npos);
