@@ -7,7 +7,8 @@
 # usage: scripts/build-guest-image.sh [--agent PATH] [--kernel auto|cloud|minimal]
 #                                     [--out DIR] [--init PATH (instead of the agent)]
 #   defaults: agent from build*/guest_agent/runvm-agent, kernel auto (the minimal kernel of
-#   scripts/build-kernel.sh when built, else the cloud kernel), out /var/cache/runvm/image.
+#   scripts/build-kernel.sh when built from today's kernel_config/, else the cloud kernel),
+#   out /var/cache/runvm/image.
 # Prints the output directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +46,13 @@ if [ -z "$init" ]; then
 fi
 
 if [ "$kernel" = auto ]; then
-  if [ -s "$minimal_dir/bzImage" ]; then kernel=minimal; else kernel=cloud; fi
+  kernel=cloud
+  if "$root/scripts/build-kernel.sh" --current "$minimal_dir"; then
+    kernel=minimal
+  elif [ -s "$minimal_dir/bzImage" ]; then # built from other fragments: it may lack some
+    echo "build-guest-image: the minimal kernel in $minimal_dir predates kernel_config/" \
+         "(scripts/build-kernel.sh rebuilds it): taking the cloud kernel" >&2
+  fi
 fi
 case "$kernel" in
   cloud)

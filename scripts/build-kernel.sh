@@ -2,15 +2,20 @@
 # Builds runvm's minimal guest kernel from Debian's linux-source-6.1: tinyconfig plus the
 # fragments in kernel_config/, everything built in, no modules. Output (cache, idempotent):
 # $out/bzImage, $out/vmlinux, $out/release, $out/config, $out/build-seconds.
-# usage: scripts/build-kernel.sh [OUT_DIR]   (default /var/cache/runvm/kernel-minimal)
+# usage: scripts/build-kernel.sh [--current] [OUT_DIR]   (default /var/cache/runvm/kernel-minimal)
+#   --current: build nothing; exit 0 when OUT_DIR holds a kernel of today's fragments, else 1
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+check_only=0
+if [ "${1:-}" = --current ]; then check_only=1; shift; fi
 out=${1:-${RUNVM_MINIMAL_KERNEL_DIR:-/var/cache/runvm/kernel-minimal}}
 fragments=("$root"/kernel_config/*.config)
 stamp=$(cat "${fragments[@]}" | sha256sum | cut -c1-16)
 if [ -s "$out/bzImage" ] && [ "$(cat "$out/fragments.sha" 2>/dev/null)" = "$stamp" ]; then
-  echo "$out"; exit 0
+  [ $check_only = 1 ] || echo "$out"
+  exit 0
 fi
+[ $check_only = 0 ] || exit 1
 tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
 if [ -z "$tarball" ]; then
   echo "build-kernel: /usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1; scripts/setup.sh does)" >&2
