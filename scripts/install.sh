@@ -3,27 +3,37 @@
 # runvm-broker, runvm-vmm, runvm-jail), the guest image (kernel + initramfs with runvm-agent) and a
 # default /etc/runvm/config.yaml; then prints containerd's config for the runtime.
 # usage: scripts/install.sh [--build DIR] [--prefix DIR] [--destdir DIR] [--no-image]
+#                           [--kernel minimal|cloud]
 #   --build    the build tree (default: build/, else the newest build*/ with every binary)
 #   --prefix   where binaries go (default /usr/local; all in bin/: containerd finds the
 #              shim on PATH and runvm finds its helpers beside itself)
 #   --destdir  a staging root prepended to every path (packaging, tests)
 #   --no-image skip building the guest image (/var/cache/runvm/image)
+#   --kernel   the guest kernel: minimal (default) builds runvm's own (scripts/build-kernel.sh,
+#              about 6 min of 2 cores, once), whose cold boot is about half the cloud one's;
+#              cloud takes Debian's cloud kernel at once (docs/kernel.md)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=""
 prefix=/usr/local
 destdir=""
 image=1
+kernel=minimal
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
     --destdir) destdir=$2; shift 2 ;;
     --no-image) image=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --kernel) kernel=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "install: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+case "$kernel" in
+  minimal|cloud) ;;
+  *) echo "install: --kernel wants minimal or cloud, not '$kernel'" >&2; exit 2 ;;
+esac
 
 has_all() {
   [ -x "$1/shim/cli/runvm" ] && [ -x "$1/shim/containerd/containerd-shim-runvm-v2" ] &&
@@ -74,9 +84,21 @@ fi
 
 if [ "$image" = 1 ]; then
   out=$destdir/var/cache/runvm/image
+  export RUNVM_MINIMAL_KERNEL_DIR=$destdir/var/cache/runvm/kernel-minimal
+  if [ "$kernel" = minimal ] && [ ! -s "$RUNVM_MINIMAL_KERNEL_DIR/bzImage" ]; then
+    echo "install: building the minimal guest kernel (once; about 6 min on 2 cores;" \
+         "--kernel cloud skips it)"
+  fi
+  # A kernel that does not build leaves the install on Debian's cloud kernel, which runs
+  # every container too (its boot is slower): the install itself does not fail for it.
+  if [ "$kernel" = minimal ] && ! "$repo/scripts/build-kernel.sh" "$RUNVM_MINIMAL_KERNEL_DIR" >/dev/null; then
+    echo "install: the minimal kernel did not build (above): the guest image takes Debian's" \
+         "cloud kernel" >&2
+    kernel=cloud
+  fi
   "$repo/scripts/build-guest-image.sh" --agent "$build/guest_agent/runvm-agent" --out "$out" \
-    >/dev/null
-  echo "install: guest image in $out"
+    --kernel "$kernel" >/dev/null
+  echo "install: guest image in $out ($kernel kernel $(awk '$1=="kernel_release"{print $2}' "$out/manifest"))"
 fi
 
 cat <<'TOML'
