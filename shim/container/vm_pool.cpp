@@ -87,6 +87,11 @@ std::optional<std::string> pool_refusal(const oci::Spec& spec, const std::string
     if (is_pool_vm_id(id)) {
         return "the id is a pooled VM's";
     }
+    // The host's network: a VM of its own refuses it, naming why. Taken from the pool it
+    // would cost a good pooled VM (discarded as broken) and a refill, for the same refusal.
+    if (!require_network_namespace(spec)) {
+        return "no network namespace (refused)";
+    }
     if (spec.annotations) {
         const PodRole role = pod_placement(id, *spec.annotations).role;
         if (role == PodRole::member) {

@@ -125,6 +125,9 @@ BOOST_AUTO_TEST_CASE(specs_that_shape_their_vm_boot_their_own) {
         {"io.kubernetes.cri.container-type", "container"}, {"io.kubernetes.cri.sandbox-id", "p1"}};
     BOOST_TEST(*pool_refusal(annotated, "c1", settings, 0) ==
                "a pod's app container (it joins its pod's VM)");
+    oci::Spec host_network = spec_of("");
+    host_network.linux->namespaces->pop_back(); // docker --network host, a hostNetwork pod
+    BOOST_TEST(*pool_refusal(host_network, "c1", settings, 0) == "no network namespace (refused)");
     oci::Spec hooked = spec_of("");
     hooked.hooks.emplace();
     // Its hooks run around the container's create and start (member_process.cpp).
