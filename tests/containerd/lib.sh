@@ -107,16 +107,32 @@ use_runvm_shim() {
   export RUNVM_BOOT_TIMEOUT_MS=${RUNVM_BOOT_TIMEOUT_MS:-120000}
 }
 
-# The EXIT trap of a test: tasks and containerd stopped, then whatever still carries $tmp in
-# its arguments (shims: -address, monitors: --root, QEMU: the image; brokers die with their
-# monitor) killed, mounts under $tmp (rootfs, CRI's /dev/shm) detached, $tmp removed.
+# The EXIT trap of a test: tasks and containerd stopped, the runtime's pooled VMs removed
+# (one still booting included: killed below, its VM directory in /run/runvm-vm would outlive
+# the --root that names it), then whatever still carries $tmp in its arguments (shims:
+# -address, monitors: --root, QEMU: the image; brokers die with their monitor) killed and what
+# a killed monitor left deleted, mounts under $tmp (rootfs, CRI's /dev/shm) detached, $tmp
+# removed.
 cleanup_containerd_test() {
   set +e
   if [ -n "$containerd_pid" ]; then
     remove_all_tasks
     stop_containerd
   fi
+  local roots=() r c p
+  if [ -n "${RUNVM_CLI:-}" ] && [ -d "${RUNVM_SHIM_ROOT:-}" ]; then
+    roots=("$RUNVM_SHIM_ROOT"/*/) # one runvm --root per containerd namespace
+    roots=("${roots[@]%/}") # as the shim spells it: the VM directory's name hashes it
+  fi
+  for r in "${roots[@]}"; do [ -d "$r" ] && "$RUNVM_CLI" --root "$r" template rm >/dev/null 2>&1; done
   for p in $(pgrep -f -- "$tmp/" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  for r in "${roots[@]}"; do
+    [ -d "$r" ] || continue
+    for c in $("$RUNVM_CLI" --root "$r" list -q 2>/dev/null); do
+      "$RUNVM_CLI" --root "$r" delete --force "$c" >/dev/null 2>&1
+    done
+    "$RUNVM_CLI" --root "$r" template rm >/dev/null 2>&1
+  done
   grep -o " $tmp[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$tmp"
 }

@@ -34,6 +34,13 @@ stop_dockerd() {
     for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
+  # The pooled VMs runvm's creates left (template: auto) go first, through runvm: killed
+  # below, their VM directories in /run/runvm-vm would outlive the --root that names them.
+  local root
+  for root in $(awk '{for (i = 1; i < NF; i++) if ($i == "--root") print $(i + 1)}' \
+                "$tmp/calls.log" 2>/dev/null | sort -u); do
+    "$RUNVM" --root "$root" template rm >/dev/null 2>&1 || true
+  done
   # dockerd's own containerd and its shims, found by our private paths (never by name alone).
   for p in $(pgrep -f "$tmp/" || true); do kill -KILL "$p" 2>/dev/null || true; done
   # Mounts under the private roots (overlay layers, netns, shm), deepest first.
