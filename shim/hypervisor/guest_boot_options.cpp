@@ -6,9 +6,9 @@
 namespace runvm::shim {
 
 std::string guest_boot_options(const config::RuntimeConfig& settings) {
-    // Debian's kernel tests each crypto algorithm it registers at boot: about 0.25 s of a
-    // 1.1 s boot under TCG (docs/guest-image.md). The guest's crypto is the kernel's own,
-    // built by Debian and tested there; fips=1 runs the tests anyway.
+    // Debian's kernel tests each crypto algorithm it registers at boot: about 0.5 s of a
+    // 2.3 s cold start under TCG (docs/kernel.md, Figures). The guest's crypto is the
+    // kernel's own, built by Debian and tested there; fips=1 runs the tests anyway.
     std::string options = "cryptomgr.notests";
     // Debian's kernel hangs in 25-50% of microvm boots calibrating the TSC (no HPET or PM
     // timer there); handing it the host's rate skips the calibration.
